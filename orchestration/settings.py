@@ -1,0 +1,69 @@
+"""Where kam reads and writes, taken from environment variables with sensible defaults.
+
+Every path kam touches derives from these settings, so a test or a user can point the whole
+pipeline at another folder by setting ``KAM_HOME`` (or the individual variables).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DEFAULT_CONFIG_DIR = REPO_ROOT / "config"
+
+SOURCES = (
+    "customers",
+    "transactions",
+    "invoices",
+    "payments",
+    "customer_financials",
+    "interactions",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved locations of one kam installation."""
+
+    home: Path
+    landing_dir: Path
+    warehouse_path: Path
+    publish_dir: Path
+    config_dir: Path
+
+    @property
+    def mappings_dir(self) -> Path:
+        return self.config_dir / "mappings"
+
+    @property
+    def scoring_config_path(self) -> Path:
+        return self.config_dir / "scoring.yaml"
+
+    @property
+    def published_path(self) -> Path:
+        return self.publish_dir / "kam.duckdb"
+
+    @property
+    def published_parquet_dir(self) -> Path:
+        return self.publish_dir / "parquet"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("KAM_HOME", str(REPO_ROOT / "var"))).expanduser().resolve()
+    return Settings(
+        home=home,
+        landing_dir=_path(env, "KAM_LANDING_DIR", home / "landing"),
+        warehouse_path=_path(env, "KAM_WAREHOUSE_PATH", home / "warehouse" / "kam.duckdb"),
+        publish_dir=_path(env, "KAM_PUBLISH_DIR", home / "published"),
+        config_dir=_path(env, "KAM_CONFIG_DIR", DEFAULT_CONFIG_DIR),
+    )
+
+
+def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
