@@ -1,0 +1,38 @@
+# kam — one entry point for setting up, running the demo and testing.
+# Only Python 3.11, pip and make are needed; everything else goes into .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup prepare demo test lint ui clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Parse the dbt project once: the Dagster definitions load its manifest.
+prepare: setup
+	$(BIN)/kam prepare
+
+# Generate demo data (if absent) and run the nightly job for its newest business date.
+demo: prepare
+	$(BIN)/kam demo
+	$(BIN)/kam run --date latest
+
+test: prepare
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check orchestration scoring expectations tests bench
+
+ui: prepare
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/var/dagster} $(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) var dbt_project/target dbt_project/logs

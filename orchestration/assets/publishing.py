@@ -1,0 +1,67 @@
+"""Publishing: the read-only BI copy, replaced atomically after a successful run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.assets.dbt import kam_dbt_models
+from orchestration.dbt_project import dbt_project
+from orchestration.partitions import daily_partitions
+from orchestration.publish import PublishedTable, publish
+from orchestration.resources import KamSettingsResource
+
+# Audit tables written by ingestion that BI reads too.
+RAW_TABLES_PUBLISHED = (
+    PublishedTable("raw", "ingestion_ledger", "ingestion_ledger"),
+    PublishedTable("raw", "quarantine", "quarantine"),
+)
+
+
+def mart_tables(manifest_path: Path) -> list[PublishedTable]:
+    """Every dbt model in the marts layer, published under its model name."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    tables = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]:
+            tables.append(
+                PublishedTable(node["schema"], node["alias"] or node["name"], node["name"])
+            )
+    return sorted(tables, key=lambda t: t.published_name)
+
+
+@dg.asset(
+    key=dg.AssetKey(["published", "warehouse"]),
+    group_name="publishing",
+    partitions_def=daily_partitions,
+    deps=[kam_dbt_models],
+    kinds={"duckdb", "parquet"},
+    pool="kam_warehouse",
+)
+def published_warehouse(
+    context: dg.AssetExecutionContext, kam: KamSettingsResource
+) -> dg.MaterializeResult:
+    """Read-only DuckDB file and Parquet copy for BI, swapped in atomically."""
+    settings = kam.settings()
+    tables = [*mart_tables(dbt_project.manifest_path), *RAW_TABLES_PUBLISHED]
+    result = publish(
+        settings.warehouse_path,
+        settings.publish_dir,
+        tables,
+        publication_id=context.run_id,
+        metadata={
+            "run_id": context.run_id,
+            "business_date": context.partition_key,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.database_path)),
+            "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
+            **{f"rows.{k}": v for k, v in result.row_counts.items()},
+        }
+    )

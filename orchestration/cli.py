@@ -1,0 +1,216 @@
+"""The ``kam`` command line: generate demo data, run the nightly job, fit the churn model."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.home:
+        os.environ["KAM_HOME"] = str(Path(args.home).resolve())
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"kam: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kam", description=__doc__)
+    parser.add_argument("--home", help="kam home folder (default: $KAM_HOME or ./var)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="generate deterministic demo landing files")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--lines", type=int, default=200_000, help="transaction lines")
+    demo.add_argument("--customers", type=int, default=None)
+    demo.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 12, 31))
+    demo.add_argument("--force", action="store_true", help="replace existing landing files")
+    demo.set_defaults(handler=_cmd_demo)
+
+    prepare = sub.add_parser("prepare", help="parse the dbt project (builds the manifest)")
+    prepare.set_defaults(handler=_cmd_prepare)
+
+    run = sub.add_parser("run", help="run the nightly job for one business date")
+    run.add_argument(
+        "--date",
+        default=None,
+        help="business date YYYY-MM-DD, or 'latest' for the newest landed folder "
+        "(default: yesterday in the business timezone)",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    backfill = sub.add_parser("backfill", help="run the job for each date of a range, in order")
+    backfill.add_argument("--start", required=True, help="first business date YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last business date YYYY-MM-DD")
+    backfill.set_defaults(handler=_cmd_backfill)
+
+    bgnbd = sub.add_parser("bgnbd", help="fit the BG/NBD repeat-buying model to a summary file")
+    bgnbd.add_argument(
+        "--summary", required=True, type=Path, help="CSV with columns frequency,recency,T"
+    )
+    bgnbd.add_argument("--model", choices=["bgnbd", "mbgnbd"], default="bgnbd")
+    bgnbd.set_defaults(handler=_cmd_bgnbd)
+
+    contracts = sub.add_parser("contracts", help="print the input contracts as Markdown")
+    contracts.set_defaults(handler=_cmd_contracts)
+    return parser
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo import generate_demo
+
+    settings = load_settings()
+    landing = settings.landing_dir
+    if landing.exists() and any(landing.iterdir()):
+        if not args.force:
+            print(
+                f"demo landing files already present in {landing}; keeping them "
+                "(use --force to regenerate)"
+            )
+            return 0
+        import shutil
+
+        shutil.rmtree(landing)
+    summary = generate_demo(
+        settings.home / "demo",
+        seed=args.seed,
+        lines=args.lines,
+        customers=args.customers,
+        end_date=args.end_date,
+    )
+    # The generator writes <out>/landing; kam reads settings.landing_dir.
+    generated = settings.home / "demo" / "landing"
+    if generated != landing:
+        landing.parent.mkdir(parents=True, exist_ok=True)
+        generated.rename(landing)
+    print(summary)
+    print(f"landing files: {landing}")
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    prepare_dbt(load_settings())
+    print(f"dbt manifest ready in {DBT_PROJECT_DIR / 'target'}")
+    return 0
+
+
+def prepare_dbt(settings: Settings) -> None:
+    """Parse the dbt project once so the Dagster definitions can load its manifest."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("KAM_WAREHOUSE_PATH", str(settings.warehouse_path))
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ]
+    )
+    if not result.success:
+        raise UserError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    business_date = resolve_business_date(args.date, settings)
+    return 0 if run_job(settings, business_date) else 1
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    start, end = _parse_date(args.start, "--start"), _parse_date(args.end, "--end")
+    if end < start:
+        raise UserError(f"--end {end} is before --start {start}; swap them")
+    day = start
+    while day <= end:
+        if not run_job(settings, day):
+            print(f"backfill stopped at {day}; fix the problem and rerun from --start {day}")
+            return 1
+        day += timedelta(days=1)
+    return 0
+
+
+def _cmd_bgnbd(args: argparse.Namespace) -> int:
+    from scoring.bgnbd import bgnbd_summary_json
+
+    if not args.summary.is_file():
+        raise UserError(f"summary file {args.summary} does not exist")
+    try:
+        print(bgnbd_summary_json(args.summary, model=args.model))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    return 0
+
+
+def _cmd_contracts(args: argparse.Namespace) -> int:
+    from orchestration.ingestion.contracts import contracts_markdown
+
+    print(contracts_markdown(), end="")
+    return 0
+
+
+def resolve_business_date(value: str | None, settings: Settings) -> date:
+    """Turn the ``--date`` argument into a business date."""
+    if value is None:
+        from orchestration.partitions import business_timezone
+
+        return datetime.now(ZoneInfo(business_timezone())).date() - timedelta(days=1)
+    if value == "latest":
+        dates = sorted(
+            d.name
+            for source in settings.landing_dir.glob("*")
+            if source.is_dir()
+            for d in source.iterdir()
+            if d.is_dir()
+        )
+        if not dates:
+            raise UserError(
+                f"no landed folders under {settings.landing_dir}; run `kam demo` or "
+                "copy exports to <landing>/<source>/<YYYY-MM-DD>/"
+            )
+        return _parse_date(dates[-1], f"landing folder {dates[-1]}")
+    return _parse_date(value, "--date")
+
+
+def _parse_date(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(
+            f"{what} {value!r} is not a date; use YYYY-MM-DD, e.g. 2025-12-31"
+        ) from None
+
+
+def run_job(settings: Settings, business_date: date) -> bool:
+    """Run the nightly job for ``business_date`` in this process and print a summary."""
+    from orchestration.dbt_project import ManifestMissingError
+    from orchestration.runner import BusinessDateError, execute_nightly
+
+    try:
+        outcome = execute_nightly(settings, business_date)
+    except (BusinessDateError, ManifestMissingError) as exc:
+        raise UserError(str(exc)) from None
+    print(outcome.report())
+    return outcome.success
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,19 @@
+"""Dagster code location of kam (see workspace.yaml)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.assets.dbt import kam_dbt_models
+from orchestration.assets.ingestion import ingestion_assets
+from orchestration.assets.publishing import published_warehouse
+from orchestration.jobs import nightly_job
+from orchestration.resources import build_resources
+from orchestration.schedules import build_nightly_schedule
+
+defs = dg.Definitions(
+    assets=[*ingestion_assets, kam_dbt_models, published_warehouse],
+    jobs=[nightly_job],
+    schedules=[build_nightly_schedule(nightly_job)],
+    resources=build_resources(),
+)

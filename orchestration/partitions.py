@@ -1,0 +1,23 @@
+"""Business-date partitions shared by every daily asset."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+DEFAULT_FIRST_BUSINESS_DATE = "2023-01-01"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def business_timezone() -> str:
+    """The timezone business dates and the nightly schedule are expressed in (``KAM_TIMEZONE``)."""
+    return os.environ.get("KAM_TIMEZONE", DEFAULT_TIMEZONE)
+
+
+# A day's partition exists once that day has ended in the business timezone, so the nightly run
+# after midnight always targets the previous business date.
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=os.environ.get("KAM_FIRST_BUSINESS_DATE", DEFAULT_FIRST_BUSINESS_DATE),
+    timezone=business_timezone(),
+)

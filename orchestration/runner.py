@@ -1,0 +1,122 @@
+"""Run the nightly job in this process (the CLI's ``kam run`` and the end-to-end tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import Settings
+
+
+class BusinessDateError(ValueError):
+    """The requested business date has no partition."""
+
+
+@dataclass
+class RunOutcome:
+    """What one run did, for the user and for tests."""
+
+    business_date: date
+    run_id: str
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    customers: int = 0
+    published_path: Path | None = None
+
+    def report(self) -> str:
+        if not self.success:
+            lines = [f"kam run for {self.business_date} FAILED (run {self.run_id}):"]
+            lines += [f"  - {failure}" for failure in self.failures]
+            lines.append("The published warehouse was left as it was.")
+            return "\n".join(lines)
+        return "\n".join(
+            [
+                f"kam run for {self.business_date} succeeded (run {self.run_id})",
+                f"  rows read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
+                f"quarantined {self.rows_quarantined:,}",
+                f"  customers {self.customers:,}",
+                f"  published warehouse: {self.published_path}",
+            ]
+        )
+
+
+def execute_nightly(settings: Settings, business_date: date) -> RunOutcome:
+    """Execute ``nightly_job`` for ``business_date`` in-process and summarise it."""
+    import dagster as dg
+
+    _export_settings(settings)
+    from orchestration.definitions import defs
+    from orchestration.partitions import daily_partitions
+
+    key = business_date.isoformat()
+    _check_partition(daily_partitions, key)
+    instance = dg.DagsterInstance.get()
+    job = defs.resolve_job_def("nightly_job")
+    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
+    outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
+    if not result.success:
+        outcome.failures = _failures(result)
+        return outcome
+    _fill_counts(outcome, settings)
+    return outcome
+
+
+def _export_settings(settings: Settings) -> None:
+    """Make the settings visible to resources and to the dbt subprocess of this run."""
+    os.environ["KAM_HOME"] = str(settings.home)
+    os.environ["KAM_LANDING_DIR"] = str(settings.landing_dir)
+    os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    os.environ["KAM_PUBLISH_DIR"] = str(settings.publish_dir)
+    os.environ["KAM_CONFIG_DIR"] = str(settings.config_dir)
+    if "DAGSTER_HOME" not in os.environ:
+        dagster_home = settings.home / "dagster"
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(dagster_home)
+
+
+def _check_partition(partitions, key: str) -> None:
+    keys = partitions.get_partition_keys()
+    if not keys:
+        raise BusinessDateError("no business dates are defined yet (check KAM_FIRST_BUSINESS_DATE)")
+    if key < keys[0]:
+        raise BusinessDateError(
+            f"business date {key} is before the first business date {keys[0]}; "
+            "set KAM_FIRST_BUSINESS_DATE to an earlier date"
+        )
+    if key > keys[-1]:
+        raise BusinessDateError(
+            f"business date {key} has not ended yet (latest complete business date is {keys[-1]})"
+        )
+
+
+def _failures(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            detail = (
+                data.user_failure_data.description
+                if data.user_failure_data and data.user_failure_data.description
+                else (data.error.message.strip() if data.error else "unknown error")
+            )
+            messages.append(f"step {event.step_key}: {detail}")
+    return messages or ["the run failed before any step started; see the Dagster logs"]
+
+
+def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
+    published = settings.published_path
+    outcome.published_path = published
+    with duckdb.connect(str(published), read_only=True) as con:
+        outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined = con.execute(
+            "select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+            "coalesce(sum(rows_quarantined), 0) from ingestion_ledger where run_id = ?",
+            [outcome.run_id],
+        ).fetchone()
+        outcome.customers = con.execute("select count(*) from dim_customers").fetchone()[0]
