@@ -51,12 +51,13 @@ def execute_nightly(settings: Settings, business_date: date) -> RunOutcome:
     """Execute ``nightly_job`` for ``business_date`` in-process and summarise it."""
     import dagster as dg
 
-    _export_settings(settings)
-    from orchestration.definitions import defs
     from orchestration.partitions import daily_partitions
 
     key = business_date.isoformat()
     _check_partition(daily_partitions, key)
+    _export_settings(settings)
+    from orchestration.definitions import defs
+
     instance = dg.DagsterInstance.get()
     job = defs.resolve_job_def("nightly_job")
     result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)

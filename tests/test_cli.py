@@ -1,0 +1,76 @@
+"""The kam command line reports user mistakes plainly, without tracebacks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from orchestration.cli import main, resolve_business_date
+from orchestration.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kam --home` exports KAM_HOME; undo it after each test."""
+    monkeypatch.delenv("KAM_HOME", raising=False)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_unparsable_date_names_the_option_and_the_format(capsys, tmp_path: Path) -> None:
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "31/12/2025")
+    assert code == 2
+    assert "--date '31/12/2025' is not a date; use YYYY-MM-DD" in out
+
+
+def test_impossible_date_is_rejected(capsys, tmp_path: Path) -> None:
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "2025-02-30")
+    assert code == 2
+    assert "is not a date" in out
+
+
+def test_future_business_date_is_refused(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "2999-01-01")
+    assert code == 2
+    assert "business date 2999-01-01 has not ended yet" in out
+
+
+def test_date_before_first_business_date_names_the_setting(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "2001-01-01")
+    assert code == 2
+    assert "KAM_FIRST_BUSINESS_DATE" in out
+
+
+def test_backfill_with_reversed_range_says_to_swap(capsys, tmp_path: Path) -> None:
+    code, out = _run(
+        capsys, "--home", str(tmp_path), "backfill", "--start", "2025-02-01", "--end", "2025-01-01"
+    )
+    assert code == 2
+    assert "is before --start" in out
+
+
+def test_latest_date_is_newest_landed_folder(tmp_path: Path) -> None:
+    for folder in ("transactions/2025-03-01", "transactions/2025-03-20", "payments/2025-03-31"):
+        (tmp_path / "landing" / folder).mkdir(parents=True)
+    settings = load_settings({"KAM_HOME": str(tmp_path)})
+    assert resolve_business_date("latest", settings) == date(2025, 3, 31)
+
+
+def test_latest_without_landing_tells_how_to_get_data(capsys, tmp_path: Path) -> None:
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "latest")
+    assert code == 2
+    assert "no landed folders" in out and "kam demo" in out
+
+
+def test_bgnbd_missing_file_is_a_clear_error(capsys, tmp_path: Path) -> None:
+    code, out = _run(capsys, "bgnbd", "--summary", str(tmp_path / "nope.csv"))
+    assert code == 2
+    assert "nope.csv does not exist" in out

@@ -1,0 +1,220 @@
+"""The whole nightly job on a hand-made landing folder, checked against answers worked out by hand.
+
+The data (tests/e2e_landing) is a tiny company: customer C1 with two orders, a return, two invoices
+paid once on time and once late and partially, three interactions and one financial statement;
+C2 with one order; C3 with nothing. One transaction line has an unparsable quantity.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.runner import RunOutcome, execute_nightly
+from orchestration.settings import Settings, load_settings
+
+LANDING = Path(__file__).parent / "e2e_landing"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    home = tmp_path_factory.mktemp("kam_home")
+    shutil.copytree(LANDING, home / "landing")
+    settings = load_settings({"KAM_HOME": str(home)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+        (home / "dagster").mkdir()
+        for name in (
+            "KAM_HOME",
+            "KAM_LANDING_DIR",
+            "KAM_WAREHOUSE_PATH",
+            "KAM_PUBLISH_DIR",
+            "KAM_CONFIG_DIR",
+        ):
+            mp.delenv(name, raising=False)
+        first = execute_nightly(settings, date(2025, 3, 20))
+        facts_0320_first = _table(settings, "fct_customer_facts", "as_of_date = date '2025-03-20'")
+        main = execute_nightly(settings, date(2025, 3, 31))
+        published_after_main = _all_tables(settings)
+        again = execute_nightly(settings, date(2025, 3, 31))
+        published_after_again = _all_tables(settings)
+        backfill = execute_nightly(settings, date(2025, 3, 20))
+        facts_0320_backfill = _table(
+            settings, "fct_customer_facts", "as_of_date = date '2025-03-20'"
+        )
+    return {
+        "settings": settings,
+        "outcomes": [first, main, again, backfill],
+        "facts_0320_first": facts_0320_first,
+        "facts_0320_backfill": facts_0320_backfill,
+        "published_after_main": published_after_main,
+        "published_after_again": published_after_again,
+    }
+
+
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(settings.published_path), read_only=True)
+
+
+def _table(settings: Settings, name: str, where: str = "true") -> list[tuple]:
+    with _connect(settings) as con:
+        return con.execute(f"select * from {name} where {where} order by all").fetchall()
+
+
+def _all_tables(settings: Settings) -> dict[str, list[tuple]]:
+    with _connect(settings) as con:
+        names = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
+    return {name: _table(settings, name) for name in names if name != "publication"}
+
+
+def _fact(settings: Settings, customer_id: str, as_of: str = "2025-03-31") -> dict[str, object]:
+    with _connect(settings) as con:
+        cursor = con.execute(
+            "select * from fct_customer_facts where customer_id = ? and as_of_date = ?",
+            [customer_id, as_of],
+        )
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    assert len(rows) == 1, f"expected one fact row for {customer_id} as of {as_of}"
+    return dict(zip(columns, rows[0], strict=True))
+
+
+def test_every_run_succeeds(runs) -> None:
+    for outcome in runs["outcomes"]:
+        assert isinstance(outcome, RunOutcome)
+        assert outcome.success, outcome.report()
+
+
+def test_summary_reports_rows_customers_and_published_path(runs) -> None:
+    first = runs["outcomes"][0]
+    # Folders dated on or before 2025-03-20: 3 customers + 5 + 1 transaction lines + 3 invoices
+    # + 1 payment + 3 interactions + 1 statement = 17 rows read, one quarantined.
+    assert (first.rows_read, first.rows_loaded, first.rows_quarantined) == (17, 16, 1)
+    assert first.customers == 3
+    assert first.published_path == runs["settings"].published_path
+    assert "published warehouse" in first.report()
+
+
+def test_bad_row_is_quarantined_with_file_line_and_reason(runs) -> None:
+    rows = _table(runs["settings"], "quarantine")
+    assert len(rows) == 1
+    with _connect(runs["settings"]) as con:
+        source, file, line, column, reason = con.execute(
+            "select source, source_file, line_number, column_name, reason from quarantine"
+        ).fetchone()
+    assert (source, file, line, column) == (
+        "transactions",
+        "transactions/2025-03-01/transactions.csv",
+        6,
+        "quantity",
+    )
+    assert "abc" in reason
+
+
+def test_ledger_reconciles_for_every_file(runs) -> None:
+    with _connect(runs["settings"]) as con:
+        bad = con.execute(
+            "select source_file from ingestion_ledger "
+            "where rows_read <> rows_loaded + rows_quarantined"
+        ).fetchall()
+    assert bad == []
+
+
+def test_transaction_facts_match_hand_computation(runs) -> None:
+    c1 = _fact(runs["settings"], "C1")
+    # Orders O1 (1000 + 900) and O2 (2000); R1 is a return of 200 and not an order.
+    assert c1["order_count_lifetime"] == 2
+    assert float(c1["revenue_lifetime"]) == pytest.approx(3700)
+    # (1000-600) + (900-500) + (2000-1300) + (-200+120) = 1420
+    assert float(c1["gross_profit_lifetime"]) == pytest.approx(1420)
+    assert float(c1["gross_margin_rate_lifetime"]) == pytest.approx(1420 / 3700)
+    assert float(c1["average_order_value_lifetime"]) == pytest.approx(3900 / 2)
+    assert float(c1["largest_order_amount_lifetime"]) == pytest.approx(2000)
+    assert float(c1["return_amount_lifetime"]) == pytest.approx(200)
+    assert c1["return_count_lifetime"] == 1
+    assert c1["first_order_date"] == date(2025, 1, 10)
+    assert c1["last_order_date"] == date(2025, 2, 15)
+    assert c1["days_since_last_order"] == 44  # 13 days left in February + 31
+    assert c1["tenure_days"] == 80  # 21 + 28 + 31
+    assert float(c1["mean_days_between_orders"]) == pytest.approx(36)
+    assert c1["distinct_categories_lifetime"] == 2
+    # Company revenue 3700 + 500 (C2)
+    assert float(c1["revenue_share_lifetime"]) == pytest.approx(3700 / 4200)
+
+
+def test_finance_facts_match_hand_computation(runs) -> None:
+    c1 = _fact(runs["settings"], "C1")
+    assert float(c1["invoiced_amount_lifetime"]) == pytest.approx(3900)
+    assert float(c1["paid_amount_lifetime"]) == pytest.approx(2900)
+    assert float(c1["largest_payment_amount_lifetime"]) == pytest.approx(1900)
+    assert float(c1["average_payment_amount_lifetime"]) == pytest.approx(1450)
+    # P1 pays INV1 after 22 days; P2 (no invoice id) goes FIFO to INV2, 40 days after issue.
+    assert float(c1["average_collection_days_lifetime"]) == pytest.approx(
+        (1900 * 22 + 1000 * 40) / 2900
+    )
+    assert float(c1["outstanding_balance"]) == pytest.approx(1000)
+    assert float(c1["overdue_amount"]) == pytest.approx(1000)
+    assert c1["days_past_due"] == 14  # INV2 due 2025-03-17
+    # P2 was 10 days late: (1900 * 0 + 1000 * 10) / 2900
+    assert float(c1["average_days_past_due_trailing"]) == pytest.approx(10000 / 2900)
+    assert float(c1["on_time_payment_rate_trailing"]) == pytest.approx(1900 / 2900)
+
+
+def test_contact_and_cost_to_serve_facts_match_hand_computation(runs) -> None:
+    c1 = _fact(runs["settings"], "C1")
+    assert c1["interaction_count_lifetime"] == 3
+    assert c1["complaint_count_lifetime"] == 1
+    assert float(c1["complaint_share_lifetime"]) == pytest.approx(1 / 3)
+    assert c1["open_complaint_count"] == 1
+    assert c1["days_since_last_contact"] == 19  # last contact 2025-03-12
+    # visit 800 + call 50 + email 20
+    assert float(c1["cost_to_serve_trailing"]) == pytest.approx(870)
+    assert float(c1["contribution_trailing"]) == pytest.approx(1420 - 870)
+
+
+def test_financial_statement_ratios_match_hand_computation(runs) -> None:
+    c1 = _fact(runs["settings"], "C1")
+    assert c1["has_financial_statement"] is True
+    assert float(c1["current_ratio"]) == pytest.approx(2.0)
+    assert float(c1["quick_ratio"]) == pytest.approx(1.6)
+    assert float(c1["debt_to_asset_ratio"]) == pytest.approx(0.4)
+    assert float(c1["net_profit_margin"]) == pytest.approx(0.1)
+    assert float(c1["return_on_assets"]) == pytest.approx(0.12)
+    assert float(c1["receivable_days"]) == pytest.approx(60 / 300 * 365 / 4)
+    assert float(c1["inventory_days"]) == pytest.approx(100 / 200 * 365 / 4)
+    assert _fact(runs["settings"], "C2")["has_financial_statement"] is False
+
+
+def test_customer_without_activity_has_zero_counts_and_null_ratios(runs) -> None:
+    c3 = _fact(runs["settings"], "C3")
+    assert c3["order_count_lifetime"] == 0
+    assert float(c3["revenue_lifetime"]) == 0
+    assert c3["gross_margin_rate_lifetime"] is None
+    assert c3["last_order_date"] is None
+
+
+def test_point_in_time_facts_ignore_later_landings(runs) -> None:
+    c1 = _fact(runs["settings"], "C1", as_of="2025-03-20")
+    # P2 landed on 2025-03-31, so as of 2025-03-20 INV2 is wholly open and 3 days overdue.
+    assert float(c1["outstanding_balance"]) == pytest.approx(2000)
+    assert c1["days_past_due"] == 3
+
+
+def test_backfill_reproduces_the_nightly_result(runs) -> None:
+    assert runs["facts_0320_first"], "no facts as of 2025-03-20"
+    assert runs["facts_0320_backfill"] == runs["facts_0320_first"]
+
+
+def test_rerunning_a_date_leaves_identical_published_tables(runs) -> None:
+    assert runs["published_after_again"] == runs["published_after_main"]
+
+
+def test_published_copy_holds_no_personal_data(runs) -> None:
+    with _connect(runs["settings"]) as con:
+        columns = {r[0] for r in con.execute("select column_name from duckdb_columns()").fetchall()}
+    assert not {"key_person_name", "key_person_phone", "key_person_email"} & columns
