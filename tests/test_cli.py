@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -74,3 +75,14 @@ def test_bgnbd_missing_file_is_a_clear_error(capsys, tmp_path: Path) -> None:
     code, out = _run(capsys, "bgnbd", "--summary", str(tmp_path / "nope.csv"))
     assert code == 2
     assert "nope.csv does not exist" in out
+
+
+def test_bgnbd_command_prints_published_cdnow_estimates(capsys) -> None:
+    summary = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow_customers_summary.csv"
+    code, out = _run(capsys, "bgnbd", "--summary", str(summary))
+    assert code == 0
+    fitted = json.loads(out)
+    # Fader, Hardie & Lee (2005): r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4}
+    for key, value in published.items():
+        assert fitted[key] == pytest.approx(value, rel=0.01), key
