@@ -1,0 +1,763 @@
+"""The scoring configuration: ``config/scoring.yaml`` loaded into validated, frozen models.
+
+Every threshold, share, weight, band and label of the tier, credit and churn rules lives in the
+YAML file; :func:`load_scoring_config` checks it and reports each problem with the file, line,
+column, key path (``tier.pyramid.shares[1]``), what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from annotated_types import MinLen
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from scoring.metrics import KNOWN_METRICS
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "scoring.yaml"
+SHARE_DECIMALS = 9  # shares are exact to 9 decimal places (see tier.pyramid)
+_TOLERANCE = 1e-9
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ScoringConfigError(ValueError):
+    """A problem in the scoring configuration file, with where it is and how to fix it."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        header = f"scoring configuration has {count} problem{'s' if count != 1 else ''}:"
+        super().__init__("\n".join([header, *(f"  - {p}" for p in self.problems)]))
+
+
+class ConfigProblem(ValueError):
+    """Raised inside validators: ``at`` extends the key path, ``fix`` tells the user what to do."""
+
+    def __init__(self, problem: str, fix: str, at: tuple[str | int, ...] = ()) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+        self.at = at
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _check_metric(name: str) -> str:
+    if name not in KNOWN_METRICS:
+        close = difflib.get_close_matches(name, sorted(KNOWN_METRICS), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see docs/facts.md for the columns"
+        raise ConfigProblem(f"unknown metric '{name}'", f"name a customer-facts column; {hint}")
+    return name
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ConfigProblem(
+            f"'{name}' is not a valid name (it becomes part of an output column name)",
+            "use lower-case letters, digits and underscores, starting with a letter",
+        )
+    return name
+
+
+Number = Annotated[float, Strict()]
+Text = Annotated[str, Strict(), MinLen(1)]
+Metric = Annotated[str, Strict(), AfterValidator(_check_metric)]
+Identifier = Annotated[str, Strict(), AfterValidator(_check_identifier)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(names: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            raise ConfigProblem(
+                f"{what} '{name}' appears twice", f"give each {what} its own name", (index,)
+            )
+        seen.add(name)
+
+
+class Level(_Model):
+    """An output label with its Chinese name (e.g. ``vip`` / ``VIP客户``)."""
+
+    label: Text
+    name_zh: Text
+
+
+# --------------------------------------------------------------------------- tier
+
+
+def _check_shares(shares: Sequence[float], field: str) -> None:
+    for index, share in enumerate(shares):
+        if not 0 <= share <= 1:
+            raise ConfigProblem(
+                f"share {share} is outside 0..1", "write shares as fractions (0.15 = 15 %)",
+                (field, index),
+            )
+    scaled = [round(Decimal(repr(s)) * 10**SHARE_DECIMALS) for s in shares]
+    if sum(scaled) != 10**SHARE_DECIMALS:
+        total = float(sum(Decimal(repr(s)) for s in shares))
+        raise ConfigProblem(
+            f"shares sum to {total:g}, not 1",
+            f"adjust the shares so they add up to exactly 1 (to {SHARE_DECIMALS} decimals)",
+            (field,),
+        )
+
+
+class PyramidConfig(_Model):
+    """Customer pyramid (客户金字塔): fixed shares of customers by rank."""
+
+    metric: Metric = "revenue_trailing"
+    shares: tuple[Number, ...]
+    levels: tuple[Level, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> PyramidConfig:
+        _check_shares(self.shares, "shares")
+        if len(self.levels) != len(self.shares) or len(self.levels) < 2:
+            raise ConfigProblem(
+                f"{len(self.levels)} levels but {len(self.shares)} shares",
+                "give one share per level, at least two levels, top level first",
+                ("levels",),
+            )
+        _unique([lv.label for lv in self.levels], "label")
+        return self
+
+
+class AbcConfig(_Model):
+    """ABC classes by the Pareto rule (二八法则): shares of cumulative revenue."""
+
+    metric: Metric = "revenue_trailing"
+    shares: tuple[Number, ...]
+    classes: tuple[Level, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> AbcConfig:
+        _check_shares(self.shares, "shares")
+        if len(self.classes) != len(self.shares) or len(self.classes) < 2:
+            raise ConfigProblem(
+                f"{len(self.classes)} classes but {len(self.shares)} shares",
+                "give one share of cumulative revenue per class, top class first",
+                ("classes",),
+            )
+        _unique([c.label for c in self.classes], "label")
+        return self
+
+
+class Comparison(_Model):
+    """``metric op value`` or ``metric op factor × other_metric``; a null side is not met."""
+
+    metric: Metric
+    op: Literal[">", ">=", "<", "<=", "==", "!="]
+    value: Number | None = None
+    other_metric: Metric | None = None
+    factor: Number = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Comparison:
+        if (self.value is None) == (self.other_metric is None):
+            raise ConfigProblem(
+                "a comparison needs exactly one of 'value' or 'other_metric'",
+                "write e.g. {metric: days_past_due, op: '<=', value: 30}",
+            )
+        return self
+
+
+class Condition(_Model):
+    """A named condition: all of / any of a list of comparisons."""
+
+    name_zh: Text
+    all_of: tuple[Comparison, ...] = ()
+    any_of: tuple[Comparison, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Condition:
+        if bool(self.all_of) == bool(self.any_of):
+            raise ConfigProblem(
+                "a condition needs exactly one non-empty list: 'all_of' or 'any_of'",
+                "list the comparisons under all_of (every one must hold) or any_of (one is enough)",
+            )
+        return self
+
+
+class LadderRule(Level):
+    """First matching rule wins: metric ≥ min_value and every named condition holds."""
+
+    min_value: Number
+    conditions: tuple[str, ...] = ()
+
+
+class LadderConfig(_Model):
+    """Volume ladder: ordered rules on an annual-volume metric, plus a catch-all level."""
+
+    metric: Metric = "revenue_trailing"
+    conditions: dict[Identifier, Condition] = {}
+    rules: Annotated[tuple[LadderRule, ...], MinLen(1)]
+    otherwise: Level
+    display_order: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> LadderConfig:
+        for index, rule in enumerate(self.rules):
+            for position, name in enumerate(rule.conditions):
+                if name not in self.conditions:
+                    known = ", ".join(sorted(self.conditions)) or "none defined"
+                    raise ConfigProblem(
+                        f"condition '{name}' is not defined",
+                        f"define it under tier.ladder.conditions (defined: {known})",
+                        ("rules", index, "conditions", position),
+                    )
+        labels = [r.label for r in self.rules] + [self.otherwise.label]
+        _unique(labels, "label")
+        if self.display_order and sorted(self.display_order) != sorted(labels):
+            raise ConfigProblem(
+                "display_order must list every rule label and the otherwise label once",
+                f"write display_order: [{', '.join(labels)}] in the order BI should sort them",
+                ("display_order",),
+            )
+        return self
+
+
+class Band(_Model):
+    """One band: value ≥ at_least (higher is better) or value ≤ at_most (lower is better)."""
+
+    at_least: Number | None = None
+    at_most: Number | None = None
+    points: Number
+
+    @model_validator(mode="after")
+    def _check(self) -> Band:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ConfigProblem(
+                "a band needs exactly one of 'at_least' or 'at_most'",
+                "write e.g. {at_least: 0.95, points: 12} or {at_most: 30, points: 4}",
+            )
+        return self
+
+
+class Scale(_Model):
+    """Turns a metric value into points: descending bands or a value → points map."""
+
+    bands: tuple[Band, ...] = ()
+    points_by_value: dict[str, Number] = {}
+    otherwise: Number = 0.0
+    missing: Number = 0.0
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> Scale:
+        if bool(self.bands) == bool(self.points_by_value):
+            raise ConfigProblem(
+                "give exactly one of 'bands' or 'points_by_value'",
+                "use bands for numbers, points_by_value for categories such as industry",
+            )
+        if self.bands:
+            _check_bands(self.bands, self.otherwise)
+        return self
+
+    @property
+    def all_points(self) -> list[float]:
+        listed = [b.points for b in self.bands] + list(self.points_by_value.values())
+        return [*listed, self.otherwise, self.missing]
+
+    @property
+    def best_points(self) -> float:
+        return max([b.points for b in self.bands] + list(self.points_by_value.values()))
+
+
+def _check_bands(bands: Sequence[Band], otherwise: float) -> None:
+    higher = bands[0].at_least is not None
+    for index, band in enumerate(bands):
+        if (band.at_least is not None) != higher:
+            raise ConfigProblem(
+                "bands mix at_least and at_most",
+                "use at_least in every band (higher is better) or at_most in every band",
+                ("bands", index),
+            )
+    for index in range(1, len(bands)):
+        previous, band = bands[index - 1], bands[index]
+        if higher and not band.at_least < previous.at_least:  # type: ignore[operator]
+            raise ConfigProblem(
+                f"bands not descending: at_least {band.at_least} follows {previous.at_least}",
+                "list at_least bands from the highest threshold down",
+                ("bands", index, "at_least"),
+            )
+        if not higher and not band.at_most > previous.at_most:  # type: ignore[operator]
+            raise ConfigProblem(
+                f"bands not ascending: at_most {band.at_most} follows {previous.at_most}",
+                "list at_most bands from the lowest (best) threshold up",
+                ("bands", index, "at_most"),
+            )
+        if band.points > previous.points:
+            raise ConfigProblem(
+                f"band awards {band.points} points, more than the better band before it",
+                "points must not increase as the thresholds get worse",
+                ("bands", index, "points"),
+            )
+    if otherwise > bands[-1].points:
+        raise ConfigProblem(
+            f"otherwise ({otherwise}) awards more than the last band ({bands[-1].points})",
+            "lower 'otherwise' to at most the last band's points",
+            ("otherwise",),
+        )
+
+
+class Criterion(Scale):
+    """A key-account criterion rated 1–9 (bands/map give ratings), times its weight."""
+
+    name_zh: Text
+    metric: Metric
+    basis: Literal["value", "percentile"] = "value"
+    weight: Number = 1.0
+    otherwise: Number = 1.0
+    missing: Number = 1.0
+
+    @model_validator(mode="after")
+    def _check_criterion(self) -> Criterion:
+        if self.weight < 0:
+            raise ConfigProblem(
+                f"weight {self.weight} is negative", "use a weight ≥ 0", ("weight",)
+            )
+        for points in self.all_points:
+            if not 1 <= points <= 9:
+                raise ConfigProblem(
+                    f"rating {points} is outside 1..9",
+                    "rate every band, category, 'otherwise' and 'missing' from 1 to 9",
+                )
+        return self
+
+
+class KeyAccountConfig(_Model):
+    """Key-account rules (大客户认定): revenue share, strategic flag, multi-criteria score."""
+
+    revenue_share_metric: Metric = "revenue_share_trailing"
+    min_revenue_share: Number = 0.05
+    strategic_metric: Metric | None = "is_strategic"
+    score_threshold: Literal["mean"] | Number = "mean"
+    criteria: Annotated[dict[Identifier, Criterion], MinLen(1)]
+
+    @field_validator("min_revenue_share")
+    @classmethod
+    def _share_range(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ConfigProblem(
+                f"min_revenue_share {value} is outside 0..1", "write 0.05 for 5 %"
+            )
+        return value
+
+
+class TierConfig(_Model):
+    pyramid: PyramidConfig
+    abc: AbcConfig
+    ladder: LadderConfig
+    key_account: KeyAccountConfig
+
+
+# --------------------------------------------------------------------------- credit
+
+
+class Indicator(Scale):
+    """A credit indicator: a metric scored by bands (or a category map) up to max_points."""
+
+    name_zh: Text
+    metric: Metric
+    max_points: Number
+
+    @model_validator(mode="after")
+    def _check_indicator(self) -> Indicator:
+        for points in self.all_points:
+            if points < 0 or points > self.max_points:
+                raise ConfigProblem(
+                    f"points {points} outside 0..max_points ({self.max_points})",
+                    "keep every band, category, 'otherwise' and 'missing' within 0..max_points",
+                )
+        if abs(self.best_points - self.max_points) > _TOLERANCE:
+            raise ConfigProblem(
+                f"the best band gives {self.best_points} points but max_points is "
+                f"{self.max_points}",
+                "let the best band award max_points, or lower max_points",
+                ("max_points",),
+            )
+        return self
+
+
+class CreditCategory(_Model):
+    name_zh: Text
+    points: Number
+    financial: bool
+    indicators: Annotated[dict[Identifier, Indicator], MinLen(1)]
+
+    @model_validator(mode="after")
+    def _check(self) -> CreditCategory:
+        total = sum(i.max_points for i in self.indicators.values())
+        if abs(total - self.points) > _TOLERANCE:
+            raise ConfigProblem(
+                f"indicators' max_points sum to {total:g}, category points is {self.points:g}",
+                "make the indicators' max_points add up to the category's points",
+                ("points",),
+            )
+        return self
+
+
+class Grade(Level):
+    min_score: Number
+
+
+class MissingFinancials(_Model):
+    """What to do when a customer has no (recent) financial statement."""
+
+    policy: Literal["neutral", "zero", "rescale"] = "neutral"
+    neutral_fraction: Number = 0.5
+    max_statement_age_days: int | None = None
+
+    @field_validator("neutral_fraction")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ConfigProblem(
+                f"neutral_fraction {value} is outside 0..1", "write 0.5 for half the points"
+            )
+        return value
+
+
+class CreditConfig(_Model):
+    """Quarterly 100-point credit scorecard (客户信用等级)."""
+
+    total_points: Number = 100.0
+    financial_points: Number = 30.0
+    score_decimals: int = 2
+    categories: Annotated[dict[Identifier, CreditCategory], MinLen(1)]
+    grades: Annotated[tuple[Grade, ...], MinLen(2)]
+    missing_financials: MissingFinancials = MissingFinancials()
+
+    @model_validator(mode="after")
+    def _check(self) -> CreditConfig:
+        total = sum(c.points for c in self.categories.values())
+        if abs(total - self.total_points) > _TOLERANCE:
+            raise ConfigProblem(
+                f"category points sum to {total:g}, not total_points ({self.total_points:g})",
+                "make the categories' points add up to total_points",
+                ("categories",),
+            )
+        financial = sum(c.points for c in self.categories.values() if c.financial)
+        if abs(financial - self.financial_points) > _TOLERANCE:
+            raise ConfigProblem(
+                f"financial categories sum to {financial:g}, not financial_points "
+                f"({self.financial_points:g})",
+                "mark the right categories 'financial: true' or change financial_points",
+                ("financial_points",),
+            )
+        if financial >= self.total_points:
+            raise ConfigProblem(
+                "no non-financial points left", "keep some non-financial categories",
+                ("financial_points",),
+            )
+        names: list[str] = [n for c in self.categories.values() for n in c.indicators]
+        _unique(names, "indicator name")
+        for index in range(1, len(self.grades)):
+            if not self.grades[index].min_score < self.grades[index - 1].min_score:
+                raise ConfigProblem(
+                    f"grade bands not descending: {self.grades[index].min_score} follows "
+                    f"{self.grades[index - 1].min_score}",
+                    "list grades from the best (highest min_score) down",
+                    ("grades", index, "min_score"),
+                )
+        if self.grades[-1].min_score > 0:
+            raise ConfigProblem(
+                f"the last grade starts at {self.grades[-1].min_score}, so low scores get none",
+                "set the last grade's min_score to 0",
+                ("grades", len(self.grades) - 1, "min_score"),
+            )
+        _unique([g.label for g in self.grades], "label")
+        return self
+
+    @property
+    def indicators(self) -> dict[str, Indicator]:
+        return {n: i for c in self.categories.values() for n, i in c.indicators.items()}
+
+
+# --------------------------------------------------------------------------- churn
+
+
+class _Signal(_Model):
+    name_zh: Text
+    enabled: bool = True
+    weight: Number
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, value: float) -> float:
+        if value < 0:
+            raise ConfigProblem(f"weight {value} is negative", "use a weight ≥ 0")
+        return value
+
+
+class NoRecentOrderSignal(_Signal):
+    """days_since_last_order > cycle_multiple × mean_days_between_orders."""
+
+    cycle_multiple: Number = 2.0
+
+
+class RevenueDropSignal(_Signal):
+    """revenue_recent < max_ratio × revenue_recent_last_year."""
+
+    max_ratio: Number = 0.5
+
+
+class OpenComplaintsSignal(_Signal):
+    """open_complaint_count ≥ min_count."""
+
+    min_count: int = 1
+
+
+class SingleCategorySignal(_Signal):
+    """distinct_categories_trailing ≤ max_categories."""
+
+    max_categories: int = 1
+
+
+class PaymentWorseningSignal(_Signal):
+    """average_days_past_due_recent − average_days_past_due_trailing > min_increase_days."""
+
+    min_increase_days: Number = 15.0
+
+
+class ContactQuietSignal(_Signal):
+    """interaction_count_recent < max_ratio × interaction_count_prior_recent."""
+
+    max_ratio: Number = 0.5
+
+
+class ModelInactiveSignal(_Signal):
+    """BG/NBD probability alive < max_probability_alive."""
+
+    max_probability_alive: Number = 0.5
+
+
+class ChurnSignals(_Model):
+    no_recent_order: NoRecentOrderSignal
+    revenue_drop: RevenueDropSignal
+    open_complaints: OpenComplaintsSignal
+    single_category: SingleCategorySignal
+    payment_worsening: PaymentWorseningSignal
+    contact_quiet: ContactQuietSignal
+    model_inactive: ModelInactiveSignal
+
+
+class RiskLevel(Level):
+    min_score: Number
+
+
+class ChurnConfig(_Model):
+    """Churn warning signs (reason codes), their weights and the risk levels (scored elsewhere)."""
+
+    prediction_horizon_days: int = 90
+    signals: ChurnSignals
+    risk_levels: Annotated[tuple[RiskLevel, ...], MinLen(2)]
+    flag_min_score: Number
+    value_at_risk_metric: Metric = "contribution_trailing"
+
+    @model_validator(mode="after")
+    def _check(self) -> ChurnConfig:
+        for index in range(1, len(self.risk_levels)):
+            if not self.risk_levels[index].min_score < self.risk_levels[index - 1].min_score:
+                raise ConfigProblem(
+                    "risk levels not descending",
+                    "list risk levels from the highest min_score down",
+                    ("risk_levels", index, "min_score"),
+                )
+        if self.risk_levels[-1].min_score > 0:
+            raise ConfigProblem(
+                "the last risk level must start at 0", "set its min_score to 0",
+                ("risk_levels", len(self.risk_levels) - 1, "min_score"),
+            )
+        _unique([r.label for r in self.risk_levels], "label")
+        return self
+
+
+# --------------------------------------------------------------------------- document
+
+
+class _Document(_Model):
+    tier: TierConfig
+    credit: CreditConfig
+    churn: ChurnConfig
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """The validated scoring rules, their version and where they came from."""
+
+    tier: TierConfig
+    credit: CreditConfig
+    churn: ChurnConfig
+    version: str
+    source: Path
+
+
+def load_scoring_config(path: str | Path) -> ScoringConfig:
+    """Load and validate a scoring YAML file; raise :class:`ScoringConfigError` on problems."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScoringConfigError(
+            [f"{path}: file not found — create it (copy config/scoring.yaml) or fix the path"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScoringConfigError(
+            [f"{path}: cannot read the file ({exc}); save it as UTF-8 text"]
+        ) from None
+    marks, data = _parse_yaml(path, text)
+    if not isinstance(data, dict):
+        raise ScoringConfigError(
+            [f"{path}:1:1: the file must be a mapping with keys tier, credit and churn"]
+        )
+    try:
+        document = _Document.model_validate(data)
+    except ValidationError as exc:
+        raise ScoringConfigError(list(_describe(path, marks, exc))) from None
+    return ScoringConfig(
+        tier=document.tier,
+        credit=document.credit,
+        churn=document.churn,
+        version=config_version(document),
+        source=path,
+    )
+
+
+def default_config() -> ScoringConfig:
+    """The shipped ``config/scoring.yaml``."""
+    return load_scoring_config(DEFAULT_CONFIG_PATH)
+
+
+def config_version(document: BaseModel) -> str:
+    """Short sha256 of the normalised rules: unchanged by comments, whitespace or key order."""
+    canonical = json.dumps(
+        document.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------- error reporting
+
+_Path = tuple[str | int, ...]
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[dict[_Path, yaml.Mark], Any]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScoringConfigError(
+            [f"{where}: not valid YAML ({problem}) — fix the indentation or quoting there"]
+        ) from None
+    marks: dict[_Path, yaml.Mark] = {}
+    if root is not None:
+        duplicates = list(_walk(root, (), marks))
+        if duplicates:
+            raise ScoringConfigError(
+                [
+                    f"{path}:{m.line + 1}:{m.column + 1}: {_dotted(p)}: key appears twice — "
+                    "keep only one"
+                    for p, m in duplicates
+                ]
+            )
+    return marks, data
+
+
+def _walk(
+    node: yaml.Node, at: _Path, marks: dict[_Path, yaml.Mark]
+) -> Iterator[tuple[_Path, yaml.Mark]]:
+    """Record the position of every key path; yield duplicate keys."""
+    marks.setdefault(at, node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            child = (*at, str(key.value))
+            if key.value in seen:
+                yield child, key.start_mark
+            seen.add(key.value)
+            marks[child] = key.start_mark
+            yield from _walk(value, child, marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _walk(item, (*at, index), marks)
+
+
+def _dotted(at: _Path) -> str:
+    text = ""
+    for part in at:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def _position(path: Path, marks: Mapping[_Path, yaml.Mark], at: _Path) -> str:
+    for length in range(len(at), -1, -1):
+        mark = marks.get(at[:length])
+        if mark is not None:
+            return f"{path}:{mark.line + 1}:{mark.column + 1}"
+    return str(path)
+
+
+_FIXES = {
+    "missing": "add this key (see docs/scoring.md for its meaning and default)",
+    "extra_forbidden": "remove it or fix its spelling (see docs/scoring.md for the allowed keys)",
+    "float_type": "write a number without quotes, e.g. 0.9",
+    "int_type": "write a whole number without quotes, e.g. 30",
+    "string_type": "write text, e.g. a label in quotes",
+    "bool_type": "write true or false",
+    "literal_error": "use one of the allowed values",
+    "too_short": "add at least one entry",
+    "tuple_type": "write a list, e.g. [0.01, 0.04]",
+    "dict_type": "write a mapping of name: settings",
+    "model_type": "write a mapping of key: value",
+}
+
+
+def _describe(path: Path, marks: Mapping[_Path, yaml.Mark], exc: ValidationError) -> Iterator[str]:
+    for error in exc.errors():
+        at: _Path = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ConfigProblem):
+            at = (*at, *cause.at)
+            problem, fix = cause.problem, cause.fix
+        elif error["type"] == "extra_forbidden":
+            problem, fix = f"unknown key '{at[-1]}'", _FIXES["extra_forbidden"]
+        elif error["type"] == "missing":
+            problem, fix = "required key is missing", _FIXES["missing"]
+        else:
+            problem = f"{error['msg']} (got {error['input']!r})"
+            fix = _FIXES.get(error["type"], "see docs/scoring.md")
+        yield f"{_position(path, marks, at)}: {_dotted(at)}: {problem} — fix: {fix}"
+
+
+def _is_union_tag(part: str | int) -> bool:
+    """Pydantic adds the union member (``float``, ``literal['mean']``) to the location."""
+    if not isinstance(part, str):
+        return False
+    return part in {"float", "int", "str", "bool", "none"} or part.startswith(
+        ("literal[", "function-")
+    )
