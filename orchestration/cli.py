@@ -72,34 +72,32 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.demo import generate_demo
+    from orchestration.demo import DemoError, generate_demo
 
     settings = load_settings()
     landing = settings.landing_dir
-    if landing.exists() and any(landing.iterdir()):
-        if not args.force:
-            print(
-                f"demo landing files already present in {landing}; keeping them "
-                "(use --force to regenerate)"
-            )
-            return 0
+    if landing.exists() and any(landing.iterdir()) and not args.force:
+        print(f"landing files already present in {landing}; keeping them (--force regenerates)")
+        return 0
+    try:
+        summary = generate_demo(
+            settings.home,
+            seed=args.seed,
+            lines=args.lines,
+            customers=args.customers,
+            end_date=args.end_date,
+            overwrite=args.force,
+        )
+    except DemoError as exc:
+        raise UserError(str(exc)) from None
+    if summary.landing_dir != landing:
         import shutil
 
-        shutil.rmtree(landing)
-    summary = generate_demo(
-        settings.home / "demo",
-        seed=args.seed,
-        lines=args.lines,
-        customers=args.customers,
-        end_date=args.end_date,
-    )
-    # The generator writes <out>/landing; kam reads settings.landing_dir.
-    generated = settings.home / "demo" / "landing"
-    if generated != landing:
+        if landing.exists():
+            shutil.rmtree(landing)
         landing.parent.mkdir(parents=True, exist_ok=True)
-        generated.rename(landing)
+        shutil.move(summary.landing_dir, landing)
     print(summary)
-    print(f"landing files: {landing}")
     return 0
 
 
