@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PUBLICATION_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 KEEP_PARQUET_VERSIONS = 3
 
 
@@ -61,7 +62,7 @@ def publish(
     ``publication_id`` names the Parquet folder of this publication (use the run id).
     ``metadata`` is written to a one-row ``publication`` table (run id, business date, …).
     """
-    if not _IDENTIFIER.match(publication_id.replace("-", "_")):
+    if not _PUBLICATION_ID.match(publication_id):
         raise ValueError(f"publication id {publication_id!r} must be letters, digits, - or _")
     publish_dir.mkdir(parents=True, exist_ok=True)
     final_db = publish_dir / "kam.duckdb"

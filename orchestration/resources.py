@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -39,5 +42,11 @@ def build_resources() -> dict[str, object]:
     """The resources every kam job uses."""
     return {
         "kam": KamSettingsResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
+
+
+def dbt_executable() -> str:
+    """The dbt next to this Python (a virtualenv need not be activated), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 from orchestration.partitions import business_timezone
 
@@ -17,7 +23,7 @@ def business_date_for(scheduled_at: datetime) -> date:
     return scheduled_at.date() - timedelta(days=1)
 
 
-def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def build_nightly_schedule(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     """Nightly at ``KAM_NIGHTLY_CRON`` (01:30) in ``KAM_TIMEZONE`` (Asia/Shanghai) by default."""
 
     @dg.schedule(

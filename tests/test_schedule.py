@@ -23,7 +23,7 @@ def test_run_after_midnight_processes_previous_day() -> None:
 def thing() -> None: ...
 
 
-def _job() -> dg.UnresolvedAssetJobDefinition:
+def _job():
     return dg.define_asset_job("nightly_job", selection=[thing])
 
 

@@ -1,7 +1,5 @@
 """Ingestion assets: one per source, loading its landing folders into ``raw.<source>``."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import dagster as dg
@@ -42,7 +40,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 settings.landing_dir,
                 mappings,
                 up_to=up_to,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 sources=[source],
             )
             total_rows = con.execute(f"select count(*) from raw.{source}").fetchone()[0]

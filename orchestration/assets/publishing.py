@@ -1,7 +1,5 @@
 """Publishing: the read-only BI copy, replaced atomically after a successful run."""
 
-from __future__ import annotations
-
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,9 +49,9 @@ def published_warehouse(
         settings.warehouse_path,
         settings.publish_dir,
         tables,
-        publication_id=context.run_id,
+        publication_id=context.run.run_id,
         metadata={
-            "run_id": context.run_id,
+            "run_id": context.run.run_id,
             "business_date": context.partition_key,
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },

@@ -1,0 +1,69 @@
+{#
+    One row per customer and day on which the receivable balance changed, as of the as-of
+    date: invoices and credit notes add their amount, payments subtract theirs. The balance
+    after a day holds until the next event day, which makes a time-weighted average balance a
+    sum over these few rows instead of a 365-row date spine per customer.
+#}
+
+with
+
+invoices as (
+
+    select * from {{ ref('stg_raw__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+
+),
+
+changes as (
+
+    select
+        customer_id,
+        invoice_date as event_date,
+        amount as balance_change
+    from invoices
+    where invoice_date <= {{ as_of_date() }}
+
+    union all
+
+    select
+        customer_id,
+        payment_date as event_date,
+        -amount as balance_change
+    from payments
+    where payment_date <= {{ as_of_date() }}
+
+),
+
+daily_changes as (
+
+    select
+        customer_id,
+        event_date,
+        sum(balance_change) as balance_change
+    from changes
+    group by customer_id, event_date
+
+),
+
+final as (
+
+    select
+        customer_id,
+        event_date,
+        balance_change,
+        sum(balance_change) over (
+            partition by customer_id
+            order by event_date
+            rows between unbounded preceding and current row
+        ) as balance_after,
+        lead(event_date) over (partition by customer_id order by event_date) as next_event_date
+    from daily_changes
+
+)
+
+select * from final

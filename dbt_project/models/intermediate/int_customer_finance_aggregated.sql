@@ -1,0 +1,203 @@
+{#
+    Finance facts (财务类), one row per customer in the master as of the as-of date. Invoices,
+    payments, FIFO applications, open invoices and balance events are each aggregated to
+    customer grain before they are joined.
+#}
+
+{%- set d = as_of_date() -%}
+{%- set trailing_start = trailing_window_start() -%}
+{%- set recent_start = recent_window_start() -%}
+
+with
+
+customers as (
+
+    select * from {{ ref('stg_raw__customers') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_raw__invoices') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_raw__payments') }}
+
+),
+
+applications as (
+
+    select * from {{ ref('int_payments_applied') }}
+
+),
+
+settled_invoices as (
+
+    select * from {{ ref('int_invoices_settled') }}
+
+),
+
+balance_events as (
+
+    select * from {{ ref('int_customer_balance_events') }}
+
+),
+
+customer_ids as (
+
+    select distinct customer_id from customers
+
+),
+
+invoice_facts as (
+
+    select
+        customer_id,
+        sum(amount) filter (where invoice_date <= {{ d }}) as invoiced_amount_lifetime,
+        sum(amount) filter (where {{ in_window('invoice_date', trailing_start) }}) as invoiced_amount_trailing
+    from invoices
+    group by customer_id
+
+),
+
+payment_facts as (
+
+    select
+        customer_id,
+        sum(amount) filter (where payment_date <= {{ d }}) as paid_amount_lifetime,
+        sum(amount) filter (where {{ in_window('payment_date', trailing_start) }}) as paid_amount_trailing,
+        count(*) filter (where {{ in_window('payment_date', trailing_start) }}) as payment_count_trailing,
+        max(amount) filter (where payment_date <= {{ d }}) as largest_payment_amount_lifetime,
+        max(amount) filter (where {{ in_window('payment_date', trailing_start) }}) as largest_payment_amount_trailing,
+        avg(amount) filter (where payment_date <= {{ d }}) as average_payment_amount_lifetime,
+        avg(amount) filter (where {{ in_window('payment_date', trailing_start) }}) as average_payment_amount_trailing
+    from payments
+    group by customer_id
+
+),
+
+-- Payment behaviour is judged on cash only: a credit note settling an invoice says nothing
+-- about how fast the customer pays.
+payment_applications as (
+
+    select * from applications
+    where settlement_type = 'payment'
+
+),
+
+application_facts as (
+
+    select
+        customer_id,
+        {{ safe_divide(
+            'sum(applied_amount * collection_days) filter (where applied_date <= ' ~ d ~ ')',
+            'sum(applied_amount) filter (where applied_date <= ' ~ d ~ ')'
+        ) }} as average_collection_days_lifetime,
+        {{ safe_divide(
+            'sum(applied_amount * collection_days) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')',
+            'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
+        ) }} as average_collection_days_trailing,
+        {{ safe_divide(
+            'sum(applied_amount * days_late) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')',
+            'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
+        ) }} as average_days_past_due_trailing,
+        {{ safe_divide(
+            'sum(applied_amount * days_late) filter (where ' ~ in_window('applied_date', recent_start) ~ ')',
+            'sum(applied_amount) filter (where ' ~ in_window('applied_date', recent_start) ~ ')'
+        ) }} as average_days_past_due_recent,
+        max(days_late) filter (where {{ in_window('applied_date', trailing_start) }}) as max_days_late_trailing,
+        {{ safe_divide(
+            'sum(applied_amount) filter (where is_on_time and ' ~ in_window('applied_date', trailing_start) ~ ')',
+            'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
+        ) }} as on_time_payment_rate_trailing
+    from payment_applications
+    group by customer_id
+
+),
+
+open_invoice_facts as (
+
+    select
+        customer_id,
+        sum(open_amount) filter (where is_overdue) as overdue_amount,
+        max(days_past_due) as days_past_due,
+        sum(open_amount) filter (
+            where is_overdue and days_past_due > {{ var('long_overdue_days') | int }}
+        ) as long_overdue_amount
+    from settled_invoices
+    group by customer_id
+
+),
+
+-- Each balance holds from its event day up to the next event day (or the day after the as-of
+-- date); clipping that span to the trailing window and weighting by its length gives the
+-- average daily balance, the balance before the window included.
+balance_facts as (
+
+    select
+        customer_id,
+        sum(
+            balance_after * greatest(
+                least(coalesce(next_event_date, {{ d }} + 1), {{ d }} + 1)
+                - greatest(event_date, {{ trailing_start }} + 1),
+                0
+            )
+        ) / {{ trailing_window_days() }} as average_outstanding_balance_trailing
+    from balance_events
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        customer_ids.customer_id,
+        coalesce(invoice_facts.invoiced_amount_lifetime, 0) as invoiced_amount_lifetime,
+        coalesce(invoice_facts.invoiced_amount_trailing, 0) as invoiced_amount_trailing,
+        coalesce(payment_facts.paid_amount_lifetime, 0) as paid_amount_lifetime,
+        coalesce(payment_facts.paid_amount_trailing, 0) as paid_amount_trailing,
+        coalesce(payment_facts.payment_count_trailing, 0) as payment_count_trailing,
+        payment_facts.largest_payment_amount_lifetime,
+        payment_facts.largest_payment_amount_trailing,
+        payment_facts.average_payment_amount_lifetime,
+        payment_facts.average_payment_amount_trailing,
+        application_facts.average_collection_days_lifetime,
+        application_facts.average_collection_days_trailing,
+        coalesce(invoice_facts.invoiced_amount_lifetime, 0)
+        - coalesce(payment_facts.paid_amount_lifetime, 0) as outstanding_balance,
+        coalesce(balance_facts.average_outstanding_balance_trailing, 0) as average_outstanding_balance_trailing,
+        {{ safe_divide(
+            'coalesce(balance_facts.average_outstanding_balance_trailing, 0)',
+            'invoice_facts.invoiced_amount_trailing'
+        ) }} as average_outstanding_ratio_trailing,
+        coalesce(open_invoice_facts.overdue_amount, 0) as overdue_amount,
+        coalesce(open_invoice_facts.days_past_due, 0) as days_past_due,
+        application_facts.average_days_past_due_trailing,
+        application_facts.average_days_past_due_recent,
+        greatest(
+            coalesce(application_facts.max_days_late_trailing, 0),
+            coalesce(open_invoice_facts.days_past_due, 0)
+        ) as max_days_past_due_trailing,
+        application_facts.on_time_payment_rate_trailing,
+        coalesce(open_invoice_facts.long_overdue_amount, 0) as long_overdue_amount,
+        -- Days of trailing sales the open balance represents; meaningless without positive
+        -- invoicing in the window, hence null then.
+        case when invoice_facts.invoiced_amount_trailing > 0 then
+            {{ safe_divide(
+                'coalesce(invoice_facts.invoiced_amount_lifetime, 0) - coalesce(payment_facts.paid_amount_lifetime, 0)',
+                'invoice_facts.invoiced_amount_trailing'
+            ) }} * {{ trailing_window_days() }}
+        end as dso_days
+    from customer_ids
+    left join invoice_facts on customer_ids.customer_id = invoice_facts.customer_id
+    left join payment_facts on customer_ids.customer_id = payment_facts.customer_id
+    left join application_facts on customer_ids.customer_id = application_facts.customer_id
+    left join open_invoice_facts on customer_ids.customer_id = open_invoice_facts.customer_id
+    left join balance_facts on customer_ids.customer_id = balance_facts.customer_id
+
+)
+
+select * from final

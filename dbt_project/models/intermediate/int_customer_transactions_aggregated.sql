@@ -1,0 +1,217 @@
+{#
+    Transaction facts (交易类), one row per customer in the master as of the as-of date.
+    Each input is aggregated to customer grain on its own before the join, so no order or day
+    is counted twice (the fan-out of jaffle-shop issue #1).
+#}
+
+{%- set d = as_of_date() -%}
+{%- set trailing_start = trailing_window_start() -%}
+{%- set recent_start = recent_window_start() -%}
+
+with
+
+customers as (
+
+    select * from {{ ref('stg_raw__customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_aggregated') }}
+
+),
+
+customer_days as (
+
+    select * from {{ ref('int_transactions_aggregated_to_customer_days') }}
+
+),
+
+customer_categories as (
+
+    select * from {{ ref('int_transactions_aggregated_to_customer_categories') }}
+
+),
+
+customer_ids as (
+
+    select distinct customer_id from customers
+
+),
+
+-- Order dates are null for return-only orders, so those never count as orders. The upper
+-- bound repeats the cut made upstream; it makes this model correct on its own.
+order_facts as (
+
+    select
+        customer_id,
+        min(order_date) filter (where order_date <= {{ d }}) as first_order_date,
+        max(order_date) filter (where order_date <= {{ d }}) as last_order_date,
+        count(distinct order_date) filter (where order_date <= {{ d }}) as distinct_order_date_count,
+        count(*) filter (where order_date <= {{ d }}) as order_count_lifetime,
+        count(*) filter (where {{ in_window('order_date', trailing_start) }}) as order_count_trailing,
+        count(*) filter (where {{ in_window('order_date', recent_start) }}) as order_count_recent,
+        sum(sales_amount) filter (where order_date <= {{ d }}) as order_sales_amount_lifetime,
+        sum(sales_amount) filter (where {{ in_window('order_date', trailing_start) }}) as order_sales_amount_trailing,
+        sum(sales_amount) filter (where {{ in_window('order_date', recent_start) }}) as order_sales_amount_recent,
+        max(sales_amount) filter (where order_date <= {{ d }}) as largest_order_amount_lifetime,
+        max(sales_amount) filter (where {{ in_window('order_date', trailing_start) }}) as largest_order_amount_trailing,
+        count(*) filter (where last_return_date <= {{ d }}) as return_count_lifetime,
+        count(*) filter (where {{ in_window('last_return_date', trailing_start) }}) as return_count_trailing,
+        count(*) filter (where {{ in_window('last_return_date', recent_start) }}) as return_count_recent
+    from orders
+    group by customer_id
+
+),
+
+day_facts as (
+
+    select
+        customer_id,
+        sum(revenue) filter (where ordered_date <= {{ d }}) as revenue_lifetime,
+        sum(revenue) filter (where {{ in_window('ordered_date', trailing_start) }}) as revenue_trailing,
+        sum(revenue) filter (where {{ in_window('ordered_date', recent_start) }}) as revenue_recent,
+        sum(gross_profit) filter (where ordered_date <= {{ d }}) as gross_profit_lifetime,
+        sum(gross_profit) filter (where {{ in_window('ordered_date', trailing_start) }}) as gross_profit_trailing,
+        sum(gross_profit) filter (where {{ in_window('ordered_date', recent_start) }}) as gross_profit_recent,
+        sum(return_amount) filter (where ordered_date <= {{ d }}) as return_amount_lifetime,
+        sum(return_amount) filter (where {{ in_window('ordered_date', trailing_start) }}) as return_amount_trailing,
+        sum(return_amount) filter (where {{ in_window('ordered_date', recent_start) }}) as return_amount_recent,
+        sum(revenue) filter (
+            where {{ in_window(
+                'ordered_date',
+                'cast(' ~ recent_start ~ ' - interval 1 year as date)',
+                'cast(' ~ d ~ ' - interval 1 year as date)'
+            ) }}
+        ) as revenue_recent_last_year,
+        sum(revenue) filter (
+            where {{ in_window('ordered_date', trailing_window_start(windows_back=1), trailing_start) }}
+        ) as revenue_prior_trailing
+    from customer_days
+    group by customer_id
+
+),
+
+-- Shares use net revenue floored at 0 on both sides, so a customer whose returns exceed its
+-- purchases has share 0 rather than a negative one, and the shares of all customers sum to 1.
+-- Customer ids missing from the master still count in the company total.
+day_facts_with_shares as (
+
+    select
+        *,
+        {{ safe_divide(
+            'greatest(coalesce(revenue_lifetime, 0), 0)',
+            'sum(greatest(coalesce(revenue_lifetime, 0), 0)) over ()'
+        ) }} as revenue_share_lifetime,
+        {{ safe_divide(
+            'greatest(coalesce(revenue_trailing, 0), 0)',
+            'sum(greatest(coalesce(revenue_trailing, 0), 0)) over ()'
+        ) }} as revenue_share_trailing
+    from day_facts
+
+),
+
+category_facts as (
+
+    select
+        customer_id,
+        count(*) filter (where first_sales_date <= {{ d }}) as distinct_categories_lifetime,
+        count(*) filter (where {{ in_window('last_sales_date', trailing_start) }}) as distinct_categories_trailing
+    from customer_categories
+    group by customer_id
+
+),
+
+joined as (
+
+    select
+        customer_ids.customer_id,
+        order_facts.first_order_date,
+        order_facts.last_order_date,
+        order_facts.distinct_order_date_count,
+        coalesce(order_facts.order_count_lifetime, 0) as order_count_lifetime,
+        coalesce(order_facts.order_count_trailing, 0) as order_count_trailing,
+        coalesce(order_facts.order_count_recent, 0) as order_count_recent,
+        order_facts.order_sales_amount_lifetime,
+        order_facts.order_sales_amount_trailing,
+        order_facts.order_sales_amount_recent,
+        order_facts.largest_order_amount_lifetime,
+        order_facts.largest_order_amount_trailing,
+        coalesce(order_facts.return_count_lifetime, 0) as return_count_lifetime,
+        coalesce(order_facts.return_count_trailing, 0) as return_count_trailing,
+        coalesce(order_facts.return_count_recent, 0) as return_count_recent,
+        coalesce(day_facts_with_shares.revenue_lifetime, 0) as revenue_lifetime,
+        coalesce(day_facts_with_shares.revenue_trailing, 0) as revenue_trailing,
+        coalesce(day_facts_with_shares.revenue_recent, 0) as revenue_recent,
+        coalesce(day_facts_with_shares.gross_profit_lifetime, 0) as gross_profit_lifetime,
+        coalesce(day_facts_with_shares.gross_profit_trailing, 0) as gross_profit_trailing,
+        coalesce(day_facts_with_shares.gross_profit_recent, 0) as gross_profit_recent,
+        coalesce(day_facts_with_shares.return_amount_lifetime, 0) as return_amount_lifetime,
+        coalesce(day_facts_with_shares.return_amount_trailing, 0) as return_amount_trailing,
+        coalesce(day_facts_with_shares.return_amount_recent, 0) as return_amount_recent,
+        coalesce(day_facts_with_shares.revenue_recent_last_year, 0) as revenue_recent_last_year,
+        coalesce(day_facts_with_shares.revenue_prior_trailing, 0) as revenue_prior_trailing,
+        day_facts_with_shares.revenue_share_lifetime,
+        day_facts_with_shares.revenue_share_trailing,
+        coalesce(category_facts.distinct_categories_lifetime, 0) as distinct_categories_lifetime,
+        coalesce(category_facts.distinct_categories_trailing, 0) as distinct_categories_trailing
+    from customer_ids
+    left join order_facts on customer_ids.customer_id = order_facts.customer_id
+    left join day_facts_with_shares on customer_ids.customer_id = day_facts_with_shares.customer_id
+    left join category_facts on customer_ids.customer_id = category_facts.customer_id
+
+),
+
+final as (
+
+    select
+        customer_id,
+        first_order_date,
+        last_order_date,
+        {{ d }} - last_order_date as days_since_last_order,
+        {{ d }} - first_order_date as tenure_days,
+        -- Purchase occasions (days with an order) feed the repeat-buying churn model.
+        coalesce(distinct_order_date_count, 0) as order_days_lifetime,
+        order_count_lifetime,
+        order_count_trailing,
+        order_count_recent,
+        revenue_lifetime,
+        revenue_trailing,
+        revenue_recent,
+        gross_profit_lifetime,
+        gross_profit_trailing,
+        gross_profit_recent,
+        -- A margin on zero or negative revenue says nothing, so it is null rather than signed noise.
+        case when revenue_lifetime > 0 then {{ safe_divide('gross_profit_lifetime', 'revenue_lifetime') }} end
+            as gross_margin_rate_lifetime,
+        case when revenue_trailing > 0 then {{ safe_divide('gross_profit_trailing', 'revenue_trailing') }} end
+            as gross_margin_rate_trailing,
+        case when revenue_recent > 0 then {{ safe_divide('gross_profit_recent', 'revenue_recent') }} end
+            as gross_margin_rate_recent,
+        {{ safe_divide('order_sales_amount_lifetime', 'order_count_lifetime') }} as average_order_value_lifetime,
+        {{ safe_divide('order_sales_amount_trailing', 'order_count_trailing') }} as average_order_value_trailing,
+        {{ safe_divide('order_sales_amount_recent', 'order_count_recent') }} as average_order_value_recent,
+        largest_order_amount_lifetime,
+        largest_order_amount_trailing,
+        return_amount_lifetime,
+        return_amount_trailing,
+        return_amount_recent,
+        return_count_lifetime,
+        return_count_trailing,
+        return_count_recent,
+        {{ safe_divide('last_order_date - first_order_date', 'distinct_order_date_count - 1') }}
+            as mean_days_between_orders,
+        {{ safe_divide('revenue_trailing', trailing_window_days()) }} * {{ var('recent_window_days') | int }}
+            as expected_sales_next_period,
+        distinct_categories_lifetime,
+        distinct_categories_trailing,
+        revenue_share_lifetime,
+        revenue_share_trailing,
+        revenue_recent_last_year,
+        revenue_prior_trailing
+    from joined
+
+)
+
+select * from final

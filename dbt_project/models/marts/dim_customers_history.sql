@@ -1,0 +1,50 @@
+{#
+    Customer master as a type-2 slowly changing dimension, from the snapshots landed on or
+    before the as-of date: one row per customer and version, valid over [valid_from, valid_to).
+    A snapshot identical to the previous one (a full snapshot re-sends unchanged customers)
+    does not open a version, so consecutive identical versions collapse into one.
+#}
+
+{%- set attributes = tracked_customer_attributes() -%}
+
+with
+
+customers as (
+
+    select * from {{ ref('stg_raw__customers') }}
+
+),
+
+compared_with_previous as (
+
+    select
+        *,
+        -- Row comparison with `is distinct from` treats two nulls as equal, so a missing
+        -- industry in two snapshots is not a change.
+        row({{ attributes | join(', ') }}) is distinct from lag(row({{ attributes | join(', ') }})) over (
+            partition by customer_id order by landed_date
+        ) as is_changed
+    from customers
+
+),
+
+versions as (
+
+    select * from compared_with_previous
+    where is_changed
+
+),
+
+final as (
+
+    select
+        customer_id,
+        landed_date as valid_from,
+        lead(landed_date) over (partition by customer_id order by landed_date) as valid_to,
+        lead(landed_date) over (partition by customer_id order by landed_date) is null as is_current,
+        {{ attributes | join(',\n        ') }}
+    from versions
+
+)
+
+select * from final

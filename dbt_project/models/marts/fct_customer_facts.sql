@@ -1,0 +1,86 @@
+{#
+    Customer facts: one row per as-of date and customer known to the master on or before it
+    (column meanings in docs/facts.md). Incremental by as-of date: a run replaces the rows of
+    its date and leaves other dates alone, so nightly runs accumulate history and a backfill
+    of a past date rewrites only that date.
+#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+transaction_facts as (
+
+    select * from {{ ref('int_customer_transactions_aggregated') }}
+
+),
+
+finance_facts as (
+
+    select * from {{ ref('int_customer_finance_aggregated') }}
+
+),
+
+contact_facts as (
+
+    select * from {{ ref('int_customer_interactions_aggregated') }}
+
+),
+
+statement_facts as (
+
+    select * from {{ ref('int_customer_financials_analysed') }}
+
+),
+
+-- Every input is already one row per customer, so these joins cannot fan out.
+final as (
+
+    select
+        {{ as_of_date() }} as as_of_date,
+        customers.customer_id,
+        customers.customer_name,
+        customers.industry,
+        customers.province,
+        customers.city,
+        customers.channel_type,
+        customers.account_manager,
+        customers.status,
+        customers.is_strategic,
+        customers.qualitative_rating,
+        customers.payment_terms_days,
+        customers.credit_limit,
+        -- Masters often leave the start of the relationship empty; the first order is the
+        -- best evidence of it then.
+        coalesce(customers.first_cooperation_date, transaction_facts.first_order_date) as first_cooperation_date,
+        ({{ as_of_date() }} - coalesce(customers.first_cooperation_date, transaction_facts.first_order_date))
+        / 365.25 as cooperation_years,
+        transaction_facts.* exclude (customer_id),
+        finance_facts.* exclude (customer_id),
+        contact_facts.* exclude (customer_id, cost_to_serve_trailing),
+        statement_facts.customer_id is not null as has_financial_statement,
+        statement_facts.* exclude (customer_id),
+        contact_facts.cost_to_serve_trailing,
+        transaction_facts.gross_profit_trailing - contact_facts.cost_to_serve_trailing as contribution_trailing
+    from customers
+    left join transaction_facts on customers.customer_id = transaction_facts.customer_id
+    left join finance_facts on customers.customer_id = finance_facts.customer_id
+    left join contact_facts on customers.customer_id = contact_facts.customer_id
+    left join statement_facts on customers.customer_id = statement_facts.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,46 @@
+{#
+    One row per contact event as of the as-of date: rows landed later are invisible, and when a key
+    was corrected in a later landing date the latest landing date on or before the as-of date
+    wins (then the latest file and line).
+#}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'interactions') }}
+
+),
+
+latest_version as (
+
+    select * from source
+    where _business_date <= {{ as_of_date() }}
+    qualify row_number() over (
+        partition by interaction_id
+        order by _business_date desc, _source_file desc, _source_line desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        interaction_id,
+        customer_id,
+        occurred_at,
+        cast(occurred_at as date) as occurred_date,
+        channel,
+        interaction_type,
+        status,
+        resolved_at,
+        cast(resolved_at as date) as resolved_date,
+        employee,
+        _business_date as landed_date,
+        _source_file as source_file,
+        _source_line as source_line
+    from latest_version
+
+)
+
+select * from final

@@ -1,0 +1,154 @@
+"""Input contracts: the canonical columns of each source, read from ``contracts.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+CONTRACTS_PATH = Path(__file__).with_name("contracts.yaml")
+
+COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
+
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "decimal": "DECIMAL(18,4)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of a source."""
+
+    name: str
+    type: str
+    required: bool
+    zh: str
+    meaning: str
+    allowed: tuple[str, ...] | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    nonzero: bool = False
+    may_be_future: bool = False
+    pii: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    """The contract of one source: its columns and the key identifying a row in a business date."""
+
+    name: str
+    zh: str
+    grain: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@cache
+def load_contracts() -> dict[str, SourceContract]:
+    """Every source's contract, keyed by source name, in file order."""
+    data = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
+    return {name: _source(name, spec) for name, spec in data.items()}
+
+
+def _source(name: str, spec: dict) -> SourceContract:
+    columns = tuple(_column(name, c) for c in spec["columns"])
+    names = {c.name for c in columns}
+    unknown_key = [k for k in spec["key"] if k not in names]
+    if unknown_key:
+        raise ValueError(f"{CONTRACTS_PATH}: key of {name} names unknown columns {unknown_key}")
+    return SourceContract(name, spec["zh"], spec["grain"], tuple(spec["key"]), columns)
+
+
+def _column(source: str, c: dict) -> Column:
+    if c["type"] not in COLUMN_TYPES:
+        raise ValueError(f"{CONTRACTS_PATH}: {source}.{c['name']} has unknown type {c['type']!r}")
+    allowed = c.get("allowed")
+    return Column(
+        name=c["name"],
+        type=c["type"],
+        required=bool(c.get("required", False)),
+        zh=c.get("zh", ""),
+        meaning=c.get("meaning", ""),
+        allowed=tuple(str(v).strip().lower() for v in allowed) if allowed else None,
+        min=Decimal(str(c["min"])) if "min" in c else None,
+        max=Decimal(str(c["max"])) if "max" in c else None,
+        nonzero=bool(c.get("nonzero", False)),
+        may_be_future=bool(c.get("may_be_future", False)),
+        pii=bool(c.get("pii", False)),
+    )
+
+
+def contracts_markdown() -> str:
+    """docs/contracts.md: one table per source, generated from contracts.yaml."""
+    lines = [
+        "# Input contracts",
+        "",
+        "<!-- Generated from orchestration/ingestion/contracts.yaml by `kam contracts`;",
+        "     do not edit by hand (a test keeps this file in step). -->",
+        "",
+        "Each source lands as files under `<landing>/<source>/<YYYY-MM-DD>/`. After the mapping in",
+        "`config/mappings/<source>.yaml` is applied (see [mappings.md](mappings.md)), a file must",
+        "provide the columns below. A row that breaks a rule is quarantined in `raw.quarantine`",
+        "with its file, line and reason; a file missing a required column is rejected as a whole.",
+        "",
+        "Rules that apply to every source:",
+        "",
+        "- enumerations (columns with allowed values) are compared and stored trimmed and",
+        "  lowercase;",
+        "- numbers may use thousands separators (`1,234.50`) and full-width digits (`１２３`);",
+        "- a date or timestamp more than one day after the folder's business date is rejected as",
+        "  dated in the future, unless the column says otherwise;",
+        "- the key columns identify a row within one business date: a later duplicate is",
+        "  quarantined and the first one kept.",
+        "",
+    ]
+    for contract in load_contracts().values():
+        lines += [
+            f"## {contract.name} ({contract.zh})",
+            "",
+            f"Grain: {contract.grain}. Key: {', '.join(f'`{k}`' for k in contract.key)}.",
+            "",
+            "| column | type | required | meaning | 中文 | allowed values / bounds | PII |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in contract.columns:
+            lines.append(
+                f"| `{c.name}` | {c.type} | {'yes' if c.required else 'no'} | {c.meaning} "
+                f"| {c.zh} | {_rules(c)} | {'yes' if c.pii else ''} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _rules(c: Column) -> str:
+    rules = []
+    if c.allowed:
+        rules.append(", ".join(f"`{v}`" for v in c.allowed))
+    if c.min is not None:
+        rules.append(f"≥ {c.min}")
+    if c.max is not None:
+        rules.append(f"≤ {c.max}")
+    if c.nonzero:
+        rules.append("not 0")
+    if c.may_be_future:
+        rules.append("may be after the business date")
+    return "; ".join(rules)

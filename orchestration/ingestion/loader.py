@@ -1,0 +1,403 @@
+"""Load landing folders into ``raw.<source>``: one business date of one source per transaction.
+
+A folder is reloaded as a whole when its set of (file, checksum) differs from what the ledger
+last recorded; otherwise it is left alone. Rows breaking the contract go to ``raw.quarantine``.
+CSV files are read one physical line per row (a quoted field must not contain a line break;
+if one does, both halves are quarantined as broken quoting). Blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.ingestion.contracts import SourceContract, load_contracts
+from orchestration.ingestion.mapping import Mapping
+from orchestration.ingestion.schema import ensure_raw_schema
+from orchestration.ingestion.textfile import (
+    LINE_SENTINEL,
+    file_checksum,
+    normalise_to_utf8,
+    read_header,
+)
+from orchestration.ingestion.validate import ColumnInput, lit, regex_char, validated_select
+from orchestration.settings import SOURCES
+
+FOLDER_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"
+
+
+class LandingError(ValueError):
+    """The landing area is laid out in a way kam cannot read."""
+
+
+class FileRejected(Exception):
+    """A whole file cannot be loaded; the message names the file, the problem and the fix."""
+
+
+@dataclass
+class FileResult:
+    """What happened to one file of a partition."""
+
+    source_file: str | None
+    file_checksum: str | None
+    file_bytes: int | None
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+
+
+@dataclass
+class PartitionResult:
+    """What happened to one landing folder (one source, one business date)."""
+
+    source: str
+    business_date: date
+    status: str  # loaded | replaced | unchanged | empty
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Messages of rejected files: orchestration fails the run on these after loading."""
+        return [f.message for f in self.files if f.status == "rejected"]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def sync_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, mappings: dict[str, Mapping],
+                 up_to: date, run_id: str, sources: tuple[str, ...] | list[str] = SOURCES,
+                 ) -> list[PartitionResult]:
+    """Ingest every landed folder dated on or before ``up_to``, oldest first, source by source."""
+    landing_dir = Path(landing_dir)
+    folders = [(source, folder_date(folder), folder)
+               for source in sources for folder in _date_folders(landing_dir / source)]
+    return [
+        ingest_partition(con, source, day, landing_dir, mappings.get(source) or Mapping(source),
+                         run_id)
+        for source, day, _ in sorted(folders, key=lambda f: (sources.index(f[0]), f[1]))
+        if day <= up_to
+    ]
+
+
+def folder_date(folder: Path) -> date:
+    """The business date a landing folder is named after."""
+    try:
+        if FOLDER_DATE.fullmatch(folder.name):
+            return date.fromisoformat(folder.name)
+    except ValueError:
+        pass
+    raise LandingError(
+        f"landing folder {folder} is not named after a business date; rename it to YYYY-MM-DD "
+        "(e.g. 2024-03-31) or move it out of the landing area"
+    )
+
+
+def _date_folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    stray = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if stray:
+        raise LandingError(
+            f"{stray[0]} lies directly in {root}; move it into a folder named after its business "
+            f"date, e.g. {root / '2024-03-31'}/"
+        )
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def ingest_partition(con: duckdb.DuckDBPyConnection, source: str, business_date: date,
+                     landing_dir: Path, mapping: Mapping, run_id: str) -> PartitionResult:
+    """Load ``<landing_dir>/<source>/<business_date>/`` unless it is unchanged since last time."""
+    ensure_raw_schema(con)
+    con.execute("set enable_progress_bar = false")
+    landing_dir = Path(landing_dir)
+    folder = landing_dir / source / business_date.isoformat()
+    paths = sorted(p for p in folder.glob(mapping.pattern) if p.is_file()) if folder.is_dir() \
+        else []
+    files = {p.relative_to(landing_dir).as_posix(): (p, *file_checksum(p)) for p in paths}
+    current = {(name, checksum) for name, (_, checksum, _) in files.items()}
+    previous, previous_at, loaded_before = _last_attempt(con, source, business_date)
+    loaded_at = datetime.now()
+    if previous is not None and previous == current and not previous_at[1]:
+        results = [FileResult(name, checksum, size, "unchanged",
+                              message=f"unchanged since {previous_at[0]:%Y-%m-%d %H:%M:%S}")
+                   for name, (_, checksum, size) in files.items()]
+        # A no-op writes nothing, so re-running a date leaves the ledger (and BI) identical.
+        return PartitionResult(source, business_date, "unchanged", results)
+    if not files and not loaded_before:
+        return PartitionResult(source, business_date, "empty")
+    status = "replaced" if loaded_before else "loaded"
+    contract = load_contracts()[source]
+    # Files are validated into a temporary table first (a file DuckDB cannot read then only
+    # rejects that file); the partition itself is swapped in one transaction.
+    results = _stage_files(con, contract, business_date, files, mapping, status)
+    if not files:
+        results = [FileResult(f"{source}/{business_date}/", None, None, status, message=(
+            f"no file matching {mapping.pattern} any more; partition emptied"))]
+    con.execute("begin transaction")
+    try:
+        _replace_partition(con, contract, business_date, loaded_at, run_id)
+        _write_ledger(con, source, business_date, results, loaded_at, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _stage")
+    return PartitionResult(source, business_date, status, results)
+
+
+def _last_attempt(con: duckdb.DuckDBPyConnection, source: str, business_date: date
+                  ) -> tuple[set[tuple[str, str]] | None, tuple[datetime, bool], bool]:
+    """Files of the latest ledger attempt, (its time, whether it rejected a file), and whether
+    the partition was ever loaded."""
+    rows = con.execute(
+        """select source_file, file_checksum, status, loaded_at from raw.ingestion_ledger
+           where source = ? and business_date = ?
+             and loaded_at = (select max(loaded_at) from raw.ingestion_ledger
+                              where source = ? and business_date = ?)""",
+        [source, business_date, source, business_date],
+    ).fetchall()
+    ever = con.execute(
+        """select count(*) from raw.ingestion_ledger where source = ? and business_date = ?
+           and status in ('loaded', 'replaced')""", [source, business_date]).fetchone()[0]
+    if not rows:
+        return None, (datetime.min, False), False
+    files = {(r[0], r[1]) for r in rows if r[1] is not None}
+    return files, (rows[0][3], any(r[2] == "rejected" for r in rows)), ever > 0
+
+
+def _stage_files(con: duckdb.DuckDBPyConnection, contract: SourceContract, business_date: date,
+                 files: dict[str, tuple[Path, str, int]], mapping: Mapping, status: str,
+                 ) -> list[FileResult]:
+    """Validate every file into ``_stage``, flag duplicate keys, and count rows per file."""
+    typed_cols = ", ".join(f"t{i} {c.sql_type}" for i, c in enumerate(contract.columns))
+    con.execute(f"""create or replace temp table _stage (_file_ord integer, _source_file varchar,
+        _file_checksum varchar, _line bigint, _raw varchar, {typed_cols}, _errors {ERRORS_TYPE})""")
+    results = []
+    for ordinal, (name, (path, checksum, size)) in enumerate(files.items()):
+        result = FileResult(name, checksum, size, status)
+        try:
+            notes = _stage_file(con, contract, mapping, business_date, path, name, checksum,
+                                ordinal)
+            result.message = "; ".join(notes)
+        except FileRejected as exc:
+            result.status, result.message = "rejected", str(exc)
+        results.append(result)
+    _flag_duplicates(con, contract)
+    counts = {row[0]: row[1:] for row in con.execute(
+        """select _file_ord, count(*), count(*) filter (where len(_errors) = 0)
+           from _stage group by _file_ord""").fetchall()}
+    for ordinal, result in enumerate(results):
+        read, loaded = counts.get(ordinal, (0, 0))
+        result.rows_read, result.rows_loaded, result.rows_quarantined = read, loaded, read - loaded
+    return results
+
+
+def _stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, mapping: Mapping,
+                business_date: date, path: Path, name: str, checksum: str, ordinal: int,
+                ) -> list[str]:
+    """Validate one file into ``_stage``; returns notes for the ledger message."""
+    if mapping.format == "parquet":
+        relation, header, native = _parquet_relation(con, path, name)
+    else:
+        relation, header, native = None, None, {}
+    with tempfile.TemporaryDirectory(prefix="kam-ingest-") as tmp:
+        if mapping.format == "csv":
+            relation, header = _csv_relation(con, path, name, mapping, Path(tmp) / "utf8.csv")
+        inputs, notes = _match_header(contract, mapping, header, name, native)
+        select = validated_select(contract, inputs, mapping, business_date, relation)
+        n = len(contract.columns)
+        try:
+            con.execute(f"""insert into _stage
+                select {ordinal}, {lit(name)}, {lit(checksum)}, _line, _raw,
+                {', '.join(f't{i}' for i in range(n))}, _errors from ({select})""")
+        except duckdb.Error as exc:
+            raise FileRejected(f"{name}: cannot be read ({_first_line(exc)}); check that the file "
+                               f"is a complete {mapping.format} export") from exc
+        con.execute("drop table if exists _lines")
+    return notes
+
+
+def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping,
+                  utf8: Path) -> tuple[str, list[str]]:
+    """Transcode, read the header, and load the physical lines into ``_lines``."""
+    try:
+        if not normalise_to_utf8(path, utf8, mapping.encoding):
+            raise FileRejected(f"{name}: contains the control characters \\x1f\\x1e\\x1d\\x1c, "
+                               "which kam cannot read; remove them from the export")
+    except OSError as exc:
+        raise FileRejected(f"{name}: cannot be read ({exc}); check the file permissions") from exc
+    header = read_header(utf8, mapping.delimiter, mapping.quote)
+    if header is None:
+        raise FileRejected(f"{name}: the file is empty (not even a header line); export it "
+                           "again with a header naming the columns")
+    try:
+        con.execute(f"""create or replace temp table _lines as
+            select row_number() over () as _line, line
+            from read_csv({lit(str(utf8))}, columns = {{'line': 'VARCHAR'}}, header = false,
+                          auto_detect = false, delim = {lit(LINE_SENTINEL)}, quote = '',
+                          escape = '', strict_mode = false, max_line_size = 16777216)""")
+    except duckdb.Error as exc:
+        raise FileRejected(f"{name}: cannot be read ({_first_line(exc)}); check that it is a "
+                           "complete text export") from exc
+    d, q = mapping.delimiter, mapping.quote
+    rd, rq = regex_char(d), regex_char(q)
+    field = f"{rq}(?:[^{rq}]|{rq}{rq})*{rq}|[^{rq}{rd}]*"
+    full = f"(?:{field})(?:{rd}(?:{field}))*"
+    unquote = (f"lambda f: case when starts_with(f, {lit(q)}) "
+               f"then replace(f[2:-2], {lit(q + q)}, {lit(q)}) else f end")
+    fields = (f"case when not contains(line, {lit(q)}) then string_split(line, {lit(d)}) "
+              f"when regexp_full_match(line, {lit(full)}) then list_transform("
+              f"regexp_extract_all({lit(d)} || line, {lit(f'{rd}({field})')}, 1), {unquote}) end")
+    width = len(header)
+    struct_error = (
+        f"case when contains(line, chr(65533)) "
+        f"then {lit(f'invalid bytes for encoding {mapping.encoding}; check the encoding setting')} "
+        f"when _f is null then "
+        f"{lit(f'broken quoting: a {q} quote is not closed or is followed by text; ')}"
+        f" || {lit('fix the quoting (a quote inside a quoted value is written twice)')} "
+        f"when len(_f) <> {width} then 'wrong number of fields: expected {width} "
+        f"(as in the header), found ' || len(_f) end"
+    )
+    relation = f"""(select _line, line as _raw, {struct_error} as _struct_error, *
+        from (select _line, line, {fields} as _f from _lines
+              where _line > 1 and line is not null and trim(line) <> ''))"""
+    return relation, header
+
+
+def _parquet_relation(con: duckdb.DuckDBPyConnection, path: Path, name: str
+                      ) -> tuple[str, list[str], dict[str, bool]]:
+    try:
+        described = con.execute(f"describe select * from read_parquet({lit(str(path))})").fetchall()
+    except duckdb.Error as exc:
+        raise FileRejected(f"{name}: cannot be read as Parquet ({_first_line(exc)}); export it "
+                           "again or set format: csv in the mapping if it is a CSV") from exc
+    header = [row[0] for row in described]
+    native = {row[0]: row[1] != "VARCHAR" for row in described}
+    pack = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in header)
+    relation = f"""(select file_row_number + 1 as _line, to_json(struct_pack({pack})) as _raw,
+        cast(null as varchar) as _struct_error, *
+        from read_parquet({lit(str(path))}, file_row_number = true))"""
+    return relation, header, native
+
+
+def _match_header(contract: SourceContract, mapping: Mapping, header: list[str], name: str,
+                  native: dict[str, bool]) -> tuple[dict[str, ColumnInput], list[str]]:
+    """Locate every canonical column in the header; reject the file if a required one is missing."""
+    where = mapping.describe()
+    twice = sorted({h for h in header if header.count(h) > 1 and h})
+    inputs, notes, missing, absent = {}, [], [], []
+    for col in contract.columns:
+        export = mapping.export_name(col.name)
+        if export in twice:
+            raise FileRejected(f"{name}: column {export!r} appears more than once in the header; "
+                               "rename or remove the duplicate in the export")
+        if export in header:
+            if mapping.format == "csv":
+                inputs[col.name] = ColumnInput(f"_f[{header.index(export) + 1}]")
+            else:
+                inputs[col.name] = ColumnInput(_ident(export), native=native[export])
+        elif col.required:
+            missing.append((col.name, export))
+        else:
+            inputs[col.name] = ColumnInput(None)
+            absent.append(export)
+    if missing:
+        names = ", ".join(f"'{canonical}'" + (f" (export name '{export}')" if export != canonical
+                                               else "") for canonical, export in missing)
+        raise FileRejected(
+            f"{name}: required column {names} missing from the header (found: "
+            f"{', '.join(header)}); add it to the export, or map the export's name for it under "
+            f"'columns:' in {where}"
+        )
+    if absent:
+        notes.append(f"optional columns absent (loaded as empty): {', '.join(absent)}")
+    mapped = {mapping.export_name(c.name) for c in contract.columns}
+    extra = [h for h in header if h not in mapped]
+    if extra:
+        notes.append(f"ignored unmapped columns: {', '.join(extra)}")
+    return inputs, notes
+
+
+def _flag_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+    """Quarantine every later row whose key repeats an earlier valid row of the partition."""
+    keys = [f"t{contract.column_names.index(k)}" for k in contract.key]
+    # Clean rows do not keep their text; a duplicate's record is rebuilt from its typed values.
+    raw = "concat_ws(',', " + ", ".join(
+        f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))) + ")"
+    shown = " || ', ' || ".join(
+        f"'{k}=' || cast({t} as varchar)" for k, t in zip(contract.key, keys, strict=True))
+    con.execute(f"""
+        update _stage set _errors = list_append(_errors, {{
+            'column_name': {lit(', '.join(contract.key))},
+            'reason': 'duplicate key (' || d._shown || '): first seen in '
+                      || case when d._first_file = _stage._source_file then ''
+                              else d._first_file || ' ' end
+                      || 'line ' || d._first_line}}),
+            _raw = {raw}
+        from (
+            select _file_ord, _line, {shown} as _shown,
+                   row_number() over w as _rank,
+                   first_value(_source_file) over w as _first_file,
+                   first_value(_line) over w as _first_line
+            from _stage where len(_errors) = 0
+            window w as (partition by {', '.join(keys)} order by _file_ord, _line)
+        ) d
+        where d._rank > 1 and d._file_ord = _stage._file_ord and d._line = _stage._line""")
+
+
+def _replace_partition(con: duckdb.DuckDBPyConnection, contract: SourceContract,
+                       business_date: date, loaded_at: datetime, run_id: str) -> None:
+    """Swap the partition's rows in raw.<source> and raw.quarantine for the staged ones."""
+    con.execute(f"delete from raw.{contract.name} where _business_date = ?", [business_date])
+    con.execute("delete from raw.quarantine where source = ? and business_date = ?",
+                [contract.name, business_date])
+    columns = ", ".join(_ident(c.name) for c in contract.columns)
+    values = ", ".join(f"t{i}" for i in range(len(contract.columns)))
+    con.execute(f"""insert into raw.{contract.name} ({columns}, _business_date, _source_file,
+            _source_line, _file_checksum, _loaded_at)
+        select {values}, ?, _source_file, _line, _file_checksum, ?
+        from _stage where len(_errors) = 0 order by _file_ord, _line""", [business_date, loaded_at])
+    con.execute("""insert into raw.quarantine select ?, ?, _source_file, _file_checksum, _line,
+            nullif(array_to_string(list_filter(
+                list_transform(_errors, lambda e: e.column_name),
+                lambda c: c is not null), ', '), ''),
+            array_to_string(list_transform(_errors, lambda e: e.reason), '; '),
+            _raw, ?, ?
+        from _stage where len(_errors) > 0 order by _file_ord, _line""",
+                [contract.name, business_date, loaded_at, run_id])
+
+
+def _write_ledger(con: duckdb.DuckDBPyConnection, source: str, business_date: date,
+                  results: list[FileResult], loaded_at: datetime, run_id: str) -> None:
+    con.executemany(
+        "insert into raw.ingestion_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[source, business_date, r.source_file, r.file_checksum, r.file_bytes, r.rows_read,
+          r.rows_loaded, r.rows_quarantined, r.status, r.message or None, loaded_at, run_id]
+         for r in results],
+    )
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,195 @@
+"""Mapping files: how one source's export differs from its contract (names, encoding, formats)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from orchestration.ingestion.contracts import load_contracts
+from orchestration.settings import SOURCES
+
+FORMATS = ("csv", "parquet")
+ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk")
+DEFAULT_TRUE = ("true", "1", "yes", "y", "是", "t")
+DEFAULT_FALSE = ("false", "0", "no", "n", "否", "f")
+DEFAULT_NULLS = ("", "NULL", "null", "NA", "N/A")
+
+
+class MappingError(ValueError):
+    """A mapping file cannot be used; the message says where, what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Validated settings for reading one source's files. Defaults describe a plain UTF-8 CSV."""
+
+    source: str
+    format: str = "csv"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header: bool = True
+    quote: str = '"'
+    date_format: str = "%Y-%m-%d"
+    timestamp_format: str = "%Y-%m-%d %H:%M:%S"
+    true_values: tuple[str, ...] = DEFAULT_TRUE
+    false_values: tuple[str, ...] = DEFAULT_FALSE
+    null_values: tuple[str, ...] = DEFAULT_NULLS
+    file_pattern: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def pattern(self) -> str:
+        return self.file_pattern or f"*.{self.format}"
+
+    def export_name(self, column: str) -> str:
+        """The export's name for canonical ``column``."""
+        return self.columns.get(column, column)
+
+    def describe(self) -> str:
+        return str(self.path) if self.path else f"the default mapping of {self.source}"
+
+
+def load_mappings(mappings_dir: Path) -> dict[str, Mapping]:
+    """A mapping for every source: ``<mappings_dir>/<source>.yaml`` or the default if absent."""
+    mappings_dir = Path(mappings_dir)
+    if mappings_dir.is_dir():
+        for path in sorted(mappings_dir.glob("*.y*ml")):
+            if path.stem not in SOURCES:
+                raise MappingError(
+                    f"{path}: {path.stem!r} is not a source; name mapping files after one of "
+                    f"{', '.join(SOURCES)} (e.g. customers.yaml)"
+                )
+    result = {}
+    for source in SOURCES:
+        path = next((p for p in (mappings_dir / f"{source}.yaml", mappings_dir / f"{source}.yml")
+                     if p.is_file()), None)
+        result[source] = load_mapping(path) if path else Mapping(source)
+    return result
+
+
+def load_mapping(path: Path, source: str | None = None) -> Mapping:
+    """Read and validate one mapping file; ``source`` defaults to the file name without suffix."""
+    path = Path(path)
+    source = source or path.stem
+    contracts = load_contracts()
+    if source not in contracts:
+        raise MappingError(
+            f"{path}: unknown source {source!r}; expected one of {', '.join(contracts)}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(
+            f"{path}: cannot read the mapping file ({exc}); save it as UTF-8") from exc
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise MappingError(
+            f"{path}{where}: YAML syntax error: {problem}; fix the indentation or quoting there "
+            "(values containing ':' or '#' need quotes)"
+        ) from exc
+    return _validate(path, source, data or {}, _key_lines(node))
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """1-based line of every top-level key and of every ``columns`` entry (as columns.<key>)."""
+    lines: dict[str, int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key, value in node.value:
+        lines[str(key.value)] = key.start_mark.line + 1
+        if key.value == "columns" and isinstance(value, yaml.MappingNode):
+            for sub, _ in value.value:
+                lines[f"columns.{sub.value}"] = sub.start_mark.line + 1
+    return lines
+
+
+def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> Mapping:
+    def fail(key: str, problem: str, fix: str) -> MappingError:
+        line = f" line {lines[key]}" if key in lines else ""
+        return MappingError(f"{path}{line}: key '{key}': {problem}; {fix}")
+
+    if not isinstance(data, dict):
+        raise MappingError(f"{path}: expected 'key: value' settings at the top level; "
+                           "see docs/mappings.md for an example")
+    known = {"format", "encoding", "delimiter", "header", "quote", "date_format",
+             "timestamp_format", "true_values", "false_values", "file_pattern", "null_values",
+             "columns"}
+    for key in data:
+        if key not in known:
+            raise fail(str(key), "unknown setting", f"use one of {', '.join(sorted(known))}")
+    values: dict[str, object] = {}
+    fmt = data.get("format", "csv")
+    if fmt not in FORMATS:
+        raise fail("format", f"unknown format {fmt!r}", "use csv or parquet")
+    values["format"] = fmt
+    encoding = str(data.get("encoding", "utf-8")).strip().lower().replace("_", "-")
+    encoding = {"utf8": "utf-8", "utf-8-bom": "utf-8-sig", "utf8-sig": "utf-8-sig"}.get(
+        encoding, encoding)
+    if encoding not in ENCODINGS:
+        raise fail("encoding", f"unknown encoding {data.get('encoding')!r}",
+                   f"use one of {', '.join(ENCODINGS)} (gb18030 also reads gbk and gb2312 files)")
+    values["encoding"] = encoding
+    for key in ("delimiter", "quote"):
+        if key in data:
+            value = data[key]
+            value = "\t" if value in ("\\t", "tab") else value
+            if not isinstance(value, str) or len(value) != 1:
+                raise fail(key, f"{value!r} is not a single character",
+                           "give one character in quotes, e.g. ';' or '\\t' for tab")
+            values[key] = value
+    if values.get("delimiter", ",") == values.get("quote", '"'):
+        raise fail("quote", "the quote character equals the delimiter", "choose different ones")
+    if "header" in data and data["header"] is not True:
+        raise fail("header", f"{data['header']!r} is not supported",
+                   "exports must have a header line naming the columns; set header: true")
+    for key in ("date_format", "timestamp_format", "file_pattern"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key]:
+                raise fail(key, f"{data[key]!r} is not a text value", "give a quoted text value")
+            values[key] = data[key]
+    for key in ("date_format", "timestamp_format"):
+        if key in values and "%" not in str(values[key]):
+            raise fail(key, f"{values[key]!r} has no % directives",
+                       "write it like '%Y-%m-%d' or '%Y/%m/%d %H:%M'")
+    for key in ("true_values", "false_values", "null_values"):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+                raise fail(key, "expected a list of texts", "write it like ['yes', 'y', '是']")
+            values[key] = tuple(str(v) if key == "null_values" else str(v).strip().lower()
+                                for v in value)
+    values["columns"] = _columns(data.get("columns"), source, fail)
+    return Mapping(source=source, path=path, **values)  # type: ignore[arg-type]
+
+
+def _columns(columns: object, source: str, fail) -> dict[str, str]:
+    if columns is None:
+        return {}
+    if not isinstance(columns, dict):
+        raise fail("columns", "expected a map of canonical name: export name",
+                   "write one 'customer_id: 客户编号' line per renamed column")
+    contract = load_contracts()[source]
+    result = {}
+    for canonical, export in columns.items():
+        if canonical not in contract.column_names:
+            raise fail(f"columns.{canonical}", f"{canonical!r} is not a column of {source}",
+                       f"the left side must be one of {', '.join(contract.column_names)} "
+                       "(see docs/contracts.md); the export's own name goes on the right")
+        if not isinstance(export, str | int) or str(export).strip() == "":
+            raise fail(f"columns.{canonical}", f"{export!r} is not a column name",
+                       "give the export's header text for this column")
+        result[canonical] = str(export).strip()
+    exports = list(result.values())
+    twice = sorted({e for e in exports if exports.count(e) > 1})
+    if twice:
+        raise fail("columns",
+                   f"export column(s) {twice} are mapped to more than one canonical column",
+                   "map each export column once")
+    return result

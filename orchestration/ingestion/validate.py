@@ -1,0 +1,173 @@
+"""SQL expressions that type the text of a file's columns and say why a value breaks its contract.
+
+Everything here builds SQL text for DuckDB, so validation is set-based over the whole file.
+Each canonical column ``i`` becomes ``c{i}`` (cleaned text, or the native value of a Parquet
+column), then ``t{i}`` (typed value) and at most one reason per column in ``_errors``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from orchestration.ingestion.contracts import Column, SourceContract
+from orchestration.ingestion.mapping import Mapping
+
+FULLWIDTH = "０１２３４５６７８９．，－＋　"
+HALFWIDTH = "0123456789.,-+ "
+THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
+INTEGER = r"[+-]?[0-9]+"
+DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def regex_char(char: str) -> str:
+    """``char`` as an RE2 escape, safe inside and outside character classes."""
+    return f"\\x{{{ord(char):x}}}"
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """Where a canonical column's value comes from: an SQL expression over the file relation."""
+
+    expr: str | None  # None: the column is absent from the file (optional columns only)
+    native: bool = False  # True: a typed Parquet value, cast directly instead of parsed as text
+
+
+def cleaned(expr: str | None, native: bool, mapping: Mapping) -> str:
+    """Trimmed text with the mapping's null markers turned into NULL (native values unchanged)."""
+    if expr is None:
+        return "cast(null as varchar)"
+    if native:
+        return expr
+    nulls = ", ".join(lit(v.strip()) for v in mapping.null_values)
+    return f"(case when trim({expr}) in ({nulls}) then null else trim({expr}) end)"
+
+
+def number_text(c: str) -> str:
+    """Full-width digits made ASCII and thousands separators removed."""
+    n = f"replace(translate({c}, {lit(FULLWIDTH)}, {lit(HALFWIDTH)}), ' ', '')"
+    return (f"(case when regexp_full_match({n}, {lit(THOUSANDS)}) "
+            f"then replace({n}, ',', '') else {n} end)")
+
+
+def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
+    """Expression typing cleaned value ``c``; NULL when empty or not parseable.
+
+    Plain values take a fast cast; only the rest are normalised (CASE evaluates a branch for
+    the rows that reach it, so the slow path costs nothing on clean files).
+    """
+    if native:
+        value = f"try_cast({c} as {col.sql_type})"
+        return f"lower(trim({value}))" if col.allowed else value
+    if col.type == "string":
+        return f"lower({c})" if col.allowed else c
+    if col.type in ("integer", "decimal"):
+        pattern = lit(INTEGER if col.type == "integer" else DECIMAL)
+        n = number_text(c)
+        return (f"(case when regexp_full_match({c}, {pattern}) "
+                f"then try_cast({c} as {col.sql_type}) "
+                f"when regexp_full_match({n}, {pattern}) then try_cast({n} as {col.sql_type}) end)")
+    if col.type == "date":
+        return f"cast(try_strptime({c}, {lit(mapping.date_format)}) as date)"
+    if col.type == "timestamp":
+        return (f"coalesce(try_strptime({c}, {lit(mapping.timestamp_format)}), "
+                f"try_strptime({c}, {lit(mapping.date_format)}))")
+    true_values = ", ".join(lit(v) for v in mapping.true_values)
+    false_values = ", ".join(lit(v) for v in mapping.false_values)
+    return (f"(case when lower({c}) in ({true_values}) then true "
+            f"when lower({c}) in ({false_values}) then false end)")
+
+
+def parse_problem(col: Column, c: str, native: bool, mapping: Mapping) -> str:
+    """Reason text (SQL) for a non-empty value that could not be typed."""
+    shown = f"'''' || cast({c} as varchar) || ''''"
+    if native:
+        return f"{shown} || {lit(f' cannot be converted to {col.type}')}"
+    expected = {
+        "integer": "is not a whole number",
+        "decimal": "is not a number (expected e.g. 1234.50 or 1,234.50)",
+        "date": f"is not a date in format {mapping.date_format}",
+        "timestamp": f"is not a timestamp in format {mapping.timestamp_format} "
+        f"(or a date in format {mapping.date_format})",
+        "boolean": f"is not a boolean (true: {', '.join(mapping.true_values)}; "
+        f"false: {', '.join(mapping.false_values)})",
+    }[col.type]
+    return f"{shown} || {lit(' ' + expected)}"
+
+
+def column_problem(col: Column, c: str, t: str, native: bool, mapping: Mapping,
+                   business_date: date) -> str:
+    """SQL giving the first reason ``col`` breaks its contract in this row, else NULL."""
+    whens = []
+    if col.required:
+        whens.append((f"{c} is null", lit("required value is empty")))
+    if col.type != "string":
+        whens.append((f"{c} is not null and {t} is null", parse_problem(col, c, native, mapping)))
+    shown = f"'''' || cast({c} as varchar) || ''''"
+    if col.allowed:
+        allowed = ", ".join(lit(v) for v in col.allowed)
+        whens.append((f"{t} not in ({allowed})",
+                       f"{shown} || {lit(' is not an allowed value (allowed: ')}"
+                       f" || {lit(', '.join(col.allowed) + ')')}"))
+    if col.min is not None:
+        whens.append((f"{t} < {col.min}", f"{shown} || {lit(f' is below the minimum {col.min}')}"))
+    if col.max is not None:
+        whens.append((f"{t} > {col.max}", f"{shown} || {lit(f' is above the maximum {col.max}')}"))
+    if col.nonzero:
+        whens.append((f"{t} = 0", f"{shown} || {lit(' must not be 0')}"))
+    if col.type in ("date", "timestamp") and not col.may_be_future:
+        limit = f"date '{business_date.isoformat()}' + 1"
+        whens.append((
+            f"cast({t} as date) > {limit}",
+            f"{shown} || {lit(' is dated in the future (more than 1 day after business date ')}"
+            f" || {lit(f'{business_date})')}",
+        ))
+    if not whens:
+        return "cast(null as varchar)"
+    cases = " ".join(f"when {cond} then {lit(col.name + ': ')} || {reason}"
+                     for cond, reason in whens)
+    return f"(case {cases} end)"
+
+
+def validated_select(contract: SourceContract, inputs: dict[str, ColumnInput], mapping: Mapping,
+                     business_date: date, relation: str) -> str:
+    """Select over ``relation`` (``_line``, ``_raw``, ``_struct_error`` and the inputs' columns)
+    returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column, reason})."""
+    clean_cols, typed_cols, problems = [], [], []
+    for i, col in enumerate(contract.columns):
+        source = inputs[col.name]
+        clean_cols.append(f"{cleaned(source.expr, source.native, mapping)} as c{i}")
+        typed_cols.append(f"{typed(col, f'c{i}', source.native, mapping)} as t{i}")
+        problem = column_problem(col, f"c{i}", f"t{i}", source.native, mapping, business_date)
+        problems.append(f"{problem} as p{i}")
+    n = len(contract.columns)
+    # Most rows are clean: build the list of problems only for rows that have one.
+    clean = " and ".join(f"p{i} is null" for i in range(n)) or "true"
+    structs = ", ".join(f"{{'column_name': {lit(c.name)}, 'reason': p{i}}}"
+                        for i, c in enumerate(contract.columns))
+    errors = (
+        "case when _struct_error is not null "
+        "then [{'column_name': cast(null as varchar), 'reason': _struct_error}] "
+        f"when {clean} then [] "
+        f"else list_filter([{structs}], lambda e: e.reason is not null) end"
+    )
+    return f"""
+        select _line, case when len(_errors) > 0 then _raw end as _raw,
+            {', '.join(f't{i}' for i in range(n))}, _errors
+        from (
+            select _line, _raw, {', '.join(f't{i}' for i in range(n))}, {errors} as _errors
+            from (
+                select *, {', '.join(problems)}
+                from (
+                    select _line, _raw, _struct_error, {', '.join(f'c{i}' for i in range(n))},
+                        {', '.join(typed_cols)}
+                    from (select _line, _raw, _struct_error, {', '.join(clean_cols)}
+                          from {relation})
+                )
+            )
+        )"""

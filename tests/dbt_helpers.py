@@ -1,0 +1,109 @@
+"""Helpers for tests that run the dbt project against a throw-away DuckDB warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO / "dbt_project"
+CONTRACTS_PATH = REPO / "orchestration" / "ingestion" / "contracts.yaml"
+
+SQL_TYPES = {
+    "string": "varchar",
+    "integer": "bigint",
+    "decimal": "decimal(18, 4)",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+}
+LINEAGE_COLUMNS = {
+    "_business_date": "date",
+    "_source_file": "varchar",
+    "_source_line": "bigint",
+    "_file_checksum": "varchar",
+    "_loaded_at": "timestamp",
+}
+
+
+def contract_columns() -> dict[str, list[str]]:
+    """Canonical column names per source, in contract order."""
+    contracts = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
+    return {
+        source: [column["name"] for column in spec["columns"]] for source, spec in contracts.items()
+    }
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create raw.<source> as ingestion writes it: contract columns typed, then lineage.
+
+    The ledger and quarantine tables are left out: no model reads them.
+    """
+    contracts = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
+    con.execute("create schema if not exists raw")
+    for source, spec in contracts.items():
+        columns = [f"{c['name']} {SQL_TYPES[c['type']]}" for c in spec["columns"]]
+        columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
+        con.execute(f"create table raw.{source} ({', '.join(columns)})")
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    business_date: str,
+    rows: Iterable[dict[str, Any]],
+) -> None:
+    """Insert rows into raw.<source> as landed on `business_date`; missing columns are null."""
+    names = contract_columns()[source]
+    source_file = f"landing/{business_date}/{source}.csv"
+    for line, row in enumerate(rows, start=2):
+        unknown = set(row) - set(names)
+        if unknown:
+            raise ValueError(f"raw.{source} has no column(s) {sorted(unknown)}")
+        values = [row.get(name) for name in names]
+        values += [business_date, source_file, line, "test", f"{business_date} 23:00:00"]
+        placeholders = ", ".join("?" for _ in values)
+        con.execute(f"insert into raw.{source} values ({placeholders})", values)
+
+
+def run_dbt(args: Sequence[str], work_dir: Path, as_of_date: str | None = None) -> dbtRunnerResult:
+    """Run a dbt command on the repo's project with target and logs under `work_dir`."""
+    cli_args = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
+    if as_of_date is not None:
+        cli_args += ["--vars", f"{{as_of_date: '{as_of_date}'}}"]
+    return dbtRunner().invoke(cli_args)
+
+
+def node_statuses(result: dbtRunnerResult) -> dict[str, str]:
+    """Status of every node the command ran, by unique id ('success', 'pass', 'warn', ...)."""
+    if result.result is None or not hasattr(result.result, "results"):
+        return {}
+    return {r.node.unique_id: str(r.status) for r in result.result.results}
+
+
+def failed_nodes(result: dbtRunnerResult) -> list[str]:
+    """Nodes that errored or failed, with their messages, for assertion messages."""
+    if result.exception is not None:
+        return [str(result.exception)]
+    if result.result is None or not hasattr(result.result, "results"):
+        return []
+    return [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in result.result.results
+        if str(r.status) in {"error", "fail", "runtime error"}
+    ]
