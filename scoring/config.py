@@ -570,11 +570,19 @@ class RiskLevel(Level):
 class ChurnConfig(_Model):
     """Churn warning signs (reason codes), their weights and the risk levels (scored elsewhere)."""
 
+    model: Literal["mbgnbd", "bgnbd"] = "mbgnbd"  # repeat-buying model (docs/churn-model.md)
     prediction_horizon_days: int = 90
     signals: ChurnSignals
     risk_levels: Annotated[tuple[RiskLevel, ...], MinLen(2)]
     flag_min_score: Number
     value_at_risk_metric: Metric = "contribution_trailing"
+
+    @field_validator("prediction_horizon_days")
+    @classmethod
+    def _horizon(cls, value: int) -> int:
+        if value <= 0:
+            raise ConfigProblem(f"horizon {value} is not positive", "use a number of days ≥ 1")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> ChurnConfig:

@@ -1,0 +1,197 @@
+"""The one-call scoring pipeline, the quarterly credit wrapper and migration matrices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from scoring.churn import OUTPUT_COLUMNS as CHURN_COLUMNS
+from scoring.churn import score_churn
+from scoring.config import default_config
+from scoring.credit import Quarter, score_credit_for_quarter
+from scoring.migration import migration_matrix
+from scoring.pipeline import ScoringInputError, score_credit_quarter, score_customers
+from scoring.tier import abc, key_account, ladder, pyramid
+
+CONFIG = default_config()
+DAY_1, DAY_2 = date(2024, 6, 29), date(2024, 6, 30)
+REVENUE = {"a": 500.0, "b": 300.0, "c": 100.0, "d": 60.0, "e": 40.0}
+
+
+def _facts(as_of: date | None = DAY_2) -> pl.DataFrame:
+    """Five customers: revenue 500 / 300 / 100 / 60 / 40, otherwise alike; b never ordered."""
+    n = len(REVENUE)
+    columns = {
+        "customer_id": list(REVENUE),
+        "revenue_trailing": list(REVENUE.values()),
+        "revenue_lifetime": [v * 2 for v in REVENUE.values()],
+        "revenue_prior_trailing": [400.0] * n,
+        "revenue_share_trailing": [v / 1000 for v in REVENUE.values()],
+        "gross_margin_rate_trailing": [0.3] * n,
+        "contribution_trailing": [50.0, -20.0, 30.0, None, 10.0],
+        "on_time_payment_rate_trailing": [0.95] * n,
+        "days_past_due": [0] * n,
+        "tenure_days": [182] * n,
+        "is_strategic": [False, True, False, False, False],
+        "qualitative_rating": [3] * n,
+        "channel_type": ["direct"] * n,
+        # only a bought on several days, so the model is not fitted (one repeat buyer)
+        "order_days_lifetime": [3, 0, 1, 1, 1],
+        "first_order_date": [date(2024, 1, 1), None, date(2024, 5, 1), date(2024, 1, 22),
+                             date(2024, 1, 1)],
+        "last_order_date": [date(2024, 6, 1), None, date(2024, 5, 1), date(2024, 1, 22),
+                            date(2024, 1, 1)],
+        "days_since_last_order": [29, None, 60, 160, 181],
+        "mean_days_between_orders": [76.0, None, None, None, None],
+        "revenue_recent": [100.0, 0.0, 10.0, 0.0, 0.0],
+        "revenue_recent_last_year": [100.0, 0.0, 100.0, 0.0, 0.0],
+        "open_complaint_count": [0, 0, 1, 0, 0],
+        "order_count_trailing": [3, 0, 3, 2, 1],
+        "distinct_categories_trailing": [2, 0, 1, 1, 1],
+        "average_days_past_due_recent": [0.0] * n,
+        "average_days_past_due_trailing": [0.0] * n,
+        "interaction_count_recent": [3] * n,
+        "interaction_count_prior_recent": [3] * n,
+        "average_order_value_trailing": [50.0] * n,
+        "average_order_value_lifetime": [50.0] * n,
+    }
+    facts = pl.DataFrame(columns)
+    if as_of is not None:
+        facts = facts.select(pl.lit(as_of).alias("as_of_date"), pl.all())
+    return facts
+
+
+def _two_days() -> pl.DataFrame:
+    return pl.concat([_facts(DAY_2), _facts(DAY_1)])
+
+
+def test_score_customers_gives_one_row_per_customer_and_date_with_every_column() -> None:
+    out = score_customers(_two_days().lazy(), CONFIG)
+    facts = _two_days().lazy()
+    parts = [
+        pyramid(facts, CONFIG.tier.pyramid),
+        abc(facts, CONFIG.tier.abc),
+        ladder(facts, CONFIG.tier.ladder),
+        key_account(facts, CONFIG.tier.key_account),
+        score_churn(facts, CONFIG.churn),
+    ]
+    own = [c for p in parts for c in p.collect_schema().names() if c not in {"as_of_date",
+                                                                           "customer_id"}]
+    assert out.columns == ["as_of_date", "customer_id", *own, "config_version"]
+    assert set(CHURN_COLUMNS) <= set(out.columns)
+    assert out.height == 10
+    assert out.select("as_of_date", "customer_id").is_unique().all()
+    assert out["as_of_date"].to_list() == [DAY_1] * 5 + [DAY_2] * 5
+    assert out["config_version"].unique().to_list() == [CONFIG.version]
+    for part in parts:  # each scheme joined to the right customer
+        expected = part.collect()
+        assert_frame_equal(out.select(expected.columns), expected)
+
+
+def test_score_customers_values_worked_out_by_hand() -> None:
+    out = score_customers(_facts(), CONFIG)
+    # Pyramid of 5: 0.05 / 0.2 / 0.75 / 4 → 0 / 0 / 1 / 4 (largest remainder to regular).
+    assert out["pyramid_tier"].to_list() == ["regular", "small", "small", "small", "small"]
+    # ABC: revenue share before each customer 0, .5, .8, .9, .96 → A, A, B, B, C.
+    assert out["abc_class"].to_list() == ["A", "A", "B", "B", "C"]
+    # Churn: c: revenue 10 < 50 (drop 3) + open complaint (2) + one category (1) = 6;
+    # c, d, e have one order each: company median cycle = 76 (a's), so 60 > 152 no for c,
+    # d 160 > 152 and e 181 > 152 fire (3) + one category (1) = 4; b never ordered.
+    assert out["churn_reasons"].to_list() == [
+        None,
+        None,
+        "revenue_drop;open_complaints;single_category",
+        "no_recent_order;single_category",
+        "no_recent_order;single_category",
+    ]
+    assert out["churn_risk_level"].to_list() == ["none", "none", "high", "medium", "medium"]
+    assert out["value_at_risk"].to_list() == [50.0, 0.0, 30.0, None, 10.0]
+    assert out["churn_call_priority"].to_list() == [None, None, 1, 3, 2]
+    assert out["churn_model_status"].to_list() == [
+        "too_few_repeat_buyers", "no_purchase_history", "too_few_repeat_buyers",
+        "too_few_repeat_buyers", "too_few_repeat_buyers",
+    ]
+
+
+def test_score_customers_accepts_a_data_frame_without_as_of_date() -> None:
+    out = score_customers(_facts(as_of=None), CONFIG)
+    assert out.columns[:2] == ["customer_id", "pyramid_tier"]
+    assert out["customer_id"].to_list() == list(REVENUE)
+
+
+def test_score_customers_rejects_duplicate_customer_rows() -> None:
+    facts = pl.concat([_facts(), _facts().head(1)])
+    with pytest.raises(ScoringInputError, match="as_of_date 2024-06-30, customer_id a"):
+        score_customers(facts, CONFIG)
+
+
+def test_score_credit_quarter_adds_the_config_version_to_the_quarter_scores() -> None:
+    columns = {m.metric for m in CONFIG.credit.indicators.values()} - {
+        "overdue_share_of_balance", "collection_days_over_terms"
+    }
+    facts = pl.DataFrame({"customer_id": ["a", "b"]}).with_columns(
+        *(pl.lit(None, dtype=pl.Float64).alias(c) for c in sorted(columns)),
+        outstanding_balance=pl.lit(0.0),
+        overdue_amount=pl.lit(0.0),
+        average_collection_days_trailing=pl.lit(None, dtype=pl.Float64),
+        payment_terms_days=pl.lit(30),
+        has_financial_statement=pl.lit(False),
+    )
+    quarter = Quarter(2024, 1)
+    out = score_credit_quarter(facts, CONFIG, quarter)
+    expected = score_credit_for_quarter(facts.lazy(), CONFIG.credit, quarter).collect()
+    assert_frame_equal(out.drop("config_version"), expected)
+    assert out["config_version"].to_list() == [CONFIG.version] * 2
+    assert out["credit_quarter"].to_list() == ["2024Q1"] * 2
+
+
+# --------------------------------------------------------------------------- migration
+
+LEVELS = ["vip", "major", "regular", "small"]
+
+
+def test_migration_matrix_is_complete_with_new_and_gone_in_a_fixed_order() -> None:
+    previous = pl.DataFrame(
+        {"customer_id": ["a", "b", "c", "d"], "tier": ["vip", "major", "small", "small"]}
+    )
+    current = pl.DataFrame(
+        {"customer_id": ["e", "c", "b", "a"], "tier": ["vip", "small", "major", "major"]}
+    )
+    out = migration_matrix(previous, current, "tier", levels=LEVELS)
+    # a vip→major, b major→major, c small→small, d small→gone, e new→vip.
+    moved = {("vip", "major"): 1, ("major", "major"): 1, ("small", "small"): 1,
+             ("small", "gone"): 1, ("new", "vip"): 1}
+    rows = [
+        (f, t, moved.get((f, t), 0))
+        for f in [*LEVELS, "new"]
+        for t in [*LEVELS, "gone"]
+        if (f, t) != ("new", "gone")
+    ]
+    expected = pl.DataFrame(
+        rows, schema={"from_level": pl.String, "to_level": pl.String, "customers": pl.Int64},
+        orient="row",
+    )
+    assert out.height == 24
+    assert_frame_equal(out, expected)
+
+
+def test_migration_matrix_of_empty_snapshots_is_all_zero() -> None:
+    empty = pl.DataFrame(schema={"customer_id": pl.String, "tier": pl.String})
+    out = migration_matrix(empty, empty, "tier", levels=["A", "B"])
+    assert out.rows() == [
+        ("A", "A", 0), ("A", "B", 0), ("A", "gone", 0), ("B", "A", 0), ("B", "B", 0),
+        ("B", "gone", 0), ("new", "A", 0), ("new", "B", 0),
+    ]
+
+
+def test_migration_matrix_rejects_unknown_levels_and_duplicate_customers() -> None:
+    good = pl.DataFrame({"customer_id": ["a"], "tier": ["vip"]})
+    odd = pl.DataFrame({"customer_id": ["a"], "tier": ["platinum"]})
+    with pytest.raises(ValueError, match="customer 'a' has tier = 'platinum'"):
+        migration_matrix(good, odd, "tier", levels=LEVELS)
+    twice = pl.DataFrame({"customer_id": ["a", "a"], "tier": ["vip", "major"]})
+    with pytest.raises(ValueError, match="previous frame holds customer 'a' more than once"):
+        migration_matrix(twice, good, "tier", levels=LEVELS)
