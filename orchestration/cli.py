@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,9 @@ class UserError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if not args.verbose:
+        # Library deprecation and beta notices are for developers, not for someone running a date.
+        warnings.simplefilter("ignore")
     if args.home:
         os.environ["KAM_HOME"] = str(Path(args.home).resolve())
     try:
@@ -32,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description=__doc__)
     parser.add_argument("--home", help="kam home folder (default: $KAM_HOME or ./var)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the full Dagster and dbt log of a run"
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="generate deterministic demo landing files")
@@ -129,7 +136,7 @@ def prepare_dbt(settings: Settings) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     business_date = resolve_business_date(args.date, settings)
-    return 0 if run_job(settings, business_date) else 1
+    return 0 if run_job(settings, business_date, verbose=args.verbose) else 1
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
@@ -139,7 +146,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         raise UserError(f"--end {end} is before --start {start}; swap them")
     day = start
     while day <= end:
-        if not run_job(settings, day):
+        if not run_job(settings, day, verbose=args.verbose):
             print(f"backfill stopped at {day}; fix the problem and rerun from --start {day}")
             return 1
         day += timedelta(days=1)
@@ -197,13 +204,15 @@ def _parse_date(value: str, what: str) -> date:
         ) from None
 
 
-def run_job(settings: Settings, business_date: date) -> bool:
+def run_job(settings: Settings, business_date: date, *, verbose: bool = False) -> bool:
     """Run the nightly job for ``business_date`` in this process and print a summary."""
     from orchestration.dbt_project import ManifestMissingError
     from orchestration.runner import BusinessDateError, execute_nightly
 
     try:
-        outcome = execute_nightly(settings, business_date)
+        outcome = execute_nightly(
+            settings, business_date, log_level="DEBUG" if verbose else "WARNING"
+        )
     except (BusinessDateError, ManifestMissingError) as exc:
         raise UserError(str(exc)) from None
     print(outcome.report())

@@ -21,3 +21,6 @@ daily_partitions = dg.DailyPartitionsDefinition(
     start_date=os.environ.get("KAM_FIRST_BUSINESS_DATE", DEFAULT_FIRST_BUSINESS_DATE),
     timezone=business_timezone(),
 )
+
+# Facts are point-in-time, so a backfill must run its dates one by one, in order.
+ONE_DATE_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)

@@ -84,7 +84,7 @@ def publish(
             )
             counts[table.published_name] = con.execute(
                 f"select count(*) from main.{table.published_name}"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             con.execute(
                 f"copy main.{table.published_name} to "
                 f"'{_sql_path(version_dir / (table.published_name + '.parquet'))}' "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,25 +31,34 @@ class RunOutcome:
     rows_quarantined: int = 0
     customers: int = 0
     published_path: Path | None = None
+    log_path: Path | None = None
 
     def report(self) -> str:
         if not self.success:
             lines = [f"kam run for {self.business_date} FAILED (run {self.run_id}):"]
             lines += [f"  - {failure}" for failure in self.failures]
             lines.append("The published warehouse was left as it was.")
+            if self.log_path:
+                lines.append(f"dbt output: {self.log_path}")
             return "\n".join(lines)
         return "\n".join(
             [
                 f"kam run for {self.business_date} succeeded (run {self.run_id})",
-                f"  rows read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
-                f"quarantined {self.rows_quarantined:,}",
+                (
+                    f"  rows read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
+                    f"quarantined {self.rows_quarantined:,}"
+                    if self.rows_read
+                    else "  no new or changed landing files (everything landed was loaded before)"
+                ),
                 f"  customers {self.customers:,}",
                 f"  published warehouse: {self.published_path}",
             ]
         )
 
 
-def execute_nightly(settings: Settings, business_date: date) -> RunOutcome:
+def execute_nightly(
+    settings: Settings, business_date: date, *, log_level: str = "WARNING"
+) -> RunOutcome:
     """Execute ``nightly_job`` for ``business_date`` in-process and summarise it."""
     import dagster as dg
 
@@ -60,13 +71,33 @@ def execute_nightly(settings: Settings, business_date: date) -> RunOutcome:
 
     instance = dg.DagsterInstance.get()
     job = defs.resolve_job_def("nightly_job")
-    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
+    log_path = settings.home / "logs" / f"kam-run-{key}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # The full log is kept in the Dagster instance and dbt's output in the log file; the terminal
+    # shows problems and the summary unless asked for more.
+    with log_path.open("w", encoding="utf-8") as log, _maybe_redirect(log, log_level == "WARNING"):
+        result = job.execute_in_process(
+            partition_key=key,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
+    outcome.log_path = log_path
     if not result.success:
         outcome.failures = _failures(result)
         return outcome
     _fill_counts(outcome, settings)
     return outcome
+
+
+@contextlib.contextmanager
+def _maybe_redirect(target, redirect: bool) -> Iterator[None]:
+    if not redirect:
+        yield
+        return
+    with contextlib.redirect_stdout(target):
+        yield
 
 
 def _export_settings(settings: Settings) -> None:
@@ -79,6 +110,7 @@ def _export_settings(settings: Settings) -> None:
     if "DAGSTER_HOME" not in os.environ:
         dagster_home = settings.home / "dagster"
         dagster_home.mkdir(parents=True, exist_ok=True)
+        (dagster_home / "dagster.yaml").touch()
         os.environ["DAGSTER_HOME"] = str(dagster_home)
 
 
@@ -102,13 +134,21 @@ def _failures(result) -> list[str]:
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
-            detail = (
-                data.user_failure_data.description
-                if data.user_failure_data and data.user_failure_data.description
-                else (data.error.message.strip() if data.error else "unknown error")
-            )
+            if data.user_failure_data and data.user_failure_data.description:
+                detail = data.user_failure_data.description
+            else:
+                detail = _root_cause(data.error)
             messages.append(f"step {event.step_key}: {detail}")
     return messages or ["the run failed before any step started; see the Dagster logs"]
+
+
+def _root_cause(error) -> str:
+    """The innermost error of a Dagster error chain: what actually went wrong."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip().splitlines()[-1]}"
 
 
 def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
@@ -119,5 +159,5 @@ def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
             "select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
             "coalesce(sum(rows_quarantined), 0) from ingestion_ledger where run_id = ?",
             [outcome.run_id],
-        ).fetchone()
-        outcome.customers = con.execute("select count(*) from dim_customers").fetchone()[0]
+        ).fetchall()[0]
+        outcome.customers = con.execute("select count(*) from dim_customers").fetchall()[0][0]

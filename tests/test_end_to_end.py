@@ -67,9 +67,18 @@ def _table(settings: Settings, name: str, where: str = "true") -> list[tuple]:
 
 
 def _all_tables(settings: Settings) -> dict[str, list[tuple]]:
+    """Every published table, without `run_id` (which run wrote a row is audit, not content)."""
     with _connect(settings) as con:
         names = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
-    return {name: _table(settings, name) for name in names if name != "publication"}
+        return {
+            name: con.execute(
+                f"select * exclude (run_id) from {name} order by all"
+                if "run_id" in [c[0] for c in con.execute(f"describe {name}").fetchall()]
+                else f"select * from {name} order by all"
+            ).fetchall()
+            for name in names
+            if name != "publication"
+        }
 
 
 def _fact(settings: Settings, customer_id: str, as_of: str = "2025-03-31") -> dict[str, object]:
@@ -218,3 +227,60 @@ def test_published_copy_holds_no_personal_data(runs) -> None:
     with _connect(runs["settings"]) as con:
         columns = {r[0] for r in con.execute("select column_name from duckdb_columns()").fetchall()}
     assert not {"key_person_name", "key_person_phone", "key_person_email"} & columns
+
+
+def _score(settings: Settings, customer_id: str) -> dict[str, object]:
+    with _connect(settings) as con:
+        cursor = con.execute("select * from customer_scores where customer_id = ?", [customer_id])
+        columns = [d[0] for d in cursor.description]
+        return dict(zip(columns, cursor.fetchall()[0], strict=True))
+
+
+def test_scores_match_hand_worked_tiers(runs) -> None:
+    settings = runs["settings"]
+    c1, c2, c3 = (_score(settings, c) for c in ("C1", "C2", "C3"))
+    # Pyramid of 3 customers by largest remainder: 3 x (.01, .04, .15, .80) = .03/.12/.45/2.4
+    # -> floors 0/0/0/2, the one left goes to the largest remainder (regular, .45).
+    assert (c1["pyramid_tier"], c2["pyramid_tier"], c3["pyramid_tier"]) == (
+        "regular",
+        "small",
+        "small",
+    )
+    assert c1["pyramid_tier_zh"] == "普通客户"
+    # ABC: C1 starts at 0 % of 4,200 (A); C2 starts at 3,700 / 4,200 = 88 % (B); C3 has no revenue.
+    assert (c1["abc_class"], c2["abc_class"], c3["abc_class"]) == ("A", "B", "C")
+    # C1 holds 88 % of revenue (>= 5 %) and is strategic in the master.
+    assert c1["is_key_account"] is True
+    assert "revenue_share" in c1["key_account_reasons"]
+    assert "strategic" in c1["key_account_reasons"]
+    for score in (c1, c2, c3):
+        assert score["as_of_date"] == date(2025, 3, 31)
+        assert len(score["config_version"]) == 12
+        assert score["run_id"] == runs["outcomes"][2].run_id
+
+
+def test_credit_grades_are_per_quarter_with_breakdown(runs) -> None:
+    with _connect(runs["settings"]) as con:
+        rows = con.execute(
+            "select credit_quarter, credit_quarter_end_date, count(*) "
+            "from credit_grades group by all"
+        ).fetchall()
+        points = con.execute(
+            "select credit_score, credit_points_character + credit_points_payment_record "
+            "+ coalesce(credit_points_solvency, 0) + coalesce(credit_points_operations, 0) "
+            "+ coalesce(credit_points_profitability, 0) from credit_grades"
+        ).fetchall()
+    # The 2025-03-20 runs evaluate 2024Q4, when no customer had landed yet (the master landed on
+    # 2025-03-01), so that quarter has no grades; 2025-03-31 ends 2025Q1: three customers.
+    assert rows == [("2025Q1", date(2025, 3, 31), 3)]
+    for score, summed in points:
+        assert float(score) == pytest.approx(float(summed), abs=0.01)
+
+
+def test_score_history_keeps_one_row_per_customer_and_date(runs) -> None:
+    with _connect(runs["settings"]) as con:
+        rows = con.execute(
+            "select as_of_date, count(*), count(distinct customer_id) from customer_score_history "
+            "group by all order by 1"
+        ).fetchall()
+    assert rows == [(date(2025, 3, 20), 3, 3), (date(2025, 3, 31), 3, 3)]

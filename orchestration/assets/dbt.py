@@ -3,9 +3,12 @@
 import json
 import os
 from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -14,8 +17,10 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
+from orchestration.score_store import has_facts
+from scoring.credit import quarter_for
 
 
 class KamDbtTranslator(DagsterDbtTranslator):
@@ -36,11 +41,40 @@ def dbt_build_args(business_date: str) -> list[str]:
     return ["build", "--vars", json.dumps({"as_of_date": business_date})]
 
 
+def quarter_end_facts_args(quarter_end: date) -> list[str]:
+    """Build only the customer facts as of a quarter's last day (credit grades need them)."""
+    return [
+        "run",
+        "--select",
+        "+fct_customer_facts",
+        "--vars",
+        json.dumps({"as_of_date": quarter_end.isoformat()}),
+    ]
+
+
+def facts_missing(warehouse_path: Path, as_of: date) -> bool:
+    """True when facts as of ``as_of`` could exist (customers had landed) but were never built."""
+    if not warehouse_path.exists():
+        return False
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        landed = (
+            con.execute(
+                "select count(*) from duckdb_tables() where schema_name = 'raw' "
+                "and table_name = 'customers'"
+            ).fetchall()[0][0]
+            and con.execute(
+                "select count(*) from raw.customers where _business_date <= ?", [as_of]
+            ).fetchall()[0][0]
+        )
+        return bool(landed) and not has_facts(con, as_of)
+
+
 @dbt_assets(
     manifest=manifest_path_or_raise(),
     project=dbt_project,
     dagster_dbt_translator=translator,
     partitions_def=daily_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     pool="kam_warehouse",
 )
 def kam_dbt_models(
@@ -52,6 +86,13 @@ def kam_dbt_models(
     # sequential, so pointing it at this run's warehouse here is safe.
     os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     target = settings.home / "dbt_target"
+    business_date = date.fromisoformat(context.partition_key)
+    quarter = quarter_for(business_date)
+    if quarter.end < business_date and facts_missing(settings.warehouse_path, quarter.end):
+        # Credit grades are evaluated on the facts as of the last full quarter's end; build them
+        # once if the nightly run of that day never happened (first run, or a gap).
+        context.log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
+        dbt.cli(quarter_end_facts_args(quarter.end), target_path=target).wait()
     yield from dbt.cli(
         dbt_build_args(context.partition_key), context=context, target_path=target
     ).stream()

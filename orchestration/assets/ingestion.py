@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.ingestion import ensure_raw_schema, load_mappings, sync_landing
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from orchestration.settings import SOURCES
 
@@ -22,6 +22,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         key=dg.AssetKey(["raw", source]),
         group_name="ingestion",
         partitions_def=daily_partitions,
+        backfill_policy=ONE_DATE_PER_RUN,
         kinds={"duckdb"},
         pool="kam_warehouse",
         description=f"Landing files of `{source}` loaded into raw.{source} (bad rows quarantined).",
@@ -43,7 +44,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 run_id=context.run.run_id,
                 sources=[source],
             )
-            total_rows = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
+            total_rows = con.execute(f"select count(*) from raw.{source}").fetchall()[0][0]
         summary = summarise(results)
         if summary["rejected_files"]:
             raise IngestionRejectedError(

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration import score_store
 from orchestration.assets.dbt import kam_dbt_models
+from orchestration.assets.scoring import customer_scores
 from orchestration.dbt_project import dbt_project
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.publish import PublishedTable, publish
 from orchestration.resources import KamSettingsResource
 
@@ -35,7 +37,8 @@ def mart_tables(manifest_path: Path) -> list[PublishedTable]:
     key=dg.AssetKey(["published", "warehouse"]),
     group_name="publishing",
     partitions_def=daily_partitions,
-    deps=[kam_dbt_models],
+    backfill_policy=ONE_DATE_PER_RUN,
+    deps=[kam_dbt_models, customer_scores],
     kinds={"duckdb", "parquet"},
     pool="kam_warehouse",
 )
@@ -44,7 +47,14 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     """Read-only DuckDB file and Parquet copy for BI, swapped in atomically."""
     settings = kam.settings()
-    tables = [*mart_tables(dbt_project.manifest_path), *RAW_TABLES_PUBLISHED]
+    tables = [
+        *mart_tables(dbt_project.manifest_path),
+        *RAW_TABLES_PUBLISHED,
+        *(
+            PublishedTable(*name.split("."), name.split(".")[1])
+            for name in score_store.PUBLISHED_TABLES
+        ),
+    ]
     result = publish(
         settings.warehouse_path,
         settings.publish_dir,

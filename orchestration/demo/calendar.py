@@ -14,10 +14,22 @@ EPOCH = date(1970, 1, 1)
 
 # Chinese New Year (春节) dates; orders dip from a week before to ten days after.
 CHINESE_NEW_YEAR = (
-    date(2015, 2, 19), date(2016, 2, 8), date(2017, 1, 28), date(2018, 2, 16),
-    date(2019, 2, 5), date(2020, 1, 25), date(2021, 2, 12), date(2022, 2, 1),
-    date(2023, 1, 22), date(2024, 2, 10), date(2025, 1, 29), date(2026, 2, 17),
-    date(2027, 2, 6), date(2028, 1, 26), date(2029, 2, 13), date(2030, 2, 3),
+    date(2015, 2, 19),
+    date(2016, 2, 8),
+    date(2017, 1, 28),
+    date(2018, 2, 16),
+    date(2019, 2, 5),
+    date(2020, 1, 25),
+    date(2021, 2, 12),
+    date(2022, 2, 1),
+    date(2023, 1, 22),
+    date(2024, 2, 10),
+    date(2025, 1, 29),
+    date(2026, 2, 17),
+    date(2027, 2, 6),
+    date(2028, 1, 26),
+    date(2029, 2, 13),
+    date(2030, 2, 3),
 )
 CNY_BEFORE_DAYS = 7
 CNY_AFTER_DAYS = 10

@@ -126,11 +126,13 @@ def build_population(
     price_factor[is_anchor] = rng.uniform(0.85, 0.92, n_anchor)
     payment_behaviour = _pick(rng, n, [0.75, 0.18, 0.07])
     payment_behaviour[is_anchor] = 0
-    terms_by_channel = np.stack([
-        rng.choice([30, 45, 60, 90], n, p=[0.35, 0.25, 0.25, 0.15]),
-        rng.choice([60, 90], n),
-        np.full(n, 30),
-    ])
+    terms_by_channel = np.stack(
+        [
+            rng.choice([30, 45, 60, 90], n, p=[0.35, 0.25, 0.25, 0.15]),
+            rng.choice([60, 90], n),
+            np.full(n, 30),
+        ]
+    )
     terms_days = terms_by_channel[channel, np.arange(n)]
     growth = rng.normal(0.05, 0.15, n)
     service_factor = rng.lognormal(0.0, 0.3, n)
@@ -149,7 +151,10 @@ def build_population(
 
     signs = np.zeros(n, dtype=np.int64)
     for bit, probability in (
-        (DECLINING_ORDERS, 0.7), (COMPLAINTS, 0.5), (LATE_PAYMENT, 0.5), (QUIET_CONTACT, 0.6),
+        (DECLINING_ORDERS, 0.7),
+        (COMPLAINTS, 0.5),
+        (LATE_PAYMENT, 0.5),
+        (QUIET_CONTACT, 0.6),
     ):
         signs |= np.where(rng.random(n) < probability, bit, 0)
     signs = np.where(is_churner, signs, 0)
@@ -167,13 +172,29 @@ def build_population(
         is_anchor, is_churner, start_day > history_start, high_service, is_distressed, growth
     )
     population = Population(
-        customer_id=customer_id, size=size, is_anchor=is_anchor, channel=channel,
-        industry=industry, region=region, manager=manager, managers=managers,
-        start_day=start_day, n_categories=n_categories, categories=categories,
-        price_factor=price_factor, payment_behaviour=payment_behaviour, terms_days=terms_days,
-        growth=growth, service_factor=service_factor, is_churner=is_churner, stop_day=stop_day,
-        signs=signs, has_financials=has_financials, is_distressed=is_distressed,
-        segment=segment, master=pl.DataFrame(),
+        customer_id=customer_id,
+        size=size,
+        is_anchor=is_anchor,
+        channel=channel,
+        industry=industry,
+        region=region,
+        manager=manager,
+        managers=managers,
+        start_day=start_day,
+        n_categories=n_categories,
+        categories=categories,
+        price_factor=price_factor,
+        payment_behaviour=payment_behaviour,
+        terms_days=terms_days,
+        growth=growth,
+        service_factor=service_factor,
+        is_churner=is_churner,
+        stop_day=stop_day,
+        signs=signs,
+        has_financials=has_financials,
+        is_distressed=is_distressed,
+        segment=segment,
+        master=pl.DataFrame(),
     )
     population.master = _master(rng, population, go_live)
     return population
@@ -217,7 +238,8 @@ def _master(rng: np.random.Generator, p: Population, go_live: int) -> pl.DataFra
     credit_limit = np.maximum(np.round(expected_month * rng.uniform(1.0, 3.0, n), -4), 10_000)
     rating = np.clip(
         np.round(3 + 0.5 * p.size - 0.8 * (p.payment_behaviour == 2) + rng.normal(0, 0.8, n)),
-        1, 5,
+        1,
+        5,
     ).astype(np.int64)
     is_strategic = p.is_anchor | (rng.random(n) < 0.02)
     status = np.where(p.payment_behaviour == 2, np.where(rng.random(n) < 0.2, 2, 0), 0)
@@ -225,35 +247,35 @@ def _master(rng: np.random.Generator, p: Population, go_live: int) -> pl.DataFra
     status = np.where(known_lost, 1, status)
     phone = rng.integers(13_000_000_000, 19_000_000_000, n)
 
-    return pl.DataFrame({
-        "customer_id": p.customer_id,
-        "customer_name": customer_name,
-        "industry": industry_label,
-        "province": province,
-        "city": city,
-        "channel_type": pl.Series(CHANNELS).gather(p.channel),
-        "account_manager": p.managers.gather(p.manager),
-        "first_cooperation_date": pl.Series(p.start_day).cast(pl.Date),
-        "credit_limit": credit_limit,
-        "payment_terms_days": p.terms_days.astype(np.int64),
-        "is_strategic": is_strategic,
-        "qualitative_rating": rating,
-        "status": pl.Series(["active", "inactive", "suspended", "closed"]).gather(status),
-        "key_person_name": person_names(rng, n),
-        "key_person_role": pl.Series(names.KEY_PERSON_ROLES).gather(
-            rng.integers(0, len(names.KEY_PERSON_ROLES), n)
-        ),
-        "key_person_phone": pl.Series(phone).cast(pl.String),
-        "key_person_email": "kp." + p.customer_id.str.to_lowercase() + "@example.com",
-    })
+    return pl.DataFrame(
+        {
+            "customer_id": p.customer_id,
+            "customer_name": customer_name,
+            "industry": industry_label,
+            "province": province,
+            "city": city,
+            "channel_type": pl.Series(CHANNELS).gather(p.channel),
+            "account_manager": p.managers.gather(p.manager),
+            "first_cooperation_date": pl.Series(p.start_day).cast(pl.Date),
+            "credit_limit": credit_limit,
+            "payment_terms_days": p.terms_days.astype(np.int64),
+            "is_strategic": is_strategic,
+            "qualitative_rating": rating,
+            "status": pl.Series(["active", "inactive", "suspended", "closed"]).gather(status),
+            "key_person_name": person_names(rng, n),
+            "key_person_role": pl.Series(names.KEY_PERSON_ROLES).gather(
+                rng.integers(0, len(names.KEY_PERSON_ROLES), n)
+            ),
+            "key_person_phone": pl.Series(phone).cast(pl.String),
+            "key_person_email": "kp." + p.customer_id.str.to_lowercase() + "@example.com",
+        }
+    )
 
 
 def sign_labels(signs: np.ndarray) -> pl.Series:
     """Semicolon-joined sign names, e.g. ``complaints;late_payment``; null for none."""
     frame = pl.DataFrame({"signs": signs})
-    parts = [
-        pl.when((pl.col("signs") & bit) != 0).then(pl.lit(label)) for bit, label in SIGN_NAMES
-    ]
+    parts = [pl.when((pl.col("signs") & bit) != 0).then(pl.lit(label)) for bit, label in SIGN_NAMES]
     return frame.select(
         pl.concat_str(parts, separator=";", ignore_nulls=True)
         .replace("", None)

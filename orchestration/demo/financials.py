@@ -67,10 +67,12 @@ def draw_financials(
         & (period_end >= p.start_day[customer])
         & (period_end <= p.stop_day[customer] + 91)
     )
-    frame = pl.DataFrame({
-        "customer_id": p.customer_id.gather(customer),
-        "period_end_date": pl.Series(period_end).cast(pl.Date),
-        **{name: np.round(value) for name, value in values.items()},
-        "_day": arrival,
-    })
+    frame = pl.DataFrame(
+        {
+            "customer_id": p.customer_id.gather(customer),
+            "period_end_date": pl.Series(period_end).cast(pl.Date),
+            **{name: np.round(value) for name, value in values.items()},
+            "_day": arrival,
+        }
+    )
     return frame.filter(pl.Series(arrived)).sort("_day", "customer_id", "period_end_date")

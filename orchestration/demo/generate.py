@@ -80,8 +80,13 @@ def _rng(seed: int, stream: int, chunk: int = 0) -> np.random.Generator:
 
 
 def _validate(
-    out_dir: Path, seed: int, customers: int | None, lines: int, history_days: int,
-    daily_days: int, overwrite: bool,
+    out_dir: Path,
+    seed: int,
+    customers: int | None,
+    lines: int,
+    history_days: int,
+    daily_days: int,
+    overwrite: bool,
 ) -> None:
     if seed < 0:
         raise DemoError(f"seed must be zero or positive, got {seed}; pass e.g. --seed 42.")
@@ -132,8 +137,11 @@ def generate_demo(
     go_live = end_day - daily_days
 
     population = build_population(
-        _rng(seed, POPULATION), n_customers,
-        history_start=history_start, go_live=go_live, end_day=end_day,
+        _rng(seed, POPULATION),
+        n_customers,
+        history_start=history_start,
+        go_live=go_live,
+        end_day=end_day,
     )
     landing = out_dir / "landing"
     writer = LandingWriter(landing, go_live)
@@ -148,8 +156,9 @@ def generate_demo(
     daily = list(range(go_live + 1, end_day + 1))
     writer.finish({source: daily for source in DAILY_SOURCES})
 
-    truth_path = write_ground_truth(out_dir / "ground_truth", population, last_order_day,
-                                     revenue_cents)
+    truth_path = write_ground_truth(
+        out_dir / "ground_truth", population, last_order_day, revenue_cents
+    )
     return DemoSummary(
         out_dir=out_dir,
         landing_dir=landing,
@@ -160,15 +169,28 @@ def generate_demo(
         end_date=end_date,
         customers=n_customers,
         planted_churners=int(population.is_churner.sum()),
-        rows={source: writer.counts.get(source, 0) for source in
-              ("customers", "transactions", "invoices", "payments", "customer_financials",
-               "interactions")},
+        rows={
+            source: writer.counts.get(source, 0)
+            for source in (
+                "customers",
+                "transactions",
+                "invoices",
+                "payments",
+                "customer_financials",
+                "interactions",
+            )
+        },
     )
 
 
 def _write_events(
-    writer: LandingWriter, seed: int, p: Population, lines: int,
-    history_start: int, end_day: int, go_live: int,
+    writer: LandingWriter,
+    seed: int,
+    p: Population,
+    lines: int,
+    history_start: int,
+    end_day: int,
+    go_live: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Transactions, invoices, payments and interactions, one month at a time.
 
@@ -194,15 +216,23 @@ def _write_events(
         )
         next_order += len(batch.day)
         np.maximum.at(last_order_day, batch.customer, batch.day)
-        revenue_cents += np.bincount(
-            batch.customer, weights=batch.amount_cents, minlength=p.count
-        ).round().astype(np.int64)
+        revenue_cents += (
+            np.bincount(batch.customer, weights=batch.amount_cents, minlength=p.count)
+            .round()
+            .astype(np.int64)
+        )
         writer.add("transactions", batch.lines)
 
         invoices, customer, day, amount = draw_invoices(p, batch, end_day, next_invoice)
         next_invoice += invoices.height
         payments = draw_payments(
-            _rng(seed, PAYMENTS, chunk.number), p, invoices, customer, day, amount, end_day,
+            _rng(seed, PAYMENTS, chunk.number),
+            p,
+            invoices,
+            customer,
+            day,
+            amount,
+            end_day,
             next_payment,
         )
         next_payment += payments.height
@@ -210,8 +240,12 @@ def _write_events(
         writer.add("payments", payments)
 
         events = draw_interactions(
-            _rng(seed, CONTACTS, chunk.number), p, chunk.days, contact_weights(chunk.days),
-            support_staff, next_contact,
+            _rng(seed, CONTACTS, chunk.number),
+            p,
+            chunk.days,
+            contact_weights(chunk.days),
+            support_staff,
+            next_contact,
         )
         next_contact += events.height
         writer.add("interactions", as_of_rows(events, go_live, end_day))

@@ -65,23 +65,25 @@ def write_ground_truth(
     last = pl.Series(last_order_day)
     last_date = pl.select(pl.when(last >= 0).then(last).cast(pl.Date)).to_series()
     stop = pl.Series(np.where(p.stop_day == NEVER, -1, p.stop_day))
-    truth = pl.DataFrame({
-        "customer_id": p.customer_id,
-        "segment": pl.Series(p.segment.astype(str)),
-        "is_planted_churner": p.is_churner,
-        "churn_date": pl.select(
-            pl.when(pl.lit(pl.Series(p.is_churner))).then(pl.lit(last_date))
-        ).to_series(),
-        "planted_signs": sign_labels(p.signs),
-        "planted_stop_date": pl.select(pl.when(stop >= 0).then(stop).cast(pl.Date)).to_series(),
-        "is_anchor": p.is_anchor,
-        "payment_behaviour": pl.Series(PAYMENT_BEHAVIOURS).gather(p.payment_behaviour),
-        "has_financials": p.has_financials,
-        "is_distressed": p.is_distressed,
-        "n_categories_planted": p.n_categories.astype(np.int64),
-        "last_order_date": last_date,
-        "revenue_total": revenue_cents / 100,
-    })
+    truth = pl.DataFrame(
+        {
+            "customer_id": p.customer_id,
+            "segment": pl.Series(p.segment.astype(str)),
+            "is_planted_churner": p.is_churner,
+            "churn_date": pl.select(
+                pl.when(pl.lit(pl.Series(p.is_churner))).then(pl.lit(last_date))
+            ).to_series(),
+            "planted_signs": sign_labels(p.signs),
+            "planted_stop_date": pl.select(pl.when(stop >= 0).then(stop).cast(pl.Date)).to_series(),
+            "is_anchor": p.is_anchor,
+            "payment_behaviour": pl.Series(PAYMENT_BEHAVIOURS).gather(p.payment_behaviour),
+            "has_financials": p.has_financials,
+            "is_distressed": p.is_distressed,
+            "n_categories_planted": p.n_categories.astype(np.int64),
+            "last_order_date": last_date,
+            "revenue_total": revenue_cents / 100,
+        }
+    )
     path = folder / "customers.csv"
     write_csv(truth, path)
     (folder / "README.md").write_text(README, encoding="utf-8")

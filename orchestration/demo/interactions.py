@@ -57,10 +57,12 @@ def draw_interactions(
     n_days = len(days)
     counts = rng.poisson(intensity).ravel()
     planted_counts = rng.poisson(planted_intensity).ravel()
-    flat = np.concatenate([
-        np.repeat(np.arange(counts.size), counts),
-        np.repeat(np.arange(planted_counts.size), planted_counts),
-    ])
+    flat = np.concatenate(
+        [
+            np.repeat(np.arange(counts.size), counts),
+            np.repeat(np.arange(planted_counts.size), planted_counts),
+        ]
+    )
     is_planted = np.repeat([False, True], [counts.sum(), planted_counts.sum()])
     customer = flat // n_days
     event_day = days[flat % n_days]
@@ -90,18 +92,20 @@ def draw_interactions(
 
     number = pl.Series(np.arange(first_number, first_number + n))
     resolved_series = pl.Series(resolved)
-    return pl.DataFrame({
-        "interaction_id": "IX" + number.cast(pl.String).str.zfill(9),
-        "customer_id": p.customer_id.gather(customer),
-        "occurred_at": pl.Series(occurred * 1_000_000).cast(pl.Datetime("us")),
-        "channel": pl.Series(CHANNELS).gather(channel),
-        "interaction_type": pl.Series(TYPES).gather(kind),
-        "employee": employee,
-        "_resolved_s": pl.select(
-            pl.when(resolved_series >= 0).then(resolved_series)
-        ).to_series(),
-        "_day": event_day[order],
-    })
+    return pl.DataFrame(
+        {
+            "interaction_id": "IX" + number.cast(pl.String).str.zfill(9),
+            "customer_id": p.customer_id.gather(customer),
+            "occurred_at": pl.Series(occurred * 1_000_000).cast(pl.Datetime("us")),
+            "channel": pl.Series(CHANNELS).gather(channel),
+            "interaction_type": pl.Series(TYPES).gather(kind),
+            "employee": employee,
+            "_resolved_s": pl.select(
+                pl.when(resolved_series >= 0).then(resolved_series)
+            ).to_series(),
+            "_day": event_day[order],
+        }
+    )
 
 
 def as_of_rows(events: pl.DataFrame, go_live: int, end_day: int) -> pl.DataFrame:
@@ -122,8 +126,14 @@ def as_of_rows(events: pl.DataFrame, go_live: int, end_day: int) -> pl.DataFrame
         (pl.col("_resolved_day") > pl.col("_folder")) & (pl.col("_resolved_day") <= end_day)
     ).with_columns(_folder=pl.col("_resolved_day"), _is_resolved=pl.lit(True))
     columns = [
-        "interaction_id", "customer_id", "occurred_at", "channel", "interaction_type",
-        pl.when(pl.col("_is_resolved")).then(pl.lit("resolved")).otherwise(pl.lit("open"))
+        "interaction_id",
+        "customer_id",
+        "occurred_at",
+        "channel",
+        "interaction_type",
+        pl.when(pl.col("_is_resolved"))
+        .then(pl.lit("resolved"))
+        .otherwise(pl.lit("open"))
         .alias("status"),
         pl.when(pl.col("_is_resolved"))
         .then((pl.col("_resolved_s") * 1_000_000).cast(pl.Datetime("us")))

@@ -77,9 +77,9 @@ def draw_orders(
     rank = (PRODUCTS_PER_CATEGORY * rng.random(n) ** 2).astype(np.int64)  # popular items first
     product = category * PRODUCTS_PER_CATEGORY + rank
 
-    price_cents = np.round(
-        catalogue.price_cents[product] * p.price_factor[line_customer]
-    ).astype(np.int64)
+    price_cents = np.round(catalogue.price_cents[product] * p.price_factor[line_customer]).astype(
+        np.int64
+    )
     typical_units = catalogue.units_per_line[category] * np.exp(
         QUANTITY_SIZE_ELASTICITY * p.size[line_customer]
     )
@@ -98,20 +98,22 @@ def draw_orders(
     order_number = pl.Series(np.arange(first_order_number, first_order_number + n_orders))
     order_id = "SO" + order_number.cast(pl.String).str.zfill(9)
     timestamp = (day * 86_400 + seconds) * 1_000_000
-    lines = pl.DataFrame({
-        "order_id": order_id.gather(line_order),
-        "line_number": line_number.astype(np.int64),
-        "customer_id": p.customer_id.gather(line_customer),
-        "ordered_at": pl.Series(timestamp[line_order]).cast(pl.Datetime("us")),
-        "product_id": catalogue.product_id.gather(product),
-        "product_category": catalogue.category.gather(product),
-        "quantity": quantity,
-        "unit_price": price_cents / 100,
-        "line_amount": amount_cents / 100,
-        "line_cost": cost_cents / 100,
-        "discount_amount": discount_cents / 100,
-        "_day": day[line_order],
-    })
+    lines = pl.DataFrame(
+        {
+            "order_id": order_id.gather(line_order),
+            "line_number": line_number.astype(np.int64),
+            "customer_id": p.customer_id.gather(line_customer),
+            "ordered_at": pl.Series(timestamp[line_order]).cast(pl.Datetime("us")),
+            "product_id": catalogue.product_id.gather(product),
+            "product_category": catalogue.category.gather(product),
+            "quantity": quantity,
+            "unit_price": price_cents / 100,
+            "line_amount": amount_cents / 100,
+            "line_cost": cost_cents / 100,
+            "discount_amount": discount_cents / 100,
+            "_day": day[line_order],
+        }
+    )
     order_amount = np.bincount(line_order, weights=amount_cents, minlength=n_orders)
     return OrderBatch(
         lines=lines,

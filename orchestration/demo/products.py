@@ -62,8 +62,7 @@ def build_catalogue(rng: np.random.Generator) -> Catalogue:
     ]
     return Catalogue(
         product_id=pl.Series("product_id", ids),
-        category=pl.Series("product_category", [c.name for c in CATEGORIES])
-        .gather(category_index),
+        category=pl.Series("product_category", [c.name for c in CATEGORIES]).gather(category_index),
         price_cents=price_cents,
         cost_cents=cost_cents,
         units_per_line=np.array([c.units_per_line for c in CATEGORIES]),

@@ -28,8 +28,9 @@ def draw_invoices(
     monthly = p.channel[batch.customer] == MONTHLY_INVOICED_CHANNEL
     issue_day = np.where(monthly, month_end(batch.day), batch.day)
     # One key per invoice: the order itself, or (customer, month end) for monthly invoices.
-    key = np.where(monthly, -(batch.customer * 100_000 + issue_day % 100_000) - 1,
-                   np.arange(len(batch.day)))
+    key = np.where(
+        monthly, -(batch.customer * 100_000 + issue_day % 100_000) - 1, np.arange(len(batch.day))
+    )
     issued = issue_day <= end_day
     keys, first, inverse = np.unique(key[issued], return_index=True, return_inverse=True)
     customer = batch.customer[issued][first]
@@ -42,15 +43,17 @@ def draw_invoices(
     customer, day, amount = customer[order], day[order], amount[order]
 
     number = pl.Series(np.arange(first_number, first_number + len(day)))
-    invoices = pl.DataFrame({
-        "invoice_id": "INV" + number.cast(pl.String).str.zfill(9),
-        "customer_id": p.customer_id.gather(customer),
-        "invoice_date": pl.Series(day).cast(pl.Date),
-        "due_date": pl.Series(day + p.terms_days[customer]).cast(pl.Date),
-        "amount": amount / 100,
-        "currency": "CNY",
-        "_day": day,
-    })
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": "INV" + number.cast(pl.String).str.zfill(9),
+            "customer_id": p.customer_id.gather(customer),
+            "invoice_date": pl.Series(day).cast(pl.Date),
+            "due_date": pl.Series(day + p.terms_days[customer]).cast(pl.Date),
+            "amount": amount / 100,
+            "currency": "CNY",
+            "_day": day,
+        }
+    )
     return invoices, customer, day, amount
 
 
@@ -98,13 +101,15 @@ def draw_payments(
     number = pl.Series(np.arange(first_number, first_number + len(pay_day)))
     unreferenced = rng.random(len(pay_day)) < NO_INVOICE_REFERENCE
     invoice_id = invoices.get_column("invoice_id").gather(pay_invoice)
-    return pl.DataFrame({
-        "payment_id": "PAY" + number.cast(pl.String).str.zfill(9),
-        "customer_id": p.customer_id.gather(customer[pay_invoice]),
-        "invoice_id": pl.select(
-            pl.when(pl.lit(pl.Series(unreferenced))).then(None).otherwise(pl.lit(invoice_id))
-        ).to_series(),
-        "payment_date": pl.Series(pay_day).cast(pl.Date),
-        "amount": pay_cents / 100,
-        "_day": pay_day,
-    })
+    return pl.DataFrame(
+        {
+            "payment_id": "PAY" + number.cast(pl.String).str.zfill(9),
+            "customer_id": p.customer_id.gather(customer[pay_invoice]),
+            "invoice_id": pl.select(
+                pl.when(pl.lit(pl.Series(unreferenced))).then(None).otherwise(pl.lit(invoice_id))
+            ).to_series(),
+            "payment_date": pl.Series(pay_day).cast(pl.Date),
+            "amount": pay_cents / 100,
+            "_day": pay_day,
+        }
+    )

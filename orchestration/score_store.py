@@ -1,0 +1,224 @@
+"""Write scores back to the warehouse (schema ``scores``): history, current, credit, migrations.
+
+Re-running a business date replaces that date's rows (never duplicates them); a re-run quarter
+replaces that quarter's credit grades. ``customer_scores`` is rebuilt from the history of the
+newest business date, so backfilling an old date never moves "current" backwards.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from scoring.migration import migration_matrix
+
+SCHEMA = "scores"
+HISTORY = f"{SCHEMA}.customer_score_history"
+CURRENT = f"{SCHEMA}.customer_scores"
+CREDIT = f"{SCHEMA}.credit_grades"
+MIGRATIONS = f"{SCHEMA}.score_migrations"
+CREDIT_MIGRATIONS = f"{SCHEMA}.credit_grade_migrations"
+LABELS = f"{SCHEMA}.score_labels"
+
+# Tables BI reads, in the published copy under their own names.
+PUBLISHED_TABLES = (CURRENT, HISTORY, CREDIT, MIGRATIONS, CREDIT_MIGRATIONS, LABELS)
+
+# Daily schemes whose moves between consecutive business dates are tracked.
+MIGRATING_SCHEMES = ("pyramid_tier", "abc_class", "ladder_tier", "churn_risk_level")
+
+
+def scheme_levels(labels: pl.DataFrame) -> dict[str, list[str]]:
+    """Ordered labels of each scheme, from :func:`scoring.labels.label_table`."""
+    ordered = labels.sort("scheme", "sort_order")
+    return {
+        scheme: ordered.filter(pl.col("scheme") == scheme)["label"].to_list()
+        for scheme in ordered["scheme"].unique(maintain_order=True)
+    }
+
+
+def read_facts(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """Customer facts for one business date, money as floats for scoring."""
+    frame = con.sql(
+        "select * from marts.fct_customer_facts where as_of_date = $d order by customer_id",
+        params={"d": as_of},
+    ).pl()
+    return frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+
+
+def has_facts(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:
+    """Whether facts as of ``as_of`` have been built."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' "
+        "and table_name = 'fct_customer_facts'"
+    ).fetchall()[0][0]
+    if not exists:
+        return False
+    return bool(
+        con.execute(
+            "select count(*) from marts.fct_customer_facts where as_of_date = ?", [as_of]
+        ).fetchall()[0][0]
+    )
+
+
+def write_daily_scores(
+    con: duckdb.DuckDBPyConnection,
+    scores: pl.DataFrame,
+    as_of: date,
+    run_id: str,
+    levels: dict[str, list[str]],
+    labels: pl.DataFrame,
+) -> None:
+    """Replace a date's scores and migrations, then rebuild current scores (one transaction)."""
+    frame = scores.with_columns(run_id=pl.lit(run_id))
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute("begin transaction")
+    try:
+        _replace_rows(con, HISTORY, frame, "as_of_date", as_of)
+        previous_date = con.execute(
+            f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
+        ).fetchall()[0][0]
+        previous = _history_at(con, previous_date) if previous_date else frame.clear()
+        migrations = _migrations(previous, frame, levels, MIGRATING_SCHEMES).with_columns(
+            as_of_date=pl.lit(as_of), previous_as_of_date=pl.lit(previous_date, dtype=pl.Date)
+        )
+        _replace_rows(con, MIGRATIONS, migrations, "as_of_date", as_of)
+        _replace_table(con, LABELS, labels)
+        _rebuild_current(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def write_credit_grades(
+    con: duckdb.DuckDBPyConnection,
+    grades: pl.DataFrame,
+    quarter_label: str,
+    run_id: str,
+    grade_levels: list[str],
+) -> None:
+    """Replace one quarter's credit grades and its migration from the previous quarter."""
+    frame = grades.with_columns(run_id=pl.lit(run_id))
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute("begin transaction")
+    try:
+        _replace_rows(con, CREDIT, frame, "credit_quarter", quarter_label)
+        previous_quarter = con.execute(
+            f"select max(credit_quarter) from {CREDIT} where credit_quarter < ?", [quarter_label]
+        ).fetchall()[0][0]
+        previous = (
+            con.sql(
+                f"select * from {CREDIT} where credit_quarter = $q", params={"q": previous_quarter}
+            ).pl()
+            if previous_quarter
+            else frame.clear()
+        )
+        moves = _migrations(previous, frame, {"credit_grade": grade_levels}, ("credit_grade",))
+        moves = moves.drop("scheme").with_columns(
+            credit_quarter=pl.lit(quarter_label),
+            previous_credit_quarter=pl.lit(previous_quarter, dtype=pl.String),
+        )
+        _replace_rows(con, CREDIT_MIGRATIONS, moves, "credit_quarter", quarter_label)
+        _rebuild_current(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _migrations(
+    previous: pl.DataFrame,
+    current: pl.DataFrame,
+    levels: dict[str, list[str]],
+    schemes: tuple[str, ...],
+) -> pl.DataFrame:
+    frames = [
+        migration_matrix(previous, current, scheme, levels=levels[scheme]).select(
+            pl.lit(scheme).alias("scheme"), pl.all()
+        )
+        for scheme in schemes
+    ]
+    return pl.concat(frames)
+
+
+def _history_at(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    return con.sql(f"select * from {HISTORY} where as_of_date = $d", params={"d": as_of}).pl()
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str, value: object
+) -> None:
+    """Delete ``key = value`` from ``table`` and insert ``frame`` (creating the table if new)."""
+    arrow = frame.to_arrow()
+    con.register("_incoming", arrow)
+    try:
+        exists = _table_exists(con, table)
+        if not exists:
+            con.execute(f"create table {table} as select * from _incoming")
+            return
+        con.execute(f"delete from {table} where {key} = ?", [value])
+        con.execute(f"insert into {table} by name select * from _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("_incoming", frame.to_arrow())
+    try:
+        con.execute(f"create or replace table {table} as select * from _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _rebuild_current(con: duckdb.DuckDBPyConnection) -> None:
+    """Newest business date's scores with each customer's latest credit grade alongside."""
+    if not _table_exists(con, HISTORY):
+        return
+    credit_join = ""
+    credit_columns = ""
+    if _table_exists(con, CREDIT):
+        credit_columns = (
+            ", credit.* exclude (customer_id, config_version, run_id, as_of_date)"
+            if _has_column(con, CREDIT, "as_of_date")
+            else ", credit.* exclude (customer_id, config_version, run_id)"
+        )
+        credit_join = f"""
+            left join (
+                select * from {CREDIT}
+                where credit_quarter = (
+                    select max(credit_quarter) from {CREDIT}
+                    where credit_quarter_end_date <= (select max(as_of_date) from {HISTORY})
+                )
+            ) as credit using (customer_id)"""
+    con.execute(
+        f"""
+        create or replace table {CURRENT} as
+        select history.*{credit_columns}
+        from {HISTORY} as history{credit_join}
+        where history.as_of_date = (select max(as_of_date) from {HISTORY})
+        order by customer_id
+        """
+    )
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_columns() where schema_name = ? and table_name = ? "
+            "and column_name = ?",
+            [schema, name, column],
+        ).fetchall()[0][0]
+    )
