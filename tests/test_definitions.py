@@ -23,7 +23,12 @@ def test_definitions_load_with_every_layer() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
     assert {f"raw/{s}" for s in ("customers", "transactions", "payments")} <= keys
-    assert {"dim_customers", "fct_customer_facts", "published/warehouse"} <= keys
+    assert {
+        "marts/dim_customers",
+        "marts/fct_customer_facts",
+        "scores/customer_scores",
+        "published/warehouse",
+    } <= keys
     job = defs.resolve_job_def("nightly_job")
     assert job.executor_def.name == "in_process"
     assert defs.resolve_schedule_def("nightly").cron_schedule == "30 1 * * *"
@@ -32,8 +37,9 @@ def test_definitions_load_with_every_layer() -> None:
 def test_dbt_tests_become_asset_checks() -> None:
     from orchestration.definitions import defs
 
-    checks = {key.asset_key.to_user_string() for key in defs.resolve_all_asset_check_keys()}
-    assert "fct_customer_facts" in checks
+    graph = defs.get_repository_def().asset_graph
+    checks = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
+    assert {"marts/fct_customer_facts", "staging/stg_raw__transactions"} <= checks
 
 
 def _free_port() -> int:
@@ -70,7 +76,7 @@ def test_webserver_serves_asset_graph_on_loopback(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(timeout=30)
     paths = {"/".join(n["assetKey"]["path"]) for n in nodes["data"]["assetNodes"]}
-    assert {"raw/transactions", "fct_customer_facts", "published/warehouse"} <= paths
+    assert {"raw/transactions", "marts/fct_customer_facts", "published/warehouse"} <= paths
 
 
 def _poll_graphql(port: int, query: dict, proc: subprocess.Popen, deadline: float) -> dict:

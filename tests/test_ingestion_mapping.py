@@ -42,7 +42,7 @@ def test_reads_tab_delimiter_and_column_renames(tmp_path):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("format: csv\nencodng: utf-8\n",
-     "customers.yaml line 2: key 'encodng': unknown setting; use one of"),
+     "customers.yaml line 2: key 'encodng': unknown setting; did you mean 'encoding'? use one of"),
     ("columns:\n  customer_id: 客户编号\n  cust_name: 客户名称\n",
      "customers.yaml line 3: key 'columns.cust_name': 'cust_name' is not a column of customers; "
      "the left side must be one of customer_id, customer_name"),

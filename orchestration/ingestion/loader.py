@@ -4,6 +4,8 @@ A folder is reloaded as a whole when its set of (file, checksum) differs from wh
 last recorded; otherwise it is left alone. Rows breaking the contract go to ``raw.quarantine``.
 CSV files are read one physical line per row (a quoted field must not contain a line break;
 if one does, both halves are quarantined as broken quoting). Blank lines are skipped.
+A file that is binary, UTF-16, or in another encoding than the mapping declares is rejected
+as a whole with the fix; docs/bad-inputs.md lists every case.
 """
 
 from __future__ import annotations
@@ -16,20 +18,64 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingestion.contracts import SourceContract, load_contracts
+from orchestration.ingestion.contracts import Column, SourceContract, load_contracts
 from orchestration.ingestion.mapping import Mapping
 from orchestration.ingestion.schema import ensure_raw_schema
 from orchestration.ingestion.textfile import (
     LINE_SENTINEL,
+    decodes_as,
     file_checksum,
+    first_line_with,
     normalise_to_utf8,
-    read_header,
+    read_first_line,
+    split_header,
+    starts_with_utf16_bom,
 )
-from orchestration.ingestion.validate import ColumnInput, lit, regex_char, validated_select
+from orchestration.ingestion.validate import (
+    ColumnInput,
+    ident,
+    lit,
+    regex_char,
+    validated_select,
+)
 from orchestration.settings import SOURCES
 
 FOLDER_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"
+NUL_REASON = (
+    "contains a NUL byte (\\x00), so the line is damaged; fix the line in the export "
+    "(NUL bytes are never valid in text)"
+)
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+PARQUET_INTEGERS = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
+# Parquet types (besides text) whose values a contract type takes; see _parquet_kind.
+PARQUET_ACCEPTS = {
+    "string": ("integer",),
+    "integer": ("integer", "fractional"),
+    "decimal": ("integer", "fractional"),
+    "date": ("date", "timestamp"),
+    "timestamp": ("date", "timestamp"),
+    "boolean": ("boolean",),
+}
+PARQUET_HINTS = {
+    "string": "text",
+    "integer": "a whole number",
+    "decimal": "a number",
+    "date": "a date",
+    "timestamp": "a timestamp",
+    "boolean": "a boolean",
+}
 
 
 class LandingError(ValueError):
@@ -81,16 +127,25 @@ class PartitionResult:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def sync_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, mappings: dict[str, Mapping],
-                 up_to: date, run_id: str, sources: tuple[str, ...] | list[str] = SOURCES,
-                 ) -> list[PartitionResult]:
+def sync_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    mappings: dict[str, Mapping],
+    up_to: date,
+    run_id: str,
+    sources: tuple[str, ...] | list[str] = SOURCES,
+) -> list[PartitionResult]:
     """Ingest every landed folder dated on or before ``up_to``, oldest first, source by source."""
     landing_dir = Path(landing_dir)
-    folders = [(source, folder_date(folder), folder)
-               for source in sources for folder in _date_folders(landing_dir / source)]
+    folders = [
+        (source, folder_date(folder), folder)
+        for source in sources
+        for folder in _date_folders(landing_dir / source)
+    ]
     return [
-        ingest_partition(con, source, day, landing_dir, mappings.get(source) or Mapping(source),
-                         run_id)
+        ingest_partition(
+            con, source, day, landing_dir, mappings.get(source) or Mapping(source), run_id
+        )
         for source, day, _ in sorted(folders, key=lambda f: (sources.index(f[0]), f[1]))
         if day <= up_to
     ]
@@ -121,23 +176,37 @@ def _date_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def ingest_partition(con: duckdb.DuckDBPyConnection, source: str, business_date: date,
-                     landing_dir: Path, mapping: Mapping, run_id: str) -> PartitionResult:
+def ingest_partition(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    business_date: date,
+    landing_dir: Path,
+    mapping: Mapping,
+    run_id: str,
+) -> PartitionResult:
     """Load ``<landing_dir>/<source>/<business_date>/`` unless it is unchanged since last time."""
     ensure_raw_schema(con)
     con.execute("set enable_progress_bar = false")
     landing_dir = Path(landing_dir)
     folder = landing_dir / source / business_date.isoformat()
-    paths = sorted(p for p in folder.glob(mapping.pattern) if p.is_file()) if folder.is_dir() \
-        else []
+    paths = (
+        sorted(p for p in folder.glob(mapping.pattern) if p.is_file()) if folder.is_dir() else []
+    )
     files = {p.relative_to(landing_dir).as_posix(): (p, *file_checksum(p)) for p in paths}
     current = {(name, checksum) for name, (_, checksum, _) in files.items()}
     previous, previous_at, loaded_before = _last_attempt(con, source, business_date)
     loaded_at = datetime.now()
     if previous is not None and previous == current and not previous_at[1]:
-        results = [FileResult(name, checksum, size, "unchanged",
-                              message=f"unchanged since {previous_at[0]:%Y-%m-%d %H:%M:%S}")
-                   for name, (_, checksum, size) in files.items()]
+        results = [
+            FileResult(
+                name,
+                checksum,
+                size,
+                "unchanged",
+                message=f"unchanged since {previous_at[0]:%Y-%m-%d %H:%M:%S}",
+            )
+            for name, (_, checksum, size) in files.items()
+        ]
         # A no-op writes nothing, so re-running a date leaves the ledger (and BI) identical.
         return PartitionResult(source, business_date, "unchanged", results)
     if not files and not loaded_before:
@@ -148,8 +217,15 @@ def ingest_partition(con: duckdb.DuckDBPyConnection, source: str, business_date:
     # rejects that file); the partition itself is swapped in one transaction.
     results = _stage_files(con, contract, business_date, files, mapping, status)
     if not files:
-        results = [FileResult(f"{source}/{business_date}/", None, None, status, message=(
-            f"no file matching {mapping.pattern} any more; partition emptied"))]
+        results = [
+            FileResult(
+                f"{source}/{business_date}/",
+                None,
+                None,
+                status,
+                message=(f"no file matching {mapping.pattern} any more; partition emptied"),
+            )
+        ]
     con.execute("begin transaction")
     try:
         _replace_partition(con, contract, business_date, loaded_at, run_id)
@@ -163,8 +239,9 @@ def ingest_partition(con: duckdb.DuckDBPyConnection, source: str, business_date:
     return PartitionResult(source, business_date, status, results)
 
 
-def _last_attempt(con: duckdb.DuckDBPyConnection, source: str, business_date: date
-                  ) -> tuple[set[tuple[str, str]] | None, tuple[datetime, bool], bool]:
+def _last_attempt(
+    con: duckdb.DuckDBPyConnection, source: str, business_date: date
+) -> tuple[set[tuple[str, str]] | None, tuple[datetime, bool], bool]:
     """Files of the latest ledger attempt, (its time, whether it rejected a file), and whether
     the partition was ever loaded."""
     rows = con.execute(
@@ -176,16 +253,23 @@ def _last_attempt(con: duckdb.DuckDBPyConnection, source: str, business_date: da
     ).fetchall()
     ever = con.execute(
         """select count(*) from raw.ingestion_ledger where source = ? and business_date = ?
-           and status in ('loaded', 'replaced')""", [source, business_date]).fetchone()[0]
+           and status in ('loaded', 'replaced')""",
+        [source, business_date],
+    ).fetchone()[0]
     if not rows:
         return None, (datetime.min, False), False
     files = {(r[0], r[1]) for r in rows if r[1] is not None}
     return files, (rows[0][3], any(r[2] == "rejected" for r in rows)), ever > 0
 
 
-def _stage_files(con: duckdb.DuckDBPyConnection, contract: SourceContract, business_date: date,
-                 files: dict[str, tuple[Path, str, int]], mapping: Mapping, status: str,
-                 ) -> list[FileResult]:
+def _stage_files(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    business_date: date,
+    files: dict[str, tuple[Path, str, int]],
+    mapping: Mapping,
+    status: str,
+) -> list[FileResult]:
     """Validate every file into ``_stage``, flag duplicate keys, and count rows per file."""
     typed_cols = ", ".join(f"t{i} {c.sql_type}" for i, c in enumerate(contract.columns))
     con.execute(f"""create or replace temp table _stage (_file_ord integer, _source_file varchar,
@@ -194,25 +278,37 @@ def _stage_files(con: duckdb.DuckDBPyConnection, contract: SourceContract, busin
     for ordinal, (name, (path, checksum, size)) in enumerate(files.items()):
         result = FileResult(name, checksum, size, status)
         try:
-            notes = _stage_file(con, contract, mapping, business_date, path, name, checksum,
-                                ordinal)
+            notes = _stage_file(
+                con, contract, mapping, business_date, path, name, checksum, ordinal
+            )
             result.message = "; ".join(notes)
         except FileRejected as exc:
             result.status, result.message = "rejected", str(exc)
         results.append(result)
     _flag_duplicates(con, contract)
-    counts = {row[0]: row[1:] for row in con.execute(
-        """select _file_ord, count(*), count(*) filter (where len(_errors) = 0)
-           from _stage group by _file_ord""").fetchall()}
+    counts = {
+        row[0]: row[1:]
+        for row in con.execute(
+            """select _file_ord, count(*), count(*) filter (where len(_errors) = 0)
+           from _stage group by _file_ord"""
+        ).fetchall()
+    }
     for ordinal, result in enumerate(results):
         read, loaded = counts.get(ordinal, (0, 0))
         result.rows_read, result.rows_loaded, result.rows_quarantined = read, loaded, read - loaded
     return results
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, mapping: Mapping,
-                business_date: date, path: Path, name: str, checksum: str, ordinal: int,
-                ) -> list[str]:
+def _stage_file(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    mapping: Mapping,
+    business_date: date,
+    path: Path,
+    name: str,
+    checksum: str,
+    ordinal: int,
+) -> list[str]:
     """Validate one file into ``_stage``; returns notes for the ledger message."""
     if mapping.format == "parquet":
         relation, header, native = _parquet_relation(con, path, name)
@@ -227,27 +323,21 @@ def _stage_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, mappin
         try:
             con.execute(f"""insert into _stage
                 select {ordinal}, {lit(name)}, {lit(checksum)}, _line, _raw,
-                {', '.join(f't{i}' for i in range(n))}, _errors from ({select})""")
+                {", ".join(f"t{i}" for i in range(n))}, _errors from ({select})""")
         except duckdb.Error as exc:
-            raise FileRejected(f"{name}: cannot be read ({_first_line(exc)}); check that the file "
-                               f"is a complete {mapping.format} export") from exc
+            raise FileRejected(
+                f"{name}: cannot be read ({_first_line(exc)}); check that the file "
+                f"is a complete {mapping.format} export"
+            ) from exc
         con.execute("drop table if exists _lines")
     return notes
 
 
-def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping,
-                  utf8: Path) -> tuple[str, list[str]]:
-    """Transcode, read the header, and load the physical lines into ``_lines``."""
-    try:
-        if not normalise_to_utf8(path, utf8, mapping.encoding):
-            raise FileRejected(f"{name}: contains the control characters \\x1f\\x1e\\x1d\\x1c, "
-                               "which kam cannot read; remove them from the export")
-    except OSError as exc:
-        raise FileRejected(f"{name}: cannot be read ({exc}); check the file permissions") from exc
-    header = read_header(utf8, mapping.delimiter, mapping.quote)
-    if header is None:
-        raise FileRejected(f"{name}: the file is empty (not even a header line); export it "
-                           "again with a header naming the columns")
+def _csv_relation(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping, utf8: Path
+) -> tuple[str, list[str]]:
+    """Transcode, check the encoding and header, and load the physical lines into ``_lines``."""
+    header = _transcode(path, name, mapping, utf8)
     try:
         con.execute(f"""create or replace temp table _lines as
             select row_number() over () as _line, line
@@ -255,21 +345,27 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping
                           auto_detect = false, delim = {lit(LINE_SENTINEL)}, quote = '',
                           escape = '', strict_mode = false, max_line_size = 16777216)""")
     except duckdb.Error as exc:
-        raise FileRejected(f"{name}: cannot be read ({_first_line(exc)}); check that it is a "
-                           "complete text export") from exc
+        raise FileRejected(
+            f"{name}: cannot be read ({_first_line(exc)}); check that it is a complete text export"
+        ) from exc
     d, q = mapping.delimiter, mapping.quote
     rd, rq = regex_char(d), regex_char(q)
     field = f"{rq}(?:[^{rq}]|{rq}{rq})*{rq}|[^{rq}{rd}]*"
     full = f"(?:{field})(?:{rd}(?:{field}))*"
-    unquote = (f"lambda f: case when starts_with(f, {lit(q)}) "
-               f"then replace(f[2:-2], {lit(q + q)}, {lit(q)}) else f end")
-    fields = (f"case when not contains(line, {lit(q)}) then string_split(line, {lit(d)}) "
-              f"when regexp_full_match(line, {lit(full)}) then list_transform("
-              f"regexp_extract_all({lit(d)} || line, {lit(f'{rd}({field})')}, 1), {unquote}) end")
+    unquote = (
+        f"lambda f: case when starts_with(f, {lit(q)}) "
+        f"then replace(f[2:-2], {lit(q + q)}, {lit(q)}) else f end"
+    )
+    fields = (
+        f"case when not contains(line, {lit(q)}) then string_split(line, {lit(d)}) "
+        f"when regexp_full_match(line, {lit(full)}) then list_transform("
+        f"regexp_extract_all({lit(d)} || line, {lit(f'{rd}({field})')}, 1), {unquote}) end"
+    )
     width = len(header)
     struct_error = (
         f"case when contains(line, chr(65533)) "
         f"then {lit(f'invalid bytes for encoding {mapping.encoding}; check the encoding setting')} "
+        f"when contains(line, chr(0)) then {lit(NUL_REASON)} "
         f"when _f is null then "
         f"{lit(f'broken quoting: a {q} quote is not closed or is followed by text; ')}"
         f" || {lit('fix the quoting (a quote inside a quoted value is written twice)')} "
@@ -282,50 +378,139 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping
     return relation, header
 
 
-def _parquet_relation(con: duckdb.DuckDBPyConnection, path: Path, name: str
-                      ) -> tuple[str, list[str], dict[str, bool]]:
+def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> list[str]:
+    """Write ``path`` as UTF-8 to ``utf8``; reject a file that is binary or in another encoding
+    than the mapping declares. Returns the header."""
+    where, enc = mapping.describe(), mapping.encoding
+    try:
+        if starts_with_utf16_bom(path):
+            raise FileRejected(
+                f"{name}: is UTF-16 text (it starts with a UTF-16 byte order "
+                "mark); save it as UTF-8 or GB18030 and declare that encoding in "
+                f"{where}"
+            )
+        transcoded = normalise_to_utf8(path, utf8, enc)
+        if transcoded.has_sentinel:
+            raise FileRejected(
+                f"{name}: contains the control characters \\x1f\\x1e\\x1d\\x1c, "
+                "which kam cannot read; remove them from the export"
+            )
+        first = read_first_line(utf8)
+        if any(ord(ch) < 32 and ch != "\t" for ch in first):
+            raise FileRejected(
+                f"{name} line 1: the header contains control characters (e.g. NUL "
+                "bytes), so this is not a CSV text file (binary, zipped or Excel?); "
+                "export the data as CSV text"
+            )
+        if transcoded.invalid_sequences and enc.startswith("utf-8") and decodes_as(path, "gb18030"):
+            line = first_line_with(utf8, "\ufffd")
+            raise FileRejected(
+                f"{name} line {line}: invalid bytes for encoding {enc}, but the "
+                "whole file reads as GB18030 (a Chinese ERP export); declare "
+                f"encoding: gb18030 in {where}"
+            )
+        if (
+            not transcoded.invalid_sequences
+            and not enc.startswith("utf-8")
+            and decodes_as(path, "utf-8", needs_non_ascii=True)
+        ):
+            raise FileRejected(
+                f"{name}: the mapping declares encoding {enc}, but the file is "
+                "UTF-8 (reading it as GB18030 would garble every Chinese "
+                f"character); declare encoding: utf-8 in {where}"
+            )
+    except OSError as exc:
+        raise FileRejected(f"{name}: cannot be read ({exc}); check the file permissions") from exc
+    header = split_header(first, mapping.delimiter, mapping.quote)
+    if header is None:
+        raise FileRejected(
+            f"{name}: the file is empty (not even a header line); export it "
+            "again with a header naming the columns"
+        )
+    return header
+
+
+def _parquet_relation(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str
+) -> tuple[str, list[str], dict[str, str]]:
     try:
         described = con.execute(f"describe select * from read_parquet({lit(str(path))})").fetchall()
     except duckdb.Error as exc:
-        raise FileRejected(f"{name}: cannot be read as Parquet ({_first_line(exc)}); export it "
-                           "again or set format: csv in the mapping if it is a CSV") from exc
+        raise FileRejected(
+            f"{name}: cannot be read as Parquet ({_first_line(exc)}); export it "
+            "again or set format: csv in the mapping if it is a CSV"
+        ) from exc
     header = [row[0] for row in described]
-    native = {row[0]: row[1] != "VARCHAR" for row in described}
-    pack = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in header)
+    native = {row[0]: row[1] for row in described}
+    pack = ", ".join(f"{ident(c)} := {ident(c)}" for c in header)
+    # Columns are renamed by position, so an export column called e.g. _line cannot clash.
+    columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(header))
     relation = f"""(select file_row_number + 1 as _line, to_json(struct_pack({pack})) as _raw,
-        cast(null as varchar) as _struct_error, *
+        cast(null as varchar) as _struct_error, {columns}
         from read_parquet({lit(str(path))}, file_row_number = true))"""
     return relation, header, native
 
 
-def _match_header(contract: SourceContract, mapping: Mapping, header: list[str], name: str,
-                  native: dict[str, bool]) -> tuple[dict[str, ColumnInput], list[str]]:
-    """Locate every canonical column in the header; reject the file if a required one is missing."""
+def _match_header(
+    contract: SourceContract,
+    mapping: Mapping,
+    header: list[str],
+    name: str,
+    native: dict[str, str],
+) -> tuple[dict[str, ColumnInput], list[str]]:
+    """Locate every canonical column in the header; reject the file if a required column or a
+    column the mapping renames is missing, or if a Parquet column's type cannot hold its values.
+
+    ``native`` gives the DuckDB type of each Parquet column (empty for CSV).
+    """
     where = mapping.describe()
     twice = sorted({h for h in header if header.count(h) > 1 and h})
-    inputs, notes, missing, absent = {}, [], [], []
+    inputs, notes, missing, renamed_absent, absent = {}, [], [], [], []
     for col in contract.columns:
         export = mapping.export_name(col.name)
         if export in twice:
-            raise FileRejected(f"{name}: column {export!r} appears more than once in the header; "
-                               "rename or remove the duplicate in the export")
+            raise FileRejected(
+                f"{name} line 1: column {export!r} appears more than once in the header; "
+                "rename or remove the duplicate in the export"
+            )
         if export in header:
             if mapping.format == "csv":
                 inputs[col.name] = ColumnInput(f"_f[{header.index(export) + 1}]")
             else:
-                inputs[col.name] = ColumnInput(_ident(export), native=native[export])
+                _check_parquet_type(col, export, native[export], name)
+                inputs[col.name] = ColumnInput(
+                    f"_p{header.index(export)}", native=native[export] != "VARCHAR"
+                )
         elif col.required:
             missing.append((col.name, export))
+        elif export != col.name:
+            renamed_absent.append((col.name, export))
         else:
             inputs[col.name] = ColumnInput(None)
             absent.append(export)
+    found = _shown_header(header)
+    if missing and (hint := _delimiter_hint(header, mapping)):
+        raise FileRejected(
+            f"{name} line 1: the header was read as the single column {found}; the file seems "
+            f"to be delimited by {hint!r}, not {_shown_char(mapping.delimiter)!r}: set "
+            f"delimiter: '{hint}' in {where}"
+        )
     if missing:
-        names = ", ".join(f"'{canonical}'" + (f" (export name '{export}')" if export != canonical
-                                               else "") for canonical, export in missing)
+        names = ", ".join(
+            f"'{canonical}'" + (f" (export name '{export}')" if export != canonical else "")
+            for canonical, export in missing
+        )
         raise FileRejected(
             f"{name}: required column {names} missing from the header (found: "
-            f"{', '.join(header)}); add it to the export, or map the export's name for it under "
+            f"{found}); add it to the export, or map the export's name for it under "
             f"'columns:' in {where}"
+        )
+    if renamed_absent:
+        names = ", ".join(f"'{canonical}' to '{export}'" for canonical, export in renamed_absent)
+        raise FileRejected(
+            f"{name}: {where} maps {names}, but the header has no such column (found: {found}); "
+            "correct the export name under 'columns:', or remove the line if the export does "
+            "not have that column"
         )
     if absent:
         notes.append(f"optional columns absent (loaded as empty): {', '.join(absent)}")
@@ -336,17 +521,61 @@ def _match_header(contract: SourceContract, mapping: Mapping, header: list[str],
     return inputs, notes
 
 
+def _shown_header(header: list[str], limit: int = 300) -> str:
+    text = ", ".join(header)
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _shown_char(char: str) -> str:
+    return "\\t" if char == "\t" else char
+
+
+def _delimiter_hint(header: list[str], mapping: Mapping) -> str | None:
+    """The delimiter a one-column header seems to use instead of the mapping's, if any."""
+    if len(header) != 1:
+        return None
+    counts = {d: header[0].count(d) for d in CANDIDATE_DELIMITERS if d != mapping.delimiter}
+    best = max(counts, key=lambda d: counts[d])
+    return _shown_char(best) if counts[best] else None
+
+
+def _parquet_kind(sql_type: str) -> str:
+    if sql_type in PARQUET_INTEGERS:
+        return "integer"
+    if sql_type in ("FLOAT", "DOUBLE") or sql_type.startswith("DECIMAL"):
+        return "fractional"
+    if sql_type.startswith("TIMESTAMP"):
+        return "timestamp"
+    return sql_type.lower()
+
+
+def _check_parquet_type(col: Column, export: str, sql_type: str, name: str) -> None:
+    """Reject a Parquet column whose type cannot hold the contract's values (text always can)."""
+    if sql_type == "VARCHAR" or _parquet_kind(sql_type) in PARQUET_ACCEPTS[col.type]:
+        return
+    raise FileRejected(
+        f"{name}: column {export!r} ('{col.name}') has Parquet type {sql_type}, which cannot hold "
+        f"{col.type} values; export it as {PARQUET_HINTS[col.type]} or as text"
+    )
+
+
 def _flag_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
     """Quarantine every later row whose key repeats an earlier valid row of the partition."""
     keys = [f"t{contract.column_names.index(k)}" for k in contract.key]
     # Clean rows do not keep their text; a duplicate's record is rebuilt from its typed values.
-    raw = "concat_ws(',', " + ", ".join(
-        f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))) + ")"
+    raw = (
+        "concat_ws(',', "
+        + ", ".join(
+            f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))
+        )
+        + ")"
+    )
     shown = " || ', ' || ".join(
-        f"'{k}=' || cast({t} as varchar)" for k, t in zip(contract.key, keys, strict=True))
+        f"{lit(k + '=')} || cast({t} as varchar)" for k, t in zip(contract.key, keys, strict=True)
+    )
     con.execute(f"""
         update _stage set _errors = list_append(_errors, {{
-            'column_name': {lit(', '.join(contract.key))},
+            'column_name': {lit(", ".join(contract.key))},
             'reason': 'duplicate key (' || d._shown || '): first seen in '
                       || case when d._first_file = _stage._source_file then ''
                               else d._first_file || ' ' end
@@ -358,45 +587,73 @@ def _flag_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -
                    first_value(_source_file) over w as _first_file,
                    first_value(_line) over w as _first_line
             from _stage where len(_errors) = 0
-            window w as (partition by {', '.join(keys)} order by _file_ord, _line)
+            window w as (partition by {", ".join(keys)} order by _file_ord, _line)
         ) d
         where d._rank > 1 and d._file_ord = _stage._file_ord and d._line = _stage._line""")
 
 
-def _replace_partition(con: duckdb.DuckDBPyConnection, contract: SourceContract,
-                       business_date: date, loaded_at: datetime, run_id: str) -> None:
+def _replace_partition(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    business_date: date,
+    loaded_at: datetime,
+    run_id: str,
+) -> None:
     """Swap the partition's rows in raw.<source> and raw.quarantine for the staged ones."""
     con.execute(f"delete from raw.{contract.name} where _business_date = ?", [business_date])
-    con.execute("delete from raw.quarantine where source = ? and business_date = ?",
-                [contract.name, business_date])
-    columns = ", ".join(_ident(c.name) for c in contract.columns)
+    con.execute(
+        "delete from raw.quarantine where source = ? and business_date = ?",
+        [contract.name, business_date],
+    )
+    columns = ", ".join(ident(c.name) for c in contract.columns)
     values = ", ".join(f"t{i}" for i in range(len(contract.columns)))
-    con.execute(f"""insert into raw.{contract.name} ({columns}, _business_date, _source_file,
+    con.execute(
+        f"""insert into raw.{contract.name} ({columns}, _business_date, _source_file,
             _source_line, _file_checksum, _loaded_at)
         select {values}, ?, _source_file, _line, _file_checksum, ?
-        from _stage where len(_errors) = 0 order by _file_ord, _line""", [business_date, loaded_at])
-    con.execute("""insert into raw.quarantine select ?, ?, _source_file, _file_checksum, _line,
+        from _stage where len(_errors) = 0 order by _file_ord, _line""",
+        [business_date, loaded_at],
+    )
+    con.execute(
+        """insert into raw.quarantine select ?, ?, _source_file, _file_checksum, _line,
             nullif(array_to_string(list_filter(
                 list_transform(_errors, lambda e: e.column_name),
                 lambda c: c is not null), ', '), ''),
             array_to_string(list_transform(_errors, lambda e: e.reason), '; '),
             _raw, ?, ?
         from _stage where len(_errors) > 0 order by _file_ord, _line""",
-                [contract.name, business_date, loaded_at, run_id])
-
-
-def _write_ledger(con: duckdb.DuckDBPyConnection, source: str, business_date: date,
-                  results: list[FileResult], loaded_at: datetime, run_id: str) -> None:
-    con.executemany(
-        "insert into raw.ingestion_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[source, business_date, r.source_file, r.file_checksum, r.file_bytes, r.rows_read,
-          r.rows_loaded, r.rows_quarantined, r.status, r.message or None, loaded_at, run_id]
-         for r in results],
+        [contract.name, business_date, loaded_at, run_id],
     )
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _write_ledger(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    business_date: date,
+    results: list[FileResult],
+    loaded_at: datetime,
+    run_id: str,
+) -> None:
+    con.executemany(
+        "insert into raw.ingestion_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                source,
+                business_date,
+                r.source_file,
+                r.file_checksum,
+                r.file_bytes,
+                r.rows_read,
+                r.rows_loaded,
+                r.rows_quarantined,
+                r.status,
+                r.message or None,
+                loaded_at,
+                run_id,
+            ]
+            for r in results
+        ],
+    )
 
 
 def _first_line(exc: BaseException) -> str:

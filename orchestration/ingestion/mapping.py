@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,14 @@ def load_mappings(mappings_dir: Path) -> dict[str, Mapping]:
                 )
     result = {}
     for source in SOURCES:
-        path = next((p for p in (mappings_dir / f"{source}.yaml", mappings_dir / f"{source}.yml")
-                     if p.is_file()), None)
+        path = next(
+            (
+                p
+                for p in (mappings_dir / f"{source}.yaml", mappings_dir / f"{source}.yml")
+                if p.is_file()
+            ),
+            None,
+        )
         result[source] = load_mapping(path) if path else Mapping(source)
     return result
 
@@ -77,12 +84,14 @@ def load_mapping(path: Path, source: str | None = None) -> Mapping:
     contracts = load_contracts()
     if source not in contracts:
         raise MappingError(
-            f"{path}: unknown source {source!r}; expected one of {', '.join(contracts)}")
+            f"{path}: unknown source {source!r}; expected one of {', '.join(contracts)}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(
-            f"{path}: cannot read the mapping file ({exc}); save it as UTF-8") from exc
+            f"{path}: cannot read the mapping file ({exc}); save it as UTF-8"
+        ) from exc
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -116,14 +125,29 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
         return MappingError(f"{path}{line}: key '{key}': {problem}; {fix}")
 
     if not isinstance(data, dict):
-        raise MappingError(f"{path}: expected 'key: value' settings at the top level; "
-                           "see docs/mappings.md for an example")
-    known = {"format", "encoding", "delimiter", "header", "quote", "date_format",
-             "timestamp_format", "true_values", "false_values", "file_pattern", "null_values",
-             "columns"}
+        raise MappingError(
+            f"{path}: expected 'key: value' settings at the top level; "
+            "see docs/mappings.md for an example"
+        )
+    known = {
+        "format",
+        "encoding",
+        "delimiter",
+        "header",
+        "quote",
+        "date_format",
+        "timestamp_format",
+        "true_values",
+        "false_values",
+        "file_pattern",
+        "null_values",
+        "columns",
+    }
     for key in data:
         if key not in known:
-            raise fail(str(key), "unknown setting", f"use one of {', '.join(sorted(known))}")
+            close = difflib.get_close_matches(str(key), sorted(known), n=1)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise fail(str(key), "unknown setting", f"{guess}use one of {', '.join(sorted(known))}")
     values: dict[str, object] = {}
     fmt = data.get("format", "csv")
     if fmt not in FORMATS:
@@ -131,40 +155,62 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
     values["format"] = fmt
     encoding = str(data.get("encoding", "utf-8")).strip().lower().replace("_", "-")
     encoding = {"utf8": "utf-8", "utf-8-bom": "utf-8-sig", "utf8-sig": "utf-8-sig"}.get(
-        encoding, encoding)
+        encoding, encoding
+    )
     if encoding not in ENCODINGS:
-        raise fail("encoding", f"unknown encoding {data.get('encoding')!r}",
-                   f"use one of {', '.join(ENCODINGS)} (gb18030 also reads gbk and gb2312 files)")
+        raise fail(
+            "encoding",
+            f"unknown encoding {data.get('encoding')!r}",
+            f"use one of {', '.join(ENCODINGS)} (gb18030 also reads gbk and gb2312 files)",
+        )
     values["encoding"] = encoding
     for key in ("delimiter", "quote"):
         if key in data:
             value = data[key]
             value = "\t" if value in ("\\t", "tab") else value
-            if not isinstance(value, str) or len(value) != 1:
-                raise fail(key, f"{value!r} is not a single character",
-                           "give one character in quotes, e.g. ';' or '\\t' for tab")
+            if not isinstance(value, str) or len(value) != 1 or value in "\r\n":
+                raise fail(
+                    key,
+                    f"{value!r} is not a single character"
+                    + (" (a line break)" if value in ("\r", "\n") else ""),
+                    "give one character in quotes, e.g. ';' or '\\t' for tab",
+                )
             values[key] = value
     if values.get("delimiter", ",") == values.get("quote", '"'):
         raise fail("quote", "the quote character equals the delimiter", "choose different ones")
     if "header" in data and data["header"] is not True:
-        raise fail("header", f"{data['header']!r} is not supported",
-                   "exports must have a header line naming the columns; set header: true")
+        raise fail(
+            "header",
+            f"{data['header']!r} is not supported",
+            "exports must have a header line naming the columns; set header: true",
+        )
     for key in ("date_format", "timestamp_format", "file_pattern"):
         if key in data:
             if not isinstance(data[key], str) or not data[key]:
                 raise fail(key, f"{data[key]!r} is not a text value", "give a quoted text value")
             values[key] = data[key]
+    pattern = values.get("file_pattern")
+    if isinstance(pattern, str) and ("/" in pattern or "\\" in pattern or ".." in pattern):
+        raise fail(
+            "file_pattern",
+            f"{pattern!r} reaches outside the date folder",
+            "give a file name pattern without folders, e.g. '*.csv' or 'export_*.txt'",
+        )
     for key in ("date_format", "timestamp_format"):
         if key in values and "%" not in str(values[key]):
-            raise fail(key, f"{values[key]!r} has no % directives",
-                       "write it like '%Y-%m-%d' or '%Y/%m/%d %H:%M'")
+            raise fail(
+                key,
+                f"{values[key]!r} has no % directives",
+                "write it like '%Y-%m-%d' or '%Y/%m/%d %H:%M'",
+            )
     for key in ("true_values", "false_values", "null_values"):
         if key in data:
             value = data[key]
             if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
                 raise fail(key, "expected a list of texts", "write it like ['yes', 'y', '是']")
-            values[key] = tuple(str(v) if key == "null_values" else str(v).strip().lower()
-                                for v in value)
+            values[key] = tuple(
+                str(v) if key == "null_values" else str(v).strip().lower() for v in value
+            )
     values["columns"] = _columns(data.get("columns"), source, fail)
     return Mapping(source=source, path=path, **values)  # type: ignore[arg-type]
 
@@ -173,23 +219,34 @@ def _columns(columns: object, source: str, fail) -> dict[str, str]:
     if columns is None:
         return {}
     if not isinstance(columns, dict):
-        raise fail("columns", "expected a map of canonical name: export name",
-                   "write one 'customer_id: 客户编号' line per renamed column")
+        raise fail(
+            "columns",
+            "expected a map of canonical name: export name",
+            "write one 'customer_id: 客户编号' line per renamed column",
+        )
     contract = load_contracts()[source]
     result = {}
     for canonical, export in columns.items():
         if canonical not in contract.column_names:
-            raise fail(f"columns.{canonical}", f"{canonical!r} is not a column of {source}",
-                       f"the left side must be one of {', '.join(contract.column_names)} "
-                       "(see docs/contracts.md); the export's own name goes on the right")
+            raise fail(
+                f"columns.{canonical}",
+                f"{canonical!r} is not a column of {source}",
+                f"the left side must be one of {', '.join(contract.column_names)} "
+                "(see docs/contracts.md); the export's own name goes on the right",
+            )
         if not isinstance(export, str | int) or str(export).strip() == "":
-            raise fail(f"columns.{canonical}", f"{export!r} is not a column name",
-                       "give the export's header text for this column")
+            raise fail(
+                f"columns.{canonical}",
+                f"{export!r} is not a column name",
+                "give the export's header text for this column",
+            )
         result[canonical] = str(export).strip()
     exports = list(result.values())
     twice = sorted({e for e in exports if exports.count(e) > 1})
     if twice:
-        raise fail("columns",
-                   f"export column(s) {twice} are mapped to more than one canonical column",
-                   "map each export column once")
+        raise fail(
+            "columns",
+            f"export column(s) {twice} are mapped to more than one canonical column",
+            "map each export column once",
+        )
     return result

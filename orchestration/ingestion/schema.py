@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.ingestion.contracts import load_contracts
+from orchestration.ingestion.validate import ident
 
 LINEAGE_COLUMNS = (
     ("_business_date", "DATE"),
@@ -48,7 +49,7 @@ create table if not exists raw.quarantine (
 def raw_table_ddl(source: str) -> str:
     """``create table if not exists raw.<source>`` with the contract's typed columns."""
     contract = load_contracts()[source]
-    columns = [f'"{c.name}" {c.sql_type}' for c in contract.columns]
+    columns = [f"{ident(c.name)} {c.sql_type}" for c in contract.columns]
     columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
     return f"create table if not exists raw.{source} (\n    " + ",\n    ".join(columns) + "\n)"
 

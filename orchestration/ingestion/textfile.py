@@ -1,18 +1,45 @@
-"""Byte-level file work done in bounded memory: checksums and transcoding to UTF-8."""
+"""Byte-level file work done in bounded memory: checksums, transcoding to UTF-8, encoding checks."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK_CHARS = 1 << 22
+CHUNK_BYTES = 1 << 22
 # DuckDB reads the normalised file one physical line per row using this as the column
 # delimiter; a file that contains it is rejected (it never occurs in real exports).
 LINE_SENTINEL = "\x1f\x1e\x1d\x1c"
 # Python codecs used for each declared encoding: gb18030 is a superset of gbk and gb2312, and
 # utf-8-sig also reads files without a byte order mark.
 CODECS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030"}
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+HEADER_MAX_CHARS = 1 << 20
+
+_counter = threading.local()
+
+
+def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: like ``replace`` (U+FFFD), counting the invalid sequences."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _counter.invalid = getattr(_counter, "invalid", 0) + 1
+    return "\ufffd", exc.end
+
+
+codecs.register_error("kam-count-replace", _count_and_replace)
+
+
+@dataclass(frozen=True)
+class Transcoded:
+    """Outcome of :func:`normalise_to_utf8`."""
+
+    has_sentinel: bool  # the file contains LINE_SENTINEL and was not fully written
+    invalid_sequences: int  # byte sequences invalid in the declared encoding (now U+FFFD)
 
 
 def file_checksum(path: Path) -> tuple[str, int]:
@@ -20,36 +47,81 @@ def file_checksum(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
+        while block := handle.read(CHUNK_BYTES):
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
 
 
-def normalise_to_utf8(source: Path, target: Path, encoding: str) -> bool:
+def starts_with_utf16_bom(path: Path) -> bool:
+    """True if ``path`` begins with a UTF-16 byte order mark."""
+    with path.open("rb") as handle:
+        return handle.read(2) in UTF16_BOMS
+
+
+def normalise_to_utf8(source: Path, target: Path, encoding: str) -> Transcoded:
     """Write ``source`` as UTF-8 with ``\\n`` line ends to ``target``, chunk by chunk.
 
-    Bytes invalid in ``encoding`` become U+FFFD, which validation reports per line. Returns
-    False if the file contains ``LINE_SENTINEL`` (and so cannot be split into lines safely).
+    Bytes invalid in ``encoding`` become U+FFFD, which validation reports per line. Stops early
+    (``has_sentinel``) if the file contains ``LINE_SENTINEL``.
     """
     tail = ""
+    _counter.invalid = 0
     with (
-        source.open("r", encoding=CODECS[encoding], errors="replace", newline=None) as reader,
+        source.open(
+            "r", encoding=CODECS[encoding], errors="kam-count-replace", newline=None
+        ) as reader,
         target.open("w", encoding="utf-8", newline="\n") as writer,
     ):
         while chunk := reader.read(CHUNK_CHARS):
             if LINE_SENTINEL in tail + chunk[: len(LINE_SENTINEL)] or LINE_SENTINEL in chunk:
-                return False
-            tail = chunk[-(len(LINE_SENTINEL) - 1):]
+                return Transcoded(True, _counter.invalid)
+            tail = chunk[-(len(LINE_SENTINEL) - 1) :]
             writer.write(chunk)
-    return True
+    return Transcoded(False, _counter.invalid)
+
+
+def decodes_as(path: Path, codec: str, *, needs_non_ascii: bool = False) -> bool:
+    """True if every byte of ``path`` is valid in ``codec`` (and, if asked, some are not ASCII)."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    non_ascii = False
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(CHUNK_BYTES):
+                decoder.decode(block)
+                non_ascii = non_ascii or not block.isascii()
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return non_ascii or not needs_non_ascii
+
+
+def first_line_with(path: Path, char: str) -> int | None:
+    """1-based number of the first line of UTF-8 file ``path`` containing ``char``."""
+    lines_before = 0
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        while chunk := handle.read(CHUNK_CHARS):
+            at = chunk.find(char)
+            if at >= 0:
+                return lines_before + chunk.count("\n", 0, at) + 1
+            lines_before += chunk.count("\n")
+    return None
+
+
+def read_first_line(path: Path) -> str:
+    """The first line of a normalised file, without its line end ('' if the file is empty)."""
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        return handle.readline(HEADER_MAX_CHARS).rstrip("\n")
+
+
+def split_header(first: str, delimiter: str, quote: str) -> list[str] | None:
+    """Column names of a header line (None if the line is blank)."""
+    if not first.strip():
+        return None
+    row = next(csv.reader([first], delimiter=delimiter, quotechar=quote))
+    return [name.strip() for name in row]
 
 
 def read_header(path: Path, delimiter: str, quote: str) -> list[str] | None:
     """Column names of the first line of a normalised file (None if the file is empty)."""
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        first = handle.readline()
-    if not first.strip():
-        return None
-    row = next(csv.reader([first.rstrip("\n")], delimiter=delimiter, quotechar=quote))
-    return [name.strip() for name in row]
+    return split_header(read_first_line(path), delimiter, quote)

@@ -18,11 +18,26 @@ HALFWIDTH = "0123456789.,-+ "
 THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
 INTEGER = r"[+-]?[0-9]+"
 DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
+SCIENTIFIC = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+"
+CURRENCY = "[¥￥$€£元]|RMB|CNY"
+CURRENCY_REASON = (
+    " contains a currency sign or code; export the plain number (e.g. 1000.00): "
+    "amounts are in the reporting currency"
+)
+SCIENTIFIC_REASON = (
+    " is in scientific notation, which may have lost digits (Excel shortens "
+    "long numbers so); export the number in plain digits"
+)
 
 
 def lit(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A SQL identifier (any text, e.g. a column name taken from a file's header)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def regex_char(char: str) -> str:
@@ -51,8 +66,10 @@ def cleaned(expr: str | None, native: bool, mapping: Mapping) -> str:
 def number_text(c: str) -> str:
     """Full-width digits made ASCII and thousands separators removed."""
     n = f"replace(translate({c}, {lit(FULLWIDTH)}, {lit(HALFWIDTH)}), ' ', '')"
-    return (f"(case when regexp_full_match({n}, {lit(THOUSANDS)}) "
-            f"then replace({n}, ',', '') else {n} end)")
+    return (
+        f"(case when regexp_full_match({n}, {lit(THOUSANDS)}) "
+        f"then replace({n}, ',', '') else {n} end)"
+    )
 
 
 def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
@@ -63,24 +80,32 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
     """
     if native:
         value = f"try_cast({c} as {col.sql_type})"
+        if col.type == "integer":  # a fractional Parquet number must not be rounded silently
+            return f"(case when {c} = trunc({c}) then {value} end)"
         return f"lower(trim({value}))" if col.allowed else value
     if col.type == "string":
         return f"lower({c})" if col.allowed else c
     if col.type in ("integer", "decimal"):
         pattern = lit(INTEGER if col.type == "integer" else DECIMAL)
         n = number_text(c)
-        return (f"(case when regexp_full_match({c}, {pattern}) "
-                f"then try_cast({c} as {col.sql_type}) "
-                f"when regexp_full_match({n}, {pattern}) then try_cast({n} as {col.sql_type}) end)")
+        return (
+            f"(case when regexp_full_match({c}, {pattern}) "
+            f"then try_cast({c} as {col.sql_type}) "
+            f"when regexp_full_match({n}, {pattern}) then try_cast({n} as {col.sql_type}) end)"
+        )
     if col.type == "date":
         return f"cast(try_strptime({c}, {lit(mapping.date_format)}) as date)"
     if col.type == "timestamp":
-        return (f"coalesce(try_strptime({c}, {lit(mapping.timestamp_format)}), "
-                f"try_strptime({c}, {lit(mapping.date_format)}))")
+        return (
+            f"coalesce(try_strptime({c}, {lit(mapping.timestamp_format)}), "
+            f"try_strptime({c}, {lit(mapping.date_format)}))"
+        )
     true_values = ", ".join(lit(v) for v in mapping.true_values)
     false_values = ", ".join(lit(v) for v in mapping.false_values)
-    return (f"(case when lower({c}) in ({true_values}) then true "
-            f"when lower({c}) in ({false_values}) then false end)")
+    return (
+        f"(case when lower({c}) in ({true_values}) then true "
+        f"when lower({c}) in ({false_values}) then false end)"
+    )
 
 
 def parse_problem(col: Column, c: str, native: bool, mapping: Mapping) -> str:
@@ -97,11 +122,20 @@ def parse_problem(col: Column, c: str, native: bool, mapping: Mapping) -> str:
         "boolean": f"is not a boolean (true: {', '.join(mapping.true_values)}; "
         f"false: {', '.join(mapping.false_values)})",
     }[col.type]
+    if col.type in ("integer", "decimal"):
+        n = number_text(c)
+        return (
+            f"{shown} || case "
+            f"when regexp_matches({c}, {lit(CURRENCY)}) then {lit(CURRENCY_REASON)} "
+            f"when regexp_full_match({n}, {lit(SCIENTIFIC)}) then {lit(SCIENTIFIC_REASON)} "
+            f"else {lit(' ' + expected)} end"
+        )
     return f"{shown} || {lit(' ' + expected)}"
 
 
-def column_problem(col: Column, c: str, t: str, native: bool, mapping: Mapping,
-                   business_date: date) -> str:
+def column_problem(
+    col: Column, c: str, t: str, native: bool, mapping: Mapping, business_date: date
+) -> str:
     """SQL giving the first reason ``col`` breaks its contract in this row, else NULL."""
     whens = []
     if col.required:
@@ -111,9 +145,13 @@ def column_problem(col: Column, c: str, t: str, native: bool, mapping: Mapping,
     shown = f"'''' || cast({c} as varchar) || ''''"
     if col.allowed:
         allowed = ", ".join(lit(v) for v in col.allowed)
-        whens.append((f"{t} not in ({allowed})",
-                       f"{shown} || {lit(' is not an allowed value (allowed: ')}"
-                       f" || {lit(', '.join(col.allowed) + ')')}"))
+        whens.append(
+            (
+                f"{t} not in ({allowed})",
+                f"{shown} || {lit(' is not an allowed value (allowed: ')}"
+                f" || {lit(', '.join(col.allowed) + ')')}",
+            )
+        )
     if col.min is not None:
         whens.append((f"{t} < {col.min}", f"{shown} || {lit(f' is below the minimum {col.min}')}"))
     if col.max is not None:
@@ -122,20 +160,28 @@ def column_problem(col: Column, c: str, t: str, native: bool, mapping: Mapping,
         whens.append((f"{t} = 0", f"{shown} || {lit(' must not be 0')}"))
     if col.type in ("date", "timestamp") and not col.may_be_future:
         limit = f"date '{business_date.isoformat()}' + 1"
-        whens.append((
-            f"cast({t} as date) > {limit}",
-            f"{shown} || {lit(' is dated in the future (more than 1 day after business date ')}"
-            f" || {lit(f'{business_date})')}",
-        ))
+        whens.append(
+            (
+                f"cast({t} as date) > {limit}",
+                f"{shown} || {lit(' is dated in the future (more than 1 day after business date ')}"
+                f" || {lit(f'{business_date})')}",
+            )
+        )
     if not whens:
         return "cast(null as varchar)"
-    cases = " ".join(f"when {cond} then {lit(col.name + ': ')} || {reason}"
-                     for cond, reason in whens)
+    cases = " ".join(
+        f"when {cond} then {lit(col.name + ': ')} || {reason}" for cond, reason in whens
+    )
     return f"(case {cases} end)"
 
 
-def validated_select(contract: SourceContract, inputs: dict[str, ColumnInput], mapping: Mapping,
-                     business_date: date, relation: str) -> str:
+def validated_select(
+    contract: SourceContract,
+    inputs: dict[str, ColumnInput],
+    mapping: Mapping,
+    business_date: date,
+    relation: str,
+) -> str:
     """Select over ``relation`` (``_line``, ``_raw``, ``_struct_error`` and the inputs' columns)
     returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column, reason})."""
     clean_cols, typed_cols, problems = [], [], []
@@ -148,8 +194,9 @@ def validated_select(contract: SourceContract, inputs: dict[str, ColumnInput], m
     n = len(contract.columns)
     # Most rows are clean: build the list of problems only for rows that have one.
     clean = " and ".join(f"p{i} is null" for i in range(n)) or "true"
-    structs = ", ".join(f"{{'column_name': {lit(c.name)}, 'reason': p{i}}}"
-                        for i, c in enumerate(contract.columns))
+    structs = ", ".join(
+        f"{{'column_name': {lit(c.name)}, 'reason': p{i}}}" for i, c in enumerate(contract.columns)
+    )
     errors = (
         "case when _struct_error is not null "
         "then [{'column_name': cast(null as varchar), 'reason': _struct_error}] "
@@ -158,15 +205,15 @@ def validated_select(contract: SourceContract, inputs: dict[str, ColumnInput], m
     )
     return f"""
         select _line, case when len(_errors) > 0 then _raw end as _raw,
-            {', '.join(f't{i}' for i in range(n))}, _errors
+            {", ".join(f"t{i}" for i in range(n))}, _errors
         from (
-            select _line, _raw, {', '.join(f't{i}' for i in range(n))}, {errors} as _errors
+            select _line, _raw, {", ".join(f"t{i}" for i in range(n))}, {errors} as _errors
             from (
-                select *, {', '.join(problems)}
+                select *, {", ".join(problems)}
                 from (
-                    select _line, _raw, _struct_error, {', '.join(f'c{i}' for i in range(n))},
-                        {', '.join(typed_cols)}
-                    from (select _line, _raw, _struct_error, {', '.join(clean_cols)}
+                    select _line, _raw, _struct_error, {", ".join(f"c{i}" for i in range(n))},
+                        {", ".join(typed_cols)}
+                    from (select _line, _raw, _struct_error, {", ".join(clean_cols)}
                           from {relation})
                 )
             )
