@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import crash_point
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PUBLICATION_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 KEEP_PARQUET_VERSIONS = 3
@@ -69,8 +71,7 @@ def publish(
     staging_db = publish_dir / f".kam.duckdb.{publication_id}.tmp"
     parquet_root = publish_dir / "parquet"
     version_dir = parquet_root / publication_id
-    _remove(staging_db)
-    _remove(version_dir)
+    _remove_leftovers(publish_dir)
     version_dir.mkdir(parents=True)
 
     counts: dict[str, int] = {}
@@ -99,7 +100,9 @@ def publish(
         _remove(version_dir)
         raise
     con.close()
+    (version_dir / "_SUCCESS").touch()
 
+    crash_point("publishing")
     os.replace(staging_db, final_db)
     _swap_symlink(parquet_root / "current", version_dir.name)
     _prune_versions(parquet_root, keep=KEEP_PARQUET_VERSIONS)
@@ -115,6 +118,18 @@ def _write_publication_table(
     rows = [*sorted(metadata.items()), *((f"rows.{k}", str(v)) for k, v in sorted(counts.items()))]
     if rows:
         con.executemany("insert into main.publication values (?, ?)", rows)
+
+
+def _remove_leftovers(publish_dir: Path) -> None:
+    """Staging files and unfinished Parquet folders of publications that died half-way."""
+    for stale in publish_dir.glob(".kam.duckdb.*.tmp"):
+        _remove(stale)
+    parquet_root = publish_dir / "parquet"
+    if parquet_root.is_dir():
+        for version in parquet_root.iterdir():
+            finished = (version / "_SUCCESS").exists()
+            if version.is_dir() and not version.is_symlink() and not finished:
+                _remove(version)
 
 
 def _swap_symlink(link: Path, target_name: str) -> None:

@@ -12,6 +12,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from orchestration.faults import crash_point
 from scoring.migration import migration_matrix
 
 SCHEMA = "scores"
@@ -86,6 +87,7 @@ def write_daily_scores(
         _replace_rows(con, MIGRATIONS, migrations, "as_of_date", as_of)
         _replace_table(con, LABELS, labels)
         _rebuild_current(con)
+        crash_point("scoring")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

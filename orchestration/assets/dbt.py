@@ -17,6 +17,7 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
+from orchestration.faults import crash_point
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from orchestration.score_store import has_facts
@@ -93,6 +94,8 @@ def kam_dbt_models(
         # once if the nightly run of that day never happened (first run, or a gap).
         context.log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
         dbt.cli(quarter_end_facts_args(quarter.end), target_path=target).wait()
-    yield from dbt.cli(
+    for event in dbt.cli(
         dbt_build_args(context.partition_key), context=context, target_path=target
-    ).stream()
+    ).stream():
+        yield event
+        crash_point("dbt")

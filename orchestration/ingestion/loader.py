@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import crash_point
 from orchestration.ingestion.contracts import Column, SourceContract, load_contracts
 from orchestration.ingestion.mapping import Mapping
 from orchestration.ingestion.schema import ensure_raw_schema
@@ -230,6 +231,7 @@ def ingest_partition(
     try:
         _replace_partition(con, contract, business_date, loaded_at, run_id)
         _write_ledger(con, source, business_date, results, loaded_at, run_id)
+        crash_point("ingestion")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
