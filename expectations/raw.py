@@ -1,0 +1,104 @@
+"""Suite for one raw source partition (one source, one business date), from contracts.yaml."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from expectations.outcome import SuiteOutcome
+from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
+from expectations.schema import column_types_outcome
+from orchestration.ingestion.contracts import load_contracts
+
+# Added by the loader to every raw row (orchestration/ingestion/schema.py).
+LINEAGE_TYPES = {
+    "_business_date": "date",
+    "_source_file": "string",
+    "_source_line": "integer",
+    "_file_checksum": "string",
+    "_loaded_at": "timestamp",
+}
+LINEAGE_REQUIRED = ("_business_date", "_source_file", "_source_line", "_loaded_at")
+
+
+def validate_raw_partition(source: str, frame: pd.DataFrame) -> SuiteOutcome:
+    """Check a raw partition against its contract: columns, types, keys, required, ranges, enums."""
+    contracts = load_contracts()
+    if source not in contracts:
+        raise ValueError(
+            f"unknown source {source!r}: expected one of {', '.join(contracts)} "
+            "(orchestration/ingestion/contracts.yaml)"
+        )
+    contract = contracts[source]
+    suite = f"raw_{source}"
+    types = {c.name: c.type for c in contract.columns} | LINEAGE_TYPES
+    present = set(frame.columns)
+    checks = [
+        expect(
+            gxe.ExpectTableColumnsToMatchSet,
+            check="columns_present",
+            severity="error",
+            description=f"every contract and lineage column of {source} is present",
+            column_set=list(types),
+            exact_match=False,
+        )
+    ]
+    key = [k for k in contract.key if k in present]
+    if len(key) > 1:
+        checks.append(
+            expect(
+                gxe.ExpectCompoundColumnsToBeUnique,
+                check="key_unique",
+                severity="error",
+                description=f"key ({', '.join(key)}) is unique within the partition",
+                column_list=key,
+            )
+        )
+    elif key:
+        checks.append(unique(key[0], "the key of the partition"))
+    required = [c.name for c in contract.columns if c.required] + list(LINEAGE_REQUIRED)
+    for column in (c for c in required if c in present):
+        checks.append(
+            not_null(column, role="key column" if column in contract.key else "required column")
+        )
+    for c in (c for c in contract.columns if c.name in present):
+        if c.min is not None or c.max is not None:
+            low = "" if c.min is None else f"≥ {c.min}"
+            high = "" if c.max is None else f"≤ {c.max}"
+            text = " and ".join(filter(None, [low, high]))
+            checks.append(
+                between(
+                    c.name,
+                    None if c.min is None else float(c.min),
+                    None if c.max is None else float(c.max),
+                    text,
+                )
+            )
+        if c.nonzero:
+            checks.append(
+                expect(
+                    gxe.ExpectColumnValuesToNotBeInSet,
+                    check=f"{c.name}_nonzero",
+                    severity="error",
+                    description=f"{c.name} is never 0",
+                    column=c.name,
+                    value_set=[0],
+                )
+            )
+        if c.allowed:
+            checks.append(in_set(c.name, c.allowed))
+    if "_business_date" in present:
+        checks.append(
+            expect(
+                gxe.ExpectColumnUniqueValueCountToBeBetween,
+                check="single_business_date",
+                severity="error",
+                description="the partition holds one business date",
+                column="_business_date",
+                min_value=0,
+                max_value=1,
+            )
+        )
+    outcomes = run_expectations(suite, frame, checks)
+    outcomes.insert(1, column_types_outcome(frame, types))
+    return SuiteOutcome(suite, outcomes)

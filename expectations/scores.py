@@ -1,0 +1,341 @@
+"""Suite for the customer scores of one as-of date (columns: docs/scoring.md), with drift checks
+against the previous published run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from expectations.outcome import CheckOutcome, Severity, SuiteOutcome
+from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
+from expectations.schema import column_types_outcome
+from scoring.config import ScoringConfig, default_config
+
+REQUIRED_COLUMNS = ("customer_id",)
+CHURN_MODEL_STATUSES = (
+    "fitted", "no_purchase_history", "inconsistent_order_history", "too_few_repeat_buyers",
+    "fit_not_converged", "fit_failed", "prediction_not_finite",
+)
+
+
+@dataclass(frozen=True)
+class ScoreDriftThresholds:
+    """How far a run may move from the previous published run. Shares are fractions (0.15 = 15 pp).
+
+    ``churn_share_error`` / ``churn_share_warn``: change of the share of ``is_churn_risk``
+    customers that blocks publishing / only warns. ``customer_drop_error``: the customer count may
+    fall by at most this share. ``grade_spread_min_customers``: fewer graded customers than this
+    may legitimately all share one credit grade, so the spread check is not run.
+    """
+
+    churn_share_error: float = 0.15
+    churn_share_warn: float = 0.05
+    customer_drop_error: float = 0.20
+    grade_spread_min_customers: int = 20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.churn_share_warn <= self.churn_share_error <= 1:
+            raise ValueError(
+                f"ScoreDriftThresholds: need 0 ≤ churn_share_warn ({self.churn_share_warn}) ≤ "
+                f"churn_share_error ({self.churn_share_error}) ≤ 1 — write fractions (0.15 = 15 pp)"
+            )
+        if not 0 <= self.customer_drop_error <= 1:
+            raise ValueError(
+                f"ScoreDriftThresholds: customer_drop_error {self.customer_drop_error} is outside "
+                "0..1 — write a fraction (0.20 = 20 %)"
+            )
+
+
+def expected_columns(config: ScoringConfig) -> dict[str, str]:
+    """Every documented score column and its type family (see expectations.schema)."""
+    s, n, i, b, d = "string", "decimal", "integer", "boolean", "date"
+    columns = {
+        "as_of_date": d, "customer_id": s,
+        "pyramid_tier": s, "pyramid_tier_zh": s, "pyramid_rank": i,
+        "abc_class": s, "abc_class_zh": s, "cumulative_revenue_share": n,
+        "ladder_tier": s, "ladder_tier_zh": s,
+        "multi_criteria_score": n, "multi_criteria_mean": n, "is_key_account": b,
+        "key_account_reasons": s,
+    }
+    columns |= {f"key_account_rating_{c}": n for c in config.tier.key_account.criteria}
+    columns |= {
+        "probability_alive": n, "expected_purchases": n, "expected_revenue_next_period": n,
+        "churn_model": s, "churn_model_status": s, "churn_score": n, "churn_risk_level": s,
+        "churn_risk_level_zh": s, "is_churn_risk": b, "churn_reasons": s, "churn_reasons_zh": s,
+        "value_at_risk": n, "churn_call_priority": i, "config_version": s,
+        "credit_score": n, "credit_grade": s, "credit_grade_zh": s,
+        "credit_financials_missing": b,
+    }
+    columns |= {f"credit_points_{c}": n for c in config.credit.categories}
+    return columns
+
+
+def validate_scores(
+    frame: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    *,
+    thresholds: ScoreDriftThresholds = ScoreDriftThresholds(),  # noqa: B008 (frozen, immutable)
+    config: ScoringConfig | None = None,
+) -> SuiteOutcome:
+    """Check one as-of date of scores; compare with ``previous`` (the last published run) if given.
+
+    Only the documented columns present are checked; missing ones are listed by the
+    ``expected_columns_present`` warning (``customer_id`` missing is an error).
+    """
+    config = config or default_config()
+    types = expected_columns(config)
+    present = set(frame.columns)
+    checks = [
+        expect(
+            gxe.ExpectTableColumnsToMatchSet,
+            check="required_columns_present",
+            severity="error",
+            description=f"required columns present: {', '.join(REQUIRED_COLUMNS)}",
+            column_set=list(REQUIRED_COLUMNS),
+            exact_match=False,
+        ),
+        expect(
+            gxe.ExpectTableColumnsToMatchSet,
+            check="expected_columns_present",
+            severity="warn",
+            description="every score column of docs/scoring.md is present (absent ones unchecked)",
+            column_set=list(types),
+            exact_match=False,
+        ),
+        expect(
+            gxe.ExpectTableRowCountToBeBetween,
+            check="not_empty",
+            severity="error",
+            description="the scores hold at least one customer",
+            min_value=1,
+        ),
+    ]
+    checks += [e for e in _value_checks(config) if e.configuration.kwargs["column"] in present]
+    checks += _drift_checks(frame, previous, thresholds)
+    outcomes = run_expectations("customer_scores", frame, checks)
+    outcomes.insert(3, column_types_outcome(frame, types))
+    outcomes.append(_pyramid_outcome(frame, config))
+    outcomes.extend(_skipped_drift(frame, previous, thresholds))
+    last = ["pyramid_proportions", *_DRIFT_DESCRIPTIONS]  # distribution checks at the end
+    outcomes.sort(key=lambda o: last.index(o.name) if o.name in last else -1)
+    return SuiteOutcome("customer_scores", outcomes)
+
+
+def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
+    """Keys, not-null labels, ranges and label sets from the scoring configuration."""
+    tier, credit, churn = config.tier, config.credit, config.churn
+    ladder = [*tier.ladder.rules, tier.ladder.otherwise]
+    labels = {
+        "pyramid_tier": tier.pyramid.levels,
+        "abc_class": tier.abc.classes,
+        "ladder_tier": ladder,
+        "churn_risk_level": churn.risk_levels,
+        "credit_grade": credit.grades,
+    }
+    checks = [
+        not_null("customer_id", role="key"),
+        unique("customer_id", "one row per customer"),
+        expect(
+            gxe.ExpectColumnUniqueValueCountToBeBetween,
+            check="single_as_of_date",
+            severity="error",
+            description="the frame holds at most one as_of_date",
+            column="as_of_date",
+            min_value=0,
+            max_value=1,
+        ),
+        unique("pyramid_rank", "ranks are unique per business date"),
+    ]
+    for column, levels in labels.items():
+        if column != "credit_grade":  # null: a customer new since the quarter end, not yet graded
+            checks.append(not_null(column))
+        checks.append(in_set(column, [lv.label for lv in levels]))
+        checks.append(in_set(f"{column}_zh", [lv.name_zh for lv in levels]))
+    checks += [not_null(c) for c in ("is_key_account", "is_churn_risk")]
+    max_score = 9 * sum(c.weight for c in tier.key_account.criteria.values())
+    ranges = [
+        ("pyramid_rank", 1, None, "≥ 1"),
+        ("cumulative_revenue_share", 0, 1, "within 0..1"),
+        ("multi_criteria_score", 0, max_score, f"within 0..{max_score:g} (9 × total weight)"),
+        ("multi_criteria_mean", 0, max_score, f"within 0..{max_score:g}"),
+        *[(f"key_account_rating_{c}", 1, 9, "within 1..9") for c in tier.key_account.criteria],
+        ("probability_alive", 0, 1, "within 0..1"),
+        ("expected_purchases", 0, None, "≥ 0"),
+        ("churn_score", 0, None, "≥ 0"),
+        ("value_at_risk", 0, None, "≥ 0 (floored)"),
+        ("churn_call_priority", 1, None, "≥ 1"),
+        ("credit_score", 0, credit.total_points, f"within 0..{credit.total_points:g}"),
+        *[
+            (f"credit_points_{name}", 0, cat.points, f"within 0..{cat.points:g}")
+            for name, cat in credit.categories.items()
+        ],
+    ]
+    checks += [between(c, low, high, text) for c, low, high, text in ranges]
+    checks.append(in_set("churn_model", ["mbgnbd", "bgnbd"]))
+    checks.append(in_set("churn_model_status", CHURN_MODEL_STATUSES, severity="warn"))
+    return checks
+
+
+def _drift_checks(
+    frame: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    thresholds: ScoreDriftThresholds,
+) -> list[gxe.Expectation]:
+    """GE expectations for grade spread, churn share shift and customer count drop."""
+    checks = []
+    graded = int(frame["credit_grade"].notna().sum()) if "credit_grade" in frame else 0
+    if graded >= thresholds.grade_spread_min_customers:
+        checks.append(
+            expect(
+                gxe.ExpectColumnUniqueValueCountToBeBetween,
+                check="credit_grade_spread",
+                severity="warn",
+                description="credit grades are not all one grade (number of distinct grades ≥ 2)",
+                column="credit_grade",
+                min_value=2,
+            )
+        )
+    if previous is None:
+        return checks
+    before = _churn_share(previous)
+    if before is not None and "is_churn_risk" in frame:
+        tiers = (("error", thresholds.churn_share_error), ("warn", thresholds.churn_share_warn))
+        for severity, limit in tiers:
+            checks.append(
+                expect(
+                    gxe.ExpectColumnMeanToBeBetween,
+                    check="churn_share_shift",
+                    severity=severity,
+                    description=(
+                        f"share of is_churn_risk customers within ±{100 * limit:g} pp of the "
+                        f"previous run ({100 * before:.1f} %)"
+                    ),
+                    column="is_churn_risk",
+                    min_value=max(0.0, before - limit),
+                    max_value=min(1.0, before + limit),
+                )
+            )
+    least = math.ceil(len(previous) * (1 - thresholds.customer_drop_error) - 1e-9)
+    checks.append(
+        expect(
+            gxe.ExpectTableRowCountToBeBetween,
+            check="customer_count_drop",
+            severity="error",
+            description=(
+                f"customer count fell by at most {100 * thresholds.customer_drop_error:g} % from "
+                f"the previous run ({len(previous)} → at least {least})"
+            ),
+            min_value=least,
+        )
+    )
+    return checks
+
+
+def _churn_share(frame: pd.DataFrame) -> float | None:
+    if "is_churn_risk" not in frame:
+        return None
+    flags = frame["is_churn_risk"].dropna()
+    return float(flags.astype(bool).mean()) if len(flags) else None
+
+
+def _skipped_drift(
+    frame: pd.DataFrame, previous: pd.DataFrame | None, thresholds: ScoreDriftThresholds
+) -> list[CheckOutcome]:
+    """Passed outcomes saying why a drift check could not run, so every run lists every check."""
+    skipped = []
+    graded = int(frame["credit_grade"].notna().sum()) if "credit_grade" in frame else 0
+    if graded < thresholds.grade_spread_min_customers:
+        skipped.append(
+            _not_checked(
+                "credit_grade_spread", "warn",
+                f"{graded} graded customers, fewer than {thresholds.grade_spread_min_customers}",
+            )
+        )
+    if previous is None:
+        skipped.append(_not_checked("churn_share_shift", "error", "no previous run"))
+        skipped.append(_not_checked("customer_count_drop", "error", "no previous run"))
+    elif _churn_share(previous) is None or "is_churn_risk" not in frame:
+        skipped.append(
+            _not_checked("churn_share_shift", "error", "no is_churn_risk in this or previous run")
+        )
+    return skipped
+
+
+_DRIFT_DESCRIPTIONS = {
+    "credit_grade_spread": "credit grades are not all one grade",
+    "churn_share_shift": "share of is_churn_risk customers close to the previous run",
+    "customer_count_drop": "customer count did not fall sharply from the previous run",
+}
+
+
+def _not_checked(name: str, severity: Severity, why: str) -> CheckOutcome:
+    return CheckOutcome(name, severity, True, _DRIFT_DESCRIPTIONS[name], f"not checked: {why}")
+
+
+def largest_remainder(n: int, shares: tuple[float, ...]) -> list[int]:
+    """Exact level sizes: ⌊n × share⌋ each, leftovers to the largest fractions, higher first."""
+    quotas = [Decimal(repr(s)) * n for s in shares]
+    counts = [int(q) for q in quotas]
+    by_fraction = sorted(range(len(shares)), key=lambda i: (-(quotas[i] - counts[i]), i))
+    for i in by_fraction[: n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _pyramid_outcome(frame: pd.DataFrame, config: ScoringConfig) -> CheckOutcome:
+    """Pyramid level sizes within ±1 of the largest-remainder counts (docs/scoring.md)."""
+    pyramid = config.tier.pyramid
+    labels = [lv.label for lv in pyramid.levels]
+    description = (
+        "pyramid level sizes match the configured shares "
+        f"({' / '.join(f'{100 * s:g} %' for s in pyramid.shares)}) within ±1 customer"
+    )
+    if "pyramid_tier" not in frame:
+        return CheckOutcome(
+            "pyramid_proportions", "error", True, description, "not checked: no pyramid_tier"
+        )
+    n = len(frame)
+    quota = largest_remainder(n, pyramid.shares)
+    eligible, note = _eligible(frame, config)
+    expected = _expected_sizes(quota, eligible)
+    # Without the metric a short upper level cannot be told from a fault: only cap it.
+    low = [max(0, e - 1) if eligible is not None else 0 for e in expected[:-1]]
+    low.append(max(0, expected[-1] - 1))
+    high = [e + 1 for e in expected[:-1]] + [expected[-1] + 1 if eligible is not None else n]
+    observed = frame["pyramid_tier"].value_counts().reindex(labels, fill_value=0).tolist()
+    off = [
+        f"{label} {got} (expected {want})"
+        for label, got, want, lo, hi in zip(labels, observed, expected, low, high, strict=True)
+        if not lo <= got <= hi
+    ]
+    shown = " / ".join(f"{label} {got}" for label, got in zip(labels, observed, strict=True))
+    details = f"{n} customers: {shown}; expected {' / '.join(map(str, expected))}{note}"
+    if off:
+        details = f"off by more than 1: {', '.join(off)}; {details}"
+    return CheckOutcome("pyramid_proportions", "error", not off, description, details)
+
+
+def _expected_sizes(quota: list[int], eligible: int | None) -> list[int]:
+    """Level sizes when only ``eligible`` customers may enter the upper levels (None: all)."""
+    sizes, taken = [], 0
+    for count in quota[:-1]:
+        # Customers with zero / negative / missing metric always go to the last level.
+        sizes.append(count if eligible is None else min(count, max(0, eligible - taken)))
+        taken += count
+    return [*sizes, sum(quota) - sum(sizes)]
+
+
+def _eligible(frame: pd.DataFrame, config: ScoringConfig) -> tuple[int | None, str]:
+    """Customers with a positive ranking metric, or None when the frame cannot tell."""
+    metric = config.tier.pyramid.metric
+    if metric in frame:
+        values = pd.to_numeric(frame[metric], errors="coerce")
+        return int((values > 0).sum()), ""
+    if "cumulative_revenue_share" in frame and config.tier.abc.metric == metric:
+        # null exactly for zero, negative or missing revenue (docs/scoring.md, ABC)
+        return int(frame["cumulative_revenue_share"].notna().sum()), ""
+    return None, f" (no {metric} or cumulative_revenue_share: upper levels may be short)"
