@@ -110,7 +110,9 @@ def _export_settings(settings: Settings) -> None:
     if "DAGSTER_HOME" not in os.environ:
         dagster_home = settings.home / "dagster"
         dagster_home.mkdir(parents=True, exist_ok=True)
-        (dagster_home / "dagster.yaml").touch()
+        config = dagster_home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
         os.environ["DAGSTER_HOME"] = str(dagster_home)
 
 
@@ -132,7 +134,14 @@ def _check_partition(partitions, key: str) -> None:
 def _failures(result) -> list[str]:
     messages = []
     for event in result.all_events:
-        if event.is_step_failure:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity.value == "ERROR":
+                messages.append(
+                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
+                    f"failed:\n{evaluation.description}"
+                )
+        elif event.is_step_failure:
             data = event.step_failure_data
             if data.user_failure_data and data.user_failure_data.description:
                 detail = data.user_failure_data.description

@@ -178,31 +178,35 @@ def _rebuild_current(con: duckdb.DuckDBPyConnection) -> None:
     """Newest business date's scores with each customer's latest credit grade alongside."""
     if not _table_exists(con, HISTORY):
         return
-    credit_join = ""
-    credit_columns = ""
-    if _table_exists(con, CREDIT):
-        credit_columns = (
-            ", credit.* exclude (customer_id, config_version, run_id, as_of_date)"
-            if _has_column(con, CREDIT, "as_of_date")
-            else ", credit.* exclude (customer_id, config_version, run_id)"
-        )
-        credit_join = f"""
-            left join (
-                select * from {CREDIT}
-                where credit_quarter = (
-                    select max(credit_quarter) from {CREDIT}
-                    where credit_quarter_end_date <= (select max(as_of_date) from {HISTORY})
-                )
-            ) as credit using (customer_id)"""
+    newest = con.execute(f"select max(as_of_date) from {HISTORY}").fetchall()[0][0]
     con.execute(
-        f"""
-        create or replace table {CURRENT} as
-        select history.*{credit_columns}
-        from {HISTORY} as history{credit_join}
-        where history.as_of_date = (select max(as_of_date) from {HISTORY})
-        order by customer_id
-        """
+        f"create or replace table {CURRENT} as {_scores_select(con)} order by customer_id",
+        {"d": newest},
     )
+
+
+def scores_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """One business date's scores with the credit grade of the latest quarter ended by then."""
+    return con.sql(f"{_scores_select(con)} order by customer_id", params={"d": as_of}).pl()
+
+
+def _scores_select(con: duckdb.DuckDBPyConnection) -> str:
+    """Scores of business date ``$d`` with the credit grades of the last quarter ended by then."""
+    if not _table_exists(con, CREDIT):
+        return f"select * from {HISTORY} where as_of_date = $d"
+    excluded = "customer_id, config_version, run_id" + (
+        ", as_of_date" if _has_column(con, CREDIT, "as_of_date") else ""
+    )
+    return f"""
+        select history.*, credit.* exclude ({excluded})
+        from {HISTORY} as history
+        left join (
+            select * from {CREDIT}
+            where credit_quarter = (
+                select max(credit_quarter) from {CREDIT} where credit_quarter_end_date <= $d
+            )
+        ) as credit using (customer_id)
+        where history.as_of_date = $d"""
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -1,0 +1,125 @@
+"""Quality gates: Great Expectations suites as blocking Dagster asset checks.
+
+Each check validates the business date's data only (a raw partition, the facts or the scores of
+that date). An error-level failure blocks everything downstream — publishing included — so a bad
+night never reaches the BI copy; warnings are recorded and do not block.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from expectations import (
+    SuiteOutcome,
+    validate_customer_facts,
+    validate_raw_partition,
+    validate_scores,
+)
+from orchestration import score_store
+from orchestration.partitions import daily_partitions
+from orchestration.resources import KamSettingsResource
+from orchestration.settings import SOURCES
+from scoring.config import load_scoring_config
+
+
+def check_result(outcome: SuiteOutcome, rows: int) -> dg.AssetCheckResult:
+    """Map a suite outcome to a Dagster check result: errors block, warnings only warn."""
+    failed = bool(outcome.blocking_failures or outcome.warnings)
+    severity = (
+        dg.AssetCheckSeverity.ERROR if outcome.blocking_failures else dg.AssetCheckSeverity.WARN
+    )
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=severity,
+        description=outcome.summary(),
+        metadata={
+            "rows": rows,
+            "checks": len(outcome.outcomes),
+            "errors": [f"{o.name}: {o.details}" for o in outcome.blocking_failures],
+            "warnings": [f"{o.name}: {o.details}" for o in outcome.warnings],
+        },
+    )
+
+
+def _frame(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> pd.DataFrame:
+    return con.sql(query, params=params).to_arrow_table().to_pandas()
+
+
+def build_raw_check(source: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", source]),
+        name="expectations",
+        blocking=True,
+        partitions_def=daily_partitions,
+        pool="kam_warehouse",
+        description=f"Great Expectations suite for the business date's raw.{source} partition.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
+        settings = kam.settings()
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            frame = _frame(
+                con,
+                f"select * from raw.{source} where _business_date = $d",
+                {"d": date.fromisoformat(context.partition_key)},
+            )
+        return check_result(validate_raw_partition(source, frame), len(frame))
+
+    return _check
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "fct_customer_facts"]),
+    name="expectations",
+    blocking=True,
+    partitions_def=daily_partitions,
+    pool="kam_warehouse",
+    description="Great Expectations suite for the business date's customer facts.",
+)
+def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
+    settings = kam.settings()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        frame = _frame(
+            con,
+            "select * from marts.fct_customer_facts where as_of_date = $d",
+            {"d": date.fromisoformat(context.partition_key)},
+        )
+    return check_result(validate_customer_facts(frame), len(frame))
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["scores", "customer_scores"]),
+    name="expectations",
+    blocking=True,
+    partitions_def=daily_partitions,
+    pool="kam_warehouse",
+    description="Scores of the business date, and their drift against the last published run.",
+)
+def scores_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
+    settings = kam.settings()
+    as_of = date.fromisoformat(context.partition_key)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        frame = score_store.scores_as_of(con, as_of).to_pandas()
+    previous = last_published_scores(settings.published_path)
+    config = load_scoring_config(settings.scoring_config_path)
+    return check_result(validate_scores(frame, previous, config=config), len(frame))
+
+
+def last_published_scores(published_path: Path) -> pd.DataFrame | None:
+    """The current scores of the BI copy (the last good run), if there is one."""
+    if not published_path.exists():
+        return None
+    with duckdb.connect(str(published_path), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        if "customer_scores" not in tables:
+            return None
+        return con.sql("select * from customer_scores").to_arrow_table().to_pandas()
+
+
+quality_checks = [
+    *(build_raw_check(source) for source in SOURCES),
+    facts_expectations,
+    scores_expectations,
+]
