@@ -32,9 +32,17 @@ class PublishedTable:
     source_schema: str
     source_table: str
     published_name: str
+    # Replacements applied while copying, e.g. {"raw_record": "<masking expression>"}; fixed SQL
+    # written in kam's code, never taken from configuration.
+    replace: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        for part in (self.source_schema, self.source_table, self.published_name):
+        for part in (
+            self.source_schema,
+            self.source_table,
+            self.published_name,
+            *(column for column, _ in self.replace),
+        ):
             if not _IDENTIFIER.match(part):
                 raise ValueError(
                     f"refusing to publish {part!r}: table and schema names must be plain "
@@ -79,9 +87,11 @@ def publish(
     try:
         con.execute(f"attach '{_sql_path(warehouse_path)}' as warehouse (read_only)")
         for table in tables:
+            replace = ", ".join(f"{expr} as {column}" for column, expr in table.replace)
+            columns = f"* replace ({replace})" if replace else "*"
             con.execute(
                 f"create table main.{table.published_name} as "
-                f"select * from warehouse.{table.source_schema}.{table.source_table}"
+                f"select {columns} from warehouse.{table.source_schema}.{table.source_table}"
             )
             counts[table.published_name] = con.execute(
                 f"select count(*) from main.{table.published_name}"

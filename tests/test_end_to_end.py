@@ -227,6 +227,18 @@ def test_published_copy_holds_no_personal_data(runs) -> None:
     with _connect(runs["settings"]) as con:
         columns = {r[0] for r in con.execute("select column_name from duckdb_columns()").fetchall()}
     assert not {"key_person_name", "key_person_phone", "key_person_email"} & columns
+    # No key person's name, phone or email from the landed master appears in any text column.
+    personal = r"李雷|13800000001|lilei@example\.com|韩梅梅|13800000002|hmm@example\.com"
+    with _connect(runs["settings"]) as con:
+        text_columns = con.execute(
+            "select table_name, column_name from duckdb_columns() "
+            "where schema_name = 'main' and not internal and data_type = 'VARCHAR'"
+        ).fetchall()
+        for table, column in text_columns:
+            hits = con.execute(
+                f'select count(*) from {table} where regexp_matches("{column}", ?)', [personal]
+            ).fetchall()[0][0]
+            assert hits == 0, f"personal data in {table}.{column}"
 
 
 def _score(settings: Settings, customer_id: str) -> dict[str, object]:

@@ -81,3 +81,22 @@ def test_old_parquet_versions_are_pruned(tmp_path: Path) -> None:
 def test_table_names_must_be_plain_identifiers(name: str) -> None:
     with pytest.raises(ValueError, match="plain identifiers"):
         PublishedTable("main", name, "ok")
+
+
+def test_quarantined_customer_lines_are_withheld_from_the_bi_copy(tmp_path: Path) -> None:
+    from orchestration.assets.publishing import RAW_TABLES_PUBLISHED
+
+    writer = tmp_path / "w.duckdb"
+    with duckdb.connect(str(writer)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.ingestion_ledger (source varchar)")
+        con.execute("create table raw.quarantine (source varchar, raw_record varchar)")
+        con.execute(
+            "insert into raw.quarantine values "
+            "('customers', 'C9,李雷,13800000001,lilei@example.com'), ('payments', 'P1,C1,x,5')"
+        )
+    publish(writer, tmp_path / "pub", RAW_TABLES_PUBLISHED, "run-1")
+    with duckdb.connect(str(tmp_path / "pub" / "kam.duckdb"), read_only=True) as con:
+        rows = dict(con.execute("select source, raw_record from quarantine").fetchall())
+    assert rows["payments"] == "P1,C1,x,5"
+    assert "13800000001" not in rows["customers"] and "withheld" in rows["customers"]
