@@ -309,6 +309,18 @@ def fetch(warehouse: Path, sql: str) -> list[dict[str, Any]]:
 
 
 ALL_FACTS = "select * from marts.fct_customer_facts order by as_of_date, customer_id"
+O6_VERSIONS = (
+    "select landed_date, superseded_date, sales_amount, line_count"
+    " from intermediate.int_orders_aggregated where order_id = 'O6' order by landed_date"
+)
+AGGREGATES = {
+    table: f"select * from intermediate.{table} order by all"
+    for table in (
+        "int_orders_aggregated",
+        "int_transactions_aggregated_to_customer_days",
+        "int_transactions_aggregated_to_customer_categories",
+    )
+}
 
 
 @pytest.fixture(scope="module")
@@ -336,16 +348,34 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         history = fetch(path, "select * from marts.dim_customers_history order by all")
         dim_columns = [r["column_name"] for r in fetch(path, "describe marts.dim_customers")]
 
+        o6_versions = fetch(path, O6_VERSIONS)
+        aggregates_incremental = {table: fetch(path, sql) for table, sql in AGGREGATES.items()}
+
         backfill_d1 = run_dbt(["run", "--select", "+fct_customer_facts"], work_dir, D1)
         assert backfill_d1.success, failed_nodes(backfill_d1)
+        facts_after_backfill = fetch(path, ALL_FACTS)
+
+        full_refresh_d2 = run_dbt(
+            ["run", "--full-refresh", "--select", "+fct_customer_facts"], work_dir, D2
+        )
+        assert full_refresh_d2.success, failed_nodes(full_refresh_d2)
         yield {
+            "o6_versions": o6_versions,
+            "aggregates_incremental": aggregates_incremental,
+            "aggregates_full_refresh": {
+                table: fetch(path, sql) for table, sql in AGGREGATES.items()
+            },
+            "facts_d2_full_refresh": {
+                row["customer_id"]: row
+                for row in fetch(path, f"{ALL_FACTS.split(' order')[0]} where as_of_date = '{D2}'")
+            },
             "path": path,
             "build_statuses": node_statuses(build_d2),
             "facts_d1_first_run": facts_d1_first_run,
             "facts_d2": facts_d2,
             "history": history,
             "dim_columns": dim_columns,
-            "facts_after_backfill": fetch(path, ALL_FACTS),
+            "facts_after_backfill": facts_after_backfill,
         }
 
 
@@ -530,6 +560,35 @@ def test_rerunning_a_date_replaces_it_without_touching_others(warehouse: dict[st
     assert len(keys) == len(set(keys)) == 3 + 4
     d2_rows = {row["customer_id"]: row for row in after if row["as_of_date"] == date(2024, 6, 30)}
     assert d2_rows == warehouse["facts_d2"]
+
+
+def test_a_correction_in_a_later_folder_closes_the_earlier_version(
+    warehouse: dict[str, Any],
+) -> None:
+    # O6 line 1 landed at 3000 on D1 and was corrected to 2700 in the D2 folder: the D2 run
+    # (incremental) kept the first version, valid until D2, and added the correction.
+    assert warehouse["o6_versions"] == [
+        {
+            "landed_date": date(2024, 3, 31),
+            "superseded_date": date(2024, 6, 30),
+            "sales_amount": 3000,
+            "line_count": 1,
+        },
+        {
+            "landed_date": date(2024, 6, 30),
+            "superseded_date": None,
+            "sales_amount": 2700,
+            "line_count": 1,
+        },
+    ]
+    # O6 corrected (2700, not 3000) + O7 (1000); gross profit (2700 − 1800) + (1000 − 900).
+    assert warehouse["facts_d2"]["C2"]["revenue_lifetime"] == 3700
+    assert warehouse["facts_d2"]["C2"]["gross_profit_lifetime"] == 1000
+
+
+def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) -> None:
+    assert warehouse["aggregates_full_refresh"] == warehouse["aggregates_incremental"]
+    assert warehouse["facts_d2_full_refresh"] == warehouse["facts_d2"]
 
 
 def test_customer_history_collapses_repeated_snapshots(warehouse: dict[str, Any]) -> None:

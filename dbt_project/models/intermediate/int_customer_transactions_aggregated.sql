@@ -16,21 +16,59 @@ customers as (
 
 ),
 
-orders as (
+order_versions as (
 
     select * from {{ ref('int_orders_aggregated') }}
 
 ),
 
-customer_days as (
+customer_day_versions as (
 
     select * from {{ ref('int_transactions_aggregated_to_customer_days') }}
 
 ),
 
-customer_categories as (
+customer_category_versions as (
 
     select * from {{ ref('int_transactions_aggregated_to_customer_categories') }}
+
+),
+
+-- The aggregates hold every version of the order lines landed so far, possibly after the
+-- as-of date (a backfill); only the versions valid on the as-of date count. An order or a
+-- category may span several version groups (lines landed on different days), so they are
+-- combined here; day sums simply add up.
+orders as (
+
+    select
+        customer_id,
+        order_id,
+        min(order_date) as order_date,
+        max(last_return_date) as last_return_date,
+        sum(sales_amount) as sales_amount
+    from order_versions
+    where {{ is_valid_on_as_of_date() }}
+    group by customer_id, order_id
+
+),
+
+customer_days as (
+
+    select * from customer_day_versions
+    where {{ is_valid_on_as_of_date() }}
+
+),
+
+customer_categories as (
+
+    select
+        customer_id,
+        product_category,
+        min(first_sales_date) as first_sales_date,
+        max(last_sales_date) as last_sales_date
+    from customer_category_versions
+    where {{ is_valid_on_as_of_date() }}
+    group by customer_id, product_category
 
 ),
 

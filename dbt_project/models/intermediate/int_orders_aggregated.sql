@@ -1,20 +1,26 @@
 {#
-    One row per customer and order, as of the as-of date. Order counts, order values and
-    return counts are read from here, so the facts never scan order lines.
+    One row per customer, order and group of order-line versions (landed_date,
+    superseded_date). The facts keep the versions valid on the as-of date and combine an
+    order's groups (min of dates, sums of amounts), so they never scan order lines.
+    Incremental: see macros/transaction_versions.sql. Ingestion rejects order lines dated after
+    their business date, so every valid version is dated on or before the as-of date.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['customer_id', 'landed_date'],
+        on_schema_change='fail',
+        pre_hook="{{ reset_when_rebuilding(ref('stg_raw__transaction_versions')) }}",
+    )
+}}
 
 with
 
-transactions as (
+line_versions as (
 
-    select * from {{ ref('stg_raw__transactions') }}
-
-),
-
-lines_as_of_date as (
-
-    select * from transactions
-    where ordered_date <= {{ as_of_date() }}
+    select * from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
 
 ),
 
@@ -23,18 +29,20 @@ final as (
     select
         customer_id,
         order_id,
+        landed_date,
+        superseded_date,
         -- An order is dated by its first sales line: a return booked later under the same
         -- order id must not move the order into a more recent window.
         min(ordered_date) filter (where not is_return) as order_date,
-        -- All lines are on or before the as-of date, so the last return line falls in a
-        -- window exactly when any return line of the order does.
         max(ordered_date) filter (where is_return) as last_return_date,
         count(*) filter (where not is_return) > 0 as has_sales_line,
         count(*) filter (where is_return) > 0 as has_return_line,
         coalesce(sum(line_amount) filter (where not is_return), 0) as sales_amount,
-        coalesce(-sum(line_amount) filter (where is_return), 0) as return_amount
-    from lines_as_of_date
-    group by customer_id, order_id
+        coalesce(-sum(line_amount) filter (where is_return), 0) as return_amount,
+        count(*) as line_count,
+        max(loaded_at) as loaded_at
+    from line_versions
+    group by customer_id, order_id, landed_date, superseded_date
 
 )
 

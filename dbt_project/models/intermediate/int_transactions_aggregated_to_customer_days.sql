@@ -1,20 +1,25 @@
 {#
-    One row per customer and order day, as of the as-of date: money sums for every window
-    (including the year-ago and prior-trailing comparisons) come from this small table.
+    One row per customer, order day and group of order-line versions (landed_date,
+    superseded_date): money sums for every window (including the year-ago and prior-trailing
+    comparisons) come from this small table, after keeping the versions valid on the as-of date
+    (macro is_valid_on_as_of_date). Incremental: see macros/transaction_versions.sql.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['customer_id', 'landed_date'],
+        on_schema_change='fail',
+        pre_hook="{{ reset_when_rebuilding(ref('stg_raw__transaction_versions')) }}",
+    )
+}}
 
 with
 
-transactions as (
+line_versions as (
 
-    select * from {{ ref('stg_raw__transactions') }}
-
-),
-
-lines_as_of_date as (
-
-    select * from transactions
-    where ordered_date <= {{ as_of_date() }}
+    select * from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
 
 ),
 
@@ -23,13 +28,16 @@ final as (
     select
         customer_id,
         ordered_date,
+        landed_date,
+        superseded_date,
         -- Net of returns: a return line carries a negative amount and cost.
         sum(line_amount) as revenue,
         sum(line_amount - line_cost) as gross_profit,
         coalesce(-sum(line_amount) filter (where is_return), 0) as return_amount,
-        count(*) as line_count
-    from lines_as_of_date
-    group by customer_id, ordered_date
+        count(*) as line_count,
+        max(loaded_at) as loaded_at
+    from line_versions
+    group by customer_id, ordered_date, landed_date, superseded_date
 
 )
 

@@ -1,0 +1,124 @@
+{#
+    Incremental transaction aggregates (see docs/incremental.md).
+
+    The aggregates over order lines keep one row per group of line *versions*: every raw row
+    landed on or before the run's as-of date is a version, valid from its landing date
+    (landed_date) until the landing date of the next version of the same order line
+    (superseded_date, null while current). A fact as of date D sums the versions valid on D,
+    so later landings and corrections never leak into an earlier date and a backfill needs no
+    recomputation. A nightly run recomputes only the (customer_id, landed_date) groups that
+    hold a version of an order line landed since the last run; those are the incremental
+    keys (delete+insert).
+#}
+
+{#- True for a version of a row valid on the as-of date. -#}
+{% macro is_valid_on_as_of_date() -%}
+    (landed_date <= {{ as_of_date() }} and (superseded_date is null or superseded_date > {{ as_of_date() }}))
+{%- endmacro %}
+
+{#-
+    How this run must build the calling incremental model from `versions`:
+    'full' (first build or --full-refresh), 'incremental' (only what landed after
+    `watermark`), or 'rebuild' (raw rows on or before the watermark were replaced or removed
+    since the last run, e.g. an old folder re-delivered: recompute everything, after the
+    pre-hook `reset_when_rebuilding` has emptied the table).
+-#}
+{% macro transaction_versions_state(versions) %}
+    {#- Unit tests render models without a target relation: they test the full build. -#}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return({'mode': 'full'}) }}
+    {%- endif -%}
+    {%- set built = run_query(
+        "select max(landed_date), max(loaded_at), "
+        ~ "coalesce(sum(line_count) filter (where landed_date <= " ~ as_of_date() ~ "), 0) "
+        ~ "from " ~ this
+    ).rows[0] -%}
+    {%- if built[0] is none -%}
+        {{ return({'mode': 'rebuild'}) }}
+    {%- endif -%}
+    {%- set landed = run_query(
+        "select count(*), count(*) filter (where loaded_at > cast('" ~ built[1] ~ "' as timestamp)) "
+        ~ "from " ~ versions ~ " where landed_date <= date '" ~ built[0] ~ "'"
+    ).rows[0] -%}
+    {%- if landed[0] != built[2] or landed[1] > 0 -%}
+        {{ return({'mode': 'rebuild'}) }}
+    {%- endif -%}
+    {{ return({'mode': 'incremental', 'watermark': built[0] | string}) }}
+{% endmacro %}
+
+{#- Pre-hook: empty the table before a 'rebuild', so groups that vanished from raw go too. -#}
+{% macro reset_when_rebuilding(versions) %}
+    {%- if transaction_versions_state(versions).mode == 'rebuild' -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#-
+    The versions this run must aggregate, each with its superseded_date: all of them on a full
+    build or rebuild; otherwise every version in a (customer_id, landed_date) group that holds a
+    version of an order line landed after the watermark. A correction that moves a line to
+    another customer or day thereby recomputes both the old and the new group.
+-#}
+{% macro transaction_versions_to_aggregate(versions) %}
+    {%- set state = transaction_versions_state(versions) -%}
+    {%- if state.mode == 'incremental' %}
+    (
+        with
+
+        touched_lines as (
+
+            select distinct order_id, line_number
+            from {{ versions }}
+            where landed_date > date '{{ state.watermark }}'
+
+        ),
+
+        affected_groups as (
+
+            select distinct customer_id, landed_date
+            from {{ versions }}
+            semi join touched_lines using (order_id, line_number)
+
+        ),
+
+        group_lines as (
+
+            select distinct order_id, line_number
+            from {{ versions }}
+            semi join affected_groups using (customer_id, landed_date)
+
+        ),
+
+        -- Supersession needs every version of those lines, in and out of the affected groups.
+        line_versions as (
+
+            select
+                *,
+                lead(landed_date) over (
+                    partition by order_id, line_number
+                    order by landed_date, source_file, source_line
+                ) as superseded_date
+            from {{ versions }}
+            semi join group_lines using (order_id, line_number)
+
+        )
+
+        select * from line_versions
+        semi join affected_groups using (customer_id, landed_date)
+    )
+    {%- else %}
+    (
+        select
+            *,
+            -- Same order as the staging pick of the latest version: business date, file, line.
+            -- Two versions landed the same day make the earlier one never valid.
+            lead(landed_date) over (
+                partition by order_id, line_number
+                order by landed_date, source_file, source_line
+            ) as superseded_date
+        from {{ versions }}
+    )
+    {%- endif %}
+{% endmacro %}

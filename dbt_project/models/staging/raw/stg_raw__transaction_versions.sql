@@ -1,0 +1,37 @@
+{#
+    Every landed version of every order line, landed on or before the as-of date: the first
+    delivery and each later correction, one row per raw row. Unlike stg_raw__transactions it
+    does not pick a winner, so it stays a plain projection of raw.transactions and a filter on
+    landed_date, customer_id or order_id reaches the scan. The incremental transaction
+    aggregates read it to find what landed since their last run.
+#}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'transactions') }}
+
+),
+
+final as (
+
+    select
+        order_id,
+        line_number,
+        customer_id,
+        cast(ordered_at as date) as ordered_date,
+        product_category,
+        line_amount,
+        line_cost,
+        quantity < 0 as is_return,
+        _business_date as landed_date,
+        _source_file as source_file,
+        _source_line as source_line,
+        _loaded_at as loaded_at
+    from source
+    where _business_date <= {{ as_of_date() }}
+
+)
+
+select * from final
