@@ -5,7 +5,7 @@ P(alive) and expected purchases rank the customers who buy again in weeks 40-78
 (1997-10-01 to 1998-06-30): ROC AUC by the rank (Mann-Whitney) formula, ties averaged.
 Also times a fit on 100,000 customers drawn from the fitted model.
 
-    /tmp/kamvenv/bin/python bench/cdnow_holdout.py [--data /work/shared/data]
+    .venv/bin/python bench/cdnow_holdout.py [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def time_large_fit(model: str, params: tuple[float, float, float, float]) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     args = parser.parse_args()
     frame = holdout_frame(read_cdnow(args.data / "CDNOW_sample.txt"))
     horizon = (HOLDOUT_END - CALIBRATION_END).days / 7

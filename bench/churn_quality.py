@@ -7,7 +7,7 @@ CDNOW: builds the customer facts that transactions alone give (order days, last 
 revenue windows) as of 1997-09-30, runs :func:`scoring.churn.score_churn` with the default
 configuration and ranks who does not buy again in weeks 40-78. See docs/churn-quality.md.
 
-    /tmp/kamvenv/bin/python bench/churn_quality.py [--home /tmp/kam-churn-quality] [--reuse]
+    .venv/bin/python bench/churn_quality.py [--home /tmp/kam-churn-quality] [--reuse]
 """
 
 from __future__ import annotations
@@ -393,7 +393,9 @@ def main() -> None:
     parser.add_argument("--date", default="latest", help="business date of `kam run`")
     parser.add_argument("--recent-days", type=int, default=180)
     parser.add_argument("--reuse", action="store_true", help="reuse a published --home")
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     args = parser.parse_args()
     config = default_config().churn
     run_demo(args.home, args.lines, args.date, args.reuse)

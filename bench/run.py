@@ -1,6 +1,6 @@
 """Benchmark of the whole nightly job on demo data; writes one JSON report.
 
-    /tmp/kamvenv/bin/python bench/run.py --lines 1000000 --json bench-1m.json [--keep DIR]
+    .venv/bin/python bench/run.py --lines 1000000 --json bench-1m.json [--keep DIR]
 
 Generates demo data of ``--lines`` order lines (one customer per 100 lines), runs the nightly
 job for the demo's go-live date (the full load: every landed row is new), and records the wall

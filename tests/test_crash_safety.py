@@ -95,7 +95,8 @@ def test_sigkill_keeps_last_good_copy_and_next_run_recovers(
     assert len({(r[0], r[1]) for r in facts}) == len(facts)
     with duckdb.connect(str(home / "published" / "kam.duckdb"), read_only=True) as con:
         assert con.execute(
-            "select count(*) from ingestion_ledger where rows_read <> rows_loaded + rows_quarantined"
+            "select count(*) from ingestion_ledger "
+            "where rows_read <> rows_loaded + rows_quarantined"
         ).fetchall() == [(0,)]
         assert con.execute(
             "select count(*), count(distinct customer_id) from customer_scores"
