@@ -7,6 +7,8 @@ newest business date, so backfilling an old date never moves "current" backwards
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date
 
 import duckdb
@@ -73,14 +75,12 @@ def write_daily_scores(
 ) -> None:
     """Replace a date's scores and migrations, then rebuild current scores (one transaction)."""
     frame = scores.with_columns(run_id=pl.lit(run_id))
-    con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute("begin transaction")
-    try:
+    with _transaction(con):
         _replace_rows(con, HISTORY, frame, "as_of_date", as_of)
         previous_date = con.execute(
             f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
         ).fetchall()[0][0]
-        previous = _history_at(con, previous_date) if previous_date else frame.clear()
+        previous = _rows_at(con, HISTORY, "as_of_date", previous_date, frame)
         migrations = _migrations(previous, frame, levels, MIGRATING_SCHEMES).with_columns(
             as_of_date=pl.lit(as_of), previous_as_of_date=pl.lit(previous_date, dtype=pl.Date)
         )
@@ -88,10 +88,6 @@ def write_daily_scores(
         _replace_table(con, LABELS, labels)
         _rebuild_current(con)
         crash_point("scoring")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def write_credit_grades(
@@ -103,20 +99,12 @@ def write_credit_grades(
 ) -> None:
     """Replace one quarter's credit grades and its migration from the previous quarter."""
     frame = grades.with_columns(run_id=pl.lit(run_id))
-    con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute("begin transaction")
-    try:
+    with _transaction(con):
         _replace_rows(con, CREDIT, frame, "credit_quarter", quarter_label)
         previous_quarter = con.execute(
             f"select max(credit_quarter) from {CREDIT} where credit_quarter < ?", [quarter_label]
         ).fetchall()[0][0]
-        previous = (
-            con.sql(
-                f"select * from {CREDIT} where credit_quarter = $q", params={"q": previous_quarter}
-            ).pl()
-            if previous_quarter
-            else frame.clear()
-        )
+        previous = _rows_at(con, CREDIT, "credit_quarter", previous_quarter, frame)
         moves = _migrations(previous, frame, {"credit_grade": grade_levels}, ("credit_grade",))
         moves = moves.drop("scheme").with_columns(
             credit_quarter=pl.lit(quarter_label),
@@ -124,6 +112,15 @@ def write_credit_grades(
         )
         _replace_rows(con, CREDIT_MIGRATIONS, moves, "credit_quarter", quarter_label)
         _rebuild_current(con)
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block or nothing of it."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute("begin transaction")
+    try:
+        yield
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -145,8 +142,13 @@ def _migrations(
     return pl.concat(frames)
 
 
-def _history_at(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
-    return con.sql(f"select * from {HISTORY} where as_of_date = $d", params={"d": as_of}).pl()
+def _rows_at(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, value: object, empty_like: pl.DataFrame
+) -> pl.DataFrame:
+    """Rows of ``table`` where ``key = value``; none (shaped like ``empty_like``) if no value."""
+    if value is None:
+        return empty_like.clear()
+    return con.sql(f"select * from {table} where {key} = $v", params={"v": value}).pl()
 
 
 def _replace_rows(
