@@ -21,7 +21,7 @@ from expectations import (
 from orchestration import score_store
 from orchestration.partitions import daily_partitions
 from orchestration.resources import KamSettingsResource
-from orchestration.settings import SOURCES
+from orchestration.settings import SOURCES, connect_warehouse
 from scoring.config import load_scoring_config
 
 # Largest raw partition validated row by row with GE; bigger ones are sampled.
@@ -64,7 +64,7 @@ def build_raw_check(source: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
         settings = kam.settings()
         business_date = date.fromisoformat(context.partition_key)
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        with connect_warehouse(settings.warehouse_path, read_only=True) as con:
             rows = con.execute(
                 f"select count(*) from raw.{source} where _business_date = ?", [business_date]
             ).fetchall()[0][0]
@@ -101,7 +101,7 @@ def build_raw_check(source: str) -> dg.AssetChecksDefinition:
 )
 def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
     settings = kam.settings()
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         frame = _frame(
             con,
             "select * from marts.fct_customer_facts where as_of_date = $d",
@@ -121,7 +121,7 @@ def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsR
 def scores_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
     settings = kam.settings()
     as_of = date.fromisoformat(context.partition_key)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         frame = score_store.scores_as_of(con, as_of).to_pandas()
     previous = last_published_scores(settings.published_path)
     config = load_scoring_config(settings.scoring_config_path)

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEFAULT_CONFIG_DIR = REPO_ROOT / "config"
@@ -67,3 +69,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:
     value = env.get(name)
     return Path(value).expanduser().resolve() if value else default
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def connect_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with kam's memory cap (``KAM_DUCKDB_MEMORY_LIMIT``, default 2GB).
+
+    Past the cap DuckDB spills to a temporary folder beside the database instead of growing,
+    which keeps a 10-million-line night inside a small machine's memory.
+    """
+    config = {
+        "memory_limit": os.environ.get("KAM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
+    }
+    if not read_only:
+        config["temp_directory"] = str(path.parent / ".duckdb_tmp")
+    return duckdb.connect(str(path), read_only=read_only, config=config)

@@ -3,12 +3,11 @@
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from orchestration.ingestion import ensure_raw_schema, load_mappings, sync_landing
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
-from orchestration.settings import SOURCES
+from orchestration.settings import SOURCES, connect_warehouse
 
 
 class IngestionRejectedError(dg.Failure):
@@ -34,7 +33,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         up_to = date.fromisoformat(context.partition_key)
         mappings = load_mappings(settings.mappings_dir)
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+        with connect_warehouse(settings.warehouse_path) as con:
             ensure_raw_schema(con)
             results = sync_landing(
                 con,

@@ -3,12 +3,12 @@
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from orchestration import score_store
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
+from orchestration.settings import connect_warehouse
 from scoring.config import ScoringConfigError, load_scoring_config
 from scoring.credit import quarter_for
 from scoring.labels import label_table
@@ -46,7 +46,7 @@ def customer_scores(
     run_id = context.run.run_id
     labels = label_table(config)
     levels = score_store.scheme_levels(labels)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with connect_warehouse(settings.warehouse_path) as con:
         facts = score_store.read_facts(con, as_of)
         scores = score_customers(facts, config)
         score_store.write_daily_scores(con, scores, as_of, run_id, levels, labels)
