@@ -38,8 +38,18 @@ translator = KamDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 
 
 def dbt_build_args(business_date: str) -> list[str]:
-    """The `dbt build` invocation for one business date."""
-    return ["build", "--vars", json.dumps({"as_of_date": business_date})]
+    """The `dbt build` invocation for one business date.
+
+    dbt unit tests check the SQL logic, not the night's data, so they run in the test suite
+    (tests/test_dbt_*.py), not every night.
+    """
+    return [
+        "build",
+        "--vars",
+        json.dumps({"as_of_date": business_date}),
+        "--exclude-resource-type",
+        "unit_test",
+    ]
 
 
 def quarter_end_facts_args(quarter_end: date) -> list[str]:
