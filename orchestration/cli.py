@@ -210,9 +210,7 @@ def run_job(settings: Settings, business_date: date, *, verbose: bool = False) -
     from orchestration.runner import BusinessDateError, execute_nightly
 
     try:
-        outcome = execute_nightly(
-            settings, business_date, log_level="DEBUG" if verbose else "WARNING"
-        )
+        outcome = execute_nightly(settings, business_date, verbose=verbose)
     except (BusinessDateError, ManifestMissingError) as exc:
         raise UserError(str(exc)) from None
     print(outcome.report())

@@ -57,7 +57,7 @@ class RunOutcome:
 
 
 def execute_nightly(
-    settings: Settings, business_date: date, *, log_level: str = "WARNING"
+    settings: Settings, business_date: date, *, verbose: bool = False
 ) -> RunOutcome:
     """Execute ``nightly_job`` for ``business_date`` in-process and summarise it."""
     import dagster as dg
@@ -75,12 +75,16 @@ def execute_nightly(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # The full log is kept in the Dagster instance and dbt's output in the log file; the terminal
     # shows problems and the summary unless asked for more.
-    with log_path.open("w", encoding="utf-8") as log, _maybe_redirect(log, log_level == "WARNING"):
+    with log_path.open("w", encoding="utf-8") as log, _maybe_redirect(log, not verbose):
         result = job.execute_in_process(
             partition_key=key,
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config={
+                "loggers": {
+                    "console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}
+                }
+            },
         )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
     outcome.log_path = log_path
@@ -157,7 +161,7 @@ def _root_cause(error) -> str:
         return "unknown error"
     while error.cause is not None:
         error = error.cause
-    return f"{error.cls_name}: {error.message.strip().splitlines()[-1]}"
+    return f"{error.cls_name}: {error.message.strip()}"
 
 
 def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:

@@ -137,3 +137,30 @@ def test_reader_sees_complete_snapshots_while_runs_publish(home: Path, tmp_path:
     assert result["problems"] == []
     assert result["reads"] > 10
     assert len(result["runs_seen"]) >= 2
+
+
+def test_broken_configuration_fails_the_run_with_file_key_and_fix(home: Path) -> None:
+    settings = _settings(home)
+    mapping = home / "config" / "mappings" / "transactions.yaml"
+    good_mapping = mapping.read_text()
+    mapping.write_text(good_mapping + "\ndelimter: ';'\n")
+
+    bad_mapping = execute_nightly(settings, date(2025, 3, 20))
+
+    assert not bad_mapping.success
+    report = bad_mapping.report()
+    assert "transactions.yaml" in report and "delimter" in report and "delimiter" in report
+    assert not settings.published_path.exists()
+
+    mapping.write_text(good_mapping)
+    scoring = home / "config" / "scoring.yaml"
+    scoring.write_text(
+        re.sub(r"(?m)^(\s*flag_min_score:\s*)\d+", r"\g<1>high", scoring.read_text())
+    )
+
+    bad_scoring = execute_nightly(settings, date(2025, 3, 20))
+
+    assert not bad_scoring.success
+    report = bad_scoring.report()
+    assert "scoring.yaml" in report and "churn.flag_min_score" in report
+    assert not settings.published_path.exists()
