@@ -32,6 +32,7 @@ lint: setup
 	$(BIN)/ruff check orchestration scoring expectations tests bench
 
 ui: prepare
+	mkdir -p $${DAGSTER_HOME:-$(CURDIR)/var/dagster}
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/var/dagster} $(BIN)/dagster dev -w workspace.yaml
 
 clean:
