@@ -184,6 +184,19 @@ def validate_summary(x: FloatArray, t_x: FloatArray, T: FloatArray) -> None:
 # --------------------------------------------------------------------------- fitting
 
 
+def _unique_rows(
+    x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, NDArray[np.intp]]:
+    """Distinct (x, t_x, T) rows in ascending order and their counts.
+
+    Same result as ``np.unique(rows, axis=0, return_counts=True)`` for finite values, but
+    ``lexsort`` on the columns is ~3× faster than sorting rows as structured records.
+    """
+    rows = np.column_stack([x, t_x, T])[np.lexsort((T, t_x, x))]
+    starts = np.flatnonzero(np.r_[True, np.any(rows[1:] != rows[:-1], axis=1)])
+    return rows[starts], np.diff(np.r_[starts, len(rows)])
+
+
 def _fit(
     model: str,
     frequency: _RowsInput | pl.DataFrame | pl.LazyFrame,
@@ -201,9 +214,9 @@ def _fit(
             "frequency",
         )
     # Identical summaries share one likelihood term: fit on unique rows with counts.
-    unique, counts = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
+    unique, counts = _unique_rows(x, t_x, age)
     ux, utx, uage = unique[:, 0], unique[:, 1], unique[:, 2]
-    weights = counts.astype(np.float64)
+    prepared = math_.summaries(ux, utx, uage, counts.astype(np.float64))
     n = len(x)
 
     if initial is None:
@@ -214,7 +227,7 @@ def _fit(
             raise ValueError(f"initial must be 4 positive numbers (r, alpha, a, b), got {initial}")
 
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        ll, grad = math_.log_likelihood_and_gradient(log_params, ux, utx, uage, weights, model)
+        ll, grad = math_.summaries_log_likelihood_and_gradient(log_params, prepared, model)
         return -ll / n, -grad / n
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4
