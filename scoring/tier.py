@@ -63,13 +63,13 @@ def _scaled(shares: Sequence[float]) -> list[int]:
     return [round(Decimal(repr(s)) * _SCALE) for s in shares]
 
 
-def _level_counts(shares: Sequence[float], keys: list[str]) -> list[pl.Expr]:
-    """Exact customers per level by largest remainder (Hamilton) on n × share.
+def _level_counts(shares: Sequence[float], n: pl.Expr) -> list[pl.Expr]:
+    """Exact customers per level by largest remainder (Hamilton) on ``n`` × share.
 
     Each level first gets floor(n × share); the customers left over go one each to the levels
     with the largest fractional remainders, the higher level first on equal remainders.
+    ``n`` (customers per business date) should be a column: it appears many times here.
     """
-    n = _over(pl.len(), keys).cast(pl.Int64)
     scaled = _scaled(shares)
     floors = [n * m // _SCALE for m in scaled]
     remainders = [n * m % _SCALE for m in scaled]
@@ -90,16 +90,24 @@ def pyramid(facts: pl.LazyFrame, config: PyramidConfig) -> pl.LazyFrame:
     """Customer pyramid: exact counts per level by rank; non-positive or missing metric → last."""
     keys = _keys(facts)
     labels = [level.label for level in config.levels]
-    counts = _level_counts(config.shares, keys)
+    counts = _level_counts(config.shares, pl.col("_n"))
+    # Last rank of each level but the last, as columns: window results are computed once.
+    last_ranks: dict[str, pl.Expr] = {}
+    cumulative: pl.Expr = pl.lit(0, dtype=pl.Int64)
+    for k, count in enumerate(counts[:-1]):
+        cumulative = cumulative + count
+        last_ranks[f"_last_rank_{k}"] = cumulative
     rank = pl.col("pyramid_rank")
     tier = pl.when(~pl.col("_positive")).then(pl.lit(labels[-1]))
-    cumulative: pl.Expr = pl.lit(0, dtype=pl.Int64)
-    for label, count in zip(labels[:-1], counts[:-1], strict=True):
-        cumulative = cumulative + count
-        tier = tier.when(rank <= cumulative).then(pl.lit(label))
+    for label, last_rank in zip(labels[:-1], last_ranks, strict=True):
+        tier = tier.when(rank <= pl.col(last_rank)).then(pl.lit(label))
     return (
         _ranked(facts, config.metric, keys)
-        .with_columns(pyramid_rank=_over(pl.int_range(1, pl.len() + 1, dtype=pl.Int64), keys))
+        .with_columns(
+            pyramid_rank=_over(pl.int_range(1, pl.len() + 1, dtype=pl.Int64), keys),
+            _n=_over(pl.len(), keys).cast(pl.Int64),
+        )
+        .with_columns(**last_ranks)
         .with_columns(pyramid_tier=tier.otherwise(pl.lit(labels[-1])))
         .with_columns(label_to_zh("pyramid_tier", config.levels))
         .select(*keys, "customer_id", "pyramid_tier", "pyramid_tier_zh", "pyramid_rank")
@@ -112,9 +120,9 @@ def abc(facts: pl.LazyFrame, config: AbcConfig) -> pl.LazyFrame:
     share of revenue of all customers ranked before it; non-positive or missing metric → last."""
     keys = _keys(facts)
     labels = [c.label for c in config.classes]
-    value = pl.when(pl.col("_positive")).then(pl.col("_value")).otherwise(0.0)
-    total = _over(value.sum(), keys)
-    cumulative = _over(value.cum_sum(), keys)
+    value = pl.col("_counted")
+    total = pl.col("_total")
+    cumulative = pl.col("_cumulative")
     share_before = (cumulative - value) / total
     klass = pl.when(~pl.col("_positive")).then(pl.lit(labels[-1]))
     bound = 0
@@ -123,6 +131,11 @@ def abc(facts: pl.LazyFrame, config: AbcConfig) -> pl.LazyFrame:
         klass = klass.when(share_before < bound / _SCALE - SHARE_TOLERANCE).then(pl.lit(label))
     return (
         _ranked(facts, config.metric, keys)
+        .with_columns(_counted=pl.when(pl.col("_positive")).then(pl.col("_value")).otherwise(0.0))
+        .with_columns(
+            _total=_over(pl.col("_counted").sum(), keys),
+            _cumulative=_over(pl.col("_counted").cum_sum(), keys),
+        )
         .with_columns(
             abc_class=klass.otherwise(pl.lit(labels[-1])),
             cumulative_revenue_share=pl.when(pl.col("_positive")).then(
@@ -192,12 +205,15 @@ def key_account(facts: pl.LazyFrame, config: KeyAccountConfig) -> pl.LazyFrame:
     """
     keys = _keys(facts)
     schema = facts.collect_schema()
+    # Each criterion's value (percentile: a window) once as a column; every band reads it.
+    values: dict[str, pl.Expr] = {}
     ratings: dict[str, pl.Expr] = {}
     for name, criterion in config.criteria.items():
         value = metric_expr(criterion.metric, schema)
         if criterion.basis == "percentile":
             value = _over(value.rank("max"), keys) / _over(value.count(), keys)
-        ratings[f"key_account_rating_{name}"] = points_expr(value, criterion)
+        values[f"_criterion_{name}"] = value
+        ratings[f"key_account_rating_{name}"] = points_expr(pl.col(f"_criterion_{name}"), criterion)
     weights = [c.weight for c in config.criteria.values()]
     score = pl.sum_horizontal([pl.col(n) * w for n, w in zip(ratings, weights, strict=True)])
     mean = _over(pl.col("multi_criteria_score").mean(), keys)
@@ -225,8 +241,9 @@ def key_account(facts: pl.LazyFrame, config: KeyAccountConfig) -> pl.LazyFrame:
             "customer_id",
             _share_rule=share_rule.fill_null(False),
             _strategic_rule=strategic_rule.fill_null(False),
-            **ratings,
+            **values,
         )
+        .with_columns(**ratings)
         .with_columns(multi_criteria_score=score)
         .with_columns(multi_criteria_mean=mean, _threshold=threshold)
         .with_columns(_reasons=reasons)
