@@ -119,13 +119,23 @@ def summaries_log_likelihood_and_gradient(
 
     grad = np.array(
         [
-            r * np.dot(weights, d_r),
-            alpha * np.dot(weights, d_alpha),
-            a * np.dot(weights, d_a),
-            b * np.dot(weights, d_b),
+            r * _weighted_sum(weights, d_r),
+            alpha * _weighted_sum(weights, d_alpha),
+            a * _weighted_sum(weights, d_a),
+            b * _weighted_sum(weights, d_b),
         ]
     )
-    return float(np.dot(weights, ll)), grad
+    return _weighted_sum(weights, ll), grad
+
+
+def _weighted_sum(weights: FloatArray, values: FloatArray) -> float:
+    """Σ weights × values by numpy's pairwise summation, not a BLAS dot product.
+
+    OpenBLAS splits a long ``np.dot`` over its threads: on a busy machine that cost up to
+    0.8 s per fit (threads waiting on each other inside Polars' thread pool), and the sum
+    changed in the last bits with the thread count. This is single-threaded and reproducible.
+    """
+    return float(np.sum(weights * values))
 
 
 def _odds_dead(
