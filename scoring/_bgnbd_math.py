@@ -74,9 +74,7 @@ def log_likelihood_and_gradient(
     model: str,
 ) -> tuple[float, FloatArray]:
     """Weighted sum of individual log-likelihoods and its gradient in log-parameter space."""
-    return summaries_log_likelihood_and_gradient(
-        log_params, summaries(x, t_x, T, weights), model
-    )
+    return summaries_log_likelihood_and_gradient(log_params, summaries(x, t_x, T, weights), model)
 
 
 def summaries_log_likelihood_and_gradient(
@@ -102,9 +100,7 @@ def summaries_log_likelihood_and_gradient(
     a3 = -rx * log_alpha_T
     # B(a + 1, b + x + s - 1) / B(a, b) relative to the a2 term: a / (b + x + s - 1).
     bxs1_x = np.where(has_term_x, b + xv + s - 1, 1.0)
-    a4 = np.where(
-        has_term_x[ix], (np.log(a) - np.log(bxs1_x))[ix] - rx * log_alpha_tx, -np.inf
-    )
+    a4 = np.where(has_term_x[ix], (np.log(a) - np.log(bxs1_x))[ix] - rx * log_alpha_tx, -np.inf)
     top = np.logaddexp(a3, a4)
     ll = (a1_x + a2_x)[ix] + top
     w4 = np.exp(a4 - top)  # share of the dropout term, 0 where it does not exist

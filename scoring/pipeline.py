@@ -51,12 +51,27 @@ def score_customers(facts: pl.LazyFrame | pl.DataFrame, config: ScoringConfig) -
         key_account(lazy, config.tier.key_account),
         score_churn(lazy, config.churn),
     ]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined.join(part, on=on, how="left", nulls_equal=True, maintain_order="left")
-    scores = joined.with_columns(config_version=pl.lit(config.version)).sort(on).collect()
+    # Each part has one row per facts row, sorted by `on`: put them side by side instead of
+    # four joins on a string key (~60 ms at 100,000 customers), and check the keys line up.
+    their_keys = {i: {c: f"_{c}_{i}" for c in on} for i in range(1, len(parts))}
+    aligned = pl.all_horizontal(
+        pl.col(c).eq_missing(pl.col(theirs))
+        for names in their_keys.values()
+        for c, theirs in names.items()
+    ).all()
+    scores = (
+        pl.concat(
+            [parts[0], *(parts[i].rename(names) for i, names in their_keys.items())],
+            how="horizontal",
+        )
+        .with_columns(_aligned=aligned, config_version=pl.lit(config.version))
+        .drop(*(theirs for names in their_keys.values() for theirs in names.values()))
+        .collect()
+    )
     _check_unique(scores, keys)
-    return scores
+    if not scores["_aligned"].all():
+        raise AssertionError("score parts are not sorted alike (scoring/pipeline.py)")
+    return scores.drop("_aligned")
 
 
 def score_credit_quarter(
