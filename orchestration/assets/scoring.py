@@ -53,7 +53,8 @@ def customer_scores(
         # Credit is graded per quarter on the facts as of the quarter's last day (built by the
         # dbt step when missing); with no customers then, the quarter simply has no grades.
         quarter = quarter_for(as_of)
-        grades = score_credit_quarter(score_store.read_facts(con, quarter.end), config, quarter)
+        quarter_facts = facts if quarter.end == as_of else score_store.read_facts(con, quarter.end)
+        grades = score_credit_quarter(quarter_facts, config, quarter)
         score_store.write_credit_grades(con, grades, quarter.label, run_id, levels["credit_grade"])
     return dg.MaterializeResult(
         metadata={
