@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         help="business date YYYY-MM-DD, or 'latest' for the newest landed folder "
         "(default: yesterday in the business timezone)",
     )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dbt models from all landed history instead of only "
+        "what landed since their last run (never needed for correctness)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     backfill = sub.add_parser("backfill", help="run the job for each date of a range, in order")
@@ -136,7 +142,8 @@ def prepare_dbt(settings: Settings) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     business_date = resolve_business_date(args.date, settings)
-    return 0 if run_job(settings, business_date, verbose=args.verbose) else 1
+    ok = run_job(settings, business_date, verbose=args.verbose, full_refresh=args.full_refresh)
+    return 0 if ok else 1
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
@@ -204,13 +211,17 @@ def _parse_date(value: str, what: str) -> date:
         ) from None
 
 
-def run_job(settings: Settings, business_date: date, *, verbose: bool = False) -> bool:
+def run_job(
+    settings: Settings, business_date: date, *, verbose: bool = False, full_refresh: bool = False
+) -> bool:
     """Run the nightly job for ``business_date`` in this process and print a summary."""
     from orchestration.dbt_project import ManifestMissingError
     from orchestration.runner import BusinessDateError, execute_nightly
 
     try:
-        outcome = execute_nightly(settings, business_date, verbose=verbose)
+        outcome = execute_nightly(
+            settings, business_date, verbose=verbose, full_refresh=full_refresh
+        )
     except (BusinessDateError, ManifestMissingError) as exc:
         raise UserError(str(exc)) from None
     print(outcome.report())

@@ -57,9 +57,12 @@ class RunOutcome:
 
 
 def execute_nightly(
-    settings: Settings, business_date: date, *, verbose: bool = False
+    settings: Settings, business_date: date, *, verbose: bool = False, full_refresh: bool = False
 ) -> RunOutcome:
-    """Execute ``nightly_job`` for ``business_date`` in-process and summarise it."""
+    """Execute ``nightly_job`` for ``business_date`` in-process and summarise it.
+
+    ``full_refresh`` rebuilds every incremental dbt model from all landed history.
+    """
     import dagster as dg
 
     from orchestration.partitions import daily_partitions
@@ -83,7 +86,8 @@ def execute_nightly(
             run_config={
                 "loggers": {
                     "console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}
-                }
+                },
+                "ops": {"kam_dbt_models": {"config": {"full_refresh": full_refresh}}},
             },
         )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)

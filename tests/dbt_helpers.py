@@ -10,6 +10,8 @@ import duckdb
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from orchestration.ingestion.schema import LEDGER_DDL
+
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO / "dbt_project"
 CONTRACTS_PATH = REPO / "orchestration" / "ingestion" / "contracts.yaml"
@@ -40,9 +42,8 @@ def contract_columns() -> dict[str, list[str]]:
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create raw.<source> as ingestion writes it: contract columns typed, then lineage.
-
-    The ledger and quarantine tables are left out: no model reads them.
+    """Create raw.<source> as ingestion writes it: contract columns typed, then lineage; and
+    the ingestion ledger, which incremental models read (the quarantine is left out).
     """
     contracts = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
     con.execute("create schema if not exists raw")
@@ -50,6 +51,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         columns = [f"{c['name']} {SQL_TYPES[c['type']]}" for c in spec["columns"]]
         columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
         con.execute(f"create table raw.{source} ({', '.join(columns)})")
+    con.execute(LEDGER_DDL)
 
 
 def insert_rows(
@@ -58,17 +60,27 @@ def insert_rows(
     business_date: str,
     rows: Iterable[dict[str, Any]],
 ) -> None:
-    """Insert rows into raw.<source> as landed on `business_date`; missing columns are null."""
+    """Insert rows into raw.<source> as landed on `business_date`; missing columns are null.
+
+    Like ingestion, it records the load in raw.ingestion_ledger.
+    """
     names = contract_columns()[source]
     source_file = f"landing/{business_date}/{source}.csv"
+    rows = list(rows)
+    loaded_at = f"{business_date} 23:00:00"
     for line, row in enumerate(rows, start=2):
         unknown = set(row) - set(names)
         if unknown:
             raise ValueError(f"raw.{source} has no column(s) {sorted(unknown)}")
         values = [row.get(name) for name in names]
-        values += [business_date, source_file, line, "test", f"{business_date} 23:00:00"]
+        values += [business_date, source_file, line, "test", loaded_at]
         placeholders = ", ".join("?" for _ in values)
         con.execute(f"insert into raw.{source} values ({placeholders})", values)
+    con.execute(
+        "insert into raw.ingestion_ledger (source, business_date, source_file, rows_read,"
+        " rows_loaded, rows_quarantined, status, loaded_at) values (?, ?, ?, ?, ?, 0, 'loaded', ?)",
+        [source, business_date, source_file, len(rows), len(rows), loaded_at],
+    )
 
 
 def run_dbt(args: Sequence[str], work_dir: Path, as_of_date: str | None = None) -> dbtRunnerResult:

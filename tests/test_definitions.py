@@ -39,7 +39,7 @@ def test_dbt_tests_become_asset_checks() -> None:
 
     graph = defs.get_repository_def().asset_graph
     checks = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
-    assert {"marts/fct_customer_facts", "staging/stg_raw__transactions"} <= checks
+    assert {"marts/fct_customer_facts", "staging/stg_raw__transaction_versions"} <= checks
 
 
 def _free_port() -> int:

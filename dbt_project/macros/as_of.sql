@@ -1,6 +1,6 @@
 {#
     Point-in-time helpers. Every model computes its rows as of one business date, the
-    `as_of_date` var; these macros render it and the window bounds as SQL date literals so
+    `as_of_date` var or the KAM_AS_OF_DATE environment variable; these macros render it and the window bounds as SQL date literals so
     DuckDB can push the filters down into the scans.
 
     A window is half-open on the left, (start, as_of_date], so that a row exactly
@@ -8,22 +8,31 @@
 #}
 
 {% macro as_of_date() -%}
+    {#-
+        The var wins (unit tests, a hand-run `dbt build --vars ...`); kam's nightly run sets the
+        environment variable KAM_AS_OF_DATE instead. It is read only when nodes execute, never
+        while dbt parses, so a new date every night does not force a full re-parse (a changed
+        var does) and dbt's partial parsing keeps working.
+    -#}
     {%- set value = var('as_of_date', none) -%}
-    {#- At parse time (dagster-dbt, `dbt ls`) the var may legitimately be absent. -#}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('KAM_AS_OF_DATE', '') | trim or none -%}
+    {%- endif -%}
+    {#- At parse time (dagster-dbt, `dbt ls`) the date is legitimately unknown. -#}
     {%- if not execute and value is none -%}
         {{- return("date '1970-01-01'") -}}
     {%- endif -%}
     {%- if value is none -%}
         {{ exceptions.raise_compiler_error(
-            "The var `as_of_date` is required (the business date to compute facts for). "
-            ~ "Run e.g. dbt build --vars '{as_of_date: 2024-06-30}'."
+            "The business date to compute facts for is required: set the environment variable "
+            ~ "KAM_AS_OF_DATE=YYYY-MM-DD or run e.g. dbt build --vars '{as_of_date: 2024-06-30}'."
         ) }}
     {%- endif -%}
     {%- set text = value | string | trim -%}
     {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', text) -%}
         {{ exceptions.raise_compiler_error(
-            "The var `as_of_date` must be a date written YYYY-MM-DD, got '" ~ text ~ "'. "
-            ~ "Run e.g. dbt build --vars '{as_of_date: 2024-06-30}'."
+            "The as-of date (var `as_of_date` or KAM_AS_OF_DATE) must be a date written "
+            ~ "YYYY-MM-DD, got '" ~ text ~ "'. Run e.g. dbt build --vars '{as_of_date: 2024-06-30}'."
         ) }}
     {%- endif -%}
     date '{{ text }}'

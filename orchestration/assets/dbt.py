@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets; dbt tests become asset checks."""
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -37,30 +36,36 @@ class KamDbtTranslator(DagsterDbtTranslator):
 translator = KamDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_build_args(business_date: str) -> list[str]:
-    """The `dbt build` invocation for one business date.
+class DbtRunConfig(dg.Config):
+    """Run configuration of the dbt step."""
+
+    # Rebuild every incremental model from all landed history (`kam run --full-refresh`).
+    full_refresh: bool = False
+
+
+# The business date reaches dbt through this environment variable (macro as_of_date), not
+# through --vars: a var that changes every night makes dbt re-parse the whole project, an
+# environment variable read only at execution time does not.
+AS_OF_DATE_ENV = "KAM_AS_OF_DATE"
+
+
+def dbt_build_args(full_refresh: bool = False) -> list[str]:
+    """The nightly `dbt build` invocation (the business date is in KAM_AS_OF_DATE).
 
     dbt unit tests check the SQL logic, not the night's data, so they run in the test suite
     (tests/test_dbt_*.py), not every night.
     """
     return [
         "build",
-        "--vars",
-        json.dumps({"as_of_date": business_date}),
         "--exclude-resource-type",
         "unit_test",
+        *(["--full-refresh"] if full_refresh else []),
     ]
 
 
-def quarter_end_facts_args(quarter_end: date) -> list[str]:
-    """Build only the customer facts as of a quarter's last day (credit grades need them)."""
-    return [
-        "run",
-        "--select",
-        "+fct_customer_facts",
-        "--vars",
-        json.dumps({"as_of_date": quarter_end.isoformat()}),
-    ]
+def quarter_end_facts_args() -> list[str]:
+    """Build only the customer facts (as of a quarter's last day, for credit grades)."""
+    return ["run", "--select", "+fct_customer_facts"]
 
 
 def facts_missing(warehouse_path: Path, as_of: date) -> bool:
@@ -89,7 +94,10 @@ def facts_missing(warehouse_path: Path, as_of: date) -> bool:
     pool="kam_warehouse",
 )
 def kam_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, kam: KamSettingsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    kam: KamSettingsResource,
+    config: DbtRunConfig,
 ) -> Iterator[Any]:
     """Build and test the dbt models as of the partition's business date."""
     settings = kam.settings()
@@ -103,9 +111,11 @@ def kam_dbt_models(
         # Credit grades are evaluated on the facts as of the last full quarter's end; build them
         # once if the nightly run of that day never happened (first run, or a gap).
         context.log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
-        dbt.cli(quarter_end_facts_args(quarter.end), target_path=target).wait()
+        os.environ[AS_OF_DATE_ENV] = quarter.end.isoformat()
+        dbt.cli(quarter_end_facts_args(), target_path=target).wait()
+    os.environ[AS_OF_DATE_ENV] = context.partition_key
     for event in dbt.cli(
-        dbt_build_args(context.partition_key), context=context, target_path=target
+        dbt_build_args(config.full_refresh), context=context, target_path=target
     ).stream():
         yield event
         crash_point("dbt")

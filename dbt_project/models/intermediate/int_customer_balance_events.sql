@@ -3,19 +3,35 @@
     date: invoices and credit notes add their amount, payments subtract theirs. The balance
     after a day holds until the next event day, which makes a time-weighted average balance a
     sum over these few rows instead of a 365-row date spine per customer.
+
+    Incremental per customer (macros/landing_state.sql): a nightly run recomputes only the
+    customers with finance rows landed or dated since the last build; a backfill or a
+    re-delivered folder rebuilds the table.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ reset_finance_customers() }}",
+        post_hook="{{ finish_finance_customers() }}",
+    )
+}}
 
 with
 
 invoices as (
 
     select * from {{ ref('stg_raw__invoices') }}
+    where {{ finance_customer_filter() }}
 
 ),
 
 payments as (
 
     select * from {{ ref('stg_raw__payments') }}
+    where {{ finance_customer_filter() }}
 
 ),
 

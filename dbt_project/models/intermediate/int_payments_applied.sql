@@ -12,19 +12,35 @@
     oldest open invoice like cash would, but it is not a payment and is kept apart in the
     payment-behaviour facts by `settlement_type`. A payment's own invoice_id is ignored on
     purpose (the contract calls it a reference only). Money beyond all invoices stays unapplied.
+
+    Incremental per customer (macros/landing_state.sql): a nightly run recomputes only the
+    customers with finance rows landed or dated since the last build; a backfill or a
+    re-delivered folder rebuilds the table.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ reset_finance_customers() }}",
+        post_hook="{{ finish_finance_customers() }}",
+    )
+}}
 
 with
 
 invoices as (
 
     select * from {{ ref('stg_raw__invoices') }}
+    where {{ finance_customer_filter() }}
 
 ),
 
 payments as (
 
     select * from {{ ref('stg_raw__payments') }}
+    where {{ finance_customer_filter() }}
 
 ),
 

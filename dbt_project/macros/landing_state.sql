@@ -1,0 +1,166 @@
+{#
+    Incremental models over whole raw sources (see docs/incremental.md).
+
+    A model built this way is exact "as of" one business date W: it equals a full build with
+    as_of_date = W. The table `main.kam_incremental_state` records W for each such model and the
+    latest ingestion-ledger time of its sources when it was built. A later run as of D >= W then
+    only has to take in the raw rows landed in (W, D], provided no business date on or before W
+    was (re)loaded since: ingestion writes a ledger row for every load, re-delivery, emptied
+    folder or rejected file, so the ledger tells. Otherwise (an older business date, a re-delivered
+    folder, no state, the first build) the model is rebuilt from all rows landed on or before D.
+#}
+
+{% macro incremental_state_table() -%}
+    {{ target.database }}.{{ target.schema }}.kam_incremental_state
+{%- endmacro %}
+
+{#-
+    How this run must build the calling model from the raw `sources` (names under source 'raw'):
+    {'mode': 'full'} on a first build or --full-refresh, {'mode': 'rebuild'} when the table's
+    rows cannot be brought forward (the pre-hook `reset_on_rebuild` empties it first), or
+    {'mode': 'incremental', 'watermark': 'YYYY-MM-DD'}: only rows landed after the watermark
+    are new.
+-#}
+{% macro landing_state(sources) %}
+    {#- Unit tests render models without a target relation: they test the full build. -#}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return({'mode': 'full'}) }}
+    {%- endif -%}
+    {%- set exists = run_query(
+        "select count(*) from duckdb_tables() where database_name = '" ~ target.database
+        ~ "' and schema_name = '" ~ target.schema ~ "' and table_name = 'kam_incremental_state'"
+    ).rows[0][0] -%}
+    {%- if exists == 0 -%}
+        {{ return({'mode': 'rebuild'}) }}
+    {%- endif -%}
+    {%- set built = run_query(
+        "select as_of_date, ledger_high_water from " ~ incremental_state_table()
+        ~ " where model_name = '" ~ this.identifier ~ "'"
+    ).rows -%}
+    {%- if built | length == 0 -%}
+        {{ return({'mode': 'rebuild'}) }}
+    {%- endif -%}
+    {%- set watermark = built[0][0] | string -%}
+    {%- set high_water = built[0][1] -%}
+    {%- set check = run_query(
+        "select " ~ as_of_date() ~ " < date '" ~ watermark ~ "', count(*) from "
+        ~ source('raw', 'ingestion_ledger')
+        ~ " where source in ('" ~ sources | join("', '") ~ "')"
+        ~ " and business_date <= date '" ~ watermark ~ "'"
+        ~ (" and loaded_at > cast('" ~ high_water ~ "' as timestamp)" if high_water is not none else "")
+    ).rows[0] -%}
+    {#- An earlier date than the table's (a backfill), or a date on or before it reloaded. -#}
+    {%- if check[0] or check[1] > 0 -%}
+        {{ return({'mode': 'rebuild'}) }}
+    {%- endif -%}
+    {{ return({'mode': 'incremental', 'watermark': watermark}) }}
+{% endmacro %}
+
+{#- True in this run when the model only takes in rows landed after its watermark. -#}
+{% macro is_landing_increment(sources) %}
+    {{ return(landing_state(sources).mode == 'incremental') }}
+{% endmacro %}
+
+{#- SQL: the (watermark, as_of_date] landing window of an incremental run, or "true". -#}
+{% macro landed_since_watermark(column, sources) -%}
+    {%- set state = landing_state(sources) -%}
+    {%- if state.mode == 'incremental' -%}
+        ({{ column }} > date '{{ state.watermark }}' and {{ column }} <= {{ as_of_date() }})
+    {%- else -%}
+        ({{ column }} <= {{ as_of_date() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: empty the table before a rebuild, so rows that vanished from raw go too. -#}
+{% macro reset_on_rebuild(sources) %}
+    {%- if landing_state(sources).mode == 'rebuild' -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- Post-hook: record that the table is now exact as of this run's date. -#}
+{% macro record_landing_state(sources) %}
+    create table if not exists {{ incremental_state_table() }} (
+        model_name varchar primary key,
+        as_of_date date not null,
+        ledger_high_water timestamp,
+        built_at timestamp not null
+    );
+    insert or replace into {{ incremental_state_table() }}
+    select
+        '{{ this.identifier }}',
+        {{ as_of_date() }},
+        (select max(loaded_at) from {{ source('raw', 'ingestion_ledger') }}
+         where source in ('{{ sources | join("', '") }}')),
+        current_timestamp::timestamp
+{% endmacro %}
+
+{#-
+    Customers whose finance rows (invoices, payments) can differ between the watermark and this
+    run's date: those of every version of an invoice or payment landed since the watermark (the
+    earlier versions' customers too, in case a correction moved the row to another customer),
+    and those with an invoice or payment dated since the watermark (a row may be dated the day
+    after the folder it landed in). Per-customer finance models rebuild exactly these.
+-#}
+{% macro finance_customers_since(watermark) -%}
+    (
+        select customer_id from {{ source('raw', 'invoices') }}
+        where _business_date <= {{ as_of_date() }}
+            and invoice_id in (
+                select invoice_id from {{ source('raw', 'invoices') }}
+                where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
+            )
+        union
+        select customer_id from {{ source('raw', 'payments') }}
+        where _business_date <= {{ as_of_date() }}
+            and payment_id in (
+                select payment_id from {{ source('raw', 'payments') }}
+                where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
+            )
+        union
+        select customer_id from {{ ref('stg_raw__invoices') }}
+        where invoice_date > date '{{ watermark }}' and invoice_date <= {{ as_of_date() }}
+        union
+        select customer_id from {{ ref('stg_raw__payments') }}
+        where payment_date > date '{{ watermark }}' and payment_date <= {{ as_of_date() }}
+    )
+{%- endmacro %}
+
+{#- The scratch table holding the customers a per-customer finance model rebuilds this run. -#}
+{% macro finance_customers_table() -%}
+    {{ this.database }}.{{ this.schema }}.{{ this.identifier }}__customers_to_rebuild
+{%- endmacro %}
+
+{#- SQL filter on customer_id for a per-customer finance model: the customers to rebuild. -#}
+{% macro finance_customer_filter(column='customer_id') -%}
+    {%- if landing_state(['invoices', 'payments']).mode == 'incremental' -%}
+        {{ column }} in (select customer_id from {{ finance_customers_table() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Pre-hook of a per-customer finance model: work out once which customers this run
+    recomputes (a scratch table, dropped by the post-hook) and remove their rows.
+-#}
+{% macro reset_finance_customers() %}
+    {%- set state = landing_state(['invoices', 'payments']) -%}
+    {%- if state.mode == 'rebuild' -%}
+        delete from {{ this }}
+    {%- elif state.mode == 'incremental' -%}
+        create or replace table {{ finance_customers_table() }} as
+        select distinct customer_id from {{ finance_customers_since(state.watermark) }};
+        delete from {{ this }} where {{ finance_customer_filter() }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- Post-hook of a per-customer finance model: drop the scratch table, record the state. -#}
+{% macro finish_finance_customers() %}
+    drop table if exists {{ finance_customers_table() }};
+    {{ record_landing_state(['invoices', 'payments']) }}
+{% endmacro %}
