@@ -59,15 +59,17 @@ def insert_rows(
     source: str,
     business_date: str,
     rows: Iterable[dict[str, Any]],
+    loaded_at: str | None = None,
 ) -> None:
     """Insert rows into raw.<source> as landed on `business_date`; missing columns are null.
 
-    Like ingestion, it records the load in raw.ingestion_ledger.
+    Like ingestion, it records the load in raw.ingestion_ledger, at `loaded_at` (default: 23:00
+    on the business date; a later time stands for a re-delivered folder).
     """
     names = contract_columns()[source]
     source_file = f"landing/{business_date}/{source}.csv"
     rows = list(rows)
-    loaded_at = f"{business_date} 23:00:00"
+    loaded_at = loaded_at or f"{business_date} 23:00:00"
     for line, row in enumerate(rows, start=2):
         unknown = set(row) - set(names)
         if unknown:

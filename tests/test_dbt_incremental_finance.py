@@ -1,0 +1,162 @@
+"""The finance models brought forward night by night equal a full build (macros/landing_state.sql).
+
+Hand-worked case: C1, C2 and C3 with a handful of invoices and payments. On D2 a payment landed
+on D1 is corrected to another customer, a payment landed on D1 but dated D2 becomes visible, and
+a new invoice arrives. The D2 run must take the incremental path and still drop C1's vanished
+settlement; a re-delivered D1 folder and a backfill must rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt_helpers import create_raw_tables, failed_nodes, insert_rows, run_dbt
+
+D1, D2 = "2024-03-31", "2024-04-01"
+SELECT = ["run", "--select", "+int_payments_applied", "+int_customer_balance_events"]
+TABLES = (
+    "staging.stg_raw__invoices",
+    "staging.stg_raw__payments",
+    "intermediate.int_payments_applied",
+    "intermediate.int_customer_balance_events",
+)
+APPLIED = (
+    "select customer_id, invoice_id, settlement_id, settled_date, applied_amount"
+    " from intermediate.int_payments_applied order by all"
+)
+BALANCES = (
+    "select customer_id, event_date, balance_change, balance_after"
+    " from intermediate.int_customer_balance_events order by all"
+)
+COMPILED = Path("target/compiled/kam/models/intermediate/int_payments_applied.sql")
+
+
+def invoice(invoice_id: str, customer_id: str, invoiced: str, amount: float) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "customer_id": customer_id,
+        "invoice_date": invoiced,
+        "due_date": invoiced,
+        "amount": amount,
+        "currency": "CNY",
+    }
+
+
+def payment(payment_id: str, customer_id: str, paid: str, amount: float) -> dict[str, Any]:
+    return {
+        "payment_id": payment_id,
+        "customer_id": customer_id,
+        "payment_date": paid,
+        "amount": amount,
+    }
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path)) as con:
+        return con.execute(sql).fetchall()
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    return {table: rows(path, f"select * from {table} order by all") for table in TABLES}
+
+
+def build(work_dir: Path, as_of: str, *extra: str) -> bool:
+    """Run the finance models as of `as_of`; True when int_payments_applied went incremental."""
+    result = run_dbt([*SELECT, *extra], work_dir, as_of)
+    assert result.success, failed_nodes(result)
+    return "__customers_to_rebuild" in (work_dir / COMPILED).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    work_dir = tmp_path_factory.mktemp("dbt_finance")
+    path = work_dir / "warehouse.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(path))
+        monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        with duckdb.connect(str(path)) as con:
+            create_raw_tables(con)
+            insert_rows(
+                con,
+                "invoices",
+                D1,
+                [invoice("I1", "C1", "2024-03-01", 1000), invoice("I2", "C2", "2024-03-10", 500)],
+            )
+            # P2 landed on D1 but is dated D2 (ingestion allows one day ahead).
+            insert_rows(
+                con,
+                "payments",
+                D1,
+                [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 500)],
+            )
+        out: dict[str, Any] = {"path": path}
+        out["d1_incremental"] = build(work_dir, D1)
+        out["d1"] = snapshot(path)
+        with duckdb.connect(str(path)) as con:
+            # P1 was C2's money, not C1's: corrected in the D2 folder. I3 is new.
+            insert_rows(con, "payments", D2, [payment("P1", "C2", "2024-03-20", 600)])
+            insert_rows(con, "invoices", D2, [invoice("I3", "C3", D2, 300)])
+        out["d2_incremental"] = build(work_dir, D2)
+        out["d2_applied"] = rows(path, APPLIED)
+        out["d2_balances"] = rows(path, BALANCES)
+        out["d2"] = snapshot(path)
+        out["d2_full_refresh_incremental"] = build(work_dir, D2, "--full-refresh")
+        out["d2_full_refresh"] = snapshot(path)
+        out["backfill_d1_incremental"] = build(work_dir, D1)
+        out["backfill_d1"] = snapshot(path)
+        build(work_dir, D2)
+        with duckdb.connect(str(path)) as con:
+            # The D1 payments folder is delivered again, P2 now 400: the D2 tables are stale.
+            con.execute(f"delete from raw.payments where _business_date = '{D1}'")
+            insert_rows(
+                con,
+                "payments",
+                D1,
+                [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 400)],
+                loaded_at=f"{D2} 23:30:00",
+            )
+        out["redelivered_incremental"] = build(work_dir, D2)
+        out["redelivered"] = snapshot(path)
+        build(work_dir, D2, "--full-refresh")
+        out["redelivered_full_refresh"] = snapshot(path)
+        yield out
+
+
+def test_first_build_is_full_and_later_night_is_incremental(runs: dict[str, Any]) -> None:
+    assert runs["d1_incremental"] is False
+    assert runs["d2_incremental"] is True
+
+
+def test_incremental_night_settles_as_worked_by_hand(runs: dict[str, Any]) -> None:
+    # C2: I2 (500, 03-10) is paid by P1 (600, 03-20, moved from C1); P2 (500, D2) finds no
+    # invoice left. C1 keeps I1 unpaid: its settlement by P1 vanished. C3's I3 is unpaid.
+    assert runs["d2_applied"] == [("C2", "I2", "P1", date(2024, 3, 20), 500)]
+    assert runs["d2_balances"] == [
+        ("C1", date(2024, 3, 1), 1000, 1000),
+        ("C2", date(2024, 3, 10), 500, 500),
+        ("C2", date(2024, 3, 20), -600, -100),
+        ("C2", date(2024, 4, 1), -500, -600),
+        ("C3", date(2024, 4, 1), 300, 300),
+    ]
+
+
+def test_incremental_night_equals_a_full_refresh(runs: dict[str, Any]) -> None:
+    assert runs["d2"] == runs["d2_full_refresh"]
+
+
+def test_backfill_rebuilds_and_reproduces_the_first_night(runs: dict[str, Any]) -> None:
+    assert runs["backfill_d1_incremental"] is False
+    assert runs["backfill_d1"] == runs["d1"]
+
+
+def test_redelivered_folder_rebuilds(runs: dict[str, Any]) -> None:
+    assert runs["redelivered_incremental"] is False
+    assert runs["redelivered"] == runs["redelivered_full_refresh"]
+    # P2 is now 400: C2's balance ends at 500 − 600 − 400.
+    balances = [r for r in rows(runs["path"], BALANCES) if r[0] == "C2"]
+    assert balances[-1] == ("C2", date(2024, 4, 1), -400, -500)
