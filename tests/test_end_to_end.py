@@ -7,6 +7,7 @@ C2 with one order; C3 with nothing. One transaction line has an unparsable quant
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -47,9 +48,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         facts_0320_backfill = _table(
             settings, "fct_customer_facts", "as_of_date = date '2025-03-20'"
         )
+        refreshed = execute_nightly(settings, date(2025, 3, 31), full_refresh=True)
+        published_after_full_refresh = _all_tables(settings)
+        dbt_args_full_refresh = json.loads(
+            (home / "dbt_target" / "run_results.json").read_text(encoding="utf-8")
+        )["args"]
     return {
         "settings": settings,
-        "outcomes": [first, main, again, backfill],
+        "outcomes": [first, main, again, backfill, refreshed],
+        "published_after_full_refresh": published_after_full_refresh,
+        "dbt_args_full_refresh": dbt_args_full_refresh,
         "facts_0320_first": facts_0320_first,
         "facts_0320_backfill": facts_0320_backfill,
         "published_after_main": published_after_main,
@@ -223,6 +231,13 @@ def test_rerunning_a_date_leaves_identical_published_tables(runs) -> None:
     assert runs["published_after_again"] == runs["published_after_main"]
 
 
+def test_full_refresh_rebuilds_and_publishes_what_the_nightly_run_did(runs) -> None:
+    # After a backfill of 2025-03-20, `kam run --full-refresh` of 2025-03-31 rebuilds every
+    # incremental model from all history and publishes the same tables as the nightly run.
+    assert runs["dbt_args_full_refresh"]["full_refresh"] is True
+    assert runs["published_after_full_refresh"] == runs["published_after_main"]
+
+
 def test_published_copy_holds_no_personal_data(runs) -> None:
     with _connect(runs["settings"]) as con:
         columns = {r[0] for r in con.execute("select column_name from duckdb_columns()").fetchall()}
@@ -268,7 +283,8 @@ def test_scores_match_hand_worked_tiers(runs) -> None:
     for score in (c1, c2, c3):
         assert score["as_of_date"] == date(2025, 3, 31)
         assert len(score["config_version"]) == 12
-        assert score["run_id"] == runs["outcomes"][2].run_id
+        # The last run of 2025-03-31 (the full refresh) wrote the current scores.
+        assert score["run_id"] == runs["outcomes"][4].run_id
 
 
 def test_credit_grades_are_per_quarter_with_breakdown(runs) -> None:

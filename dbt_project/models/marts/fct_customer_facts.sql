@@ -2,7 +2,9 @@
     Customer facts: one row per as-of date and customer known to the master on or before it
     (column meanings in docs/facts.md). Incremental by as-of date: a run replaces the rows of
     its date and leaves other dates alone, so nightly runs accumulate history and a backfill
-    of a past date rewrites only that date.
+    of a past date rewrites only that date. The table is history, not a cache: --full-refresh
+    (kam run --full-refresh) rebuilds the models it is computed from, but must not wipe the
+    other dates, so it is ignored here (full_refresh=false); drop the table to start over.
 #}
 
 {{
@@ -11,6 +13,7 @@
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         on_schema_change='fail',
+        full_refresh=false,
     )
 }}
 
