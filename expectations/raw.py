@@ -8,7 +8,7 @@ import pandas as pd
 from expectations.outcome import SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
-from orchestration.ingestion.contracts import load_contracts
+from orchestration.ingestion.contracts import SourceContract, load_contracts
 
 # Added by the loader to every raw row (orchestration/ingestion/schema.py).
 LINEAGE_TYPES = {
@@ -21,17 +21,27 @@ LINEAGE_TYPES = {
 LINEAGE_REQUIRED = ("_business_date", "_source_file", "_source_line", "_loaded_at")
 
 
-def validate_raw_partition(source: str, frame: pd.DataFrame) -> SuiteOutcome:
-    """Check a raw partition against its contract: columns, types, keys, required, ranges, enums."""
+def raw_column_types(source: str) -> dict[str, str]:
+    """Contract type of every column of a raw source, lineage columns included."""
+    contract = _contract(source)
+    return {c.name: c.type for c in contract.columns} | LINEAGE_TYPES
+
+
+def _contract(source: str) -> SourceContract:
     contracts = load_contracts()
     if source not in contracts:
         raise ValueError(
             f"unknown source {source!r}: expected one of {', '.join(contracts)} "
             "(orchestration/ingestion/contracts.yaml)"
         )
-    contract = contracts[source]
+    return contracts[source]
+
+
+def validate_raw_partition(source: str, frame: pd.DataFrame) -> SuiteOutcome:
+    """Check a raw partition against its contract: columns, types, keys, required, ranges, enums."""
+    contract = _contract(source)
     suite = f"raw_{source}"
-    types = {c.name: c.type for c in contract.columns} | LINEAGE_TYPES
+    types = raw_column_types(source)
     present = set(frame.columns)
     checks = [
         expect(

@@ -18,6 +18,9 @@ from expectations import (
     validate_raw_partition,
     validate_scores,
 )
+from expectations.facts import COLUMN_TYPES as FACT_TYPES
+from expectations.raw import raw_column_types
+from expectations.schema import frame_from_arrow
 from orchestration import score_store
 from orchestration.partitions import daily_partitions
 from orchestration.resources import KamSettingsResource
@@ -48,8 +51,12 @@ def check_result(outcome: SuiteOutcome, rows: int, **extra: object) -> dg.AssetC
     )
 
 
-def _frame(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> pd.DataFrame:
-    return con.sql(query, params=params).to_arrow_table().to_pandas()
+def _frame(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict, types: dict[str, str]
+) -> pd.DataFrame:
+    """The query's rows as pandas; ``types`` (the suite's column types) say which decimals may
+    arrive as floats (see :func:`expectations.schema.frame_from_arrow`)."""
+    return frame_from_arrow(con.sql(query, params=params).to_arrow_table(), types)
 
 
 def build_raw_check(source: str) -> dg.AssetChecksDefinition:
@@ -80,6 +87,7 @@ def build_raw_check(source: str) -> dg.AssetChecksDefinition:
                 con,
                 f"select * from raw.{source} where _business_date = $d{sample}",
                 {"d": business_date},
+                raw_column_types(source),
             )
         return check_result(
             validate_raw_partition(source, frame),
@@ -106,6 +114,7 @@ def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsR
             con,
             "select * from marts.fct_customer_facts where as_of_date = $d",
             {"d": date.fromisoformat(context.partition_key)},
+            FACT_TYPES,
         )
     return check_result(validate_customer_facts(frame), len(frame))
 
