@@ -65,7 +65,26 @@ def has_facts(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:
     )
 
 
-def write_daily_scores(
+def write_scores(
+    con: duckdb.DuckDBPyConnection,
+    scores: pl.DataFrame,
+    as_of: date,
+    grades: pl.DataFrame,
+    quarter_label: str,
+    run_id: str,
+    levels: dict[str, list[str]],
+    labels: pl.DataFrame,
+) -> None:
+    """Replace a date's scores and migrations and a quarter's credit grades and migration, then
+    rebuild the current scores once; all in one transaction."""
+    with _transaction(con):
+        _replace_daily_scores(con, scores, as_of, run_id, levels, labels)
+        _replace_credit_grades(con, grades, quarter_label, run_id, levels["credit_grade"])
+        _rebuild_current(con)
+        crash_point("scoring")
+
+
+def _replace_daily_scores(
     con: duckdb.DuckDBPyConnection,
     scores: pl.DataFrame,
     as_of: date,
@@ -73,45 +92,38 @@ def write_daily_scores(
     levels: dict[str, list[str]],
     labels: pl.DataFrame,
 ) -> None:
-    """Replace a date's scores and migrations, then rebuild current scores (one transaction)."""
     frame = scores.with_columns(run_id=pl.lit(run_id))
-    with _transaction(con):
-        _replace_rows(con, HISTORY, frame, "as_of_date", as_of)
-        previous_date = con.execute(
-            f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
-        ).fetchall()[0][0]
-        previous = _rows_at(con, HISTORY, "as_of_date", previous_date, frame)
-        migrations = _migrations(previous, frame, levels, MIGRATING_SCHEMES).with_columns(
-            as_of_date=pl.lit(as_of), previous_as_of_date=pl.lit(previous_date, dtype=pl.Date)
-        )
-        _replace_rows(con, MIGRATIONS, migrations, "as_of_date", as_of)
-        _replace_table(con, LABELS, labels)
-        _rebuild_current(con)
-        crash_point("scoring")
+    _replace_rows(con, HISTORY, frame, "as_of_date", as_of)
+    previous_date = con.execute(
+        f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
+    ).fetchall()[0][0]
+    previous = _rows_at(con, HISTORY, "as_of_date", previous_date, frame)
+    migrations = _migrations(previous, frame, levels, MIGRATING_SCHEMES).with_columns(
+        as_of_date=pl.lit(as_of), previous_as_of_date=pl.lit(previous_date, dtype=pl.Date)
+    )
+    _replace_rows(con, MIGRATIONS, migrations, "as_of_date", as_of)
+    _replace_table(con, LABELS, labels)
 
 
-def write_credit_grades(
+def _replace_credit_grades(
     con: duckdb.DuckDBPyConnection,
     grades: pl.DataFrame,
     quarter_label: str,
     run_id: str,
     grade_levels: list[str],
 ) -> None:
-    """Replace one quarter's credit grades and its migration from the previous quarter."""
     frame = grades.with_columns(run_id=pl.lit(run_id))
-    with _transaction(con):
-        _replace_rows(con, CREDIT, frame, "credit_quarter", quarter_label)
-        previous_quarter = con.execute(
-            f"select max(credit_quarter) from {CREDIT} where credit_quarter < ?", [quarter_label]
-        ).fetchall()[0][0]
-        previous = _rows_at(con, CREDIT, "credit_quarter", previous_quarter, frame)
-        moves = _migrations(previous, frame, {"credit_grade": grade_levels}, ("credit_grade",))
-        moves = moves.drop("scheme").with_columns(
-            credit_quarter=pl.lit(quarter_label),
-            previous_credit_quarter=pl.lit(previous_quarter, dtype=pl.String),
-        )
-        _replace_rows(con, CREDIT_MIGRATIONS, moves, "credit_quarter", quarter_label)
-        _rebuild_current(con)
+    _replace_rows(con, CREDIT, frame, "credit_quarter", quarter_label)
+    previous_quarter = con.execute(
+        f"select max(credit_quarter) from {CREDIT} where credit_quarter < ?", [quarter_label]
+    ).fetchall()[0][0]
+    previous = _rows_at(con, CREDIT, "credit_quarter", previous_quarter, frame)
+    moves = _migrations(previous, frame, {"credit_grade": grade_levels}, ("credit_grade",))
+    moves = moves.drop("scheme").with_columns(
+        credit_quarter=pl.lit(quarter_label),
+        previous_credit_quarter=pl.lit(previous_quarter, dtype=pl.String),
+    )
+    _replace_rows(con, CREDIT_MIGRATIONS, moves, "credit_quarter", quarter_label)
 
 
 @contextlib.contextmanager

@@ -49,13 +49,12 @@ def customer_scores(
     with connect_warehouse(settings.warehouse_path) as con:
         facts = score_store.read_facts(con, as_of)
         scores = score_customers(facts, config)
-        score_store.write_daily_scores(con, scores, as_of, run_id, levels, labels)
         # Credit is graded per quarter on the facts as of the quarter's last day (built by the
         # dbt step when missing); with no customers then, the quarter simply has no grades.
         quarter = quarter_for(as_of)
         quarter_facts = facts if quarter.end == as_of else score_store.read_facts(con, quarter.end)
         grades = score_credit_quarter(quarter_facts, config, quarter)
-        score_store.write_credit_grades(con, grades, quarter.label, run_id, levels["credit_grade"])
+        score_store.write_scores(con, scores, as_of, grades, quarter.label, run_id, levels, labels)
     return dg.MaterializeResult(
         metadata={
             "customers_scored": scores.height,
