@@ -53,14 +53,22 @@ class ColumnInput:
     native: bool = False  # True: a typed Parquet value, cast directly instead of parsed as text
 
 
-def cleaned(expr: str | None, native: bool, mapping: Mapping) -> str:
-    """Trimmed text with the mapping's null markers turned into NULL (native values unchanged)."""
+def trimmed(expr: str | None, native: bool) -> str:
+    """The column's text without surrounding spaces (native values unchanged)."""
     if expr is None:
         return "cast(null as varchar)"
+    return expr if native else f"trim({expr})"
+
+
+def cleaned(trimmed_text: str, native: bool, mapping: Mapping) -> str:
+    """:func:`trimmed` text with the mapping's null markers turned into NULL.
+
+    Takes the trimmed text already computed (a column name), so it is trimmed once per value.
+    """
     if native:
-        return expr
+        return trimmed_text
     nulls = ", ".join(lit(v.strip()) for v in mapping.null_values)
-    return f"(case when trim({expr}) in ({nulls}) then null else trim({expr}) end)"
+    return f"(case when {trimmed_text} in ({nulls}) then null else {trimmed_text} end)"
 
 
 def number_text(c: str) -> str:
@@ -184,10 +192,11 @@ def validated_select(
 ) -> str:
     """Select over ``relation`` (``_line``, ``_raw``, ``_struct_error`` and the inputs' columns)
     returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column, reason})."""
-    clean_cols, typed_cols, problems = [], [], []
+    trimmed_cols, clean_cols, typed_cols, problems = [], [], [], []
     for i, col in enumerate(contract.columns):
         source = inputs[col.name]
-        clean_cols.append(f"{cleaned(source.expr, source.native, mapping)} as c{i}")
+        trimmed_cols.append(f"{trimmed(source.expr, source.native)} as r{i}")
+        clean_cols.append(f"{cleaned(f'r{i}', source.native, mapping)} as c{i}")
         typed_cols.append(f"{typed(col, f'c{i}', source.native, mapping)} as t{i}")
         problem = column_problem(col, f"c{i}", f"t{i}", source.native, mapping, business_date)
         problems.append(f"{problem} as p{i}")
@@ -214,7 +223,8 @@ def validated_select(
                     select _line, _raw, _struct_error, {", ".join(f"c{i}" for i in range(n))},
                         {", ".join(typed_cols)}
                     from (select _line, _raw, _struct_error, {", ".join(clean_cols)}
-                          from {relation})
+                          from (select _line, _raw, _struct_error, {", ".join(trimmed_cols)}
+                                from {relation}))
                 )
             )
         )"""
