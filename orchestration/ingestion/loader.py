@@ -643,10 +643,9 @@ def _replace_partition(
     values = ", ".join(f"t{i}" for i in range(len(contract.columns)))
     source_file = f"{_sql_list([name for name, _ in files])}[_file_ord + 1]"
     checksum = f"{_sql_list([checksum for _, (_, checksum, _) in files])}[_file_ord + 1]"
-    # _stage was filled file by file in line order; DuckDB keeps that order in a plain
-    # insert-select unless preserve_insertion_order is off, and sorting 10M rows costs more
-    # than the whole validation.
-    order = "" if _keeps_insertion_order(con) else "order by _file_ord, _line"
+    # Sorting a 10M-row partition costs more than validating it, and _stage is normally
+    # already in file and line order; sort only if it is not.
+    order = "" if _valid_rows_in_order(con) else "order by _file_ord, _line"
     con.execute(
         f"""insert into raw.{contract.name} ({columns}, _business_date, _source_file,
             _source_line, _file_checksum, _loaded_at)
@@ -666,9 +665,21 @@ def _replace_partition(
     )
 
 
-def _keeps_insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
-    """True if the connection's inserts keep the order of their (unordered) select."""
-    return bool(con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0])
+def _valid_rows_in_order(con: duckdb.DuckDBPyConnection) -> bool:
+    """True if an unordered insert of the valid staged rows keeps file and line order.
+
+    Needs preserve_insertion_order (DuckDB's default); then a scan of _stage, ``where`` and
+    a window with an empty ``over ()`` keep the table's order, and it is checked.
+    """
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]:
+        return False
+    descents = con.execute("""
+        select count(*) from (
+            select _file_ord, _line, lag(_file_ord) over () as _prev_ord,
+                   lag(_line) over () as _prev_line
+            from _stage where len(_errors) = 0)
+        where _file_ord < _prev_ord or (_file_ord = _prev_ord and _line < _prev_line)""")
+    return descents.fetchall()[0][0] == 0
 
 
 def _write_ledger(

@@ -45,6 +45,17 @@ def regex_char(char: str) -> str:
     return f"\\x{{{ord(char):x}}}"
 
 
+def one_of(expr: str, values: list[str] | tuple[str, ...]) -> str:
+    """SQL true if ``expr`` equals one of ``values`` (false for an empty list).
+
+    Written as ``=`` comparisons rather than ``in (...)``: DuckDB plans an IN list as a join,
+    which does not keep the rows in file order, and the loader relies on that order.
+    """
+    if not values:
+        return "false"
+    return "(" + " or ".join(f"{expr} = {lit(v)}" for v in values) + ")"
+
+
 @dataclass(frozen=True)
 class ColumnInput:
     """Where a canonical column's value comes from: an SQL expression over the file relation."""
@@ -67,8 +78,8 @@ def cleaned(trimmed_text: str, native: bool, mapping: Mapping) -> str:
     """
     if native:
         return trimmed_text
-    nulls = ", ".join(lit(v.strip()) for v in mapping.null_values)
-    return f"(case when {trimmed_text} in ({nulls}) then null else {trimmed_text} end)"
+    is_null = one_of(trimmed_text, [v.strip() for v in mapping.null_values])
+    return f"(case when {is_null} then null else {trimmed_text} end)"
 
 
 def number_text(c: str) -> str:
@@ -108,11 +119,9 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
             f"coalesce(try_strptime({c}, {lit(mapping.timestamp_format)}), "
             f"try_strptime({c}, {lit(mapping.date_format)}))"
         )
-    true_values = ", ".join(lit(v) for v in mapping.true_values)
-    false_values = ", ".join(lit(v) for v in mapping.false_values)
     return (
-        f"(case when lower({c}) in ({true_values}) then true "
-        f"when lower({c}) in ({false_values}) then false end)"
+        f"(case when {one_of(f'lower({c})', mapping.true_values)} then true "
+        f"when {one_of(f'lower({c})', mapping.false_values)} then false end)"
     )
 
 
@@ -152,10 +161,9 @@ def column_problem(
         whens.append((f"{c} is not null and {t} is null", parse_problem(col, c, native, mapping)))
     shown = f"'''' || cast({c} as varchar) || ''''"
     if col.allowed:
-        allowed = ", ".join(lit(v) for v in col.allowed)
         whens.append(
             (
-                f"{t} not in ({allowed})",
+                f"not {one_of(t, col.allowed)}",
                 f"{shown} || {lit(' is not an allowed value (allowed: ')}"
                 f" || {lit(', '.join(col.allowed) + ')')}",
             )
