@@ -229,7 +229,7 @@ def ingest_partition(
         ]
     con.execute("begin transaction")
     try:
-        _replace_partition(con, contract, business_date, loaded_at, run_id)
+        _replace_partition(con, contract, business_date, list(files.items()), loaded_at, run_id)
         _write_ledger(con, source, business_date, results, loaded_at, run_id)
         crash_point("ingestion")
         con.execute("commit")
@@ -274,20 +274,20 @@ def _stage_files(
 ) -> list[FileResult]:
     """Validate every file into ``_stage``, flag duplicate keys, and count rows per file."""
     typed_cols = ", ".join(f"t{i} {c.sql_type}" for i, c in enumerate(contract.columns))
-    con.execute(f"""create or replace temp table _stage (_file_ord integer, _source_file varchar,
-        _file_checksum varchar, _line bigint, _raw varchar, {typed_cols}, _errors {ERRORS_TYPE})""")
+    # A file's name and checksum are not repeated on each staged row (that would double the
+    # stage of a large partition, which then spills to disk); _file_ord points to them.
+    con.execute(f"""create or replace temp table _stage (_file_ord integer, _line bigint,
+        _raw varchar, {typed_cols}, _errors {ERRORS_TYPE})""")
     results = []
     for ordinal, (name, (path, checksum, size)) in enumerate(files.items()):
         result = FileResult(name, checksum, size, status)
         try:
-            notes = _stage_file(
-                con, contract, mapping, business_date, path, name, checksum, ordinal
-            )
+            notes = _stage_file(con, contract, mapping, business_date, path, name, ordinal)
             result.message = "; ".join(notes)
         except FileRejected as exc:
             result.status, result.message = "rejected", str(exc)
         results.append(result)
-    _flag_duplicates(con, contract)
+    _flag_duplicates(con, contract, list(files))
     counts = {
         row[0]: row[1:]
         for row in con.execute(
@@ -308,7 +308,6 @@ def _stage_file(
     business_date: date,
     path: Path,
     name: str,
-    checksum: str,
     ordinal: int,
 ) -> list[str]:
     """Validate one file into ``_stage``; returns notes for the ledger message."""
@@ -324,7 +323,7 @@ def _stage_file(
         n = len(contract.columns)
         try:
             con.execute(f"""insert into _stage
-                select {ordinal}, {lit(name)}, {lit(checksum)}, _line, _raw,
+                select {ordinal}, _line, _raw,
                 {", ".join(f"t{i}" for i in range(n))}, _errors from ({select})""")
         except duckdb.Error as exc:
             raise FileRejected(
@@ -374,9 +373,12 @@ def _csv_relation(
         f"when len(_f) <> {width} then 'wrong number of fields: expected {width} "
         f"(as in the header), found ' || len(_f) end"
     )
+    # A line starting with a printable ASCII character is not blank: trimming it (the whole
+    # line, every line) to find out cost a sixth of the validation.
+    not_blank = "(ascii(line) between 33 and 126 or trim(line) <> '')"
     relation = f"""(select _line, line as _raw, {struct_error} as _struct_error, *
         from (select _line, line, {fields} as _f from _lines
-              where _line > 1 and line is not null and trim(line) <> ''))"""
+              where _line > 1 and line is not null and {not_blank}))"""
     return relation, header
 
 
@@ -561,9 +563,16 @@ def _check_parquet_type(col: Column, export: str, sql_type: str, name: str) -> N
     )
 
 
-def _flag_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
-    """Quarantine every later row whose key repeats an earlier valid row of the partition."""
+def _flag_duplicates(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, names: list[str]
+) -> None:
+    """Quarantine every later row whose key repeats an earlier valid row of the partition.
+
+    ``names`` are the staged files' names by ``_file_ord``.
+    """
     keys = [f"t{contract.column_names.index(k)}" for k in contract.key]
+    if not _may_have_duplicates(con, keys):
+        return
     # Clean rows do not keep their text; a duplicate's record is rebuilt from its typed values.
     raw = (
         "concat_ws(',', "
@@ -579,14 +588,14 @@ def _flag_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -
         update _stage set _errors = list_append(_errors, {{
             'column_name': {lit(", ".join(contract.key))},
             'reason': 'duplicate key (' || d._shown || '): first seen in '
-                      || case when d._first_file = _stage._source_file then ''
-                              else d._first_file || ' ' end
+                      || case when d._first_ord = _stage._file_ord then ''
+                              else {_sql_list(names)}[d._first_ord + 1] || ' ' end
                       || 'line ' || d._first_line}}),
             _raw = {raw}
         from (
             select _file_ord, _line, {shown} as _shown,
                    row_number() over w as _rank,
-                   first_value(_source_file) over w as _first_file,
+                   first_value(_file_ord) over w as _first_ord,
                    first_value(_line) over w as _first_line
             from _stage where len(_errors) = 0
             window w as (partition by {", ".join(keys)} order by _file_ord, _line)
@@ -594,14 +603,37 @@ def _flag_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -
         where d._rank > 1 and d._file_ord = _stage._file_ord and d._line = _stage._line""")
 
 
+def _may_have_duplicates(con: duckdb.DuckDBPyConnection, keys: list[str]) -> bool:
+    """False if the valid staged rows' keys are certainly distinct.
+
+    Their hashes are counted (cheaper than sorting the keys): all distinct means all keys are
+    distinct; a repeat is a duplicate key or, rarely, a hash collision, which the caller's
+    exact check then sorts out.
+    """
+    rows, hashes = con.execute(
+        f"select count(*), count(distinct hash({', '.join(keys)})) from _stage "
+        "where len(_errors) = 0"
+    ).fetchall()[0]
+    return rows != hashes
+
+
+def _sql_list(texts: list[str]) -> str:
+    """A SQL list literal of strings (indexed from 1)."""
+    return "(cast([" + ", ".join(lit(t) for t in texts) + "] as varchar[]))"
+
+
 def _replace_partition(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     business_date: date,
+    files: list[tuple[str, tuple[Path, str, int]]],
     loaded_at: datetime,
     run_id: str,
 ) -> None:
-    """Swap the partition's rows in raw.<source> and raw.quarantine for the staged ones."""
+    """Swap the partition's rows in raw.<source> and raw.quarantine for the staged ones.
+
+    ``files`` are the staged files (name, (path, checksum, size)) by ``_file_ord``.
+    """
     con.execute(f"delete from raw.{contract.name} where _business_date = ?", [business_date])
     con.execute(
         "delete from raw.quarantine where source = ? and business_date = ?",
@@ -609,15 +641,20 @@ def _replace_partition(
     )
     columns = ", ".join(ident(c.name) for c in contract.columns)
     values = ", ".join(f"t{i}" for i in range(len(contract.columns)))
+    source_file = f"{_sql_list([name for name, _ in files])}[_file_ord + 1]"
+    checksum = f"{_sql_list([checksum for _, (_, checksum, _) in files])}[_file_ord + 1]"
+    # Sorting a 10M-row partition costs more than validating it, and _stage is normally
+    # already in file and line order; sort only if it is not.
+    order = "" if _valid_rows_in_order(con) else "order by _file_ord, _line"
     con.execute(
         f"""insert into raw.{contract.name} ({columns}, _business_date, _source_file,
             _source_line, _file_checksum, _loaded_at)
-        select {values}, ?, _source_file, _line, _file_checksum, ?
-        from _stage where len(_errors) = 0 order by _file_ord, _line""",
+        select {values}, ?, {source_file}, _line, {checksum}, ?
+        from _stage where len(_errors) = 0 {order}""",
         [business_date, loaded_at],
     )
     con.execute(
-        """insert into raw.quarantine select ?, ?, _source_file, _file_checksum, _line,
+        f"""insert into raw.quarantine select ?, ?, {source_file}, {checksum}, _line,
             nullif(array_to_string(list_filter(
                 list_transform(_errors, lambda e: e.column_name),
                 lambda c: c is not null), ', '), ''),
@@ -626,6 +663,23 @@ def _replace_partition(
         from _stage where len(_errors) > 0 order by _file_ord, _line""",
         [contract.name, business_date, loaded_at, run_id],
     )
+
+
+def _valid_rows_in_order(con: duckdb.DuckDBPyConnection) -> bool:
+    """True if an unordered insert of the valid staged rows keeps file and line order.
+
+    Needs preserve_insertion_order (DuckDB's default); then a scan of _stage, ``where`` and
+    a window with an empty ``over ()`` keep the table's order, and it is checked.
+    """
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]:
+        return False
+    descents = con.execute("""
+        select count(*) from (
+            select _file_ord, _line, lag(_file_ord) over () as _prev_ord,
+                   lag(_line) over () as _prev_line
+            from _stage where len(_errors) = 0)
+        where _file_ord < _prev_ord or (_file_ord = _prev_ord and _line < _prev_line)""")
+    return descents.fetchall()[0][0] == 0
 
 
 def _write_ledger(

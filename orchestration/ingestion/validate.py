@@ -45,6 +45,17 @@ def regex_char(char: str) -> str:
     return f"\\x{{{ord(char):x}}}"
 
 
+def one_of(expr: str, values: list[str] | tuple[str, ...]) -> str:
+    """SQL true if ``expr`` equals one of ``values`` (false for an empty list).
+
+    Written as ``=`` comparisons rather than ``in (...)``: DuckDB plans an IN list as a join,
+    which does not keep the rows in file order, and the loader relies on that order.
+    """
+    if not values:
+        return "false"
+    return "(" + " or ".join(f"{expr} = {lit(v)}" for v in values) + ")"
+
+
 @dataclass(frozen=True)
 class ColumnInput:
     """Where a canonical column's value comes from: an SQL expression over the file relation."""
@@ -53,14 +64,22 @@ class ColumnInput:
     native: bool = False  # True: a typed Parquet value, cast directly instead of parsed as text
 
 
-def cleaned(expr: str | None, native: bool, mapping: Mapping) -> str:
-    """Trimmed text with the mapping's null markers turned into NULL (native values unchanged)."""
+def trimmed(expr: str | None, native: bool) -> str:
+    """The column's text without surrounding spaces (native values unchanged)."""
     if expr is None:
         return "cast(null as varchar)"
+    return expr if native else f"trim({expr})"
+
+
+def cleaned(trimmed_text: str, native: bool, mapping: Mapping) -> str:
+    """:func:`trimmed` text with the mapping's null markers turned into NULL.
+
+    Takes the trimmed text already computed (a column name), so it is trimmed once per value.
+    """
     if native:
-        return expr
-    nulls = ", ".join(lit(v.strip()) for v in mapping.null_values)
-    return f"(case when trim({expr}) in ({nulls}) then null else trim({expr}) end)"
+        return trimmed_text
+    is_null = one_of(trimmed_text, [v.strip() for v in mapping.null_values])
+    return f"(case when {is_null} then null else {trimmed_text} end)"
 
 
 def number_text(c: str) -> str:
@@ -100,11 +119,9 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
             f"coalesce(try_strptime({c}, {lit(mapping.timestamp_format)}), "
             f"try_strptime({c}, {lit(mapping.date_format)}))"
         )
-    true_values = ", ".join(lit(v) for v in mapping.true_values)
-    false_values = ", ".join(lit(v) for v in mapping.false_values)
     return (
-        f"(case when lower({c}) in ({true_values}) then true "
-        f"when lower({c}) in ({false_values}) then false end)"
+        f"(case when {one_of(f'lower({c})', mapping.true_values)} then true "
+        f"when {one_of(f'lower({c})', mapping.false_values)} then false end)"
     )
 
 
@@ -144,10 +161,9 @@ def column_problem(
         whens.append((f"{c} is not null and {t} is null", parse_problem(col, c, native, mapping)))
     shown = f"'''' || cast({c} as varchar) || ''''"
     if col.allowed:
-        allowed = ", ".join(lit(v) for v in col.allowed)
         whens.append(
             (
-                f"{t} not in ({allowed})",
+                f"not {one_of(t, col.allowed)}",
                 f"{shown} || {lit(' is not an allowed value (allowed: ')}"
                 f" || {lit(', '.join(col.allowed) + ')')}",
             )
@@ -184,10 +200,11 @@ def validated_select(
 ) -> str:
     """Select over ``relation`` (``_line``, ``_raw``, ``_struct_error`` and the inputs' columns)
     returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column, reason})."""
-    clean_cols, typed_cols, problems = [], [], []
+    trimmed_cols, clean_cols, typed_cols, problems = [], [], [], []
     for i, col in enumerate(contract.columns):
         source = inputs[col.name]
-        clean_cols.append(f"{cleaned(source.expr, source.native, mapping)} as c{i}")
+        trimmed_cols.append(f"{trimmed(source.expr, source.native)} as r{i}")
+        clean_cols.append(f"{cleaned(f'r{i}', source.native, mapping)} as c{i}")
         typed_cols.append(f"{typed(col, f'c{i}', source.native, mapping)} as t{i}")
         problem = column_problem(col, f"c{i}", f"t{i}", source.native, mapping, business_date)
         problems.append(f"{problem} as p{i}")
@@ -214,7 +231,8 @@ def validated_select(
                     select _line, _raw, _struct_error, {", ".join(f"c{i}" for i in range(n))},
                         {", ".join(typed_cols)}
                     from (select _line, _raw, _struct_error, {", ".join(clean_cols)}
-                          from {relation})
+                          from (select _line, _raw, _struct_error, {", ".join(trimmed_cols)}
+                                from {relation}))
                 )
             )
         )"""

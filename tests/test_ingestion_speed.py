@@ -1,0 +1,160 @@
+"""Ingestion's shortcuts for large partitions give the same rows, order and messages as before.
+
+The loader no longer sorts the partition on the swap (it relies on DuckDB keeping insertion
+order), skips the duplicate-key window when every key is distinct, and tests a line for
+blankness without trimming it when it starts with a printable character.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.ingestion import Mapping, ingest_partition, loader
+
+DAY = date(2024, 3, 31)
+TX_HEADER = (
+    "order_id,line_number,customer_id,ordered_at,product_id,product_category,quantity,"
+    "unit_price,line_amount,line_cost,discount_amount\n"
+)
+# More lines than two DuckDB row groups (122,880 rows each), so several threads scan them.
+BIG = 300_000
+
+
+def land(landing: Path, name: str, lines: list[str]) -> None:
+    folder = landing / "transactions" / DAY.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(TX_HEADER + "".join(lines), encoding="utf-8")
+
+
+def tx_line(order: int, customer: str = "C1") -> str:
+    return f"O{order:07d},1,{customer},2024-03-30 10:00:00,P1,cat,1,10,10,8,0\n"
+
+
+def ingest(con: duckdb.DuckDBPyConnection, landing: Path):
+    return ingest_partition(con, "transactions", DAY, landing, Mapping("transactions"), "run-1")
+
+
+@pytest.fixture
+def con():
+    with duckdb.connect() as connection:
+        yield connection
+
+
+def big_partition(landing: Path) -> None:
+    """a.csv: BIG lines with descending order ids, line 1000 a duplicate of line 2, line 5000
+    a bad quantity; b.csv: 3 lines, the second repeating a.csv's line 3."""
+    lines = [tx_line(BIG - i) for i in range(BIG)]
+    lines[998] = tx_line(BIG, customer="C2")  # file line 1000 repeats line 2's key
+    lines[4998] = lines[4998].replace(",1,10,10,8,0", ",x,10,10,8,0")  # file line 5000
+    land(landing, "a.csv", lines)
+    land(landing, "b.csv", [tx_line(BIG + 1), tx_line(BIG - 1), tx_line(BIG + 2)])
+
+
+def expected_raw_positions() -> list[tuple[str, int]]:
+    a = "transactions/2024-03-31/a.csv"
+    b = "transactions/2024-03-31/b.csv"
+    kept_a = [(a, line) for line in range(2, BIG + 2) if line not in (1000, 5000)]
+    return [*kept_a, (b, 2), (b, 4)]
+
+
+EXPECTED_QUARANTINE = [
+    (
+        "transactions/2024-03-31/a.csv",
+        1000,
+        "order_id, line_number",
+        f"duplicate key (order_id=O{BIG:07d}, line_number=1): first seen in line 2",
+    ),
+    (
+        "transactions/2024-03-31/a.csv",
+        5000,
+        "quantity",
+        "quantity: 'x' is not a number (expected e.g. 1234.50 or 1,234.50)",
+    ),
+    (
+        "transactions/2024-03-31/b.csv",
+        3,
+        "order_id, line_number",
+        f"duplicate key (order_id=O{BIG - 1:07d}, line_number=1): first seen in "
+        "transactions/2024-03-31/a.csv line 3",
+    ),
+]
+
+
+@pytest.mark.parametrize("preserve_order", [True, False])
+def test_raw_rows_keep_file_and_line_order_with_duplicates_across_files(
+    con, tmp_path, preserve_order
+):
+    con.execute(f"set preserve_insertion_order = {str(preserve_order).lower()}")
+    big_partition(tmp_path)
+    result = ingest(con, tmp_path)
+    # No ORDER BY: the rows as stored, which BI and dbt read in this order.
+    stored = con.execute("select _source_file, _source_line from raw.transactions").fetchall()
+    if not preserve_order:  # DuckDB may then return a table in any order; the rows must match
+        stored.sort()
+    assert stored == expected_raw_positions()
+    assert (
+        con.execute("""select source_file, line_number, column_name, reason
+                          from raw.quarantine""").fetchall()
+        == EXPECTED_QUARANTINE
+    )
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in result.files] == [
+        (BIG, BIG - 2, 2),
+        (3, 2, 1),
+    ]
+
+
+def test_distinct_keys_leave_every_row_loaded(con, tmp_path):
+    land(tmp_path, "a.csv", [tx_line(i) for i in range(1, 1001)])
+    land(tmp_path, "b.csv", [tx_line(i) for i in range(1001, 1501)])
+    result = ingest(con, tmp_path)
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in result.files] == [
+        (1000, 1000, 0),
+        (500, 500, 0),
+    ]
+    assert con.execute("select count(*) from raw.quarantine").fetchall() == [(0,)]
+
+
+def test_skips_blank_lines_of_spaces_but_reads_lines_starting_with_a_space(con, tmp_path):
+    land(
+        tmp_path,
+        "a.csv",
+        [
+            tx_line(1),
+            "\n",  # line 3: empty
+            "   \n",  # line 4: spaces only
+            "\u3000\u3000\n",  # line 5: ideographic spaces only (trimmed away)
+            " " + tx_line(2),  # line 6: leading space, a real row
+            "\t\n",  # line 7: a tab is not trimmed, so this is a row of one field
+            "~" + tx_line(3)[1:],  # line 8: starts with '~' (ASCII 126)
+        ],
+    )
+    result = ingest(con, tmp_path)
+    assert con.execute("select order_id, _source_line from raw.transactions").fetchall() == [
+        ("O0000001", 2),
+        ("O0000002", 6),
+        ("~0000003", 8),
+    ]
+    assert con.execute("select line_number, reason, raw_record from raw.quarantine").fetchall() == [
+        (7, "wrong number of fields: expected 11 (as in the header), found 1", "\t")
+    ]
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
+
+
+def test_stage_stays_in_file_and_line_order_so_the_swap_needs_no_sort(con, tmp_path, monkeypatch):
+    # An `in (...)` list in the validation SQL becomes a join in DuckDB's plan, which shuffles
+    # rows; the loader then has to sort the partition, a large cost at 10M lines.
+    answers = []
+    check = loader._valid_rows_in_order
+
+    def spy(connection):
+        answers.append(check(connection))
+        return answers[-1]
+
+    monkeypatch.setattr(loader, "_valid_rows_in_order", spy)
+    big_partition(tmp_path)
+    ingest(con, tmp_path)
+    assert answers == [True]
