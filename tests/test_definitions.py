@@ -97,3 +97,14 @@ def _poll_graphql(port: int, query: dict, proc: subprocess.Popen, deadline: floa
             pass
         time.sleep(1)
     raise AssertionError("webserver did not serve the asset graph within 90 s")
+
+
+def test_dbt_resource_skips_the_version_subprocess_and_the_unused_adapter() -> None:
+    from importlib.metadata import version
+
+    from orchestration.resources import build_resources
+
+    dbt = build_resources()["dbt"]
+    # The version comes from the installed dbt-core package, not from `dbt --version`.
+    assert str(dbt._cli_version) == version("dbt-core")
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
