@@ -56,12 +56,7 @@
     {{ return({'mode': 'incremental', 'watermark': watermark}) }}
 {% endmacro %}
 
-{#- True in this run when the model only takes in rows landed after its watermark. -#}
-{% macro is_landing_increment(sources) %}
-    {{ return(landing_state(sources).mode == 'incremental') }}
-{% endmacro %}
-
-{#- SQL: the (watermark, as_of_date] landing window of an incremental run, or "true". -#}
+{#- SQL filter on a landing date: (watermark, as_of_date] in an incremental run, else <= as_of_date. -#}
 {% macro landed_since_watermark(column, sources) -%}
     {%- set state = landing_state(sources) -%}
     {%- if state.mode == 'incremental' -%}
