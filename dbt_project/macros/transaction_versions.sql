@@ -110,15 +110,52 @@
     )
     {%- else %}
     (
-        select
-            *,
-            -- Same order as the staging pick of the latest version: business date, file, line.
-            -- Two versions landed the same day make the earlier one never valid.
-            lead(landed_date) over (
-                partition by order_id, line_number
-                order by landed_date, source_file, source_line
-            ) as superseded_date
-        from {{ versions }}
+        with
+
+        -- Nearly every order line has a single version, whose superseded_date is null; only
+        -- lines with several versions need the window, a sort of every row it reads. A hash
+        -- aggregate finds them far more cheaply than sorting all versions. A hash collision
+        -- only sends single-version lines through the window, which gives them null as well;
+        -- hash() of null keys is a value, so null keys group as the window partitions them.
+        multi_version_lines as materialized (
+
+            select hash(order_id, line_number) as line_hash
+            from {{ versions }}
+            group by line_hash
+            having count(*) > 1
+
+        ),
+
+        single_versions as (
+
+            select
+                versions.*,
+                cast(null as date) as superseded_date
+            from {{ versions }} as versions
+            anti join multi_version_lines
+                on hash(versions.order_id, versions.line_number) = multi_version_lines.line_hash
+
+        ),
+
+        multi_versions as (
+
+            select
+                versions.*,
+                -- Same order as the staging pick of the latest version: business date, file,
+                -- line. Two versions landed the same day make the earlier one never valid.
+                lead(versions.landed_date) over (
+                    partition by versions.order_id, versions.line_number
+                    order by versions.landed_date, versions.source_file, versions.source_line
+                ) as superseded_date
+            from {{ versions }} as versions
+            semi join multi_version_lines
+                on hash(versions.order_id, versions.line_number) = multi_version_lines.line_hash
+
+        )
+
+        select * from single_versions
+        union all
+        select * from multi_versions
     )
     {%- endif %}
 {% endmacro %}
