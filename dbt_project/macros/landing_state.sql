@@ -75,14 +75,21 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- Post-hook: record that the table is now exact as of this run's date. -#}
-{% macro record_landing_state(sources) %}
+{#-
+    on-run-start: create the state table before any model runs. Models built in parallel
+    threads would otherwise both try to create it (a DuckDB catalog write-write conflict).
+-#}
+{% macro create_incremental_state_table() %}
     create table if not exists {{ incremental_state_table() }} (
         model_name varchar primary key,
         as_of_date date not null,
         ledger_high_water timestamp,
         built_at timestamp not null
-    );
+    )
+{% endmacro %}
+
+{#- Post-hook: record that the table is now exact as of this run's date. -#}
+{% macro record_landing_state(sources) %}
     insert or replace into {{ incremental_state_table() }}
     select
         '{{ this.identifier }}',

@@ -2,7 +2,13 @@
     One row per contact event as of the as-of date: rows landed later are invisible, and when a key
     was corrected in a later landing date the latest landing date on or before the as-of date
     wins (then the latest file and line).
+
+    A table, not a view: its data tests and int_customer_interactions_aggregated read it every
+    night, and the de-duplication window over all contact history would run again for each
+    (~0.25 s a read at 1.3M events).
 #}
+
+{{ config(materialized='table') }}
 
 with
 
