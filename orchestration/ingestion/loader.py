@@ -378,15 +378,17 @@ def _stage_plain_csv(
         return None  # the line path rejects it, after its own checks in their usual order
     d = mapping.delimiter
     columns = ", ".join(f"'_c{i}': 'VARCHAR'" for i in range(1, width + 1))
-    raw = f"concat_ws({lit(d)}, {', '.join(f'_c{i}' for i in range(1, width + 1))})"
+    fields = tuple(f"_c{i}" for i in range(1, width + 1))
     # nullstr: the sentinel never occurs in a transcoded file, so an empty field stays ''.
-    relation = f"""(select row_number() over () + 1 as _line, {raw} as _raw,
+    relation = f"""(select row_number() over () + 1 as _line,
             cast(null as varchar) as _struct_error, *
         from read_csv({lit(str(utf8))}, columns = {{{columns}}}, header = false, skip = 1,
                       auto_detect = false, delim = {lit(d)}, quote = '', escape = '',
                       new_line = '\\n', nullstr = {lit(LINE_SENTINEL)},
                       strict_mode = true, null_padding = false, max_line_size = 16777216))"""
-    select = validated_select(contract, inputs, mapping, business_date, relation)
+    # A quarantined row's text is its fields joined again (no field contains the delimiter).
+    raw = f"concat_ws({lit(d)}, {', '.join(fields)})"
+    select = validated_select(contract, inputs, mapping, business_date, relation, fields, raw)
     try:
         staged = _insert_stage(con, contract, select, ordinal)
     except duckdb.Error:
