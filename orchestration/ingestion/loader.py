@@ -24,7 +24,6 @@ from orchestration.ingestion.mapping import Mapping
 from orchestration.ingestion.schema import ensure_raw_schema
 from orchestration.ingestion.textfile import (
     LINE_SENTINEL,
-    Transcoded,
     decodes_as,
     file_checksum,
     first_line_with,
@@ -318,18 +317,14 @@ def _stage_file(
         relation, header, native = None, None, {}
     with tempfile.TemporaryDirectory(prefix="kam-ingest-") as tmp:
         if mapping.format == "csv":
-            utf8 = Path(tmp) / "utf8.csv"
-            header, transcoded = _transcode(path, name, mapping, utf8)
-            plain = _stage_plain_csv(
-                con, contract, mapping, business_date, (utf8, name, ordinal), header, transcoded
-            )
-            if plain is not None:
-                return plain
-            relation = _csv_relation(con, utf8, name, mapping, header)
+            relation, header = _csv_relation(con, path, name, mapping, Path(tmp) / "utf8.csv")
         inputs, notes = _match_header(contract, mapping, header, name, native)
         select = validated_select(contract, inputs, mapping, business_date, relation)
+        n = len(contract.columns)
         try:
-            _insert_stage(con, contract, select, ordinal)
+            con.execute(f"""insert into _stage
+                select {ordinal}, _line, _raw,
+                {", ".join(f"t{i}" for i in range(n))}, _errors from ({select})""")
         except duckdb.Error as exc:
             raise FileRejected(
                 f"{name}: cannot be read ({_first_line(exc)}); check that the file "
@@ -339,77 +334,11 @@ def _stage_file(
     return notes
 
 
-def _insert_stage(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, select: str, ordinal: int
-) -> int:
-    """Append the rows of ``select`` (see validated_select) to ``_stage``; returns their count."""
-    typed = ", ".join(f"t{i}" for i in range(len(contract.columns)))
-    inserted = con.execute(f"""insert into _stage
-        select {ordinal}, _line, _raw, {typed}, _errors from ({select})""")
-    return inserted.fetchall()[0][0]
-
-
-def _stage_plain_csv(
-    con: duckdb.DuckDBPyConnection,
-    contract: SourceContract,
-    mapping: Mapping,
-    business_date: date,
-    file: tuple[Path, str, int],
-    header: list[str],
-    transcoded: Transcoded,
-) -> list[str] | None:
-    """Stage a plain CSV file with DuckDB's own (parallel) CSV reader; returns the ledger
-    notes, or None (nothing staged) if the file is not provably plain: the caller then reads
-    it line by line.
-
-    ``file`` is (the transcoded UTF-8 file, its name, its ordinal). Plain means: no quote, NUL
-    or U+FFFD anywhere, at least two columns, and every line after the header has exactly the
-    header's number of fields (the reader's strict mode fails otherwise) and gave one row (so
-    no line was blank and row i is physical line i + 1). The line path then finds no
-    structural problem and splits each line into the same texts, so the results are equal.
-    """
-    utf8, name, ordinal = file
-    width = len(header)
-    if transcoded.has_watched or width < 2 or not _keeps_insertion_order(con):
-        return None
-    try:
-        inputs, notes = _match_header(contract, mapping, header, name, {}, csv_field="_c{}")
-    except FileRejected:
-        return None  # the line path rejects it, after its own checks in their usual order
-    d = mapping.delimiter
-    columns = ", ".join(f"'_c{i}': 'VARCHAR'" for i in range(1, width + 1))
-    fields = tuple(f"_c{i}" for i in range(1, width + 1))
-    # nullstr: the sentinel never occurs in a transcoded file, so an empty field stays ''.
-    relation = f"""(select row_number() over () + 1 as _line,
-            cast(null as varchar) as _struct_error, *
-        from read_csv({lit(str(utf8))}, columns = {{{columns}}}, header = false, skip = 1,
-                      auto_detect = false, delim = {lit(d)}, quote = '', escape = '',
-                      new_line = '\\n', nullstr = {lit(LINE_SENTINEL)},
-                      strict_mode = true, null_padding = false, max_line_size = 16777216))"""
-    # A quarantined row's text is its fields joined again (no field contains the delimiter).
-    raw = f"concat_ws({lit(d)}, {', '.join(fields)})"
-    select = validated_select(contract, inputs, mapping, business_date, relation, fields, raw)
-    try:
-        staged = _insert_stage(con, contract, select, ordinal)
-    except duckdb.Error:
-        return None  # e.g. a line with another number of fields: the line path reports it
-    if staged != transcoded.lines - 1:  # a blank line was skipped
-        con.execute(f"delete from _stage where _file_ord = {ordinal}")
-        return None
-    return notes
-
-
-def _keeps_insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
-    """True if DuckDB keeps rows in scan order (so ``row_number() over ()`` is the line order)."""
-    setting = con.execute("select current_setting('preserve_insertion_order')").fetchall()
-    return bool(setting[0][0])
-
-
 def _csv_relation(
-    con: duckdb.DuckDBPyConnection, utf8: Path, name: str, mapping: Mapping, header: list[str]
-) -> str:
-    """Load the physical lines of transcoded file ``utf8`` into ``_lines``; returns a relation
-    splitting them into fields (``_f``), with each line's structural problem."""
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping, utf8: Path
+) -> tuple[str, list[str]]:
+    """Transcode, check the encoding and header, and load the physical lines into ``_lines``."""
+    header = _transcode(path, name, mapping, utf8)
     try:
         con.execute(f"""create or replace temp table _lines as
             select row_number() over () as _line, line
@@ -450,13 +379,12 @@ def _csv_relation(
     relation = f"""(select _line, line as _raw, {struct_error} as _struct_error, *
         from (select _line, line, {fields} as _f from _lines
               where _line > 1 and line is not null and {not_blank}))"""
-    return relation
+    return relation, header
 
 
-def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> tuple[list[str], Transcoded]:
+def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> list[str]:
     """Write ``path`` as UTF-8 to ``utf8``; reject a file that is binary or in another encoding
-    than the mapping declares. Returns the header and what the transcoding saw (whether the
-    text has a quote, NUL or U+FFFD, and its number of lines)."""
+    than the mapping declares. Returns the header."""
     where, enc = mapping.describe(), mapping.encoding
     try:
         if starts_with_utf16_bom(path):
@@ -465,7 +393,7 @@ def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> tuple[lis
                 "mark); save it as UTF-8 or GB18030 and declare that encoding in "
                 f"{where}"
             )
-        transcoded = normalise_to_utf8(path, utf8, enc, watch=mapping.quote + "\x00\ufffd")
+        transcoded = normalise_to_utf8(path, utf8, enc)
         if transcoded.has_sentinel:
             raise FileRejected(
                 f"{name}: contains the control characters \\x1f\\x1e\\x1d\\x1c, "
@@ -503,7 +431,7 @@ def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> tuple[lis
             f"{name}: the file is empty (not even a header line); export it "
             "again with a header naming the columns"
         )
-    return header, transcoded
+    return header
 
 
 def _parquet_relation(
@@ -533,13 +461,11 @@ def _match_header(
     header: list[str],
     name: str,
     native: dict[str, str],
-    csv_field: str = "_f[{}]",
 ) -> tuple[dict[str, ColumnInput], list[str]]:
     """Locate every canonical column in the header; reject the file if a required column or a
     column the mapping renames is missing, or if a Parquet column's type cannot hold its values.
 
-    ``native`` gives the DuckDB type of each Parquet column (empty for CSV); ``csv_field`` is
-    a CSV field's expression given its 1-based position.
+    ``native`` gives the DuckDB type of each Parquet column (empty for CSV).
     """
     where = mapping.describe()
     twice = sorted({h for h in header if header.count(h) > 1 and h})
@@ -553,7 +479,7 @@ def _match_header(
             )
         if export in header:
             if mapping.format == "csv":
-                inputs[col.name] = ColumnInput(csv_field.format(header.index(export) + 1))
+                inputs[col.name] = ColumnInput(f"_f[{header.index(export) + 1}]")
             else:
                 _check_parquet_type(col, export, native[export], name)
                 inputs[col.name] = ColumnInput(
@@ -745,7 +671,7 @@ def _valid_rows_in_order(con: duckdb.DuckDBPyConnection) -> bool:
     Needs preserve_insertion_order (DuckDB's default); then a scan of _stage, ``where`` and
     a window with an empty ``over ()`` keep the table's order, and it is checked.
     """
-    if not _keeps_insertion_order(con):
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]:
         return False
     descents = con.execute("""
         select count(*) from (

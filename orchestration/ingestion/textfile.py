@@ -40,8 +40,6 @@ class Transcoded:
 
     has_sentinel: bool  # the file contains LINE_SENTINEL and was not fully written
     invalid_sequences: int  # byte sequences invalid in the declared encoding (now U+FFFD)
-    lines: int = 0  # physical lines written (a last line without a line end counts)
-    has_watched: bool = False  # some character of ``watch`` occurs in the text
 
 
 def file_checksum(path: Path) -> tuple[str, int]:
@@ -61,15 +59,13 @@ def starts_with_utf16_bom(path: Path) -> bool:
         return handle.read(2) in UTF16_BOMS
 
 
-def normalise_to_utf8(source: Path, target: Path, encoding: str, watch: str = "") -> Transcoded:
+def normalise_to_utf8(source: Path, target: Path, encoding: str) -> Transcoded:
     """Write ``source`` as UTF-8 with ``\\n`` line ends to ``target``, chunk by chunk.
 
     Bytes invalid in ``encoding`` become U+FFFD, which validation reports per line. Stops early
-    (``has_sentinel``) if the file contains ``LINE_SENTINEL``. Counts the lines written and
-    notes whether any character of ``watch`` occurs.
+    (``has_sentinel``) if the file contains ``LINE_SENTINEL``.
     """
     tail = ""
-    lines, watched, last = 0, False, "\n"
     _counter.invalid = 0
     with (
         source.open(
@@ -82,10 +78,7 @@ def normalise_to_utf8(source: Path, target: Path, encoding: str, watch: str = ""
                 return Transcoded(True, _counter.invalid)
             tail = chunk[-(len(LINE_SENTINEL) - 1) :]
             writer.write(chunk)
-            lines += chunk.count("\n")
-            watched = watched or any(char in chunk for char in watch)
-            last = chunk[-1]
-    return Transcoded(False, _counter.invalid, lines + (last != "\n"), watched)
+    return Transcoded(False, _counter.invalid)
 
 
 def decodes_as(path: Path, codec: str, *, needs_non_ascii: bool = False) -> bool:

@@ -197,17 +197,9 @@ def validated_select(
     mapping: Mapping,
     business_date: date,
     relation: str,
-    raw_from: tuple[str, ...] = ("_raw",),
-    raw: str = "_raw",
 ) -> str:
-    """Select over ``relation`` (``_line``, ``_struct_error``, the inputs' columns and
-    ``raw_from``) returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column,
-    reason}).
-
-    ``_raw``, the record's text, is expression ``raw`` over the relation's columns
-    ``raw_from``; it is computed only for rows with a problem (clean rows keep no text).
-    """
-    carried = ", ".join(raw_from)
+    """Select over ``relation`` (``_line``, ``_raw``, ``_struct_error`` and the inputs' columns)
+    returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column, reason})."""
     trimmed_cols, clean_cols, typed_cols, problems = [], [], [], []
     for i, col in enumerate(contract.columns):
         source = inputs[col.name]
@@ -229,17 +221,17 @@ def validated_select(
         f"else list_filter([{structs}], lambda e: e.reason is not null) end"
     )
     return f"""
-        select _line, case when len(_errors) > 0 then {raw} end as _raw,
+        select _line, case when len(_errors) > 0 then _raw end as _raw,
             {", ".join(f"t{i}" for i in range(n))}, _errors
         from (
-            select _line, {carried}, {", ".join(f"t{i}" for i in range(n))}, {errors} as _errors
+            select _line, _raw, {", ".join(f"t{i}" for i in range(n))}, {errors} as _errors
             from (
                 select *, {", ".join(problems)}
                 from (
-                    select _line, {carried}, _struct_error, {", ".join(f"c{i}" for i in range(n))},
+                    select _line, _raw, _struct_error, {", ".join(f"c{i}" for i in range(n))},
                         {", ".join(typed_cols)}
-                    from (select _line, {carried}, _struct_error, {", ".join(clean_cols)}
-                          from (select _line, {carried}, _struct_error, {", ".join(trimmed_cols)}
+                    from (select _line, _raw, _struct_error, {", ".join(clean_cols)}
+                          from (select _line, _raw, _struct_error, {", ".join(trimmed_cols)}
                                 from {relation}))
                 )
             )
