@@ -309,12 +309,11 @@ def duckdb_floor(landing: Path, as_of: date, published: Path) -> dict[str, Any]:
     return {"seconds": round(seconds, 3), "rows": rows, "mismatched_columns": mismatched}
 
 
-def _load_pandas_scoring() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pandas_scoring", BENCH_DIR / "pandas_scoring.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _bench_module(name: str) -> ModuleType:
+    """A module of bench/ (not a package: bench/ goes on the import path)."""
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))
+    return importlib.import_module(name)
 
 
 def published_facts(published: Path, as_of: date) -> pl.DataFrame:
@@ -345,8 +344,9 @@ def scoring_comparison(published: Path, as_of: date, config_path: Path) -> dict[
 
     facts = published_facts(published, as_of)
     frame = facts.to_pandas()
-    pandas_scoring = _load_pandas_scoring()
-    pandas_s, baseline = best_of(lambda: pandas_scoring.score(frame))
+    pandas_s, baseline = best_of(lambda: _bench_module("pandas_scoring").score(frame))
+    same_rules = _bench_module("polars_same_rules")
+    same_rules_s, same_rules_scores = best_of(lambda: same_rules.score(facts))
     config = load_scoring_config(config_path)
     polars_s, scores = best_of(lambda: score_customers(facts, config))
     x, t_x, age = model_inputs(facts)
@@ -367,9 +367,23 @@ def scoring_comparison(published: Path, as_of: date, config_path: Path) -> dict[
         "customers": facts.height,
         "pandas_scoring_s": pandas_s,
         "polars_scoring_s": polars_s,
+        "polars_same_rules_s": same_rules_s,
+        "polars_same_rules_disagreements": same_rules_disagreements(same_rules_scores, baseline),
         "polars_model_fit_s": fit_s,
         "polars_scoring_without_fit_s": round(max(polars_s - fit_s, 0.0), 4),
         "disagreements": disagreements,
+    }
+
+
+def same_rules_disagreements(scores: pl.DataFrame, baseline: Any) -> dict[str, int]:
+    """Rows where bench/polars_same_rules.py and the pandas baseline differ, per column."""
+    expected = pl.from_pandas(baseline).with_columns(
+        pl.col("churn_call_priority").cast(pl.Int64)
+    )
+    joined = scores.join(expected, on="customer_id", how="full", suffix="_pandas")
+    return {
+        column: joined.select(pl.col(column).ne_missing(pl.col(f"{column}_pandas")).sum()).item()
+        for column in scores.columns
     }
 
 
