@@ -59,6 +59,27 @@ def _frame(
     return frame_from_arrow(con.sql(query, params=params).to_arrow_table(), types)
 
 
+def raw_partition_query(source: str, rows: int) -> tuple[str, bool]:
+    """The query (parameter ``$d``: the business date) of the raw rows a check validates, and
+    whether they are a sample.
+
+    A daily partition is small; an initial extract can hold all history. Above
+    ``RAW_SAMPLE_ROWS`` rows GE checks a fixed, repeatable sample of the partition (dbt tests
+    and ingestion still check every row's keys), so memory stays bounded whatever its size.
+    DuckDB samples right after FROM, before WHERE: the partition is filtered in a subquery
+    first (sampling the table would keep only the partition's share of a sample of all
+    history), and only row ids are sampled, so just the sampled rows are read in full.
+    """
+    partition = f"select * from raw.{source} where _business_date = $d"
+    if rows <= RAW_SAMPLE_ROWS:
+        return partition, False
+    sampled_ids = (
+        f"select rowid from (select rowid from raw.{source} where _business_date = $d) "
+        f"using sample reservoir({RAW_SAMPLE_ROWS} rows) repeatable (42)"
+    )
+    return f"select * from raw.{source} where rowid in ({sampled_ids})", True
+
+
 def build_raw_check(source: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["raw", source]),
@@ -75,25 +96,13 @@ def build_raw_check(source: str) -> dg.AssetChecksDefinition:
             rows = con.execute(
                 f"select count(*) from raw.{source} where _business_date = ?", [business_date]
             ).fetchall()[0][0]
-            # A daily partition is small; an initial extract can hold all history. GE then checks
-            # a fixed, repeatable sample (dbt tests still check every row's keys), so memory stays
-            # bounded whatever the size of the partition.
-            sample = (
-                f" using sample reservoir({RAW_SAMPLE_ROWS} rows) repeatable (42)"
-                if rows > RAW_SAMPLE_ROWS
-                else ""
-            )
-            frame = _frame(
-                con,
-                f"select * from raw.{source} where _business_date = $d{sample}",
-                {"d": business_date},
-                raw_column_types(source),
-            )
+            query, sampled = raw_partition_query(source, rows)
+            frame = _frame(con, query, {"d": business_date}, raw_column_types(source))
         return check_result(
             validate_raw_partition(source, frame),
             len(frame),
             partition_rows=rows,
-            sampled=bool(sample),
+            sampled=sampled,
         )
 
     return _check
