@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
@@ -52,6 +54,44 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
         con.execute(f"create table raw.{source} ({', '.join(columns)})")
     con.execute(LEDGER_DDL)
+
+
+@contextlib.contextmanager
+def raw_warehouse(work_dir: Path) -> Iterator[Path]:
+    """A new warehouse file in `work_dir` with the raw tables (see create_raw_tables), and the
+    environment dbt's profile reads pointed at it while the block runs."""
+    path = work_dir / "warehouse.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(path))
+        monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        with duckdb.connect(str(path)) as con:
+            create_raw_tables(con)
+        yield path
+
+
+def order_line(
+    order_id: str,
+    line_number: int,
+    customer_id: str,
+    ordered_at: str,
+    category: str,
+    quantity: float,
+    amount: float,
+    cost: float,
+) -> dict[str, Any]:
+    """A raw.transactions row: product P-<category>, unit price = |amount / quantity|."""
+    return {
+        "order_id": order_id,
+        "line_number": line_number,
+        "customer_id": customer_id,
+        "ordered_at": ordered_at,
+        "product_id": f"P-{category}",
+        "product_category": category,
+        "quantity": quantity,
+        "unit_price": abs(amount / quantity),
+        "line_amount": amount,
+        "line_cost": cost,
+    }
 
 
 def insert_rows(

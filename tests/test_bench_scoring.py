@@ -88,12 +88,16 @@ def test_pandas_baseline_gives_the_same_hand_worked_scores():
 def test_both_agree_on_random_facts(customers):
     """Random values, ties and nulls included, for sizes with different largest remainders."""
     rng = pl.int_range(customers, eager=True)
-    frame = facts().sample(customers, with_replacement=True, seed=customers).with_columns(
-        customer_id=pl.format("c{}", rng),
-        revenue_trailing=pl.when(rng % 5 == 0)
-        .then(None)
-        .otherwise(((rng * 37) % 11 - 3).cast(pl.Float64)),
-        revenue_lifetime=((rng * 13) % 7).cast(pl.Float64),
+    frame = (
+        facts()
+        .sample(customers, with_replacement=True, seed=customers)
+        .with_columns(
+            customer_id=pl.format("c{}", rng),
+            revenue_trailing=pl.when(rng % 5 == 0)
+            .then(None)
+            .otherwise(((rng * 37) % 11 - 3).cast(pl.Float64)),
+            revenue_lifetime=((rng * 13) % 7).cast(pl.Float64),
+        )
     )
     ours = polars_same_rules.score(frame)
     theirs = pl.from_pandas(pandas_scoring.score(frame.to_pandas())).with_columns(

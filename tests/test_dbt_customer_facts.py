@@ -21,10 +21,11 @@ import pytest
 import yaml
 from dbt_helpers import (
     DBT_PROJECT_DIR,
-    create_raw_tables,
     failed_nodes,
     insert_rows,
     node_statuses,
+    order_line,
+    raw_warehouse,
     run_dbt,
 )
 
@@ -46,30 +47,6 @@ def customer(customer_id: str, **attributes: Any) -> dict[str, Any]:
         "key_person_phone": "13800000000",
     }
     return row | attributes
-
-
-def line(
-    order_id: str,
-    line_number: int,
-    customer_id: str,
-    ordered_at: str,
-    category: str,
-    quantity: float,
-    amount: float,
-    cost: float,
-) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_number": line_number,
-        "customer_id": customer_id,
-        "ordered_at": ordered_at,
-        "product_id": f"P-{category}",
-        "product_category": category,
-        "quantity": quantity,
-        "unit_price": abs(amount / quantity),
-        "line_amount": amount,
-        "line_cost": cost,
-    }
 
 
 def invoice(invoice_id: str, customer_id: str, invoiced: str, due: str, amount: float) -> dict:
@@ -172,10 +149,10 @@ def load_early(con: duckdb.DuckDBPyConnection) -> None:
         "transactions",
         EARLY,
         [
-            line("O1", 1, "C1", "2023-05-10 09:00:00", "A", 10, 1000, 600),
-            line("O1", 2, "C1", "2023-05-10 09:00:00", "B", 5, 500, 300),
-            line("O2", 1, "C1", "2024-02-15 10:00:00", "A", 20, 2000, 1300),
-            line("O6", 1, "C2", "2024-03-10 11:00:00", "A", 30, 3000, 2000),
+            order_line("O1", 1, "C1", "2023-05-10 09:00:00", "A", 10, 1000, 600),
+            order_line("O1", 2, "C1", "2023-05-10 09:00:00", "B", 5, 500, 300),
+            order_line("O2", 1, "C1", "2024-02-15 10:00:00", "A", 20, 2000, 1300),
+            order_line("O6", 1, "C2", "2024-03-10 11:00:00", "A", 30, 3000, 2000),
         ],
     )
     insert_rows(
@@ -237,14 +214,14 @@ def load_late(con: duckdb.DuckDBPyConnection) -> None:
         LATE,
         [
             # Correction of O6 line 1: 3000 / 2000 become 2700 / 1800.
-            line("O6", 1, "C2", "2024-03-10 11:00:00", "A", 30, 2700, 1800),
-            line("O3", 1, "C1", "2024-04-01 15:00:00", "A", 8, 800, 500),
-            line("O4", 1, "C1", "2024-05-20 09:30:00", "C", 12, 1200, 700),
-            line("O4", 2, "C1", "2024-05-20 09:30:00", "C", -2, -240, -140),
-            line("R1", 1, "C1", "2024-06-10 16:00:00", "A", -5, -500, -325),
-            line("O5", 1, "C1", "2024-07-05 08:00:00", "D", 1, 9999, 1),
-            line("O7", 1, "C2", "2024-06-29 13:00:00", "B", 10, 1000, 900),
-            line("O8", 1, "C9", "2024-06-01 13:00:00", "A", 1, 100, 50),
+            order_line("O6", 1, "C2", "2024-03-10 11:00:00", "A", 30, 2700, 1800),
+            order_line("O3", 1, "C1", "2024-04-01 15:00:00", "A", 8, 800, 500),
+            order_line("O4", 1, "C1", "2024-05-20 09:30:00", "C", 12, 1200, 700),
+            order_line("O4", 2, "C1", "2024-05-20 09:30:00", "C", -2, -240, -140),
+            order_line("R1", 1, "C1", "2024-06-10 16:00:00", "A", -5, -500, -325),
+            order_line("O5", 1, "C1", "2024-07-05 08:00:00", "D", 1, 9999, 1),
+            order_line("O7", 1, "C2", "2024-06-29 13:00:00", "B", 10, 1000, 900),
+            order_line("O8", 1, "C9", "2024-06-01 13:00:00", "A", 1, 100, 50),
         ],
     )
     insert_rows(
@@ -331,12 +308,8 @@ AGGREGATES = {
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work_dir = tmp_path_factory.mktemp("dbt")
-    path = work_dir / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(path))
-        monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    with raw_warehouse(work_dir) as path:
         with duckdb.connect(str(path)) as con:
-            create_raw_tables(con)
             load_early(con)
         first_d1 = run_dbt(["run", "--select", "+fct_customer_facts"], work_dir, D1)
         assert first_d1.success, failed_nodes(first_d1)

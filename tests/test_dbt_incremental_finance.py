@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from dbt_helpers import create_raw_tables, failed_nodes, insert_rows, run_dbt
+from dbt_helpers import failed_nodes, insert_rows, raw_warehouse, run_dbt
 
 D1, D2 = "2024-03-31", "2024-04-01"
 SELECT = ["run", "--select", "+int_payments_applied", "+int_customer_balance_events"]
@@ -75,12 +75,8 @@ def build(work_dir: Path, as_of: str, *extra: str) -> bool:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work_dir = tmp_path_factory.mktemp("dbt_finance")
-    path = work_dir / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(path))
-        monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    with raw_warehouse(work_dir) as path:
         with duckdb.connect(str(path)) as con:
-            create_raw_tables(con)
             insert_rows(
                 con,
                 "invoices",

@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from dbt_helpers import create_raw_tables, failed_nodes, insert_rows, run_dbt
+from dbt_helpers import failed_nodes, insert_rows, order_line, raw_warehouse, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -61,18 +61,10 @@ def line(
     amount: int,
     cost: int,
 ) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_number": line_number,
-        "customer_id": customer_id,
-        "ordered_at": f"{ordered} 10:00:00",
-        "product_id": f"P-{category}",
-        "product_category": category,
-        "quantity": quantity,
-        "unit_price": abs(amount / quantity),
-        "line_amount": amount,
-        "line_cost": cost,
-    }
+    """An order line ordered at 10:00 on date `ordered`."""
+    return order_line(
+        order_id, line_number, customer_id, f"{ordered} 10:00:00", category, quantity, amount, cost
+    )
 
 
 D1_LINES = [
@@ -116,12 +108,8 @@ def build(work_dir: Path, as_of: str, *extra: str) -> str:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work_dir = tmp_path_factory.mktemp("dbt_versions")
-    path = work_dir / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(path))
-        monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    with raw_warehouse(work_dir) as path:
         with duckdb.connect(str(path)) as con:
-            create_raw_tables(con)
             insert_rows(con, "transactions", D1, D1_LINES)
         out: dict[str, Any] = {"d1_path": build(work_dir, D1), "d1": snapshot(path)}
         with duckdb.connect(str(path)) as con:
