@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-
 from pandas_scoring import (  # bench/ is on sys.path when bench/run.py loads this
     ABC_BOUNDS,
     FLAG_MIN_SCORE,

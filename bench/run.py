@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
+import importlib
 import json
 import os
 import platform
@@ -344,7 +344,8 @@ def scoring_comparison(published: Path, as_of: date, config_path: Path) -> dict[
 
     facts = published_facts(published, as_of)
     frame = facts.to_pandas()
-    pandas_s, baseline = best_of(lambda: _bench_module("pandas_scoring").score(frame))
+    pandas_scoring = _bench_module("pandas_scoring")
+    pandas_s, baseline = best_of(lambda: pandas_scoring.score(frame))
     same_rules = _bench_module("polars_same_rules")
     same_rules_s, same_rules_scores = best_of(lambda: same_rules.score(facts))
     config = load_scoring_config(config_path)
