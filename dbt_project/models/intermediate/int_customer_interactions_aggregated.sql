@@ -33,13 +33,17 @@ interactions_as_of_date as (
     select
         *,
         -- Unit cost per channel comes from the `cost_per_interaction` var; a channel without a
-        -- configured cost costs nothing rather than failing the run.
-        case channel
-            {%- for channel, cost in var('cost_per_interaction').items() %}
-            when '{{ channel }}' then {{ cost }}
-            {%- endfor %}
-            else 0
-        end as interaction_cost,
+        -- configured cost costs nothing rather than failing the run. Money like every amount:
+        -- a decimal whatever the var's numbers look like (whole costs would otherwise sum to
+        -- HUGEINT, which Parquet cannot hold and BI tools read as a float).
+        cast(
+            case channel
+                {%- for channel, cost in var('cost_per_interaction').items() %}
+                when '{{ channel }}' then {{ cost }}
+                {%- endfor %}
+                else 0
+            end as decimal(18, 4)
+        ) as interaction_cost,
         -- Judged from what was known on the as-of date: a complaint resolved later was still open.
         interaction_type = 'complaint'
         and (status = 'open' or resolved_date > {{ d }}) as is_open_complaint
