@@ -11,6 +11,13 @@ row hashes, per ``as_of_date`` where it has one) and columns are unchanged is ke
 table with changed dates has only those dates replaced, any other is copied again in full. An
 unchanged table's Parquet file is hard-linked from the previous version when it holds the same
 rows. So a night that adds one date no longer rewrites every earlier date.
+
+History tables (``by_date``: the facts and the score history, which grow by every customer each
+night) would still cost what all history costs: hashing every date on both sides and rewriting
+one ever larger Parquet file. Their writers therefore record each date they write in the
+warehouse's partition-write log (``main.kam_partition_writes``); a publication replaces the
+dates written since the previous one (and any date whose row count differs), and publishes such
+a table as a folder of one Parquet file per date, hard-linking the dates it did not replace.
 """
 
 from __future__ import annotations
@@ -18,19 +25,25 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from orchestration.faults import crash_point
+from orchestration.partition_writes import TABLE as PARTITION_WRITES
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PUBLICATION_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 KEEP_PARQUET_VERSIONS = 3
 # Column by which large, growing tables are compared and replaced date by date.
 PARTITION_COLUMN = "as_of_date"
+# Keys of the publication table that the next publication reads back.
+PARQUET_VERSION_KEY = "parquet_version"
+WRITES_SEEN_KEY = "partition_writes_seen"
+# File name, in a by-date table's Parquet folder, of the rows without a date (normally none).
+UNDATED_FILE = "undated.parquet"
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,9 @@ class PublishedTable:
     # Replacements applied while copying, e.g. {"raw_record": "<masking expression>"}; fixed SQL
     # written in kam's code, never taken from configuration.
     replace: tuple[tuple[str, str], ...] = ()
+    # A history table keyed by ``as_of_date`` whose writer records every date it writes in the
+    # partition-write log: compared through the log, published as one Parquet file per date.
+    by_date: bool = False
 
     def __post_init__(self) -> None:
         for part in (
@@ -95,17 +111,41 @@ def publish(
     con = _open_staging(final_db, staging_db)
     try:
         con.execute(f"attach '{_sql_path(warehouse_path)}' as warehouse (read_only)")
+        previous = _previous_publication(con)
+        if (
+            previous_parquet is not None
+            and previous.get(PARQUET_VERSION_KEY) != previous_parquet.name
+        ):
+            # The Parquet folder is not the one published with this database copy (a crash
+            # between the two swaps): its per-date files cannot be reused unchecked.
+            previous_parquet_by_date = None
+        else:
+            previous_parquet_by_date = previous_parquet
+        writes_token = _write_log_token(con)
+        written_since = _written_since(con, writes_token, previous.get(WRITES_SEEN_KEY))
         _drop_unpublished(con, {t.published_name for t in tables})
         for table in tables:
             name = table.published_name
-            kept = _sync_table(con, name, _source_query(table))
-            counts[name] = con.execute(f"select count(*) from main.{name}").fetchall()[0][0]
-            parquet = version_dir / f"{name}.parquet"
-            if not (kept and _link_parquet(con, name, previous_parquet, parquet)):
-                con.execute(
-                    f"copy main.{name} to '{_sql_path(parquet)}' (format parquet, compression zstd)"
+            source = _source_query(table)
+            if table.by_date:
+                dates = written_since(f"{table.source_schema}.{table.source_table}")
+                changed = _sync_table(con, name, source, written=dates)
+                _write_parquet_by_date(
+                    con, name, previous_parquet_by_date, version_dir / name, changed
                 )
-        _write_publication_table(con, metadata or {}, counts)
+            else:
+                changed = _sync_table(con, name, source)
+                parquet = version_dir / f"{name}.parquet"
+                if not (changed == set() and _link_parquet(con, name, previous_parquet, parquet)):
+                    con.execute(
+                        f"copy main.{name} to '{_sql_path(parquet)}' "
+                        "(format parquet, compression zstd)"
+                    )
+            counts[name] = con.execute(f"select count(*) from main.{name}").fetchall()[0][0]
+        bookkeeping = {PARQUET_VERSION_KEY: publication_id}
+        if writes_token is not None:
+            bookkeeping[WRITES_SEEN_KEY] = writes_token
+        _write_publication_table(con, {**(metadata or {}), **bookkeeping}, counts)
         con.execute("detach warehouse")
         con.execute("checkpoint")
     except BaseException:
@@ -156,8 +196,15 @@ def _drop_unpublished(con: duckdb.DuckDBPyConnection, names: set[str]) -> None:
         con.execute(f"drop view main.{name}")
 
 
-def _sync_table(con: duckdb.DuckDBPyConnection, name: str, source: str) -> bool:
-    """Make ``main.<name>`` hold exactly the rows of ``source``; True if it already did."""
+def _sync_table(
+    con: duckdb.DuckDBPyConnection, name: str, source: str, written: set | None = None
+) -> set | None:
+    """Make ``main.<name>`` hold exactly the rows of ``source``.
+
+    Returns the ``as_of_date`` values whose rows were replaced (empty: the table already held
+    them all), or None when the table was copied in full. ``written`` (a by-date table's dates
+    written since the previous publication, from the log) replaces hashing every date.
+    """
     columns = _columns(con, source)
     exists = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
@@ -166,29 +213,33 @@ def _sync_table(con: duckdb.DuckDBPyConnection, name: str, source: str) -> bool:
     ).fetchall()[0][0]
     if not exists or _columns(con, f"main.{name}") != columns:
         con.execute(f"create or replace table main.{name} as {source}")
-        return False
+        return None
     key = PARTITION_COLUMN if any(c[0] == PARTITION_COLUMN for c in columns) else None
-    if not _find_changes(con, f"main.{name}", source, key):
-        return True
+    if key is not None and written is not None:
+        found = _find_written_changes(con, f"main.{name}", source, key, written)
+    else:
+        found = _find_changes(con, f"main.{name}", source, key)
+    if not found:
+        return set()
     if key is None:
         con.execute(f"create or replace table main.{name} as {source}")
-    else:
-        con.execute(f"delete from main.{name} where {_changed(key)}")
-        con.execute(f"insert into main.{name} select * from ({source}) where {_changed(key)}")
-    return False
+        return None
+    changed = {row[0] for row in con.execute("select k from _changes").fetchall()}
+    # The dates as constants: the filter then reaches the scans, which read only those dates'
+    # row groups (a filter on a subquery would read every column of all history).
+    values = sorted(v for v in changed if v is not None)
+    where = " or ".join(
+        ([f"{key} in ({', '.join('?' for _ in values)})"] if values else [])
+        + ([f"{key} is null"] if None in changed else [])
+    )
+    con.execute(f"delete from main.{name} where {where}", values)
+    con.execute(f"insert into main.{name} select * from ({source}) where {where}", values)
+    return changed
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
     """Names and types of a table or query, in order (constraints are not copied, so ignored)."""
     return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]
-
-
-def _changed(key: str) -> str:
-    """SQL: the row's ``key`` is one of the changed values (a null key included)."""
-    return (
-        f"({key} in (select k from _changes) "
-        f"or ({key} is null and exists (select 1 from _changes where k is null)))"
-    )
 
 
 def _find_changes(con: duckdb.DuckDBPyConnection, table: str, source: str, key: str | None) -> int:
@@ -207,6 +258,102 @@ def _find_changes(con: duckdb.DuckDBPyConnection, table: str, source: str, key: 
         """
     )
     return con.execute("select count(*) from _changes").fetchall()[0][0]
+
+
+def _find_written_changes(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, key: str, written: set
+) -> int:
+    """:func:`_find_changes` for a history table: the ``written`` dates, and every date whose
+    row count differs (a date deleted or added outside the log). Reads only the key column."""
+    count = "select {k} as k, count(*) as n from ({q}) group by all"
+    new, old = count.format(k=key, q=source), count.format(k=key, q=f"select * from {table}")
+    con.execute(
+        f"""
+        create or replace temp table _changes as
+        select unnest(cast(? as date[])) as k
+        union
+        select coalesce(new.k, old.k)
+        from ({new}) as new full join ({old}) as old on new.k is not distinct from old.k
+        where new.n is distinct from old.n
+        """,
+        [sorted(written)],
+    )
+    return con.execute("select count(*) from _changes").fetchall()[0][0]
+
+
+def _write_parquet_by_date(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    previous: Path | None,
+    folder: Path,
+    changed: set | None,
+) -> None:
+    """One Parquet file per date in ``folder``; a date not in ``changed`` (None: all changed)
+    is hard-linked from the previous version's folder when it has the file."""
+    folder.mkdir()
+    dates = [
+        row[0]
+        for row in con.execute(f"select distinct {PARTITION_COLUMN} from main.{name}").fetchall()
+    ]
+    for value in dates:
+        file_name = UNDATED_FILE if value is None else f"{value.isoformat()}.parquet"
+        old = previous / name / file_name if previous is not None else None
+        if changed is not None and value not in changed and old is not None and old.is_file():
+            try:
+                os.link(old, folder / file_name)
+                continue
+            except OSError:
+                pass  # another file system or no hard links: write it again
+        where = f"{PARTITION_COLUMN} is null" if value is None else f"{PARTITION_COLUMN} = ?"
+        con.execute(
+            f"copy (select * from main.{name} where {where}) to "
+            f"'{_sql_path(folder / file_name)}' (format parquet, compression zstd)",
+            [] if value is None else [value],
+        )
+
+
+def _previous_publication(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Key/value rows of the previous publication (the staging file's copy of it), if any."""
+    try:
+        return dict(con.execute("select key, value from main.publication").fetchall())
+    except duckdb.Error:
+        return {}
+
+
+def _write_log_token(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The state of the warehouse's partition-write log: its highest write id and first write
+    time (so the log of another, re-created warehouse is never taken for this one's); None
+    without a log."""
+    try:
+        high, first = con.execute(
+            f"select max(write_id), min(written_at) from warehouse.{PARTITION_WRITES}"
+        ).fetchall()[0]
+    except duckdb.CatalogException:
+        return None
+    return None if high is None else f"{high}@{first.isoformat()}"
+
+
+def _written_since(
+    con: duckdb.DuckDBPyConnection, token: str | None, seen: str | None
+) -> Callable[[str], set | None]:
+    """A function giving a warehouse table's dates written after ``seen`` (the previous
+    publication's token), or None (compare every date) when the log cannot tell."""
+    high, _, first = (token or "").partition("@")
+    seen_id, _, seen_first = (seen or "").partition("@")
+    if token is None or seen is None or seen_first != first or not seen_id.isdigit():
+        return lambda _table: None
+    if int(seen_id) > int(high):
+        return lambda _table: None
+
+    def dates(table: str) -> set | None:
+        rows = con.execute(
+            f"select distinct as_of_date from warehouse.{PARTITION_WRITES} "
+            "where table_name = ? and write_id > ?",
+            [table, int(seen_id)],
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    return dates
 
 
 def _previous_parquet_dir(parquet_root: Path) -> Path | None:

@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from orchestration import partition_writes
 from orchestration.faults import crash_point
 from scoring.migration import migration_matrix
 
@@ -94,6 +95,7 @@ def _replace_daily_scores(
 ) -> None:
     frame = scores.with_columns(run_id=pl.lit(run_id))
     _replace_rows(con, HISTORY, frame, "as_of_date", as_of)
+    partition_writes.record(con, HISTORY, as_of)
     previous_date = con.execute(
         f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
     ).fetchall()[0][0]

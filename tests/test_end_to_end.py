@@ -312,3 +312,55 @@ def test_score_history_keeps_one_row_per_customer_and_date(runs) -> None:
             "group by all order by 1"
         ).fetchall()
     assert rows == [(date(2025, 3, 20), 3, 3), (date(2025, 3, 31), 3, 3)]
+
+
+def test_published_parquet_holds_what_the_published_database_does(runs) -> None:
+    # Same columns with the same types (a HUGEINT, which Parquet cannot hold, once made every
+    # night rewrite the whole facts file), and the same rows; history tables are a folder of one
+    # file per date.
+    settings = runs["settings"]
+    current = settings.publish_dir / "parquet" / "current"
+    with _connect(settings) as con:
+        names = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
+        for name in names:
+            if name == "publication":
+                continue
+            folder = current / name
+            if name in ("fct_customer_facts", "customer_score_history"):
+                dates = con.execute(f"select distinct as_of_date from {name}").fetchall()
+                files = sorted(p.name for p in folder.iterdir())
+                assert files == sorted(f"{d.isoformat()}.parquet" for (d,) in dates), name
+                parquet = f"read_parquet('{folder}/*.parquet')"
+            else:
+                parquet = f"read_parquet('{current / (name + '.parquet')}')"
+            described = [r[:2] for r in con.execute(f"describe {name}").fetchall()]
+            assert [r[:2] for r in con.execute(f"describe select * from {parquet}").fetchall()] == (
+                described
+            ), name
+            table = con.execute(f"select * from {name} order by all").fetchall()
+            assert con.execute(f"select * from {parquet} order by all").fetchall() == table, name
+
+
+def test_every_write_of_a_history_date_is_logged_for_publishing(runs) -> None:
+    with duckdb.connect(str(runs["settings"].warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, as_of_date, write_id from main.kam_partition_writes "
+            "order by write_id"
+        ).fetchall()
+    # Runs: 03-20, 03-31, 03-31 again, the 03-20 backfill and the 03-31 full refresh; each
+    # writes its facts, then its scores. (No quarter-end facts are built: 2024Q4 ended before
+    # any customer landed, and 2025Q1 ends on 03-31 itself.)
+    facts, scores = "marts.fct_customer_facts", "scores.customer_score_history"
+    assert [(t, d.isoformat()) for t, d, _ in rows] == [
+        (facts, "2025-03-20"),
+        (scores, "2025-03-20"),
+        (facts, "2025-03-31"),
+        (scores, "2025-03-31"),
+        (facts, "2025-03-31"),
+        (scores, "2025-03-31"),
+        (facts, "2025-03-20"),
+        (scores, "2025-03-20"),
+        (facts, "2025-03-31"),
+        (scores, "2025-03-31"),
+    ]
+    assert [w for _, _, w in rows] == list(range(1, len(rows) + 1))

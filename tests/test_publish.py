@@ -36,7 +36,11 @@ def test_publish_writes_database_parquet_and_publication_table(tmp_path: Path) -
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == [(2,)]
     with duckdb.connect(str(result.database_path), read_only=True) as con:
         meta = dict(con.execute("select key, value from publication").fetchall())
-    assert meta == {"business_date": "2025-12-31", "rows.customer_scores": "2"}
+    assert meta == {
+        "business_date": "2025-12-31",
+        "parquet_version": "run-1",
+        "rows.customer_scores": "2",
+    }
 
 
 def test_reader_holding_old_copy_keeps_its_snapshot_while_new_one_is_published(

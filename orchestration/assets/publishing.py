@@ -29,14 +29,22 @@ RAW_TABLES_PUBLISHED = (
 )
 
 
+# History tables: every business date's rows are kept, and their writers log each date they
+# write (orchestration.partition_writes). Published date by date, as one Parquet file per date.
+HISTORY_TABLES = ("marts.fct_customer_facts", score_store.HISTORY)
+
+
 def mart_tables(manifest_path: Path) -> list[PublishedTable]:
     """Every dbt model in the marts layer, published under its model name."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tables = []
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]:
+            schema, table = node["schema"], node["alias"] or node["name"]
             tables.append(
-                PublishedTable(node["schema"], node["alias"] or node["name"], node["name"])
+                PublishedTable(
+                    schema, table, node["name"], by_date=f"{schema}.{table}" in HISTORY_TABLES
+                )
             )
     return sorted(tables, key=lambda t: t.published_name)
 
@@ -59,7 +67,7 @@ def published_warehouse(
         *mart_tables(dbt_project.manifest_path),
         *RAW_TABLES_PUBLISHED,
         *(
-            PublishedTable(*name.split("."), name.split(".")[1])
+            PublishedTable(*name.split("."), name.split(".")[1], by_date=name in HISTORY_TABLES)
             for name in score_store.PUBLISHED_TABLES
         ),
     ]

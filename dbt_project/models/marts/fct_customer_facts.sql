@@ -5,6 +5,7 @@
     of a past date rewrites only that date. The table is history, not a cache: --full-refresh
     (kam run --full-refresh) rebuilds the models it is computed from, but must not wipe the
     other dates, so it is ignored here (full_refresh=false); drop the table to start over.
+    The post-hook logs the date written (macros/partition_writes.sql), for publishing.
 #}
 
 {{
@@ -14,6 +15,7 @@
         unique_key='as_of_date',
         on_schema_change='fail',
         full_refresh=false,
+        post_hook="{{ record_partition_write() }}",
     )
 }}
 

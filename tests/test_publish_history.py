@@ -1,0 +1,170 @@
+"""History tables are published date by date: only dates written since the last publication are
+compared and copied again, and each date is its own Parquet file (see orchestration/publish.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration import partition_writes
+from orchestration.publish import PublishedTable, publish
+
+HISTORY = PublishedTable("main", "history", "customer_score_history", by_date=True)
+D1, D2, D3 = date(2025, 12, 17), date(2025, 12, 18), date(2025, 12, 19)
+
+
+def _write(path: Path, sql: str, logged: tuple[date, ...] = ()) -> None:
+    """Run ``sql`` on the writer warehouse and log the ``logged`` dates as written."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql)
+        for day in logged:
+            partition_writes.record(con, "main.history", day)
+
+
+def _rows(pub: Path) -> list[tuple]:
+    with duckdb.connect(str(pub / "kam.duckdb"), read_only=True) as con:
+        return con.execute("select * from customer_score_history order by all").fetchall()
+
+
+def _folder(pub: Path) -> Path:
+    return pub / "parquet" / "current" / "customer_score_history"
+
+
+def _files(pub: Path) -> dict[str, list[tuple]]:
+    """Each Parquet file of the table's folder and its rows."""
+    return {
+        f.name: duckdb.sql(f"select * from '{f}' order by all").fetchall()
+        for f in sorted(_folder(pub).iterdir())
+    }
+
+
+def _inode(pub: Path, name: str) -> int:
+    return (_folder(pub) / name).resolve().stat().st_ino
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path]:
+    writer, pub = tmp_path / "w.duckdb", tmp_path / "pub"
+    _write(
+        writer,
+        "create table history (as_of_date date, customer_id varchar, score integer);"
+        "insert into history values ('2025-12-17', 'C1', 10), ('2025-12-17', 'C2', 20),"
+        "('2025-12-18', 'C1', 11);",
+        logged=(D1, D2),
+    )
+    publish(writer, pub, [HISTORY], "run-1")
+    return writer, pub
+
+
+def test_history_is_one_parquet_file_per_date(tmp_path: Path) -> None:
+    _, pub = _setup(tmp_path)
+
+    assert _files(pub) == {
+        "2025-12-17.parquet": [(D1, "C1", 10), (D1, "C2", 20)],
+        "2025-12-18.parquet": [(D2, "C1", 11)],
+    }
+    assert _rows(pub) == [(D1, "C1", 10), (D1, "C2", 20), (D2, "C1", 11)]
+
+
+def test_new_date_is_written_and_earlier_dates_are_hard_linked(tmp_path: Path) -> None:
+    writer, pub = _setup(tmp_path)
+    before = {name: _inode(pub, name) for name in _files(pub)}
+    _write(writer, "insert into history values ('2025-12-19', 'C1', 12)", logged=(D3,))
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    assert _folder(pub).resolve().parent.name == "run-2"
+    assert {name: _inode(pub, name) for name in before} == before
+    assert _files(pub)["2025-12-19.parquet"] == [(D3, "C1", 12)]
+    assert _rows(pub) == [(D1, "C1", 10), (D1, "C2", 20), (D2, "C1", 11), (D3, "C1", 12)]
+
+
+def test_a_date_written_again_is_replaced_even_with_the_same_row_count(tmp_path: Path) -> None:
+    writer, pub = _setup(tmp_path)
+    linked = _inode(pub, "2025-12-18.parquet")
+    _write(writer, "update history set score = 99 where as_of_date = '2025-12-17'", logged=(D1,))
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    assert _rows(pub) == [(D1, "C1", 99), (D1, "C2", 99), (D2, "C1", 11)]
+    assert _files(pub)["2025-12-17.parquet"] == [(D1, "C1", 99), (D1, "C2", 99)]
+    assert _inode(pub, "2025-12-18.parquet") == linked
+
+
+def test_the_log_is_trusted_for_dates_it_does_not_name(tmp_path: Path) -> None:
+    # Writers must log what they write: a same-size change of a date left out of the log is
+    # not looked for (comparing every date is what the log saves).
+    writer, pub = _setup(tmp_path)
+    _write(writer, "update history set score = 99 where as_of_date = '2025-12-17'")
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    assert _rows(pub) == [(D1, "C1", 10), (D1, "C2", 20), (D2, "C1", 11)]
+
+
+def test_a_date_deleted_or_grown_outside_the_log_is_found_by_its_row_count(
+    tmp_path: Path,
+) -> None:
+    writer, pub = _setup(tmp_path)
+    _write(
+        writer,
+        "delete from history where as_of_date = '2025-12-18';"
+        "insert into history values ('2025-12-17', 'C3', 30)",
+    )
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    expected = [(D1, "C1", 10), (D1, "C2", 20), (D1, "C3", 30)]
+    assert _rows(pub) == expected
+    assert _files(pub) == {"2025-12-17.parquet": expected}
+
+
+def test_another_warehouses_log_makes_every_date_compared(tmp_path: Path) -> None:
+    writer, pub = _setup(tmp_path)
+    # The warehouse is re-created with different values and as many writes as before: its log
+    # reaches the same write id, but it started at another time.
+    writer.unlink()
+    _write(
+        writer,
+        "create table history (as_of_date date, customer_id varchar, score integer);"
+        "insert into history values ('2025-12-17', 'C1', 1), ('2025-12-17', 'C2', 2),"
+        "('2025-12-18', 'C1', 3);",
+        logged=(D1, D2),
+    )
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    assert _rows(pub) == [(D1, "C1", 1), (D1, "C2", 2), (D2, "C1", 3)]
+    assert _files(pub)["2025-12-18.parquet"] == [(D2, "C1", 3)]
+
+
+def test_files_of_a_parquet_version_not_published_with_the_database_are_not_reused(
+    tmp_path: Path,
+) -> None:
+    writer, pub = _setup(tmp_path)
+    # A crash between the two swaps: the database copy is run-1's, `current` points elsewhere.
+    stray = pub / "parquet" / "stray"
+    (stray / "customer_score_history").mkdir(parents=True)
+    duckdb.sql(
+        "copy (select date '2025-12-17' as as_of_date, 'X' as customer_id, 0 as score) "
+        f"to '{stray / 'customer_score_history' / '2025-12-17.parquet'}' (format parquet)"
+    )
+    (stray / "_SUCCESS").touch()
+    current = pub / "parquet" / "current"
+    current.unlink()
+    current.symlink_to("stray", target_is_directory=True)
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    assert _files(pub)["2025-12-17.parquet"] == [(D1, "C1", 10), (D1, "C2", 20)]
+
+
+def test_rows_without_a_date_get_their_own_file(tmp_path: Path) -> None:
+    writer, pub = _setup(tmp_path)
+    _write(writer, "insert into history values (null, 'C9', 1)")
+
+    publish(writer, pub, [HISTORY], "run-2")
+
+    assert _files(pub)["undated.parquet"] == [(None, "C9", 1)]
+    assert (None, "C9", 1) in _rows(pub)
