@@ -11,6 +11,7 @@ recent (2024-04-01, 2024-06-30], prior recent (2024-01-02, 2024-04-01].
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -567,6 +568,31 @@ def test_a_correction_in_a_later_folder_closes_the_earlier_version(
 def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) -> None:
     assert warehouse["aggregates_full_refresh"] == warehouse["aggregates_incremental"]
     assert warehouse["facts_d2_full_refresh"] == warehouse["facts_d2"]
+
+
+def test_fact_tests_check_only_the_run_s_as_of_date(
+    warehouse: dict[str, Any], tmp_path: Path
+) -> None:
+    # A broken row of D1 fails the facts' data tests as of D1, not as of D2: every date is
+    # tested on its own night, so a night's tests do not grow with the history kept.
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse["path"], copy)
+    wal = Path(f"{warehouse['path']}.wal")  # dbt's last writes may not be checkpointed yet
+    if wal.exists():
+        shutil.copyfile(wal, f"{copy}.wal")
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            f"update marts.fct_customer_facts set cooperation_years = -1 "
+            f"where as_of_date = '{D1}' and customer_id = 'C1'"
+        )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
+        as_of_d2 = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, D2)
+        as_of_d1 = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, D1)
+
+    assert as_of_d2.success, failed_nodes(as_of_d2)
+    failing = [n for n, status in node_statuses(as_of_d1).items() if status == "fail"]
+    assert len(failing) == 1 and "cooperation_years" in failing[0], failing
 
 
 def test_customer_history_collapses_repeated_snapshots(warehouse: dict[str, Any]) -> None:

@@ -8,6 +8,14 @@
 
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
+    {#-
+        History tables (var `tests_scoped_to_as_of_date`) get one date's rows per run and keep
+        every earlier date as it was tested on its own night: their tests check this run's date,
+        so a night's tests do not grow with the history kept.
+    -#}
+    {%- if not where and relation.identifier in var('tests_scoped_to_as_of_date', []) -%}
+        {%- set where = 'as_of_date = __as_of_date__' -%}
+    {%- endif -%}
     {%- if where -%}
         {%- set where = where | replace('__as_of_date__', as_of_date()) -%}
         {%- set filtered -%}
