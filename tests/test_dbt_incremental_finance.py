@@ -1,15 +1,17 @@
-"""The finance models brought forward night by night equal a full build (macros/landing_state.sql).
+"""The finance models and the contact staging table brought forward night by night equal a full
+build (macros/landing_state.sql).
 
 Hand-worked case: C1, C2 and C3 with a handful of invoices and payments. On D2 a payment landed
 on D1 is corrected to another customer, a payment landed on D1 but dated D2 becomes visible, and
 a new invoice arrives. The D2 run must take the incremental path and still drop C1's vanished
-settlement; a re-delivered D1 folder and a backfill must rebuild.
+settlement; a re-delivered D1 folder and a backfill must rebuild. Contact events: one landed on
+D1 is resolved by a new version in the D2 folder, and a new one arrives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,15 @@ import pytest
 from dbt_helpers import failed_nodes, insert_rows, raw_warehouse, run_dbt
 
 D1, D2 = "2024-03-31", "2024-04-01"
-SELECT = ["run", "--select", "+int_payments_applied", "+int_customer_balance_events"]
+SELECT = [
+    "run",
+    "--select",
+    "+int_payments_applied",
+    "+int_customer_balance_events",
+    "stg_raw__interactions",
+]
 TABLES = (
+    "staging.stg_raw__interactions",
     "staging.stg_raw__invoices",
     "staging.stg_raw__payments",
     "intermediate.int_payments_applied",
@@ -34,6 +43,11 @@ BALANCES = (
     " from intermediate.int_customer_balance_events order by all"
 )
 COMPILED = Path("target/compiled/kam/models/intermediate/int_payments_applied.sql")
+INTERACTIONS_COMPILED = Path("target/compiled/kam/models/staging/raw/stg_raw__interactions.sql")
+EVENTS = (
+    "select interaction_id, customer_id, status, resolved_at, landed_date"
+    " from staging.stg_raw__interactions order by all"
+)
 
 
 def invoice(invoice_id: str, customer_id: str, invoiced: str, amount: float) -> dict[str, Any]:
@@ -56,6 +70,18 @@ def payment(payment_id: str, customer_id: str, paid: str, amount: float) -> dict
     }
 
 
+def event(event_id: str, customer_id: str, status: str, resolved: str | None) -> dict[str, Any]:
+    return {
+        "interaction_id": event_id,
+        "customer_id": customer_id,
+        "occurred_at": "2024-03-15 10:00:00",
+        "channel": "call",
+        "interaction_type": "complaint",
+        "status": status,
+        "resolved_at": resolved,
+    }
+
+
 def rows(path: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(path)) as con:
         return con.execute(sql).fetchall()
@@ -65,11 +91,14 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
     return {table: rows(path, f"select * from {table} order by all") for table in TABLES}
 
 
-def build(work_dir: Path, as_of: str, *extra: str) -> bool:
-    """Run the finance models as of `as_of`; True when int_payments_applied went incremental."""
+def build(work_dir: Path, as_of: str, *extra: str) -> tuple[bool, bool]:
+    """Run the models as of `as_of`; whether int_payments_applied and stg_raw__interactions
+    went incremental."""
     result = run_dbt([*SELECT, *extra], work_dir, as_of)
     assert result.success, failed_nodes(result)
-    return "__customers_to_rebuild" in (work_dir / COMPILED).read_text(encoding="utf-8")
+    finance = (work_dir / COMPILED).read_text(encoding="utf-8")
+    contacts = (work_dir / INTERACTIONS_COMPILED).read_text(encoding="utf-8")
+    return "__customers_to_rebuild" in finance, "_business_date > date" in contacts
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +119,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 D1,
                 [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 500)],
             )
+            insert_rows(
+                con,
+                "interactions",
+                D1,
+                [event("E1", "C1", "open", None), event("E2", "C2", "open", None)],
+            )
         out: dict[str, Any] = {"path": path}
         out["d1_incremental"] = build(work_dir, D1)
         out["d1"] = snapshot(path)
@@ -97,7 +132,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             # P1 was C2's money, not C1's: corrected in the D2 folder. I3 is new.
             insert_rows(con, "payments", D2, [payment("P1", "C2", "2024-03-20", 600)])
             insert_rows(con, "invoices", D2, [invoice("I3", "C3", D2, 300)])
+            # E1 is resolved: its new version replaces the D1 one. E3 is new.
+            insert_rows(
+                con,
+                "interactions",
+                D2,
+                [
+                    event("E1", "C1", "resolved", "2024-04-01 09:00:00"),
+                    event("E3", "C3", "open", None),
+                ],
+            )
         out["d2_incremental"] = build(work_dir, D2)
+        out["d2_events"] = rows(path, EVENTS)
         out["d2_applied"] = rows(path, APPLIED)
         out["d2_balances"] = rows(path, BALANCES)
         out["d2"] = snapshot(path)
@@ -124,8 +170,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def test_first_build_is_full_and_later_night_is_incremental(runs: dict[str, Any]) -> None:
-    assert runs["d1_incremental"] is False
-    assert runs["d2_incremental"] is True
+    # (finance models incremental, contact staging incremental)
+    assert runs["d1_incremental"] == (False, False)
+    assert runs["d2_incremental"] == (True, True)
+    assert runs["d2_full_refresh_incremental"] == (False, False)
 
 
 def test_incremental_night_settles_as_worked_by_hand(runs: dict[str, Any]) -> None:
@@ -141,17 +189,27 @@ def test_incremental_night_settles_as_worked_by_hand(runs: dict[str, Any]) -> No
     ]
 
 
+def test_incremental_night_takes_in_the_new_contact_versions(runs: dict[str, Any]) -> None:
+    d1, d2 = date(2024, 3, 31), date(2024, 4, 1)
+    assert runs["d2_events"] == [
+        ("E1", "C1", "resolved", datetime(2024, 4, 1, 9), d2),
+        ("E2", "C2", "open", None, d1),
+        ("E3", "C3", "open", None, d2),
+    ]
+
+
 def test_incremental_night_equals_a_full_refresh(runs: dict[str, Any]) -> None:
     assert runs["d2"] == runs["d2_full_refresh"]
 
 
 def test_backfill_rebuilds_and_reproduces_the_first_night(runs: dict[str, Any]) -> None:
-    assert runs["backfill_d1_incremental"] is False
+    assert runs["backfill_d1_incremental"] == (False, False)
     assert runs["backfill_d1"] == runs["d1"]
 
 
 def test_redelivered_folder_rebuilds(runs: dict[str, Any]) -> None:
-    assert runs["redelivered_incremental"] is False
+    # Only the payments folder was delivered again: the contact events go on incrementally.
+    assert runs["redelivered_incremental"] == (False, True)
     assert runs["redelivered"] == runs["redelivered_full_refresh"]
     # P2 is now 400: C2's balance ends at 500 − 600 − 400.
     balances = [r for r in rows(runs["path"], BALANCES) if r[0] == "C2"]

@@ -4,11 +4,25 @@
     wins (then the latest file and line).
 
     A table, not a view: its data tests and int_customer_interactions_aggregated read it every
-    night, and the de-duplication window over all contact history would run again for each
-    (~0.25 s a read at 1.3M events).
+    night, and the de-duplication window over all contact history would run again for each.
+    Incremental like stg_raw__invoices (macros/landing_state.sql): a nightly run takes in only the
+    events landed since the last build, whose versions replace the earlier ones of their
+    interaction_id; a backfill or re-delivered folder rebuilds. (Rebuilding it every night took
+    2.8 s at 10M lines, 1.3M events.)
 #}
 
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='interaction_id',
+        on_schema_change='fail',
+        pre_hook="{{ reset_on_rebuild(['interactions']) }}",
+        post_hook="{{ record_landing_state(['interactions']) }}",
+    )
+}}
+
+-- depends_on: {{ source('raw', 'ingestion_ledger') }}
 
 with
 
@@ -21,7 +35,7 @@ source as (
 latest_version as (
 
     select * from source
-    where _business_date <= {{ as_of_date() }}
+    where {{ landed_since_watermark('_business_date', ['interactions']) }}
     qualify row_number() over (
         partition by interaction_id
         order by _business_date desc, _source_file desc, _source_line desc
