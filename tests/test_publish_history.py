@@ -15,10 +15,12 @@ HISTORY = PublishedTable("main", "history", "customer_score_history", by_date=Tr
 D1, D2, D3 = date(2025, 12, 17), date(2025, 12, 18), date(2025, 12, 19)
 
 
-def _write(path: Path, sql: str, logged: tuple[date, ...] = ()) -> None:
+def _write(
+    path: Path, sql: str, logged: tuple[date, ...] = (), params: tuple[int, ...] = ()
+) -> None:
     """Run ``sql`` on the writer warehouse and log the ``logged`` dates as written."""
     with duckdb.connect(str(path)) as con:
-        con.execute(sql)
+        con.execute(sql, list(params))
         for day in logged:
             partition_writes.record(con, "main.history", day)
 
@@ -44,15 +46,21 @@ def _inode(pub: Path, name: str) -> int:
     return (_folder(pub) / name).resolve().stat().st_ino
 
 
-def _setup(tmp_path: Path) -> tuple[Path, Path]:
-    writer, pub = tmp_path / "w.duckdb", tmp_path / "pub"
+def _new_warehouse(writer: Path, scores: tuple[int, int, int]) -> None:
+    """A writer warehouse whose history holds C1 and C2 on D1 and C1 on D2, both dates logged."""
     _write(
         writer,
         "create table history (as_of_date date, customer_id varchar, score integer);"
-        "insert into history values ('2025-12-17', 'C1', 10), ('2025-12-17', 'C2', 20),"
-        "('2025-12-18', 'C1', 11);",
+        "insert into history values ('2025-12-17', 'C1', ?), ('2025-12-17', 'C2', ?),"
+        "('2025-12-18', 'C1', ?);",
         logged=(D1, D2),
+        params=scores,
     )
+
+
+def _setup(tmp_path: Path) -> tuple[Path, Path]:
+    writer, pub = tmp_path / "w.duckdb", tmp_path / "pub"
+    _new_warehouse(writer, (10, 20, 11))
     publish(writer, pub, [HISTORY], "run-1")
     return writer, pub
 
@@ -125,13 +133,7 @@ def test_another_warehouses_log_makes_every_date_compared(tmp_path: Path) -> Non
     # The warehouse is re-created with different values and as many writes as before: its log
     # reaches the same write id, but it started at another time.
     writer.unlink()
-    _write(
-        writer,
-        "create table history (as_of_date date, customer_id varchar, score integer);"
-        "insert into history values ('2025-12-17', 'C1', 1), ('2025-12-17', 'C2', 2),"
-        "('2025-12-18', 'C1', 3);",
-        logged=(D1, D2),
-    )
+    _new_warehouse(writer, (1, 2, 3))
 
     publish(writer, pub, [HISTORY], "run-2")
 
