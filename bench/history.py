@@ -37,8 +37,6 @@ from run import (  # noqa: E402  (bench/ is not a package)
     versions,
 )
 
-HISTORY_TABLES = ("marts.fct_customer_facts", "scores.customer_score_history")
-
 
 def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:
     """Repeat ``first``'s rows of the history tables on the ``dates`` days before it, logged as
@@ -47,7 +45,7 @@ def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:
 
     counts = {}
     with duckdb.connect(str(warehouse)) as con:
-        for table in HISTORY_TABLES:
+        for table in partition_writes.HISTORY_TABLES:
             # One date at a time, oldest first, as nightly runs would have written them (so each
             # date's rows stay together in the table's storage).
             for k in range(dates, 0, -1):

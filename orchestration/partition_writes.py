@@ -15,6 +15,8 @@ from datetime import date
 import duckdb
 
 TABLE = "main.kam_partition_writes"
+# The history tables whose writers log here (published date by date, orchestration.publish).
+HISTORY_TABLES = ("marts.fct_customer_facts", "scores.customer_score_history")
 COLUMNS = (
     "table_name varchar not null, as_of_date date not null, "
     "write_id bigint not null, written_at timestamp not null"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.partition_writes import HISTORY_TABLES
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import history  # noqa: E402
@@ -16,7 +18,7 @@ import history  # noqa: E402
 def test_earlier_dates_repeat_the_first_date_and_are_logged(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        for table in history.HISTORY_TABLES:
+        for table in HISTORY_TABLES:
             schema = table.split(".")[0]
             con.execute(f"create schema if not exists {schema}")
             con.execute(f"create table {table} (as_of_date date, customer_id varchar, v integer)")
@@ -27,7 +29,7 @@ def test_earlier_dates_repeat_the_first_date_and_are_logged(tmp_path: Path) -> N
 
     counts = history.add_history(warehouse, date(2025, 12, 17), 2)
 
-    assert counts == {table: 7 for table in history.HISTORY_TABLES}
+    assert counts == {table: 7 for table in HISTORY_TABLES}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         facts = con.execute("select * from marts.fct_customer_facts order by all").fetchall()
         log = con.execute(
@@ -42,7 +44,7 @@ def test_earlier_dates_repeat_the_first_date_and_are_logged(tmp_path: Path) -> N
         (date(2025, 12, 17), "C2", 2),
         (date(2025, 12, 18), "C1", 3),
     ]
-    facts_table, scores_table = history.HISTORY_TABLES
+    facts_table, scores_table = HISTORY_TABLES
     assert log == [
         (facts_table, date(2025, 12, 15), 1),
         (facts_table, date(2025, 12, 16), 2),

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.partition_writes import HISTORY_TABLES
 from orchestration.runner import RunOutcome, execute_nightly
 from orchestration.settings import Settings, load_settings
 
@@ -326,7 +327,7 @@ def test_published_parquet_holds_what_the_published_database_does(runs) -> None:
             if name == "publication":
                 continue
             folder = current / name
-            if name in ("fct_customer_facts", "customer_score_history"):
+            if name in {table.split(".")[1] for table in HISTORY_TABLES}:
                 dates = con.execute(f"select distinct as_of_date from {name}").fetchall()
                 files = sorted(p.name for p in folder.iterdir())
                 assert files == sorted(f"{d.isoformat()}.parquet" for (d,) in dates), name

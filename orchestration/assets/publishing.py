@@ -10,6 +10,7 @@ from orchestration import score_store
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.assets.scoring import customer_scores
 from orchestration.dbt_project import dbt_project
+from orchestration.partition_writes import HISTORY_TABLES
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.publish import PublishedTable, publish
 from orchestration.resources import KamSettingsResource
@@ -27,11 +28,6 @@ RAW_TABLES_PUBLISHED = (
         "raw", "quarantine", "quarantine", replace=(("raw_record", WITHHELD_CUSTOMER_LINE),)
     ),
 )
-
-
-# History tables: every business date's rows are kept, and their writers log each date they
-# write (orchestration.partition_writes). Published date by date, as one Parquet file per date.
-HISTORY_TABLES = ("marts.fct_customer_facts", score_store.HISTORY)
 
 
 def mart_tables(manifest_path: Path) -> list[PublishedTable]:
