@@ -570,29 +570,72 @@ def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) 
     assert warehouse["facts_d2_full_refresh"] == warehouse["facts_d2"]
 
 
-def test_fact_tests_check_only_the_run_s_as_of_date(
+PASSED = "select model_name, passed_through from main.kam_tests_passed order by all"
+
+
+def test_fact_tests_check_what_no_passing_night_has_tested(
     warehouse: dict[str, Any], tmp_path: Path
 ) -> None:
-    # A broken row of D1 fails the facts' data tests as of D1, not as of D2: every date is
-    # tested on its own night, so a night's tests do not grow with the history kept.
+    # The D2 build is the only run with tests, and they all passed: both scoped models are
+    # tested through D2.
+    assert fetch(warehouse["path"], PASSED) == [
+        {"model_name": "fct_customer_facts", "passed_through": date(2024, 6, 30)},
+        {"model_name": "stg_raw__transaction_versions", "passed_through": date(2024, 6, 30)},
+    ]
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse["path"], copy)
     wal = Path(f"{warehouse['path']}.wal")  # dbt's last writes may not be checkpointed yet
     if wal.exists():
         shutil.copyfile(wal, f"{copy}.wal")
-    with duckdb.connect(str(copy)) as con:
-        con.execute(
-            f"update marts.fct_customer_facts set cooperation_years = -1 "
-            f"where as_of_date = '{D1}' and customer_id = 'C1'"
-        )
+
+    def set_cooperation_years(value: int) -> None:
+        with duckdb.connect(str(copy)) as con:
+            con.execute(
+                f"update marts.fct_customer_facts set cooperation_years = {value} "
+                f"where as_of_date = '{D1}' and customer_id = 'C1'"
+            )
+
+    def test_facts(as_of: str) -> list[str]:
+        result = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, as_of)
+        return [n for n, status in node_statuses(result).items() if status == "fail"]
+
+    def passed_through() -> list[Any]:
+        with duckdb.connect(str(copy)) as con:
+            return con.execute(
+                "select passed_through from main.kam_tests_passed "
+                "where model_name = 'fct_customer_facts'"
+            ).fetchall()
+
+    original = fetch(
+        copy,
+        "select cooperation_years from marts.fct_customer_facts "
+        f"where as_of_date = '{D1}' and customer_id = 'C1'",
+    )[0]
+    set_cooperation_years(-1)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
-        as_of_d2 = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, D2)
-        as_of_d1 = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, D1)
+        # D1 was tested when D2's tests passed: a night's tests do not grow with history.
+        assert test_facts(D2) == []
+        # A run as of D1 tests D1 again.
+        failing = test_facts(D1)
+        assert len(failing) == 1 and "cooperation_years" in failing[0], failing
 
-    assert as_of_d2.success, failed_nodes(as_of_d2)
-    failing = [n for n, status in node_statuses(as_of_d1).items() if status == "fail"]
-    assert len(failing) == 1 and "cooperation_years" in failing[0], failing
+        # As if D1's night had failed (the last passing night was the day before): the D2
+        # night tests D1 too, fails, and records nothing, so the next night still does.
+        with duckdb.connect(str(copy)) as con:
+            con.execute(
+                "update main.kam_tests_passed set passed_through = date '2024-03-30' "
+                "where model_name = 'fct_customer_facts'"
+            )
+        for _ in range(2):
+            failing = test_facts(D2)
+            assert len(failing) == 1 and "cooperation_years" in failing[0], failing
+            assert passed_through() == [(date(2024, 3, 30),)]
+
+        # Once D1 is mended, the D2 night passes and records it.
+        set_cooperation_years(original["cooperation_years"])
+        assert test_facts(D2) == []
+        assert passed_through() == [(date(2024, 6, 30),)]
 
 
 def test_customer_history_collapses_repeated_snapshots(warehouse: dict[str, Any]) -> None:

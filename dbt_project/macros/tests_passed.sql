@@ -1,0 +1,83 @@
+{#
+    Data tests that check only what is not yet tested (docs/incremental.md).
+
+    The var `tests_scoped` maps a model to the rows its data tests check, as SQL with two
+    placeholders: `__as_of_date__` (this run's date) and `__passed_through__`, the as-of date of
+    the last run in which every data test of the model ran and passed. `main.kam_tests_passed`
+    records that date; the on-run-end hook advances it. Until a model has such a run its tests
+    check every row, and a night whose tests fail does not advance it: the next night tests the
+    failed night's rows again, instead of publishing them untested.
+#}
+
+{% macro tests_passed_table() -%}
+    {{ target.database }}.{{ target.schema }}.kam_tests_passed
+{%- endmacro %}
+
+{#- on-run-start: create the record before any test reads it. -#}
+{% macro create_tests_passed_table() %}
+    create table if not exists {{ tests_passed_table() }} (
+        model_name varchar primary key,
+        passed_through date not null,
+        recorded_at timestamp not null
+    )
+{% endmacro %}
+
+{#-
+    The rows of `relation` a data test attached to it checks (SQL condition), or none for all.
+    A test's other relations (the parent of a relationships test) are never narrowed.
+-#}
+{% macro tests_scope(relation) -%}
+    {%- set scopes = var('tests_scoped', {}) -%}
+    {%- set attached = (model.get('attached_node') or '').split('.')[-1] -%}
+    {%- if not execute or relation.identifier not in scopes or attached != relation.identifier -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set passed = run_query(
+        "select passed_through from " ~ tests_passed_table()
+        ~ " where model_name = '" ~ relation.identifier ~ "'"
+    ).rows -%}
+    {%- if passed | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set scope = scopes[relation.identifier]
+        | replace('__passed_through__', "date '" ~ passed[0][0] ~ "'") -%}
+    {{ return('(' ~ scope ~ ')') }}
+{%- endmacro %}
+
+{#-
+    on-run-end: for each model in `tests_scoped` whose every enabled data test ran in this
+    invocation and passed (a warning passes), record that its rows are tested through this
+    run's as-of date. A failed, erroring or skipped test, or a test not selected, keeps the
+    earlier date.
+-#}
+{% macro record_tests_passed(results) %}
+    {%- if not execute -%}
+        select 1
+    {%- else -%}
+        {%- set outcome = {} -%}
+        {%- for result in results if result.node.resource_type == 'test' -%}
+            {%- do outcome.update({result.node.unique_id: result.status}) -%}
+        {%- endfor -%}
+        {%- set passed = [] -%}
+        {%- for name in var('tests_scoped', {}) -%}
+            {%- set tests = [] -%}
+            {%- for node in graph.nodes.values() if node.resource_type == 'test'
+                and (node.attached_node or '').split('.')[-1] == name -%}
+                {%- do tests.append(outcome.get(node.unique_id)) -%}
+            {%- endfor -%}
+            {%- if tests and tests | reject('in', ['pass', 'warn']) | list | length == 0 -%}
+                {%- do passed.append(name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if passed -%}
+            insert into {{ tests_passed_table() }}
+            select model_name, {{ as_of_date() }}, current_timestamp::timestamp
+            from (values ('{{ passed | join("'), ('") }}')) as passed (model_name)
+            on conflict (model_name) do update set
+                passed_through = greatest(passed_through, excluded.passed_through),
+                recorded_at = excluded.recorded_at
+        {%- else -%}
+            select 1
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
