@@ -595,7 +595,7 @@ def test_fact_tests_check_what_no_passing_night_has_tested(
                 f"where as_of_date = '{D1}' and customer_id = 'C1'"
             )
 
-    def test_facts(as_of: str) -> list[str]:
+    def failing_facts_tests(as_of: str) -> list[str]:
         result = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, as_of)
         return [n for n, status in node_statuses(result).items() if status == "fail"]
 
@@ -615,9 +615,9 @@ def test_fact_tests_check_what_no_passing_night_has_tested(
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
         # D1 was tested when D2's tests passed: a night's tests do not grow with history.
-        assert test_facts(D2) == []
+        assert failing_facts_tests(D2) == []
         # A run as of D1 tests D1 again.
-        failing = test_facts(D1)
+        failing = failing_facts_tests(D1)
         assert len(failing) == 1 and "cooperation_years" in failing[0], failing
 
         # As if D1's night had failed (the last passing night was the day before): the D2
@@ -628,13 +628,13 @@ def test_fact_tests_check_what_no_passing_night_has_tested(
                 "where model_name = 'fct_customer_facts'"
             )
         for _ in range(2):
-            failing = test_facts(D2)
+            failing = failing_facts_tests(D2)
             assert len(failing) == 1 and "cooperation_years" in failing[0], failing
             assert passed_through() == [(date(2024, 3, 30),)]
 
         # Once D1 is mended, the D2 night passes and records it.
         set_cooperation_years(original["cooperation_years"])
-        assert test_facts(D2) == []
+        assert failing_facts_tests(D2) == []
         assert passed_through() == [(date(2024, 6, 30),)]
 
 
