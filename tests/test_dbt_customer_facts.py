@@ -571,6 +571,38 @@ def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) 
 
 
 PASSED = "select model_name, passed_through from main.kam_tests_passed order by all"
+DAY_BEFORE_D1 = "2024-03-30"
+
+
+def warehouse_copy(warehouse: dict[str, Any], tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse["path"], copy)
+    wal = Path(f"{warehouse['path']}.wal")  # dbt's last writes may not be checkpointed yet
+    if wal.exists():
+        shutil.copyfile(wal, f"{copy}.wal")
+    return copy
+
+
+def failing_tests(model: str, as_of: str, work_dir: Path) -> list[str]:
+    """The data tests of `model` that fail in a `dbt test` as of `as_of` (KAM_WAREHOUSE_PATH)."""
+    result = run_dbt(["test", "--select", model], work_dir, as_of)
+    return [n for n, status in node_statuses(result).items() if status == "fail"]
+
+
+def passed_through(path: Path, model: str) -> list[tuple]:
+    with duckdb.connect(str(path)) as con:
+        return con.execute(
+            "select passed_through from main.kam_tests_passed where model_name = ?", [model]
+        ).fetchall()
+
+
+def set_passed_through(path: Path, model: str, day: str) -> None:
+    """As if the last night whose tests of `model` all passed was `day`."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "update main.kam_tests_passed set passed_through = ? where model_name = ?",
+            [day, model],
+        )
 
 
 def test_fact_tests_check_what_no_passing_night_has_tested(
@@ -582,11 +614,8 @@ def test_fact_tests_check_what_no_passing_night_has_tested(
         {"model_name": "fct_customer_facts", "passed_through": date(2024, 6, 30)},
         {"model_name": "stg_raw__transaction_versions", "passed_through": date(2024, 6, 30)},
     ]
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(warehouse["path"], copy)
-    wal = Path(f"{warehouse['path']}.wal")  # dbt's last writes may not be checkpointed yet
-    if wal.exists():
-        shutil.copyfile(wal, f"{copy}.wal")
+    copy = warehouse_copy(warehouse, tmp_path)
+    facts = "fct_customer_facts"
 
     def set_cooperation_years(value: int) -> None:
         with duckdb.connect(str(copy)) as con:
@@ -594,17 +623,6 @@ def test_fact_tests_check_what_no_passing_night_has_tested(
                 f"update marts.fct_customer_facts set cooperation_years = {value} "
                 f"where as_of_date = '{D1}' and customer_id = 'C1'"
             )
-
-    def failing_facts_tests(as_of: str) -> list[str]:
-        result = run_dbt(["test", "--select", "fct_customer_facts"], tmp_path, as_of)
-        return [n for n, status in node_statuses(result).items() if status == "fail"]
-
-    def passed_through() -> list[Any]:
-        with duckdb.connect(str(copy)) as con:
-            return con.execute(
-                "select passed_through from main.kam_tests_passed "
-                "where model_name = 'fct_customer_facts'"
-            ).fetchall()
 
     original = fetch(
         copy,
@@ -615,27 +633,47 @@ def test_fact_tests_check_what_no_passing_night_has_tested(
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
         # D1 was tested when D2's tests passed: a night's tests do not grow with history.
-        assert failing_facts_tests(D2) == []
+        assert failing_tests(facts, D2, tmp_path) == []
         # A run as of D1 tests D1 again.
-        failing = failing_facts_tests(D1)
+        failing = failing_tests(facts, D1, tmp_path)
         assert len(failing) == 1 and "cooperation_years" in failing[0], failing
 
         # As if D1's night had failed (the last passing night was the day before): the D2
         # night tests D1 too, fails, and records nothing, so the next night still does.
-        with duckdb.connect(str(copy)) as con:
-            con.execute(
-                "update main.kam_tests_passed set passed_through = date '2024-03-30' "
-                "where model_name = 'fct_customer_facts'"
-            )
+        set_passed_through(copy, facts, DAY_BEFORE_D1)
         for _ in range(2):
-            failing = failing_facts_tests(D2)
+            failing = failing_tests(facts, D2, tmp_path)
             assert len(failing) == 1 and "cooperation_years" in failing[0], failing
-            assert passed_through() == [(date(2024, 3, 30),)]
+            assert passed_through(copy, facts) == [(date(2024, 3, 30),)]
 
         # Once D1 is mended, the D2 night passes and records it.
         set_cooperation_years(original["cooperation_years"])
-        assert failing_facts_tests(D2) == []
-        assert passed_through() == [(date(2024, 6, 30),)]
+        assert failing_tests(facts, D2, tmp_path) == []
+        assert passed_through(copy, facts) == [(date(2024, 6, 30),)]
+
+
+def test_order_line_tests_check_what_no_passing_night_has_tested(
+    warehouse: dict[str, Any], tmp_path: Path
+) -> None:
+    copy = warehouse_copy(warehouse, tmp_path)
+    versions = "stg_raw__transaction_versions"
+    # D1's folder holds one order line twice (ingestion would have quarantined the second).
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "insert into raw.transactions select * from raw.transactions "
+            f"where _business_date = '{D1}' order by _source_file, _source_line limit 1"
+        )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
+        # D1's landing was tested when D2's tests passed.
+        assert failing_tests(versions, D2, tmp_path) == []
+        failing = failing_tests(versions, D1, tmp_path)
+        assert len(failing) == 1 and "unique_combination_of_columns" in failing[0], failing
+        # After a failed D1 night, the D2 night tests D1's landing too, and records nothing.
+        set_passed_through(copy, versions, DAY_BEFORE_D1)
+        failing = failing_tests(versions, D2, tmp_path)
+        assert len(failing) == 1 and "unique_combination_of_columns" in failing[0], failing
+        assert passed_through(copy, versions) == [(date(2024, 3, 30),)]
 
 
 def test_customer_history_collapses_repeated_snapshots(warehouse: dict[str, Any]) -> None:
