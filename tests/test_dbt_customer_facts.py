@@ -571,109 +571,88 @@ def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) 
 
 
 PASSED = "select model_name, passed_through from main.kam_tests_passed order by all"
-DAY_BEFORE_D1 = "2024-03-30"
 
 
-def warehouse_copy(warehouse: dict[str, Any], tmp_path: Path) -> Path:
+# A defect in a row of D1 for each table whose tests are scoped: (SQL that breaks it, SQL that
+# mends it, a fragment of the name of the one data test it fails).
+FACTS_C1_D1 = f"where as_of_date = '{D1}' and customer_id = 'C1'"
+SCOPED_DEFECTS = {
+    # x -> -x - 1 is negative for every x >= 0, and undoes itself.
+    "fct_customer_facts": (
+        f"update marts.fct_customer_facts set cooperation_years = -cooperation_years - 1 "
+        f"{FACTS_C1_D1}",
+        f"update marts.fct_customer_facts set cooperation_years = -cooperation_years - 1 "
+        f"{FACTS_C1_D1}",
+        "cooperation_years",
+    ),
+    # D1's folder holds one order line twice (ingestion would have quarantined the second);
+    # the copy is the table's last row.
+    "stg_raw__transaction_versions": (
+        "insert into raw.transactions select * from raw.transactions "
+        f"where _business_date = '{D1}' order by _source_file, _source_line limit 1",
+        "delete from raw.transactions where rowid = (select max(rowid) from raw.transactions)",
+        "unique_combination_of_columns",
+    ),
+}
+
+
+def test_both_scoped_models_are_tested_through_the_d2_build(warehouse: dict[str, Any]) -> None:
+    # The D2 build is the only run with tests, and they all passed.
+    assert fetch(warehouse["path"], PASSED) == [
+        {"model_name": "fct_customer_facts", "passed_through": date(2024, 6, 30)},
+        {"model_name": "stg_raw__transaction_versions", "passed_through": date(2024, 6, 30)},
+    ]
+
+
+@pytest.mark.parametrize("model", sorted(SCOPED_DEFECTS))
+def test_scoped_tests_check_what_no_passing_night_has_tested(
+    warehouse: dict[str, Any], tmp_path: Path, model: str
+) -> None:
+    break_sql, mend_sql, failing_name = SCOPED_DEFECTS[model]
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse["path"], copy)
     wal = Path(f"{warehouse['path']}.wal")  # dbt's last writes may not be checkpointed yet
     if wal.exists():
         shutil.copyfile(wal, f"{copy}.wal")
-    return copy
 
+    def execute(sql: str, *params: Any) -> list[tuple]:
+        with duckdb.connect(str(copy)) as con:
+            return con.execute(sql, list(params)).fetchall()
 
-def failing_tests(model: str, as_of: str, work_dir: Path) -> list[str]:
-    """The data tests of `model` that fail in a `dbt test` as of `as_of` (KAM_WAREHOUSE_PATH)."""
-    result = run_dbt(["test", "--select", model], work_dir, as_of)
-    return [n for n, status in node_statuses(result).items() if status == "fail"]
+    def failing(as_of: str) -> list[str]:
+        result = run_dbt(["test", "--select", model], tmp_path, as_of)
+        return [n for n, status in node_statuses(result).items() if status == "fail"]
 
-
-def passed_through(path: Path, model: str) -> list[tuple]:
-    with duckdb.connect(str(path)) as con:
-        return con.execute(
-            "select passed_through from main.kam_tests_passed where model_name = ?", [model]
-        ).fetchall()
-
-
-def set_passed_through(path: Path, model: str, day: str) -> None:
-    """As if the last night whose tests of `model` all passed was `day`."""
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "update main.kam_tests_passed set passed_through = ? where model_name = ?",
-            [day, model],
+    def passed_through() -> list[tuple]:
+        return execute(
+            "select passed_through from main.kam_tests_passed where model_name = ?", model
         )
 
-
-def test_fact_tests_check_what_no_passing_night_has_tested(
-    warehouse: dict[str, Any], tmp_path: Path
-) -> None:
-    # The D2 build is the only run with tests, and they all passed: both scoped models are
-    # tested through D2.
-    assert fetch(warehouse["path"], PASSED) == [
-        {"model_name": "fct_customer_facts", "passed_through": date(2024, 6, 30)},
-        {"model_name": "stg_raw__transaction_versions", "passed_through": date(2024, 6, 30)},
-    ]
-    copy = warehouse_copy(warehouse, tmp_path)
-    facts = "fct_customer_facts"
-
-    def set_cooperation_years(value: int) -> None:
-        with duckdb.connect(str(copy)) as con:
-            con.execute(
-                f"update marts.fct_customer_facts set cooperation_years = {value} "
-                f"where as_of_date = '{D1}' and customer_id = 'C1'"
-            )
-
-    original = fetch(
-        copy,
-        "select cooperation_years from marts.fct_customer_facts "
-        f"where as_of_date = '{D1}' and customer_id = 'C1'",
-    )[0]
-    set_cooperation_years(-1)
+    execute(break_sql)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
         # D1 was tested when D2's tests passed: a night's tests do not grow with history.
-        assert failing_tests(facts, D2, tmp_path) == []
+        assert failing(D2) == []
         # A run as of D1 tests D1 again.
-        failing = failing_tests(facts, D1, tmp_path)
-        assert len(failing) == 1 and "cooperation_years" in failing[0], failing
+        failed = failing(D1)
+        assert len(failed) == 1 and failing_name in failed[0], failed
 
         # As if D1's night had failed (the last passing night was the day before): the D2
         # night tests D1 too, fails, and records nothing, so the next night still does.
-        set_passed_through(copy, facts, DAY_BEFORE_D1)
+        execute(
+            "update main.kam_tests_passed set passed_through = date '2024-03-30' "
+            "where model_name = ?",
+            model,
+        )
         for _ in range(2):
-            failing = failing_tests(facts, D2, tmp_path)
-            assert len(failing) == 1 and "cooperation_years" in failing[0], failing
-            assert passed_through(copy, facts) == [(date(2024, 3, 30),)]
+            failed = failing(D2)
+            assert len(failed) == 1 and failing_name in failed[0], failed
+            assert passed_through() == [(date(2024, 3, 30),)]
 
         # Once D1 is mended, the D2 night passes and records it.
-        set_cooperation_years(original["cooperation_years"])
-        assert failing_tests(facts, D2, tmp_path) == []
-        assert passed_through(copy, facts) == [(date(2024, 6, 30),)]
-
-
-def test_order_line_tests_check_what_no_passing_night_has_tested(
-    warehouse: dict[str, Any], tmp_path: Path
-) -> None:
-    copy = warehouse_copy(warehouse, tmp_path)
-    versions = "stg_raw__transaction_versions"
-    # D1's folder holds one order line twice (ingestion would have quarantined the second).
-    with duckdb.connect(str(copy)) as con:
-        con.execute(
-            "insert into raw.transactions select * from raw.transactions "
-            f"where _business_date = '{D1}' order by _source_file, _source_line limit 1"
-        )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
-        # D1's landing was tested when D2's tests passed.
-        assert failing_tests(versions, D2, tmp_path) == []
-        failing = failing_tests(versions, D1, tmp_path)
-        assert len(failing) == 1 and "unique_combination_of_columns" in failing[0], failing
-        # After a failed D1 night, the D2 night tests D1's landing too, and records nothing.
-        set_passed_through(copy, versions, DAY_BEFORE_D1)
-        failing = failing_tests(versions, D2, tmp_path)
-        assert len(failing) == 1 and "unique_combination_of_columns" in failing[0], failing
-        assert passed_through(copy, versions) == [(date(2024, 3, 30),)]
+        execute(mend_sql)
+        assert failing(D2) == []
+        assert passed_through() == [(date(2024, 6, 30),)]
 
 
 def test_customer_history_collapses_repeated_snapshots(warehouse: dict[str, Any]) -> None:
