@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from orchestration.publish import PublishedTable, publish
+from orchestration import publish as publish_module
+from orchestration.publish import PublishedTable, clone_or_copy, publish
 
 FACTS = PublishedTable("main", "facts", "fct_customer_facts")
 LABELS = PublishedTable("main", "labels", "score_labels")
@@ -112,3 +116,57 @@ def test_unreadable_previous_copy_is_replaced_by_a_full_one(tmp_path: Path) -> N
 
     assert len(_rows(pub, "fct_customer_facts")) == 2
     assert _rows(pub, "score_labels") == [("A",), ("B",)]
+
+
+def _free_bytes(folder: Path) -> int:
+    stats = os.statvfs(folder)
+    return stats.f_bavail * stats.f_frsize
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def test_previous_publication_is_cloned_where_the_file_system_can(tmp_path: Path) -> None:
+    """On XFS or Btrfs (run with ``--basetemp`` there) the copy takes no space and stays apart."""
+    probe = tmp_path / "probe"
+    _write_synced(probe, b"p" * 4096)
+    if not clone_or_copy(probe, tmp_path / "probe-clone"):
+        pytest.skip(f"{tmp_path} has no copy-on-write clones (e.g. ext4); run on XFS or Btrfs")
+    source, target = tmp_path / "source", tmp_path / "target"
+    data = os.urandom(64 * 2**20)
+    _write_synced(source, data)
+    free_before = _free_bytes(tmp_path)
+
+    assert clone_or_copy(source, target)
+
+    with open(target, "r+b") as f:
+        os.fsync(f.fileno())
+        # A byte-by-byte copy would take the file's 64 MiB.
+        assert free_before - _free_bytes(tmp_path) < 8 * 2**20
+        f.seek(2**20)
+        f.write(b"w" * 2**20)
+        f.flush()
+        os.fsync(f.fileno())
+    assert source.read_bytes() == data
+    assert target.read_bytes() == data[: 2**20] + b"w" * 2**20 + data[2 * 2**20 :]
+
+
+def test_a_refused_clone_falls_back_to_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(publish_module.fcntl, "ioctl", refuse)
+    writer, pub = _setup(tmp_path)
+    _write(writer, "insert into facts values ('2025-12-18', 'C3', 7.25)")
+
+    publish(writer, pub, [FACTS, LABELS], "run-2")
+
+    assert [c for _, c, _ in _rows(pub, "fct_customer_facts")] == ["C1", "C2", "C3"]
+    assert not clone_or_copy(pub / "kam.duckdb", tmp_path / "copy.duckdb")
+    assert (tmp_path / "copy.duckdb").read_bytes() == (pub / "kam.duckdb").read_bytes()
