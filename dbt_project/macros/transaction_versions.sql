@@ -11,9 +11,23 @@
     keys (delete+insert).
 #}
 
-{#- True for a version of a row valid on the as-of date. -#}
-{% macro is_valid_on_as_of_date() -%}
-    (landed_date <= {{ as_of_date() }} and (superseded_date is null or superseded_date > {{ as_of_date() }}))
+{#-
+    True for a version of a row valid on the as-of date: from `valid_from` (its landing date, or
+    in the order and category aggregates the later of that and the line's own date) until the
+    date a later version landed.
+-#}
+{% macro is_valid_on_as_of_date(valid_from='landed_date') -%}
+    ({{ valid_from }} <= {{ as_of_date() }} and (superseded_date is null or superseded_date > {{ as_of_date() }}))
+{%- endmacro %}
+
+{#-
+    First as-of date on which an order-line version counts: the business date it landed, or
+    its own date if later. Ingestion accepts lines dated up to a day after their folder's date;
+    facts use only data dated on or before the as-of date, so such a line must not count, nor
+    move its order's or category's dates, before its date.
+-#}
+{% macro valid_from() -%}
+    greatest(landed_date, ordered_date)
 {%- endmacro %}
 
 {#-
@@ -158,4 +172,41 @@
         select * from multi_versions
     )
     {%- endif %}
+{% endmacro %}
+
+{#-
+    On-run-start (run and build): drop a selected model's table that lacks `column`, so this
+    run builds it in full, and say so in the log. For the order-line aggregates built before they
+    had valid_from: their old groups mixed lines dated after their folder with the others, and no
+    incremental night could separate them. A full build of them takes seconds.
+-#}
+{% macro rebuild_tables_missing(column, models) %}
+    {%- set drops, looked_up = [], [] -%}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.name in models
+            and node.unique_id in selected_resources -%}
+            {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
+            {%- if relation is not none -%}
+                {%- do looked_up.append(relation) -%}
+                {%- if column not in (
+                    adapter.get_columns_in_relation(relation) | map(attribute='name') | list
+                ) -%}
+                    {{ log('kam: ' ~ relation.schema ~ '.' ~ relation.identifier
+                           ~ ' has no column ' ~ column
+                           ~ ' (built by an earlier kam): rebuilding it in full', info=true) }}
+                    {#- Dropped by this hook's statement, and forgotten by dbt's relation cache
+                        so that the model finds no table and builds it in full. -#}
+                    {%- do adapter.cache_dropped(relation) -%}
+                    {%- do drops.append('drop table ' ~ relation ~ ';') -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {#- The column look-ups opened a transaction; end it, or the drops would stay in it,
+            unseen by the models' connections, until the run ends. -#}
+        {%- if looked_up -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ drops | join(' ') }} select 1
 {% endmacro %}

@@ -35,9 +35,10 @@ customer_category_versions as (
 ),
 
 -- The aggregates hold every version of the order lines landed so far, possibly after the
--- as-of date (a backfill); only the versions valid on the as-of date count. An order or a
--- category may span several version groups (lines landed on different days), so they are
--- combined here; day sums simply add up.
+-- as-of date (a backfill); only the versions valid on the as-of date count (in orders and
+-- categories from valid_from: a line dated after its folder counts from its own date; days
+-- are cut by their date below). An order or a category may span several version groups (lines
+-- landed on different days), so they are combined here; day sums simply add up.
 orders as (
 
     select
@@ -47,7 +48,7 @@ orders as (
         max(last_return_date) as last_return_date,
         sum(sales_amount) as sales_amount
     from order_versions
-    where {{ is_valid_on_as_of_date() }}
+    where {{ is_valid_on_as_of_date('valid_from') }}
     group by customer_id, order_id
 
 ),
@@ -67,7 +68,7 @@ customer_categories as (
         min(first_sales_date) as first_sales_date,
         max(last_sales_date) as last_sales_date
     from customer_category_versions
-    where {{ is_valid_on_as_of_date() }}
+    where {{ is_valid_on_as_of_date('valid_from') }}
     group by customer_id, product_category
 
 ),

@@ -1,9 +1,10 @@
 {#
     One row per customer, order and group of order-line versions (landed_date,
-    superseded_date). The facts keep the versions valid on the as-of date and combine an
-    order's groups (min of dates, sums of amounts), so they never scan order lines.
-    Incremental: see macros/transaction_versions.sql. Ingestion rejects order lines dated after
-    their business date, so every valid version is dated on or before the as-of date.
+    superseded_date, valid_from). The facts keep the versions valid on the as-of date and
+    combine an order's groups (min of dates, sums of amounts), so they never scan order lines.
+    Incremental: see macros/transaction_versions.sql. Ingestion accepts lines dated up to a day
+    after their folder's business date; such a line is valid only from its own date
+    (valid_from), so it neither counts before then nor moves its order's dates or amounts.
 #}
 
 {{
@@ -20,7 +21,10 @@ with
 
 line_versions as (
 
-    select * from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
+    select
+        *,
+        {{ valid_from() }} as valid_from
+    from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
 
 ),
 
@@ -31,6 +35,7 @@ final as (
         order_id,
         landed_date,
         superseded_date,
+        valid_from,
         -- An order is dated by its first sales line: a return booked later under the same
         -- order id must not move the order into a more recent window.
         min(ordered_date) filter (where not is_return) as order_date,
@@ -42,7 +47,7 @@ final as (
         count(*) as line_count,
         max(loaded_at) as loaded_at
     from line_versions
-    group by customer_id, order_id, landed_date, superseded_date
+    group by customer_id, order_id, landed_date, superseded_date, valid_from
 
 )
 

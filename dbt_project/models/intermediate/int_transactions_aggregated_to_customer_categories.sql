@@ -3,7 +3,8 @@
     superseded_date), with the first and last date the category was bought on a sales line.
     Returns do not count: a customer who only returned a category never bought into it. Return
     lines still count in line_count, which tracks every version aggregated.
-    Incremental: see macros/transaction_versions.sql.
+    Incremental: see macros/transaction_versions.sql. A line dated after its folder's business
+    date is valid only from its own date (valid_from, as in int_orders_aggregated).
 #}
 
 {{
@@ -20,7 +21,10 @@ with
 
 line_versions as (
 
-    select * from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
+    select
+        *,
+        {{ valid_from() }} as valid_from
+    from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
 
 ),
 
@@ -31,12 +35,13 @@ final as (
         product_category,
         landed_date,
         superseded_date,
+        valid_from,
         min(ordered_date) filter (where not is_return) as first_sales_date,
         max(ordered_date) filter (where not is_return) as last_sales_date,
         count(*) as line_count,
         max(loaded_at) as loaded_at
     from line_versions
-    group by customer_id, product_category, landed_date, superseded_date
+    group by customer_id, product_category, landed_date, superseded_date, valid_from
 
 )
 
