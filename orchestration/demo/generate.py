@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from orchestration.demo.calendar import (
     contact_weights,
@@ -25,7 +26,12 @@ from orchestration.demo.customers import (
 from orchestration.demo.financials import draw_financials
 from orchestration.demo.ground_truth import write_ground_truth
 from orchestration.demo.interactions import as_of_rows, draw_interactions
-from orchestration.demo.orders import MEAN_LINES_PER_ORDER, draw_orders, order_intensity
+from orchestration.demo.orders import (
+    MEAN_LINES_PER_ORDER,
+    draw_corrections,
+    draw_orders,
+    order_intensity,
+)
 from orchestration.demo.products import build_catalogue
 from orchestration.demo.receivables import draw_invoices, draw_payments
 from orchestration.demo.writer import LandingWriter
@@ -36,7 +42,19 @@ MIN_CUSTOMERS = 50
 
 # Random streams: each part of the data set draws from its own generator, so changing one
 # generator's draws never shifts another's.
-POPULATION, CATALOGUE, ORDERS, PAYMENTS, CONTACTS, FINANCIALS, SNAPSHOTS, STAFF = range(8)
+# New streams go at the end, so that adding one leaves the existing data as it was.
+(
+    POPULATION,
+    CATALOGUE,
+    ORDERS,
+    PAYMENTS,
+    CONTACTS,
+    FINANCIALS,
+    SNAPSHOTS,
+    STAFF,
+    NIGHT_ORDERS,
+    CORRECTIONS,
+) = range(10)
 
 
 class DemoError(ValueError):
@@ -212,7 +230,13 @@ def _write_events(
         weights = order_weights(chunk.days)
         intensity = scale * order_intensity(p, chunk.days, weights, reference_day)
         batch = draw_orders(
-            _rng(seed, ORDERS, chunk.number), p, catalogue, chunk.days, intensity, next_order
+            _rng(seed, ORDERS, chunk.number),
+            _rng(seed, NIGHT_ORDERS, chunk.number),
+            p,
+            catalogue,
+            chunk.days,
+            intensity,
+            next_order,
         )
         next_order += len(batch.day)
         np.maximum.at(last_order_day, batch.customer, batch.day)
@@ -221,7 +245,11 @@ def _write_events(
             .round()
             .astype(np.int64)
         )
-        writer.add("transactions", batch.lines)
+        corrections = draw_corrections(
+            _rng(seed, CORRECTIONS, chunk.number), batch.lines, go_live + 1, end_day
+        )
+        revenue_cents += _correction_cents(p, batch.lines, corrections)
+        writer.add("transactions", pl.concat([batch.lines, corrections]))
 
         invoices, customer, day, amount = draw_invoices(p, batch, end_day, next_invoice)
         next_invoice += invoices.height
@@ -250,3 +278,22 @@ def _write_events(
         next_contact += events.height
         writer.add("interactions", as_of_rows(events, go_live, end_day))
     return last_order_day, revenue_cents
+
+
+def _correction_cents(p: Population, lines: pl.DataFrame, corrections: pl.DataFrame) -> np.ndarray:
+    """What the corrections change each customer's net revenue by, in cents (≤ 0)."""
+    change = (
+        corrections.join(lines, on=["order_id", "line_number"], suffix="_sent")
+        .join(
+            pl.DataFrame({"customer_id": p.customer_id, "index": np.arange(p.count)}),
+            on="customer_id",
+        )
+        .select("index", cents=((pl.col("line_amount") - pl.col("line_amount_sent")) * 100).round())
+    )
+    return (
+        np.bincount(
+            change["index"].to_numpy(), weights=change["cents"].to_numpy(), minlength=p.count
+        )
+        .round()
+        .astype(np.int64)
+    )

@@ -15,6 +15,13 @@ RETURN_LINES_EXTRA = 0.3
 RETURN_SHARE = 0.06  # share of orders that are returns (退货)
 DISCOUNT_SHARE = 0.35
 QUANTITY_SIZE_ELASTICITY = 0.55  # bigger customers buy more units per line
+# The extract for business date D runs at 00:30 on D + 1, so orders placed after midnight (online
+# and overnight orders) land in the folder of D, dated D + 1 (the contract allows one day).
+NIGHT_ORDER_SHARE = 0.01
+EXTRACT_SECONDS_AFTER_MIDNIGHT = 1800
+# A corrected line (short delivery: fewer units) is re-sent in a later folder, within a week.
+CORRECTION_SHARE = 0.02
+CORRECTION_MAX_DAYS = 7
 MEAN_LINES_PER_ORDER = (1 - RETURN_SHARE) * (1 + SALE_LINES_EXTRA) + RETURN_SHARE * (
     1 + RETURN_LINES_EXTRA
 )
@@ -46,13 +53,20 @@ class OrderBatch:
 
 def draw_orders(
     rng: np.random.Generator,
+    night: np.random.Generator,
     p: Population,
     catalogue: Catalogue,
     days: np.ndarray,
     intensity: np.ndarray,
     first_order_number: int,
 ) -> OrderBatch:
-    """Draw orders and their lines; order numbers continue from ``first_order_number``."""
+    """Draw orders and their lines; order numbers continue from ``first_order_number``.
+
+    ``night`` picks the orders placed just after midnight. It is a generator of its own, and
+    they are re-timed after the orders are numbered, so everything else (order numbers, lines,
+    invoices, payments) is as it would be without them. The lines' ``_day`` is the business
+    date of the folder they land in: the day before for those orders.
+    """
     n_days = len(days)
     counts = rng.poisson(intensity)
     flat = np.repeat(np.arange(counts.size), counts.ravel())
@@ -61,6 +75,11 @@ def draw_orders(
     seconds = rng.integers(8 * 3600, 19 * 3600, len(flat))
     order = np.lexsort((customer, seconds, day))
     customer, day, seconds = customer[order], day[order], seconds[order]
+    is_night = night.random(len(flat)) < NIGHT_ORDER_SHARE
+    seconds = np.where(
+        is_night, night.integers(0, EXTRACT_SECONDS_AFTER_MIDNIGHT, len(flat)), seconds
+    )
+    folder_day = np.where(is_night, day - 1, day)
     n_orders = len(customer)
 
     is_return = rng.random(n_orders) < RETURN_SHARE
@@ -111,7 +130,7 @@ def draw_orders(
             "line_amount": amount_cents / 100,
             "line_cost": cost_cents / 100,
             "discount_amount": discount_cents / 100,
-            "_day": day[line_order],
+            "_day": folder_day[line_order],
         }
     )
     order_amount = np.bincount(line_order, weights=amount_cents, minlength=n_orders)
@@ -122,3 +141,35 @@ def draw_orders(
         amount_cents=np.round(order_amount).astype(np.int64),
         order_id=order_id,
     )
+
+
+def draw_corrections(
+    rng: np.random.Generator, lines: pl.DataFrame, first_folder_day: int, end_day: int
+) -> pl.DataFrame:
+    """Corrected versions of some sale lines, re-sent 1 to 7 days after the order day.
+
+    A correction lowers the units (a short delivery); price per unit and discount rate stay, so
+    ``line_amount = quantity × unit_price − discount_amount`` still holds to the cent. Only
+    corrections landing in a folder from ``first_folder_day`` to ``end_day`` are kept: a line is
+    sent at most once per folder, and the initial extract already holds the latest version.
+    """
+    day = (pl.col("ordered_at").dt.date() - pl.date(1970, 1, 1)).dt.total_days()
+    candidates = lines.filter(
+        (pl.col("quantity") >= 2) & (day >= first_folder_day - CORRECTION_MAX_DAYS)
+    )
+    chosen = rng.random(candidates.height) < CORRECTION_SHARE
+    delay = rng.integers(1, CORRECTION_MAX_DAYS + 1, candidates.height)
+    fraction = rng.uniform(0.5, 0.95, candidates.height)
+    quantity = candidates["quantity"].to_numpy()
+    corrected = np.clip(np.round(quantity * fraction), 1, quantity - 1).astype(np.int64)
+    price_cents = np.round(candidates["unit_price"].to_numpy() * 100).astype(np.int64)
+    cost_cents = np.round(candidates["line_cost"].to_numpy() * 100).astype(np.int64)
+    discount_cents = np.round(candidates["discount_amount"].to_numpy() * 100).astype(np.int64)
+    new_discount = np.round(discount_cents * corrected / quantity).astype(np.int64)
+    return candidates.with_columns(
+        quantity=pl.Series(corrected),
+        line_amount=pl.Series((corrected * price_cents - new_discount) / 100),
+        line_cost=pl.Series(cost_cents // quantity * corrected / 100),
+        discount_amount=pl.Series(new_discount / 100),
+        _day=(day + pl.Series(delay)).cast(pl.Int64),
+    ).filter(pl.Series(chosen) & (pl.col("_day") >= first_folder_day) & (pl.col("_day") <= end_day))
