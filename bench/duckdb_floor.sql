@@ -44,12 +44,16 @@ select
     line_amount,
     line_cost,
     quantity < 0 as is_return
-from landed
-where landed_date <= getvariable('as_of_date')
-    and cast(ordered_at as date) <= getvariable('as_of_date')
-qualify row_number() over (
-    partition by order_id, line_number order by landed_date desc, filename desc
-) = 1;
+from (
+    -- The latest version landed by the as-of date, then cut by its own date: a line corrected
+    -- to a later date no longer counts at its old one.
+    select * from landed
+    where landed_date <= getvariable('as_of_date')
+    qualify row_number() over (
+        partition by order_id, line_number order by landed_date desc, filename desc
+    ) = 1
+)
+where cast(ordered_at as date) <= getvariable('as_of_date');
 
 create or replace temp table floor_facts as
 with

@@ -6,22 +6,22 @@ data dated on or before D (docs/facts.md), so such a line must neither count on 
 its order or category did before D. Worked by hand, C1's landings:
 
 - D0 (2024-05-31): O1 line 1, category A, sales 100 on 05-10; O2 line 1, category B, a return
-  of 30 on 05-20.
+  of 30 on 05-20; O6 line 1, A, sales 25 on 05-15.
 - D (2024-06-30): O1 line 2, A, sales 50 on 07-01 (the day after D); O2 line 2, B, a return of
   20 on 07-01; O4 line 1, C, sales 40 on 06-28; O5 line 1, C, sales 60 on 07-01; O3 line 1, A,
-  sales 70 on 07-01.
+  sales 70 on 07-01; O6 line 1 again, re-dated to 07-01 (a correction of its date).
 
 As of D (every date is inside the 365- and 90-day windows):
-- orders O1 (100, dated 05-10) and O4 (40); O3 and O5 are dated 07-01. So 2 orders, sales 140
-  (70 an order), largest 100;
+- orders O1 (100, dated 05-10) and O4 (40); O3 and O5 are dated 07-01, and so is O6: its D0
+  version is replaced, not kept until 07-01. So 2 orders, sales 140 (70 an order), largest 100;
 - categories bought: A (05-10) and C (06-28), 2, both in the trailing window;
 - orders with a return: O2 (05-20), 1;
 - revenue by day: 100 - 30 + 40 = 110.
 
 As of D + 1 (2024-07-01) everything counts:
-- orders O1 (150), O4 (40), O5 (60), O3 (70): 4, sales 320 (80 an order), largest 150;
+- orders O1 (150), O4 (40), O5 (60), O3 (70), O6 (25): 5, sales 345 (69 an order), largest 150;
 - categories A and C: 2; orders with a return: O2, 1;
-- revenue 110 + 50 - 20 + 60 + 70 = 270.
+- revenue 110 + 50 - 20 + 60 + 70 + 25 = 295.
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ AS_OF_D = {
     "revenue_lifetime": 110,
 }
 AS_OF_NEXT = AS_OF_D | {
-    "order_count_lifetime": 4,
-    "order_count_trailing": 4,
-    "average_order_value_lifetime": 80,  # 320 / 4
-    "average_order_value_recent": 80,
+    "order_count_lifetime": 5,
+    "order_count_trailing": 5,
+    "average_order_value_lifetime": 69,  # 345 / 5
+    "average_order_value_recent": 69,
     "largest_order_amount_lifetime": 150,
     "last_order_date": "2024-07-01",
-    "revenue_lifetime": 270,
+    "revenue_lifetime": 295,
 }
 
 
@@ -106,6 +106,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 [
                     order_line("O1", 1, "C1", "2024-05-10 10:00:00", "A", 1, 100, 60),
                     order_line("O2", 1, "C1", "2024-05-20 10:00:00", "B", -1, -30, -20),
+                    order_line("O6", 1, "C1", "2024-05-15 10:00:00", "A", 1, 25, 15),
                 ],
             )
         build(work_dir, D0)
@@ -120,6 +121,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     order_line("O4", 1, "C1", "2024-06-28 10:00:00", "C", 1, 40, 20),
                     order_line("O5", 1, "C1", "2024-07-01 08:00:00", "C", 1, 60, 30),
                     order_line("O3", 1, "C1", "2024-07-01 11:00:00", "A", 1, 70, 40),
+                    order_line("O6", 1, "C1", "2024-07-01 10:00:00", "A", 1, 25, 15),
                 ],
             )
         out: dict[str, Any] = {}
