@@ -6,6 +6,16 @@ on D1 is corrected to another customer, a payment landed on D1 but dated D2 beco
 a new invoice arrives. The D2 run must take the incremental path and still drop C1's vanished
 settlement; a re-delivered D1 folder and a backfill must rebuild. Contact events: one landed on
 D1 is resolved by a new version in the D2 folder, and a new one arrives.
+
+C4 and C5 check that a night rewrites only the tail of an account, from the earliest date that
+changed (every application of two earlier rows is kept as it was). C4 on D1: invoices I41 (03-01,
+100), I42 (03-05, 200), I43 (03-20, 300); payments P41 (03-10, 150), P42 (03-25, 250). On the
+money axis I41 [0, 100), I42 [100, 300), I43 [300, 600) against P41 [0, 150), P42 [150, 400).
+On D2 a payment P43 dated 03-15 arrives late (120), and P44 (D2, 500): the settlements become
+P41 [0, 150), P43 [150, 270), P42 [270, 520), P44 [520, 1020). I41–P41 100 and I42–P41 50 are
+kept; I42–P42 shrinks from 150 to 30, I43–P42 grows from 100 to 220; I42–P43 120 and I43–P44 80
+are new. C5 prepaid: P51 (03-05, 400) pays I51 (03-10, 100) and keeps 300, of which the new
+invoice I52 (D2, 250) takes 250.
 """
 
 from __future__ import annotations
@@ -70,6 +80,14 @@ def payment(payment_id: str, customer_id: str, paid: str, amount: float) -> dict
     }
 
 
+# C4's and C5's payments landed on D1 (the module docstring works them out).
+D1_LATER = [
+    payment("P41", "C4", "2024-03-10", 150),
+    payment("P42", "C4", "2024-03-25", 250),
+    payment("P51", "C5", "2024-03-05", 400),
+]
+
+
 def event(event_id: str, customer_id: str, status: str, resolved: str | None) -> dict[str, Any]:
     return {
         "interaction_id": event_id,
@@ -110,14 +128,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 con,
                 "invoices",
                 D1,
-                [invoice("I1", "C1", "2024-03-01", 1000), invoice("I2", "C2", "2024-03-10", 500)],
+                [
+                    invoice("I1", "C1", "2024-03-01", 1000),
+                    invoice("I2", "C2", "2024-03-10", 500),
+                    invoice("I41", "C4", "2024-03-01", 100),
+                    invoice("I42", "C4", "2024-03-05", 200),
+                    invoice("I43", "C4", "2024-03-20", 300),
+                    invoice("I51", "C5", "2024-03-10", 100),
+                ],
             )
             # P2 landed on D1 but is dated D2 (ingestion allows one day ahead).
             insert_rows(
                 con,
                 "payments",
                 D1,
-                [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 500)],
+                [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 500), *D1_LATER],
             )
             insert_rows(
                 con,
@@ -130,8 +155,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         out["d1"] = snapshot(path)
         with duckdb.connect(str(path)) as con:
             # P1 was C2's money, not C1's: corrected in the D2 folder. I3 is new.
-            insert_rows(con, "payments", D2, [payment("P1", "C2", "2024-03-20", 600)])
-            insert_rows(con, "invoices", D2, [invoice("I3", "C3", D2, 300)])
+            insert_rows(
+                con,
+                "payments",
+                D2,
+                [
+                    payment("P1", "C2", "2024-03-20", 600),
+                    payment("P43", "C4", "2024-03-15", 120),
+                    payment("P44", "C4", D2, 500),
+                ],
+            )
+            insert_rows(
+                con, "invoices", D2, [invoice("I3", "C3", D2, 300), invoice("I52", "C5", D2, 250)]
+            )
             # E1 is resolved: its new version replaces the D1 one. E3 is new.
             insert_rows(
                 con,
@@ -159,7 +195,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 con,
                 "payments",
                 D1,
-                [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 400)],
+                [
+                    payment("P1", "C1", "2024-03-20", 600),
+                    payment("P2", "C2", D2, 400),
+                    *D1_LATER,
+                ],
                 loaded_at=f"{D2} 23:30:00",
             )
         out["redelivered_incremental"] = build(work_dir, D2)
@@ -179,13 +219,34 @@ def test_first_build_is_full_and_later_night_is_incremental(runs: dict[str, Any]
 def test_incremental_night_settles_as_worked_by_hand(runs: dict[str, Any]) -> None:
     # C2: I2 (500, 03-10) is paid by P1 (600, 03-20, moved from C1); P2 (500, D2) finds no
     # invoice left. C1 keeps I1 unpaid: its settlement by P1 vanished. C3's I3 is unpaid.
-    assert runs["d2_applied"] == [("C2", "I2", "P1", date(2024, 3, 20), 500)]
+    # C4 and C5: see the module docstring.
+    assert runs["d2_applied"] == [
+        ("C2", "I2", "P1", date(2024, 3, 20), 500),
+        ("C4", "I41", "P41", date(2024, 3, 10), 100),
+        ("C4", "I42", "P41", date(2024, 3, 10), 50),
+        ("C4", "I42", "P42", date(2024, 3, 25), 30),
+        ("C4", "I42", "P43", date(2024, 3, 15), 120),
+        ("C4", "I43", "P42", date(2024, 3, 25), 220),
+        ("C4", "I43", "P44", date(2024, 4, 1), 80),
+        ("C5", "I51", "P51", date(2024, 3, 5), 100),
+        ("C5", "I52", "P51", date(2024, 3, 5), 250),
+    ]
     assert runs["d2_balances"] == [
         ("C1", date(2024, 3, 1), 1000, 1000),
         ("C2", date(2024, 3, 10), 500, 500),
         ("C2", date(2024, 3, 20), -600, -100),
         ("C2", date(2024, 4, 1), -500, -600),
         ("C3", date(2024, 4, 1), 300, 300),
+        ("C4", date(2024, 3, 1), 100, 100),
+        ("C4", date(2024, 3, 5), 200, 300),
+        ("C4", date(2024, 3, 10), -150, 150),
+        ("C4", date(2024, 3, 15), -120, 30),
+        ("C4", date(2024, 3, 20), 300, 330),
+        ("C4", date(2024, 3, 25), -250, 80),
+        ("C4", date(2024, 4, 1), -500, -420),
+        ("C5", date(2024, 3, 5), -400, -400),
+        ("C5", date(2024, 3, 10), 100, -300),
+        ("C5", date(2024, 4, 1), 250, -50),
     ]
 
 

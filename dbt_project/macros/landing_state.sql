@@ -101,31 +101,33 @@
 
 {#-
     Customers whose finance rows (invoices, payments) can differ between the watermark and this
-    run's date: those of every version of an invoice or payment landed since the watermark (the
-    earlier versions' customers too, in case a correction moved the row to another customer),
+    run's date, each with the earliest date (`finance_date`) of a row that changed: the customers
+    of every version of an invoice or payment landed since the watermark (the earlier versions'
+    customers and dates too, in case a correction moved the row to another customer or date),
     and those with an invoice or payment dated since the watermark (a row may be dated the day
-    after the folder it landed in). Per-customer finance models rebuild exactly these.
+    after the folder it landed in). Per-customer finance models rebuild exactly these; rows of
+    theirs dated before the earliest change are unchanged.
 -#}
 {% macro finance_customers_since(watermark) -%}
     (
-        select customer_id from {{ source('raw', 'invoices') }}
+        select customer_id, invoice_date as finance_date from {{ source('raw', 'invoices') }}
         where _business_date <= {{ as_of_date() }}
             and invoice_id in (
                 select invoice_id from {{ source('raw', 'invoices') }}
                 where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
             )
         union
-        select customer_id from {{ source('raw', 'payments') }}
+        select customer_id, payment_date from {{ source('raw', 'payments') }}
         where _business_date <= {{ as_of_date() }}
             and payment_id in (
                 select payment_id from {{ source('raw', 'payments') }}
                 where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
             )
         union
-        select customer_id from {{ ref('stg_raw__invoices') }}
+        select customer_id, invoice_date from {{ ref('stg_raw__invoices') }}
         where invoice_date > date '{{ watermark }}' and invoice_date <= {{ as_of_date() }}
         union
-        select customer_id from {{ ref('stg_raw__payments') }}
+        select customer_id, payment_date from {{ ref('stg_raw__payments') }}
         where payment_date > date '{{ watermark }}' and payment_date <= {{ as_of_date() }}
     )
 {%- endmacro %}
@@ -146,20 +148,37 @@
 
 {#-
     Pre-hook of a per-customer finance model: work out once which customers this run
-    recomputes (a scratch table, dropped by the post-hook) and remove their rows.
+    recomputes, from which date (a scratch table of customer_id and changed_from, dropped by the
+    post-hook), and remove their rows: all of them, or with `changed_rows` only the rows it
+    selects (an SQL condition on the model's columns and `changed.changed_from`).
 -#}
-{% macro reset_finance_customers() %}
+{% macro reset_finance_customers(changed_rows=none) %}
     {%- set state = landing_state(['invoices', 'payments']) -%}
     {%- if state.mode == 'rebuild' -%}
         delete from {{ this }}
     {%- elif state.mode == 'incremental' -%}
         create or replace table {{ finance_customers_table() }} as
-        select distinct customer_id from {{ finance_customers_since(state.watermark) }};
+        select customer_id, min(finance_date) as changed_from
+        from {{ finance_customers_since(state.watermark) }}
+        group by customer_id;
+        {%- if changed_rows %}
+        delete from {{ this }} using {{ finance_customers_table() }} as changed
+        where {{ this }}.customer_id = changed.customer_id and ({{ changed_rows }})
+        {%- else %}
         delete from {{ this }} where {{ finance_customer_filter() }}
+        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}
 {% endmacro %}
+
+{#-
+    The rows of int_customer_balance_events a night rewrites for a customer: the days from
+    `changed_from` on, and the last day before it (its next event day may change).
+-#}
+{% macro balance_tail_days(changed_from) -%}
+    event_date >= {{ changed_from }} or coalesce(next_event_date >= {{ changed_from }}, true)
+{%- endmacro %}
 
 {#- Post-hook of a per-customer finance model: drop the scratch table, record the state. -#}
 {% macro finish_finance_customers() %}

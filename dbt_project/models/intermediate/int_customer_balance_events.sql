@@ -5,7 +5,9 @@
     sum over these few rows instead of a 365-row date spine per customer.
 
     Incremental per customer (macros/landing_state.sql): a nightly run recomputes only the
-    customers with finance rows landed or dated since the last build; a backfill or a
+    customers with finance rows landed or dated since the last build, and of those only the
+    days from the customer's earliest changed date (changed_from) on, plus the last day before
+    it, whose next event day may change. Earlier days keep their balance. A backfill or a
     re-delivered folder rebuilds the table.
 #}
 
@@ -14,10 +16,12 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ reset_finance_customers() }}",
+        pre_hook="{{ reset_finance_customers(changed_rows=balance_tail_days('changed.changed_from')) }}",
         post_hook="{{ finish_finance_customers() }}",
     )
 }}
+
+{%- set tail_only = landing_state(['invoices', 'payments']).mode == 'incremental' %}
 
 with
 
@@ -82,4 +86,15 @@ final as (
 
 )
 
+{% if tail_only %}
+
+select final.*
+from final
+inner join {{ finance_customers_table() }} as changed on final.customer_id = changed.customer_id
+where {{ balance_tail_days('changed.changed_from') }}
+
+{% else %}
+
 select * from final
+
+{% endif %}

@@ -14,7 +14,11 @@
     purpose (the contract calls it a reference only). Money beyond all invoices stays unapplied.
 
     Incremental per customer (macros/landing_state.sql): a nightly run recomputes only the
-    customers with finance rows landed or dated since the last build; a backfill or a
+    customers with finance rows landed or dated since the last build, and of those only the
+    applications of an invoice or settlement dated on or after the customer's earliest changed
+    date (changed_from). FIFO order starts with the date, so every invoice and settlement dated
+    before it keeps its place on the money axis, and so does every application of two of them:
+    the night rewrites the open tail of the account, not its history. A backfill or a
     re-delivered folder rebuilds the table.
 #}
 
@@ -23,10 +27,12 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ reset_finance_customers() }}",
+        pre_hook="{{ reset_finance_customers(changed_rows='invoice_date >= changed.changed_from or settled_date >= changed.changed_from') }}",
         post_hook="{{ finish_finance_customers() }}",
     )
 }}
+
+{%- set tail_only = landing_state(['invoices', 'payments']).mode == 'incremental' %}
 
 with
 
@@ -110,28 +116,94 @@ settlement_intervals as (
 
 ),
 
+{% if tail_only %}
+
+-- The point on the money axis where the customer's changed tail starts: the start of the first
+-- invoice or settlement dated on or after changed_from. Only what ends beyond it is applied
+-- again. That is every application with one side dated on or after changed_from, and none of
+-- two earlier ones (still in the table): an invoice dated before changed_from ends before the
+-- first later invoice starts, a settlement before the first later settlement, and the point is
+-- the smaller of those two starts.
+changed as (
+
+    select customer_id, changed_from from {{ finance_customers_table() }}
+
+),
+
+change_points as (
+
+    select customer_id, min(interval_start) as change_point
+    from (
+        select changed.customer_id, interval_end - amount as interval_start
+        from receivable_intervals
+        inner join changed on receivable_intervals.customer_id = changed.customer_id
+        where receivable_intervals.invoice_date >= changed.changed_from
+        union all
+        select changed.customer_id, interval_end - amount
+        from settlement_intervals
+        inner join changed on settlement_intervals.customer_id = changed.customer_id
+        where settlement_intervals.settled_date >= changed.changed_from
+    )
+    group by customer_id
+
+),
+
+receivables_to_apply as (
+
+    select receivable_intervals.*
+    from receivable_intervals
+    inner join change_points on receivable_intervals.customer_id = change_points.customer_id
+    where receivable_intervals.interval_end > change_points.change_point
+
+),
+
+settlements_to_apply as (
+
+    select settlement_intervals.*
+    from settlement_intervals
+    inner join change_points on settlement_intervals.customer_id = change_points.customer_id
+    where settlement_intervals.interval_end > change_points.change_point
+
+),
+
+{% else %}
+
+receivables_to_apply as (
+
+    select * from receivable_intervals
+
+),
+
+settlements_to_apply as (
+
+    select * from settlement_intervals
+
+),
+
+{% endif %}
+
 applications as (
 
     select
-        receivable_intervals.customer_id,
-        receivable_intervals.invoice_id,
-        receivable_intervals.invoice_date,
-        receivable_intervals.due_date,
-        settlement_intervals.settlement_type,
-        settlement_intervals.settlement_id,
-        settlement_intervals.settled_date,
-        least(receivable_intervals.interval_end, settlement_intervals.interval_end)
+        receivables_to_apply.customer_id,
+        receivables_to_apply.invoice_id,
+        receivables_to_apply.invoice_date,
+        receivables_to_apply.due_date,
+        settlements_to_apply.settlement_type,
+        settlements_to_apply.settlement_id,
+        settlements_to_apply.settled_date,
+        least(receivables_to_apply.interval_end, settlements_to_apply.interval_end)
         - greatest(
-            receivable_intervals.interval_end - receivable_intervals.amount,
-            settlement_intervals.interval_end - settlement_intervals.amount
+            receivables_to_apply.interval_end - receivables_to_apply.amount,
+            settlements_to_apply.interval_end - settlements_to_apply.amount
         ) as applied_amount
-    from receivable_intervals
-    inner join settlement_intervals
-        on receivable_intervals.customer_id = settlement_intervals.customer_id
-        and settlement_intervals.interval_end - settlement_intervals.amount
-        < receivable_intervals.interval_end
-        and settlement_intervals.interval_end
-        > receivable_intervals.interval_end - receivable_intervals.amount
+    from receivables_to_apply
+    inner join settlements_to_apply
+        on receivables_to_apply.customer_id = settlements_to_apply.customer_id
+        and settlements_to_apply.interval_end - settlements_to_apply.amount
+        < receivables_to_apply.interval_end
+        and settlements_to_apply.interval_end
+        > receivables_to_apply.interval_end - receivables_to_apply.amount
 
 ),
 
