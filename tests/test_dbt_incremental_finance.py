@@ -81,7 +81,7 @@ def payment(payment_id: str, customer_id: str, paid: str, amount: float) -> dict
 
 
 # C4's and C5's payments landed on D1 (the module docstring works them out).
-D1_LATER = [
+C4_C5_D1_PAYMENTS = [
     payment("P41", "C4", "2024-03-10", 150),
     payment("P42", "C4", "2024-03-25", 250),
     payment("P51", "C5", "2024-03-05", 400),
@@ -142,7 +142,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 con,
                 "payments",
                 D1,
-                [payment("P1", "C1", "2024-03-20", 600), payment("P2", "C2", D2, 500), *D1_LATER],
+                [
+                    payment("P1", "C1", "2024-03-20", 600),
+                    payment("P2", "C2", D2, 500),
+                    *C4_C5_D1_PAYMENTS,
+                ],
             )
             insert_rows(
                 con,
@@ -198,7 +202,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 [
                     payment("P1", "C1", "2024-03-20", 600),
                     payment("P2", "C2", D2, 400),
-                    *D1_LATER,
+                    *C4_C5_D1_PAYMENTS,
                 ],
                 loaded_at=f"{D2} 23:30:00",
             )
