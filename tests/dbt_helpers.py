@@ -69,6 +69,13 @@ def raw_warehouse(work_dir: Path) -> Iterator[Path]:
         yield path
 
 
+def table_content(table: str) -> str:
+    """SQL for every row of an incremental table written with `written_in_run`, in order,
+    without that column: which run wrote a row differs between an incremental night and a
+    full refresh by design, and nothing else may."""
+    return f"select * exclude (written_in_run) from {table} order by all"
+
+
 def order_line(
     order_id: str,
     line_number: int,

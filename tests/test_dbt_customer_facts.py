@@ -28,6 +28,7 @@ from dbt_helpers import (
     order_line,
     raw_warehouse,
     run_dbt,
+    table_content,
 )
 
 pytestmark = pytest.mark.slow
@@ -293,7 +294,7 @@ O6_VERSIONS = (
 )
 # Every incremental model: an incremental run must leave it as a full refresh would.
 AGGREGATES = {
-    table: f"select * from {table} order by all"
+    table: table_content(table)
     for table in (
         "intermediate.int_orders_aggregated",
         "intermediate.int_transactions_aggregated_to_customer_days",
@@ -570,7 +571,17 @@ def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) 
     assert warehouse["facts_d2_full_refresh"] == warehouse["facts_d2"]
 
 
-PASSED = "select model_name, passed_through from main.kam_tests_passed order by all"
+PASSED = "select model_name, passed_through, passed_run from main.kam_tests_passed order by all"
+RUN_SCOPED = [
+    "int_customer_balance_events",
+    "int_orders_aggregated",
+    "int_payments_applied",
+    "int_transactions_aggregated_to_customer_categories",
+    "int_transactions_aggregated_to_customer_days",
+    "stg_raw__interactions",
+    "stg_raw__invoices",
+    "stg_raw__payments",
+]
 
 
 # A defect in a row of D1 for each table whose tests are scoped: (SQL that breaks it, SQL that
@@ -596,11 +607,20 @@ SCOPED_DEFECTS = {
 }
 
 
-def test_both_scoped_models_are_tested_through_the_d2_build(warehouse: dict[str, Any]) -> None:
-    # The D2 build is the only run with tests, and they all passed.
+def test_scoped_models_are_tested_through_the_d2_build(warehouse: dict[str, Any]) -> None:
+    # The D2 build, dbt's second run (D1, D2, the D1 backfill, the full refresh), is the only
+    # run with tests, and they all passed.
+    scoped = sorted(["fct_customer_facts", "stg_raw__transaction_versions", *RUN_SCOPED])
     assert fetch(warehouse["path"], PASSED) == [
-        {"model_name": "fct_customer_facts", "passed_through": date(2024, 6, 30)},
-        {"model_name": "stg_raw__transaction_versions", "passed_through": date(2024, 6, 30)},
+        {"model_name": name, "passed_through": date(2024, 6, 30), "passed_run": 2}
+        for name in scoped
+    ]
+    runs = "select run_seq, command from main.kam_dbt_runs order by run_seq"
+    assert [tuple(row.values()) for row in fetch(warehouse["path"], runs)] == [
+        (1, "run"),
+        (2, "build"),
+        (3, "run"),
+        (4, "run"),
     ]
 
 
@@ -653,6 +673,162 @@ def test_scoped_tests_check_what_no_passing_night_has_tested(
         execute(mend_sql)
         assert failing(D2) == []
         assert passed_through() == [(date(2024, 6, 30),)]
+
+
+# For each model whose tests are scoped by the run that wrote a row: its table, and a defect
+# that fails exactly one of its row-level tests (column -> SQL expression, test name fragment).
+# The staging tables' rows also get a customer no snapshot holds (their relationships test).
+RUN_SCOPED_DEFECTS = {
+    "stg_raw__interactions": (
+        "staging",
+        {"occurred_date": "null"},
+        "not_null_stg_raw__interactions_occurred_date",
+    ),
+    "stg_raw__invoices": ("staging", {"due_date": "null"}, "not_null_stg_raw__invoices_due_date"),
+    "stg_raw__payments": (
+        "staging",
+        {"payment_date": "null"},
+        "not_null_stg_raw__payments_payment_date",
+    ),
+    "int_customer_balance_events": (
+        "intermediate",
+        {"next_event_date": "event_date"},
+        "expression_is_true_int_customer_balance_events_next_event_date",
+    ),
+    "int_orders_aggregated": (
+        "intermediate",
+        {"order_id": "null"},
+        "not_null_int_orders_aggregated_order_id",
+    ),
+    "int_payments_applied": (
+        "intermediate",
+        {"settlement_id": "null"},
+        "not_null_int_payments_applied_settlement_id",
+    ),
+    "int_transactions_aggregated_to_customer_categories": (
+        "intermediate",
+        {"product_category": "null"},
+        "not_null_int_transactions_aggregated_to_customer_categories_product_category",
+    ),
+    "int_transactions_aggregated_to_customer_days": (
+        "intermediate",
+        {"ordered_date": "null"},
+        "not_null_int_transactions_aggregated_to_customer_days_ordered_date",
+    ),
+}
+
+
+def test_run_scoped_tests_check_the_rows_written_since_they_last_passed(
+    warehouse: dict[str, Any], tmp_path: Path
+) -> None:
+    assert sorted(RUN_SCOPED_DEFECTS) == RUN_SCOPED
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse["path"], copy)
+    wal = Path(f"{warehouse['path']}.wal")
+    if wal.exists():
+        shutil.copyfile(wal, f"{copy}.wal")
+
+    def execute(sql: str) -> list[tuple]:
+        with duckdb.connect(str(copy)) as con:
+            return con.execute(sql).fetchall()
+
+    def outcome() -> dict[str, str]:
+        """dbt test of the eight models: status of each of their data tests that did not pass."""
+        result = run_dbt(
+            ["test", "--select", *RUN_SCOPED, "--exclude-resource-type", "unit_test"], tmp_path, D2
+        )
+        statuses = node_statuses(result)
+        assert statuses, failed_nodes(result)
+        return {
+            node.split(".")[2]: status
+            for node, status in statuses.items()
+            if status != "pass" and any(model in node for model in RUN_SCOPED)
+        }
+
+    def passed_runs() -> set[int]:
+        names = ", ".join(f"'{name}'" for name in RUN_SCOPED)
+        return {
+            r[0]
+            for r in execute(
+                f"select passed_run from main.kam_tests_passed where model_name in ({names})"
+            )
+        }
+
+    def last_run() -> int:
+        return execute("select max(run_seq) from main.kam_dbt_runs")[0][0]
+
+    relationships = {f"relationships_{m}_customer_id" for m in RUN_SCOPED if m.startswith("stg_")}
+    uniqueness = {f"unique_combination_of_columns_{m}" for m in RUN_SCOPED if m.startswith("int_")}
+    uniqueness |= {
+        "unique_stg_raw__interactions_interaction_id",
+        "unique_stg_raw__invoices_invoice_id",
+        "unique_stg_raw__payments_payment_id",
+    }
+
+    def names(failures: dict[str, str]) -> dict[str, str]:
+        """Test names cut to the fragments above (dbt appends a hash to long ones)."""
+        fragments = [d[2] for d in RUN_SCOPED_DEFECTS.values()] + [*relationships, *uniqueness]
+        cut = {}
+        for name, status in failures.items():
+            matches = [f for f in fragments if name.startswith(f)]
+            assert len(matches) == 1, name
+            cut[matches[0]] = status
+        return cut
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("KAM_WAREHOUSE_PATH", str(copy))
+        # The fixture's last run (the full refresh) rewrote every row and ran no test: they
+        # are all tested now, and pass.
+        assert outcome() == {}
+        assert passed_runs() == {last_run()}
+
+        # Defects in rows written before that run: row-level tests do not check them again.
+        # A relationships test does: the customer master may have lost the key since.
+        originals = {}
+        for model, (schema, breaks, _) in RUN_SCOPED_DEFECTS.items():
+            table = f"{schema}.{model}"
+            if model.startswith("stg_"):
+                breaks = breaks | {"customer_id": "'C404'"}
+            row = execute(f"select rowid, {', '.join(breaks)} from {table} order by rowid desc")[0]
+            originals[model] = (row[0], dict(zip(breaks, row[1:], strict=True)))
+            assignments = ", ".join(f"{column} = {value}" for column, value in breaks.items())
+            execute(f"update {table} set {assignments} where rowid = {row[0]}")
+        assert names(outcome()) == {name: "warn" for name in relationships}
+        assert passed_runs() == {last_run()}  # a warning passes
+
+        # The same rows as if a later run had written them but failed its tests, and beside
+        # them a copy of each table's first row, as if a delete+insert had kept the old
+        # version: every defect fails, the copy's key against the old row's too.
+        marked = last_run() + 1
+        for model, (schema, _, _) in RUN_SCOPED_DEFECTS.items():
+            table = f"{schema}.{model}"
+            execute(
+                f"update {table} set written_in_run = {marked} where rowid = {originals[model][0]}"
+            )
+            execute(
+                f"insert into {table} select * replace ({marked} as written_in_run) from {table} "
+                f"where rowid = (select min(rowid) from {table})"
+            )
+        expected = {d[2]: "fail" for d in RUN_SCOPED_DEFECTS.values()}
+        expected |= {name: "fail" for name in uniqueness}
+        expected |= {name: "warn" for name in relationships}
+        passed_before = passed_runs()
+        for _ in range(2):  # a failed night records nothing, so the next night tests them again
+            assert names(outcome()) == expected
+            assert passed_runs() == passed_before
+
+        # Mended: the next run passes and records itself.
+        for model, (schema, _, _) in RUN_SCOPED_DEFECTS.items():
+            table = f"{schema}.{model}"
+            rowid, values = originals[model]
+            execute(f"delete from {table} where rowid = (select max(rowid) from {table})")
+            with duckdb.connect(str(copy)) as con:
+                con.execute(
+                    f"update {table} set {', '.join(f'{c} = ?' for c in values)} where rowid = ?",
+                    [*values.values(), rowid],
+                )
+        assert outcome() == {}
+        assert passed_runs() == {last_run()}
 
 
 def test_customer_history_collapses_repeated_snapshots(warehouse: dict[str, Any]) -> None:

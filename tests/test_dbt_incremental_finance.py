@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from dbt_helpers import failed_nodes, insert_rows, raw_warehouse, run_dbt
+from dbt_helpers import failed_nodes, insert_rows, raw_warehouse, run_dbt, table_content
 
 D1, D2 = "2024-03-31", "2024-04-01"
 SELECT = [
@@ -106,7 +106,7 @@ def rows(path: Path, sql: str) -> list[tuple]:
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:
-    return {table: rows(path, f"select * from {table} order by all") for table in TABLES}
+    return {table: rows(path, table_content(table)) for table in TABLES}
 
 
 def build(work_dir: Path, as_of: str, *extra: str) -> tuple[bool, bool]:

@@ -7,6 +7,9 @@
     records that date; the on-run-end hook advances it. Until a model has such a run its tests
     check every row, and a night whose tests fail does not advance it: the next night tests the
     failed night's rows again, instead of publishing them untested.
+
+    Models listed in the var `tests_scoped_by_run` are scoped by the run that wrote each row
+    instead (macros/written_rows.sql); the same record holds their last passing run.
 #}
 
 {% macro tests_passed_table() -%}
@@ -19,7 +22,9 @@
         model_name varchar primary key,
         passed_through date not null,
         recorded_at timestamp not null
-    )
+    );
+    {#- passed_run: for the models of `tests_scoped_by_run` (macros/written_rows.sql). -#}
+    alter table {{ tests_passed_table() }} add column if not exists passed_run bigint
 {% endmacro %}
 
 {#-
@@ -29,6 +34,11 @@
 {% macro tests_scope(relation) -%}
     {%- set scopes = var('tests_scoped', {}) -%}
     {%- set attached = (model.get('attached_node') or '').split('.')[-1] -%}
+    {%- if execute and attached == relation.identifier
+        and attached in var('tests_scoped_by_run', []) -%}
+        {%- set mark = written_rows_mark() -%}
+        {{ return(none if mark is none else '(written_in_run > ' ~ mark ~ ')') }}
+    {%- endif -%}
     {%- if not execute or relation.identifier not in scopes or attached != relation.identifier -%}
         {{ return(none) }}
     {%- endif -%}
@@ -45,10 +55,10 @@
 {%- endmacro %}
 
 {#-
-    on-run-end: for each model in `tests_scoped` whose every enabled data test ran in this
-    invocation and passed (a warning passes), record that its rows are tested through this
-    run's as-of date. A failed, erroring or skipped test, or a test not selected, keeps the
-    earlier date.
+    on-run-end: for each model in `tests_scoped` or `tests_scoped_by_run` whose every enabled
+    data test ran in this invocation and passed (a warning passes), record that its rows are
+    tested through this run's as-of date and this run. A failed, erroring or skipped test, or a
+    test not selected, keeps the earlier record.
 -#}
 {% macro record_tests_passed(results) %}
     {%- if not execute -%}
@@ -59,7 +69,7 @@
             {%- do outcome.update({result.node.unique_id: result.status}) -%}
         {%- endfor -%}
         {%- set passed = [] -%}
-        {%- for name in var('tests_scoped', {}) -%}
+        {%- for name in (var('tests_scoped', {}) | list) + var('tests_scoped_by_run', []) -%}
             {%- set tests = [] -%}
             {%- for node in graph.nodes.values() if node.resource_type == 'test'
                 and (node.attached_node or '').split('.')[-1] == name -%}
@@ -71,11 +81,13 @@
         {%- endfor -%}
         {%- if passed -%}
             insert into {{ tests_passed_table() }}
-            select model_name, {{ as_of_date() }}, current_timestamp::timestamp
+                (model_name, passed_through, recorded_at, passed_run)
+            select model_name, {{ as_of_date() }}, current_timestamp::timestamp, {{ this_run() }}
             from (values ('{{ passed | join("'), ('") }}')) as passed (model_name)
             on conflict (model_name) do update set
                 passed_through = greatest(passed_through, excluded.passed_through),
-                recorded_at = excluded.recorded_at
+                recorded_at = excluded.recorded_at,
+                passed_run = greatest(passed_run, excluded.passed_run)
         {%- else -%}
             select 1
         {%- endif -%}

@@ -88,13 +88,14 @@ final as (
 
 {% if tail_only %}
 
-select final.*
+-- written_in_run: the run that wrote the row (macros/written_rows.sql).
+select final.*, {{ this_run() }} as written_in_run
 from final
 inner join {{ finance_customers_table() }} as changed on final.customer_id = changed.customer_id
 where {{ balance_tail_days('changed.changed_from') }}
 
 {% else %}
 
-select * from final
+select *, {{ this_run() }} as written_in_run from final
 
 {% endif %}

@@ -63,4 +63,5 @@ final as (
 
 )
 
-select * from final
+-- The run that wrote the row: its data tests check rows written since they last passed.
+select *, {{ this_run() }} as written_in_run from final
