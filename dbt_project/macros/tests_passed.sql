@@ -37,7 +37,8 @@
     {%- if execute and attached == relation.identifier
         and attached in var('tests_scoped_by_run', []) -%}
         {%- set mark = written_rows_mark() -%}
-        {{ return(none if mark is none else '(written_in_run > ' ~ mark ~ ')') }}
+        {{ return(none if mark is none
+                  else '(' ~ mark ~ ' is null or written_in_run > ' ~ mark ~ ')') }}
     {%- endif -%}
     {%- if not execute or relation.identifier not in scopes or attached != relation.identifier -%}
         {{ return(none) }}

@@ -59,18 +59,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The last run in which every data test of `model_name` ran and passed, or none. -#}
-{% macro passed_run(model_name) -%}
-    {%- set rows = run_query(
-        "select passed_run from " ~ tests_passed_table() ~ " where model_name = '"
-        ~ model_name ~ "' and passed_run is not null"
-    ).rows -%}
-    {{ return(rows[0][0] if rows | length == 1 else none) }}
-{%- endmacro %}
-
 {#-
-    Called while a data test renders (`model` is the test node): the run after which the tested
-    model's rows are checked, or none to check every row.
+    Called while a data test renders (`model` is the test node): SQL for the run after which the
+    tested model's rows are checked (null while the model has no passing run: check every row),
+    or none when the test is not scoped this way. A scalar subquery, not a value looked up here:
+    DuckDB evaluates it once, and the many small tests of a night need no query each to render.
 -#}
 {% macro written_rows_mark() -%}
     {%- set attached = (model.get('attached_node') or '').split('.')[-1] -%}
@@ -78,12 +71,14 @@
         or (model.get('test_metadata') or {}).get('name') == 'relationships' -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(passed_run(attached)) }}
+    {{ return("(select max(passed_run) from " ~ tests_passed_table()
+              ~ " where model_name = '" ~ attached ~ "')") }}
 {%- endmacro %}
 
 {#-
-    For a uniqueness test: the tested model's whole table when the test's `model` holds only the
-    rows written since the last passing run (the keys to look up), else none.
+    For a uniqueness test: the tested model's whole table when the test's `model` is narrowed to
+    the rows written since the last passing run (the keys to look up; every row while there is
+    none), else none.
 -#}
 {% macro whole_table_when_scoped_by_run() -%}
     {%- if written_rows_mark() is none -%}
