@@ -1,7 +1,9 @@
 """Load landing folders into ``raw.<source>``: one business date of one source per transaction.
 
 A folder is reloaded as a whole when its set of (file, checksum) differs from what the ledger
-last recorded; otherwise it is left alone. Rows breaking the contract go to ``raw.quarantine``.
+last recorded; otherwise it is left alone. A file is read for its checksum only when it may have
+changed since it was last read (``checksums.py``). Rows breaking the contract go to
+``raw.quarantine``.
 CSV files are read one physical line per row (a quoted field must not contain a line break;
 if one does, both halves are quarantined as broken quoting). Blank lines are skipped.
 A file that is binary, UTF-16, or in another encoding than the mapping declares is rejected
@@ -19,13 +21,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.faults import crash_point
+from orchestration.ingestion import checksums
 from orchestration.ingestion.contracts import Column, SourceContract, load_contracts
 from orchestration.ingestion.mapping import Mapping
 from orchestration.ingestion.schema import ensure_raw_schema
 from orchestration.ingestion.textfile import (
     LINE_SENTINEL,
     decodes_as,
-    file_checksum,
     first_line_with,
     normalise_to_utf8,
     read_first_line,
@@ -136,20 +138,31 @@ def sync_landing(
     run_id: str,
     sources: tuple[str, ...] | list[str] = SOURCES,
 ) -> list[PartitionResult]:
-    """Ingest every landed folder dated on or before ``up_to``, oldest first, source by source."""
+    """Ingest every landed folder dated on or before ``up_to``, oldest first, source by source.
+
+    What was loaded before is looked up once per source, not once per folder: a night checks
+    every folder landed since go-live, and per-folder queries would make it cost what the
+    number of folders kept costs (11 s a night after a year of daily folders).
+    """
     landing_dir = Path(landing_dir)
-    folders = [
-        (source, folder_date(folder), folder)
-        for source in sources
-        for folder in _date_folders(landing_dir / source)
-    ]
-    return [
-        ingest_partition(
-            con, source, day, landing_dir, mappings.get(source) or Mapping(source), run_id
-        )
-        for source, day, _ in sorted(folders, key=lambda f: (sources.index(f[0]), f[1]))
-        if day <= up_to
-    ]
+    folders = {source: _date_folders(landing_dir / source) for source in sources}
+    days = {source: [(folder_date(f), f) for f in found] for source, found in folders.items()}
+    _prepare(con)
+    results = []
+    for source in sources:
+        if not any(day <= up_to for day, _ in days[source]):
+            continue
+        history = _last_attempts(con, source)
+        known = checksums.recorded(con, f"{source}/")
+        mapping = mappings.get(source) or Mapping(source)
+        for day, _ in sorted(days[source], key=lambda found: found[0]):
+            if day <= up_to:
+                results.append(
+                    _ingest_folder(
+                        con, source, day, landing_dir, mapping, run_id, history.get(day), known
+                    )
+                )
+    return results
 
 
 def folder_date(folder: Path) -> date:
@@ -186,25 +199,64 @@ def ingest_partition(
     run_id: str,
 ) -> PartitionResult:
     """Load ``<landing_dir>/<source>/<business_date>/`` unless it is unchanged since last time."""
-    ensure_raw_schema(con)
-    con.execute("set enable_progress_bar = false")
+    _prepare(con)
     landing_dir = Path(landing_dir)
+    return _ingest_folder(
+        con,
+        source,
+        business_date,
+        landing_dir,
+        mapping,
+        run_id,
+        _last_attempts(con, source, business_date).get(business_date),
+        checksums.recorded(con, f"{source}/{business_date.isoformat()}/"),
+    )
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_raw_schema(con)
+    checksums.ensure_table(con)
+    con.execute("set enable_progress_bar = false")
+
+
+@dataclass(frozen=True)
+class LastAttempt:
+    """The latest ledger attempt of one partition."""
+
+    files: frozenset[tuple[str, str]]  # (file, checksum) of the files it read
+    at: datetime
+    rejected_a_file: bool
+    loaded_before: bool  # any attempt ever loaded the partition
+
+
+def _ingest_folder(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    business_date: date,
+    landing_dir: Path,
+    mapping: Mapping,
+    run_id: str,
+    previous: LastAttempt | None,
+    known: dict[str, tuple[checksums.FileIdentity, str]],
+) -> PartitionResult:
     folder = landing_dir / source / business_date.isoformat()
     paths = (
         sorted(p for p in folder.glob(mapping.pattern) if p.is_file()) if folder.is_dir() else []
     )
-    files = {p.relative_to(landing_dir).as_posix(): (p, *file_checksum(p)) for p in paths}
+    named = {p.relative_to(landing_dir).as_posix(): p for p in paths}
+    sums = checksums.landed_checksums(con, named, known)
+    files = {name: (named[name], *sums[name]) for name in named}
     current = {(name, checksum) for name, (_, checksum, _) in files.items()}
-    previous, previous_at, loaded_before = _last_attempt(con, source, business_date)
+    loaded_before = previous is not None and previous.loaded_before
     loaded_at = datetime.now()
-    if previous is not None and previous == current and not previous_at[1]:
+    if previous is not None and previous.files == current and not previous.rejected_a_file:
         results = [
             FileResult(
                 name,
                 checksum,
                 size,
                 "unchanged",
-                message=f"unchanged since {previous_at[0]:%Y-%m-%d %H:%M:%S}",
+                message=f"unchanged since {previous.at:%Y-%m-%d %H:%M:%S}",
             )
             for name, (_, checksum, size) in files.items()
         ]
@@ -241,27 +293,30 @@ def ingest_partition(
     return PartitionResult(source, business_date, status, results)
 
 
-def _last_attempt(
-    con: duckdb.DuckDBPyConnection, source: str, business_date: date
-) -> tuple[set[tuple[str, str]] | None, tuple[datetime, bool], bool]:
-    """Files of the latest ledger attempt, (its time, whether it rejected a file), and whether
-    the partition was ever loaded."""
+def _last_attempts(
+    con: duckdb.DuckDBPyConnection, source: str, business_date: date | None = None
+) -> dict[date, LastAttempt]:
+    """The latest ledger attempt of each of ``source``'s partitions (or of one)."""
     rows = con.execute(
-        """select source_file, file_checksum, status, loaded_at from raw.ingestion_ledger
-           where source = ? and business_date = ?
-             and loaded_at = (select max(loaded_at) from raw.ingestion_ledger
-                              where source = ? and business_date = ?)""",
-        [source, business_date, source, business_date],
+        f"""select business_date, source_file, file_checksum, status, loaded_at,
+                bool_or(status in ('loaded', 'replaced')) over (partition by business_date)
+            from raw.ingestion_ledger
+            where source = ? {"and business_date = ?" if business_date is not None else ""}
+            qualify loaded_at = max(loaded_at) over (partition by business_date)""",
+        [source, business_date] if business_date is not None else [source],
     ).fetchall()
-    ever = con.execute(
-        """select count(*) from raw.ingestion_ledger where source = ? and business_date = ?
-           and status in ('loaded', 'replaced')""",
-        [source, business_date],
-    ).fetchone()[0]
-    if not rows:
-        return None, (datetime.min, False), False
-    files = {(r[0], r[1]) for r in rows if r[1] is not None}
-    return files, (rows[0][3], any(r[2] == "rejected" for r in rows)), ever > 0
+    by_date: dict[date, list[tuple]] = {}
+    for row in rows:
+        by_date.setdefault(row[0], []).append(row)
+    return {
+        day: LastAttempt(
+            files=frozenset((r[1], r[2]) for r in attempt if r[2] is not None),
+            at=attempt[0][4],
+            rejected_a_file=any(r[3] == "rejected" for r in attempt),
+            loaded_before=attempt[0][5],
+        )
+        for day, attempt in by_date.items()
+    }
 
 
 def _stage_files(
