@@ -4,7 +4,7 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration.ingestion import ensure_raw_schema, load_mappings, sync_landing
+from orchestration.ingestion import load_mappings, sync_landing
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from orchestration.settings import SOURCES, connect_warehouse
@@ -34,7 +34,6 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         mappings = load_mappings(settings.mappings_dir)
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with connect_warehouse(settings.warehouse_path) as con:
-            ensure_raw_schema(con)
             results = sync_landing(
                 con,
                 settings.landing_dir,

@@ -145,23 +145,23 @@ def sync_landing(
     number of folders kept costs (11 s a night after a year of daily folders).
     """
     landing_dir = Path(landing_dir)
-    folders = {source: _date_folders(landing_dir / source) for source in sources}
-    days = {source: [(folder_date(f), f) for f in found] for source, found in folders.items()}
+    # Every folder name is checked before anything loads.
+    days = {
+        source: sorted(
+            d for d in map(folder_date, _date_folders(landing_dir / source)) if d <= up_to
+        )
+        for source in sources
+    }
     _prepare(con)
     results = []
-    for source in sources:
-        if not any(day <= up_to for day, _ in days[source]):
-            continue
+    for source in (s for s in sources if days[s]):
         history = _last_attempts(con, source)
         known = checksums.recorded(con, f"{source}/")
         mapping = mappings.get(source) or Mapping(source)
-        for day, _ in sorted(days[source], key=lambda found: found[0]):
-            if day <= up_to:
-                results.append(
-                    _ingest_folder(
-                        con, source, day, landing_dir, mapping, run_id, history.get(day), known
-                    )
-                )
+        results += [
+            _ingest_folder(con, source, day, landing_dir, mapping, run_id, history.get(day), known)
+            for day in days[source]
+        ]
     return results
 
 
