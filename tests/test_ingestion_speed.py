@@ -158,3 +158,107 @@ def test_stage_stays_in_file_and_line_order_so_the_swap_needs_no_sort(con, tmp_p
     big_partition(tmp_path)
     ingest(con, tmp_path)
     assert answers == [True]
+
+
+def test_fields_are_trimmed_on_every_kind_of_line(con, tmp_path):
+    # The split trims a line's fields only when a space touches a delimiter or an end of the
+    # line, or the line is not ASCII; each value below is worked out by hand.
+    land(
+        tmp_path,
+        "a.csv",
+        [
+            tx_line(1),  # line 2: nothing to trim
+            "O0000002 ,1, C2,2024-03-30 10:00:00,P1,cat,1,10,10,8,0\n",  # line 3: spaces
+            " O0000003,1,C3,2024-03-30 10:00:00,P1,cat,1,10,10,8, 0 \n",  # line 4: at the ends
+            "O0000004,1,C4\u3000,2024-03-30 10:00:00,P1,类 别,1,10,10,8,0\n",  # line 5: U+3000
+            "O0000005,1,\u00a0C5,2024-03-30 10:00:00,P1,cat,1,10,10,8,0\n",  # line 6: NBSP
+            'O0000006,1," C6 ",2024-03-30 10:00:00,P1,"a, b",1,10,10,8,0\n',  # line 7: quoted
+            "O0000007,1,C7,2024-03-30 10:00:00,P1,c a t,1,10,10,8,0\n",  # line 8: inner spaces
+        ],
+    )
+    ingest(con, tmp_path)
+    assert con.execute(
+        "select order_id, customer_id, product_category, discount_amount from raw.transactions"
+    ).fetchall() == [
+        ("O0000001", "C1", "cat", 0),
+        ("O0000002", "C2", "cat", 0),
+        ("O0000003", "C3", "cat", 0),
+        ("O0000004", "C4", "类 别", 0),
+        ("O0000005", "C5", "cat", 0),
+        ("O0000006", "C6", "a, b", 0),
+        ("O0000007", "C7", "c a t", 0),
+    ]
+    assert con.execute("select count(*) from raw.quarantine").fetchall() == [(0,)]
+
+
+def test_decimals_read_by_the_fast_cast_or_the_pattern_as_by_the_pattern_alone(con, tmp_path):
+    # unit_price values; each expected value or reason is worked out by hand from the contract.
+    values = {
+        "12.5": 12.5,
+        "+.5": 0.5,
+        "7.": 7,
+        "00012": 12,
+        '"1,234.50"': 1234.5,  # thousands separators: the normalising path
+        "１２.５": 12.5,  # full-width digits: the normalising path
+        '" 3.25 "': 3.25,  # quoted, spaces inside the quotes
+        "1e5": "'1e5' is in scientific notation",
+        "1E5": "'1E5' is in scientific notation",
+        "1_000": "'1_000' is not a number",
+        "1.2.3": "'1.2.3' is not a number",
+        "\t5": "'\t5' is not a number",  # DuckDB's cast would skip the tab
+        "5\x0c": "'5\x0c' is not a number",
+        "99999999999999999": "'99999999999999999' is not a number",  # too large for (18,4)
+    }
+    lines = [
+        f"O{i:07d},1,C1,2024-03-30 10:00:00,P1,cat,1,{text},10,8,0\n"
+        for i, text in enumerate(values, start=1)
+    ]
+    land(tmp_path, "a.csv", lines)
+    ingest(con, tmp_path)
+    loaded = dict(con.execute("select order_id, unit_price from raw.transactions").fetchall())
+    reasons = dict(con.execute("select line_number, reason from raw.quarantine").fetchall())
+    for line, (text, expected) in enumerate(values.items(), start=2):
+        if isinstance(expected, str):
+            assert reasons.get(line, "").startswith(f"unit_price: {expected}"), text
+        else:
+            assert float(loaded[f"O{line - 1:07d}"]) == expected, text
+    assert len(loaded) + len(reasons) == len(values)
+
+
+def test_trim_removes_no_ascii_character_but_the_space(con):
+    # The split skips trim() on ASCII lines with no space at a field's edge (loader.py).
+    trimmed = con.execute(
+        "select list(range order by range) from range(1, 128) "
+        "where trim(chr(range::int) || 'a' || chr(range::int)) <> chr(range::int) || 'a' "
+        "|| chr(range::int)"
+    ).fetchall()[0][0]
+    assert trimmed == [32]
+
+
+def test_decimal_cast_accepts_nothing_but_the_pattern_once_the_extras_are_excluded(con):
+    # validate.typed() casts a decimal without the pattern check when the value holds none of
+    # DECIMAL_CAST_EXTRAS, no PLAIN_WHITESPACE and no space at an edge (it is trimmed). Every
+    # string of up to 3 characters from ASCII and some look-alikes, and of up to 6 from the
+    # characters of numbers, is cast; none may pass that the pattern rejects.
+    from orchestration.ingestion.contracts import SQL_TYPES
+    from orchestration.ingestion.validate import DECIMAL, DECIMAL_CAST_EXTRAS, PLAIN_WHITESPACE
+
+    excluded = "".join(DECIMAL_CAST_EXTRAS) + PLAIN_WHITESPACE
+    con.execute(
+        "create table ch as select chr(range::int) as ch from range(1, 128) "
+        "union all select chr(x) from (values (160), (12288), (65296), (65294), (8722)) v(x)"
+    )
+    con.execute("create table num as select unnest(['0', '9', '.', '+', '-', ' ', 'e']) as ch")
+    con.execute("""create table s as
+        select a.ch || b.ch || c.ch as s from ch a, ch b, ch c
+        union all select a.ch || b.ch from ch a, ch b union all select ch from ch
+        union all select a.ch || b.ch || c.ch || d.ch || e.ch || f.ch
+        from num a, num b, num c, num d, num e, num f""")
+    decimal = SQL_TYPES["decimal"]
+    passed = con.execute(
+        f"""select s from s
+        where trim(s) = s and not regexp_matches(s, ?) and try_cast(s as {decimal}) is not null
+          and not regexp_full_match(s, ?)""",
+        ["[" + "".join(f"\\x{{{ord(x):x}}}" for x in excluded) + "]", DECIMAL],
+    ).fetchall()
+    assert passed == []

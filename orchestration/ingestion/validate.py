@@ -19,6 +19,13 @@ THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
 INTEGER = r"[+-]?[0-9]+"
 DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 SCIENTIFIC = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+"
+# Besides DECIMAL's digits, sign and point, DuckDB's text-to-decimal cast accepts only an
+# exponent, digit-group underscores, and ASCII whitespace at either end. A trimmed value on a
+# row without tab, vertical tab, form feed or carriage return (``_plain``) and without these
+# characters therefore casts exactly when it matches DECIMAL; tests/test_ingestion_speed.py
+# checks this against DuckDB's cast on every short string.
+DECIMAL_CAST_EXTRAS = ("e", "E", "_")
+PLAIN_WHITESPACE = "\t\x0b\x0c\r\n"
 CURRENCY = "[¥￥$€£元]|RMB|CNY"
 CURRENCY_REASON = (
     " contains a currency sign or code; export the plain number (e.g. 1000.00): "
@@ -62,13 +69,14 @@ class ColumnInput:
 
     expr: str | None  # None: the column is absent from the file (optional columns only)
     native: bool = False  # True: a typed Parquet value, cast directly instead of parsed as text
+    pretrimmed: bool = False  # True: ``expr`` is already trimmed (the CSV split trims)
 
 
-def trimmed(expr: str | None, native: bool) -> str:
+def trimmed(source: ColumnInput) -> str:
     """The column's text without surrounding spaces (native values unchanged)."""
-    if expr is None:
+    if source.expr is None:
         return "cast(null as varchar)"
-    return expr if native else f"trim({expr})"
+    return source.expr if source.native or source.pretrimmed else f"trim({source.expr})"
 
 
 def cleaned(trimmed_text: str, native: bool, mapping: Mapping) -> str:
@@ -95,7 +103,9 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
     """Expression typing cleaned value ``c``; NULL when empty or not parseable.
 
     Plain values take a fast cast; only the rest are normalised (CASE evaluates a branch for
-    the rows that reach it, so the slow path costs nothing on clean files).
+    the rows that reach it, so the slow path costs nothing on clean files). Decimals are
+    tried first by a cast guarded by :data:`DECIMAL_CAST_EXTRAS` (cheaper than the pattern)
+    on rows whose ``_plain`` is true; COALESCE goes on to the pattern for the rest.
     """
     if native:
         value = f"try_cast({c} as {col.sql_type})"
@@ -107,11 +117,16 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
     if col.type in ("integer", "decimal"):
         pattern = lit(INTEGER if col.type == "integer" else DECIMAL)
         n = number_text(c)
-        return (
+        checked = (
             f"(case when regexp_full_match({c}, {pattern}) "
             f"then try_cast({c} as {col.sql_type}) "
             f"when regexp_full_match({n}, {pattern}) then try_cast({n} as {col.sql_type}) end)"
         )
+        if col.type == "integer":
+            return checked
+        has_extra = " or ".join(f"contains({c}, {lit(x)})" for x in DECIMAL_CAST_EXTRAS)
+        fast = f"case when _plain and not ({has_extra}) then try_cast({c} as {col.sql_type}) end"
+        return f"coalesce({fast}, {checked})"
     if col.type == "date":
         return f"cast(try_strptime({c}, {lit(mapping.date_format)}) as date)"
     if col.type == "timestamp":
@@ -198,12 +213,16 @@ def validated_select(
     business_date: date,
     relation: str,
 ) -> str:
-    """Select over ``relation`` (``_line``, ``_raw``, ``_struct_error`` and the inputs' columns)
-    returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors`` (list of {column, reason})."""
+    """Select over ``relation`` returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors``
+    (list of {column, reason}).
+
+    ``relation`` has ``_line``, ``_raw``, ``_struct_error``, the inputs' columns and ``_plain``:
+    true only if no value of the row contains a character of :data:`PLAIN_WHITESPACE`.
+    """
     trimmed_cols, clean_cols, typed_cols, problems = [], [], [], []
     for i, col in enumerate(contract.columns):
         source = inputs[col.name]
-        trimmed_cols.append(f"{trimmed(source.expr, source.native)} as r{i}")
+        trimmed_cols.append(f"{trimmed(source)} as r{i}")
         clean_cols.append(f"{cleaned(f'r{i}', source.native, mapping)} as c{i}")
         typed_cols.append(f"{typed(col, f'c{i}', source.native, mapping)} as t{i}")
         problem = column_problem(col, f"c{i}", f"t{i}", source.native, mapping, business_date)
@@ -230,8 +249,9 @@ def validated_select(
                 from (
                     select _line, _raw, _struct_error, {", ".join(f"c{i}" for i in range(n))},
                         {", ".join(typed_cols)}
-                    from (select _line, _raw, _struct_error, {", ".join(clean_cols)}
-                          from (select _line, _raw, _struct_error, {", ".join(trimmed_cols)}
+                    from (select _line, _raw, _struct_error, _plain, {", ".join(clean_cols)}
+                          from (select _line, _raw, _struct_error, _plain,
+                                    {", ".join(trimmed_cols)}
                                 from {relation}))
                 )
             )
