@@ -2,7 +2,9 @@
 
 The loader no longer sorts the partition on the swap (it relies on DuckDB keeping insertion
 order), skips the duplicate-key window when every key is distinct, and tests a line for
-blankness without trimming it when it starts with a printable character.
+blankness without trimming it when it starts with a printable character. It trims a line's
+fields only when a space can touch one, and casts a decimal without its pattern when the value
+cannot hold what DuckDB's cast accepts beyond the pattern.
 """
 
 from __future__ import annotations
