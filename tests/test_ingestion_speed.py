@@ -240,8 +240,9 @@ def test_trim_removes_no_ascii_character_but_the_space(con):
 def test_decimal_cast_accepts_nothing_but_the_pattern_once_the_extras_are_excluded(con):
     # validate.typed() casts a decimal without the pattern check when the value holds none of
     # DECIMAL_CAST_EXTRAS, no PLAIN_WHITESPACE and no space at an edge (it is trimmed). Every
-    # string of up to 3 characters from ASCII and some look-alikes, and of up to 6 from the
-    # characters of numbers, is cast; none may pass that the pattern rejects.
+    # string of up to 3 characters from ASCII and some look-alikes, of up to 6 from the
+    # characters of numbers, and a 1 with any other character of the BMP before, after or
+    # around it, is cast; none may pass that the pattern rejects.
     from orchestration.ingestion.contracts import SQL_TYPES
     from orchestration.ingestion.validate import DECIMAL, DECIMAL_CAST_EXTRAS, PLAIN_WHITESPACE
 
@@ -255,7 +256,10 @@ def test_decimal_cast_accepts_nothing_but_the_pattern_once_the_extras_are_exclud
         select a.ch || b.ch || c.ch as s from ch a, ch b, ch c
         union all select a.ch || b.ch from ch a, ch b union all select ch from ch
         union all select a.ch || b.ch || c.ch || d.ch || e.ch || f.ch
-        from num a, num b, num c, num d, num e, num f""")
+        from num a, num b, num c, num d, num e, num f
+        union all select unnest([chr(x) || '1', '1' || chr(x), chr(x) || '1' || chr(x)])
+        from (select range::int as x from range(128, 65536)
+              where range not between 55296 and 57343)""")
     decimal = SQL_TYPES["decimal"]
     passed = con.execute(
         f"""select s from s
