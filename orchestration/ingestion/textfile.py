@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +64,17 @@ def normalise_to_utf8(source: Path, target: Path, encoding: str) -> Transcoded:
     """Write ``source`` as UTF-8 with ``\\n`` line ends to ``target``, chunk by chunk.
 
     Bytes invalid in ``encoding`` become U+FFFD, which validation reports per line. Stops early
-    (``has_sentinel``) if the file contains ``LINE_SENTINEL``.
+    (``has_sentinel``) if the file contains ``LINE_SENTINEL``. A source that is already what
+    would be written is not copied: ``target`` becomes a symbolic link to it, where the file
+    system allows one.
     """
+    target.unlink(missing_ok=True)  # never write through a link left by an earlier call
+    if _already_normal(source, encoding):
+        try:
+            os.symlink(os.path.abspath(source), target)
+            return Transcoded(False, 0)
+        except OSError:  # e.g. Windows without the right to create links: copy as below
+            pass
     tail = ""
     _counter.invalid = 0
     with (
@@ -79,6 +89,41 @@ def normalise_to_utf8(source: Path, target: Path, encoding: str) -> Transcoded:
             tail = chunk[-(len(LINE_SENTINEL) - 1) :]
             writer.write(chunk)
     return Transcoded(False, _counter.invalid)
+
+
+def _already_normal(source: Path, encoding: str) -> bool:
+    """True if :func:`normalise_to_utf8` would write ``source``'s bytes unchanged.
+
+    That is: no byte order mark, no carriage return (which the copy turns into line ends), no
+    ``LINE_SENTINEL``, and valid UTF-8, or plain ASCII for another encoding. Checking costs a
+    read of the file in C; copying it decodes and encodes every character in Python codecs,
+    about three times as long, and writes the copy.
+    """
+    utf8 = CODECS[encoding] == "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    sentinel = LINE_SENTINEL.encode("ascii")
+    tail, first = b"", True
+    with source.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            if first and block.startswith(codecs.BOM_UTF8):
+                return False
+            if b"\r" in block or sentinel in tail + block[: len(sentinel)] or sentinel in block:
+                return False
+            ascii_block = block.isascii()
+            if not (utf8 or ascii_block):
+                return False
+            # An ASCII block needs no decoding unless a character began in the previous block.
+            if not ascii_block or decoder.getstate()[0]:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return False
+            tail, first = block[-(len(sentinel) - 1) :], False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decodes_as(path: Path, codec: str, *, needs_non_ascii: bool = False) -> bool:
