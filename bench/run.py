@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -209,6 +210,27 @@ def phase_summary(steps: Sequence[StepTiming], sampler: RssSampler) -> dict[str,
             "peak_rss_mib": max((sampler.peak_mib(s.start, s.end) for s in spans), default=0.0),
         }
     return summary
+
+
+PREPARE_HOME = """
+import sys
+from pathlib import Path
+from orchestration.cli import prepare_dbt
+from orchestration.settings import load_settings
+prepare_dbt(load_settings({"KAM_HOME": sys.argv[1]}), target_path=Path(sys.argv[2]))
+"""
+
+
+def prepare_home(home: Path, target_path: Path) -> None:
+    """`kam prepare` for ``home``: dbt's partial-parse state for its warehouse path."""
+    done = subprocess.run(
+        [sys.executable, "-c", PREPARE_HOME, str(home), str(target_path)],
+        cwd=BENCH_DIR.parent,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise BenchmarkError(f"could not parse the dbt project for {home}: {done.stderr[-2000:]}")
 
 
 def run_nightly(settings: Any, business_date: date, sampler: RssSampler) -> RunMeasurement:
@@ -474,6 +496,14 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
     (home / "dagster").mkdir(parents=True, exist_ok=True)
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # What `kam prepare` (`make setup`) does for a user's home before its first night: parse the
+    # dbt project with this home's warehouse path, so that the go-live night partial-parses like
+    # every later one. Setup, once per home, so not part of the timed job; in a child process,
+    # so that dbt's modules are not already imported when the timed import of the definitions
+    # starts.
+    start = time.perf_counter()
+    prepare_home(home, settings.home / "dbt_target")
+    report["dbt_prepare_s"] = round(time.perf_counter() - start, 3)
 
     with RssSampler() as sampler:
         start = time.perf_counter()

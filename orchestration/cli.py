@@ -120,11 +120,18 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def prepare_dbt(settings: Settings) -> None:
-    """Parse the dbt project once so the Dagster definitions can load its manifest."""
+def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
+    """Parse the dbt project once so the Dagster definitions can load its manifest.
+
+    dbt keeps its partial-parse state keyed on the profile, which holds the warehouse path: the
+    parse uses the path the runs of ``settings`` will use, so their first night partial-parses
+    too. ``target_path`` (default: the project's ``target``) is where the state is written; the
+    first run in a home copies the project's state into its own ``dbt_target`` if it has none.
+    """
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault("KAM_WAREHOUSE_PATH", str(settings.warehouse_path))
+    os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    target = ["--target-path", str(target_path)] if target_path is not None else []
     result = dbtRunner().invoke(
         [
             "parse",
@@ -133,6 +140,7 @@ def prepare_dbt(settings: Settings) -> None:
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
+            *target,
         ]
     )
     if not result.success:

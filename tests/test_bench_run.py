@@ -126,3 +126,13 @@ def test_pandas_and_polars_score_the_same_rules_alike(bench: dict[str, Any]) -> 
     scoring = bench["report"]["scoring"]
     assert scoring["customers"] == bench["report"]["customers"]
     assert set(scoring["polars_same_rules_disagreements"].values()) == {0}
+
+
+def test_the_go_live_night_reuses_the_parse_of_its_prepared_home(bench: dict[str, Any]) -> None:
+    """As after `kam prepare` in a user's home: dbt finds its partial-parse state valid for this
+    home's warehouse path and parses nothing again (it logs why whenever it cannot)."""
+    assert bench["report"]["dbt_prepare_s"] > 0
+    for night in (GO_LIVE, NEXT):
+        log = (bench["home"] / "logs" / f"kam-run-{night.isoformat()}.log").read_text()
+        assert "Found 20 models" in log, night
+        assert "partial pars" not in log, night
