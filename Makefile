@@ -25,8 +25,12 @@ demo: prepare
 	$(BIN)/kam demo
 	$(BIN)/kam run --date latest
 
+# The suite runs on up to 4 cores, one test module per worker at a time: a module's fixtures
+# (a home a whole job ran in) are built once and shared by its tests.
+TEST_WORKERS ?= auto
+
 test: prepare
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check orchestration scoring expectations tests bench
