@@ -492,10 +492,9 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     report["go_live"] = demo.go_live.isoformat()
 
     settings = load_settings({"KAM_HOME": str(home)})
-    # This run's own Dagster instance: never the user's.
+    # This run's own Dagster instance, never the user's; the first night gives it kam's
+    # dagster.yaml, as a user's first `kam run` does.
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
-    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     # What `kam prepare` (`make setup`) does for a user's home before its first night: parse the
     # dbt project with this home's warehouse path, so that the go-live night partial-parses like
     # every later one. Setup, once per home, so not part of the timed job; in a child process,

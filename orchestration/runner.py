@@ -109,19 +109,19 @@ def _maybe_redirect(target, redirect: bool) -> Iterator[None]:
 
 
 def _export_settings(settings: Settings) -> None:
-    """Make the settings visible to resources and to the dbt subprocess of this run."""
+    """Make the settings visible to resources and to the dbt subprocess of this run, and give
+    the Dagster home (``$KAM_HOME/dagster`` unless DAGSTER_HOME is set) kam's dagster.yaml if it
+    has none."""
+    from orchestration.instance import ensure_instance_config
+
     os.environ["KAM_HOME"] = str(settings.home)
     os.environ["KAM_LANDING_DIR"] = str(settings.landing_dir)
     os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["KAM_PUBLISH_DIR"] = str(settings.publish_dir)
     os.environ["KAM_CONFIG_DIR"] = str(settings.config_dir)
     if "DAGSTER_HOME" not in os.environ:
-        dagster_home = settings.home / "dagster"
-        dagster_home.mkdir(parents=True, exist_ok=True)
-        config = dagster_home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-        os.environ["DAGSTER_HOME"] = str(dagster_home)
+        os.environ["DAGSTER_HOME"] = str(settings.home / "dagster")
+    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
 
 
 def _check_partition(partitions, key: str) -> None:

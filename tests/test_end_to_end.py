@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.partition_writes import HISTORY_TABLES
 from orchestration.runner import RunOutcome, execute_nightly
@@ -51,14 +52,19 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         )
         refreshed = execute_nightly(settings, date(2025, 3, 31), full_refresh=True)
         published_after_full_refresh = _all_tables(settings)
-        dbt_args_full_refresh = json.loads(
+        run_results = json.loads(
             (home / "dbt_target" / "run_results.json").read_text(encoding="utf-8")
-        )["args"]
+        )
     return {
         "settings": settings,
         "outcomes": [first, main, again, backfill, refreshed],
         "published_after_full_refresh": published_after_full_refresh,
-        "dbt_args_full_refresh": dbt_args_full_refresh,
+        "dbt_args_full_refresh": run_results["args"],
+        "dbt_tests_full_refresh": [
+            r["unique_id"].split(".")[2]
+            for r in run_results["results"]
+            if r["unique_id"].startswith("test.")
+        ],
         "facts_0320_first": facts_0320_first,
         "facts_0320_backfill": facts_0320_backfill,
         "published_after_main": published_after_main,
@@ -106,6 +112,25 @@ def test_every_run_succeeds(runs) -> None:
     for outcome in runs["outcomes"]:
         assert isinstance(outcome, RunOutcome)
         assert outcome.success, outcome.report()
+
+
+def test_dagsters_own_storage_reads_every_dbt_test_of_a_run(runs) -> None:
+    """The home's Dagster instance stores events through kam's storage (orchestration/instance.py)
+    in Dagster's own files: the webserver, reading them with Dagster's class, finds each of the
+    full-refresh run's dbt tests (from dbt's run_results.json) as a check evaluation."""
+    dagster_home = runs["settings"].home / "dagster"
+    assert "KamSqliteEventLogStorage" in (dagster_home / "dagster.yaml").read_text()
+    stock = SqliteEventLogStorage(str(dagster_home / "history" / "runs"))
+    refreshed = runs["outcomes"][-1]
+    checks = [
+        entry.dagster_event.event_specific_data.check_name
+        for entry in stock.get_logs_for_run(refreshed.run_id)
+        if entry.dagster_event is not None
+        and entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    dbt_tests = runs["dbt_tests_full_refresh"]
+    assert len(dbt_tests) > 100
+    assert sorted(c for c in checks if c != "expectations") == sorted(dbt_tests)
 
 
 def test_summary_reports_rows_customers_and_published_path(runs) -> None:
