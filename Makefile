@@ -35,9 +35,9 @@ test: prepare
 lint: setup
 	$(BIN)/ruff check orchestration scoring expectations tests bench
 
+# The Dagster home `kam run` uses, which `kam prepare` has given kam's dagster.yaml.
 ui: prepare
-	mkdir -p $${DAGSTER_HOME:-$(CURDIR)/var/dagster}
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/var/dagster} $(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$${DAGSTER_HOME:-$${KAM_HOME:-$(CURDIR)/var}/dagster} $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) var dbt_project/target dbt_project/logs

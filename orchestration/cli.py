@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace existing landing files")
     demo.set_defaults(handler=_cmd_demo)
 
-    prepare = sub.add_parser("prepare", help="parse the dbt project (builds the manifest)")
+    prepare = sub.add_parser(
+        "prepare",
+        help="parse the dbt project (builds the manifest) and give the Dagster home a dagster.yaml",
+    )
     prepare.set_defaults(handler=_cmd_prepare)
 
     run = sub.add_parser("run", help="run the nightly job for one business date")
@@ -115,8 +118,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    prepare_dbt(load_settings())
+    from orchestration.instance import dagster_home_of, ensure_instance_config
+
+    settings = load_settings()
+    prepare_dbt(settings)
     print(f"dbt manifest ready in {DBT_PROJECT_DIR / 'target'}")
+    # Before any run, so that `make ui` (dagster dev) and the runs it launches use it too.
+    dagster_home = dagster_home_of(settings.home)
+    written = ensure_instance_config(dagster_home)
+    print(f"Dagster home {dagster_home}: dagster.yaml {'written' if written else 'kept as it is'}")
     return 0
 
 

@@ -46,15 +46,23 @@ event_log_storage:
 """
 
 
-def ensure_instance_config(dagster_home: Path) -> None:
-    """Write kam's dagster.yaml into ``dagster_home`` unless it already has one.
+def dagster_home_of(kam_home: Path) -> Path:
+    """The Dagster home kam's runs use: ``$DAGSTER_HOME`` if set, else ``<kam home>/dagster``."""
+    return Path(os.environ.get("DAGSTER_HOME") or kam_home / "dagster")
+
+
+def ensure_instance_config(dagster_home: Path) -> bool:
+    """Write kam's dagster.yaml into ``dagster_home`` unless it already has one; say whether
+    it was written.
 
     A dagster.yaml that is there, the user's or an earlier kam's, is never changed.
     """
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    if config.exists():
+        return False
+    config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    return True
 
 
 class KamSqliteEventLogStorage(SqliteEventLogStorage):

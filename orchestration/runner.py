@@ -112,16 +112,16 @@ def _export_settings(settings: Settings) -> None:
     """Make the settings visible to resources and to the dbt subprocess of this run, and give
     the Dagster home (``$KAM_HOME/dagster`` unless DAGSTER_HOME is set) kam's dagster.yaml if it
     has none."""
-    from orchestration.instance import ensure_instance_config
+    from orchestration.instance import dagster_home_of, ensure_instance_config
 
     os.environ["KAM_HOME"] = str(settings.home)
     os.environ["KAM_LANDING_DIR"] = str(settings.landing_dir)
     os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["KAM_PUBLISH_DIR"] = str(settings.publish_dir)
     os.environ["KAM_CONFIG_DIR"] = str(settings.config_dir)
-    if "DAGSTER_HOME" not in os.environ:
-        os.environ["DAGSTER_HOME"] = str(settings.home / "dagster")
-    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
+    dagster_home = dagster_home_of(settings.home)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    ensure_instance_config(dagster_home)
 
 
 def _check_partition(partitions, key: str) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestration import cli
 from orchestration.cli import main, resolve_business_date
+from orchestration.instance import INSTANCE_CONFIG
 from orchestration.settings import load_settings
 
 
@@ -22,6 +24,27 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out + captured.err
+
+
+def test_prepare_gives_the_homes_dagster_instance_kams_config_once(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The dbt parse itself writes the project's shared target folder; its own tests cover it.
+    parsed: list[Path] = []
+    monkeypatch.setattr(cli, "prepare_dbt", lambda settings: parsed.append(settings.home))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    config = tmp_path / "dagster" / "dagster.yaml"
+
+    code, out = _run(capsys, "--home", str(tmp_path), "prepare")
+    assert (code, parsed) == (0, [tmp_path])
+    assert config.read_text(encoding="utf-8") == INSTANCE_CONFIG
+    assert f"Dagster home {tmp_path / 'dagster'}: dagster.yaml written" in out
+
+    config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    code, out = _run(capsys, "--home", str(tmp_path), "prepare")
+    assert code == 0
+    assert config.read_text(encoding="utf-8") == "telemetry:\n  enabled: false\n"
+    assert "dagster.yaml kept as it is" in out
 
 
 def test_unparsable_date_names_the_option_and_the_format(capsys, tmp_path: Path) -> None:

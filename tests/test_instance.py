@@ -18,6 +18,7 @@ from orchestration.instance import (
     INSTANCE_CONFIG,
     KEPT_ENGINES,
     KamSqliteEventLogStorage,
+    dagster_home_of,
     ensure_instance_config,
 )
 
@@ -62,13 +63,22 @@ def _event_types(storage: SqliteEventLogStorage, run_id: str) -> list[str]:
 
 
 def test_config_is_written_once_and_never_replaces_one_that_is_there(tmp_path: Path) -> None:
-    ensure_instance_config(tmp_path / "new")
+    assert ensure_instance_config(tmp_path / "new")
     assert (tmp_path / "new" / "dagster.yaml").read_text(encoding="utf-8") == INSTANCE_CONFIG
 
     (tmp_path / "own").mkdir()
     (tmp_path / "own" / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
-    ensure_instance_config(tmp_path / "own")
+    assert not ensure_instance_config(tmp_path / "own")
     assert (tmp_path / "own" / "dagster.yaml").read_text() == "telemetry:\n  enabled: true\n"
+
+
+def test_dagster_home_is_dagster_home_if_set_else_in_the_kam_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert dagster_home_of(tmp_path / "kam") == tmp_path / "kam" / "dagster"
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "own"))
+    assert dagster_home_of(tmp_path / "kam") == tmp_path / "own"
 
 
 def test_runs_are_read_back_by_dagsters_own_storage(
