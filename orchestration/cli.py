@@ -118,14 +118,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from orchestration.instance import dagster_home_of, ensure_instance_config
+    from orchestration.instance import DagsterHomeError, dagster_home_of, ensure_instance_config
 
     settings = load_settings()
     prepare_dbt(settings)
     print(f"dbt manifest ready in {DBT_PROJECT_DIR / 'target'}")
     # Before any run, so that `make ui` (dagster dev) and the runs it launches use it too.
     dagster_home = dagster_home_of(settings.home)
-    written = ensure_instance_config(dagster_home)
+    try:
+        written = ensure_instance_config(dagster_home)
+    except DagsterHomeError as exc:
+        raise UserError(str(exc)) from None
     print(f"Dagster home {dagster_home}: dagster.yaml {'written' if written else 'kept as it is'}")
     return 0
 
@@ -234,13 +237,14 @@ def run_job(
 ) -> bool:
     """Run the nightly job for ``business_date`` in this process and print a summary."""
     from orchestration.dbt_project import ManifestMissingError
+    from orchestration.instance import DagsterHomeError
     from orchestration.runner import BusinessDateError, execute_nightly
 
     try:
         outcome = execute_nightly(
             settings, business_date, verbose=verbose, full_refresh=full_refresh
         )
-    except (BusinessDateError, ManifestMissingError) as exc:
+    except (BusinessDateError, DagsterHomeError, ManifestMissingError) as exc:
         raise UserError(str(exc)) from None
     print(outcome.report())
     return outcome.success

@@ -46,6 +46,10 @@ event_log_storage:
 """
 
 
+class DagsterHomeError(ValueError):
+    """The Dagster home cannot be given its dagster.yaml."""
+
+
 def dagster_home_of(kam_home: Path) -> Path:
     """The Dagster home kam's runs use: ``$DAGSTER_HOME`` if set, else ``<kam home>/dagster``."""
     return Path(os.environ.get("DAGSTER_HOME") or kam_home / "dagster")
@@ -57,11 +61,18 @@ def ensure_instance_config(dagster_home: Path) -> bool:
 
     A dagster.yaml that is there, the user's or an earlier kam's, is never changed.
     """
-    dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if config.exists():
-        return False
-    config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    try:
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        if config.exists():
+            return False
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    except OSError as exc:
+        raise DagsterHomeError(
+            f"cannot write the Dagster instance's configuration {config}: {exc.strerror}. "
+            f"The Dagster home {dagster_home} must be a folder you can write: "
+            "set DAGSTER_HOME (or KAM_HOME) to one"
+        ) from None
     return True
 
 

@@ -47,6 +47,20 @@ def test_prepare_gives_the_homes_dagster_instance_kams_config_once(
     assert "dagster.yaml kept as it is" in out
 
 
+def test_a_dagster_home_that_cannot_be_written_is_named_with_the_fix(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "dagster"
+    not_a_folder.write_text("a file, not a folder")
+    monkeypatch.setenv("DAGSTER_HOME", str(not_a_folder))
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "2025-03-20")
+    assert code == 2
+    assert f"kam: error: cannot write the Dagster instance's configuration {not_a_folder}" in out
+    assert f"The Dagster home {not_a_folder} must be a folder you can write" in out
+    assert "set DAGSTER_HOME (or KAM_HOME) to one" in out
+    assert "Traceback" not in out
+
+
 def test_unparsable_date_names_the_option_and_the_format(capsys, tmp_path: Path) -> None:
     code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "31/12/2025")
     assert code == 2
