@@ -172,7 +172,9 @@ def step_timings(run_id: str) -> list[StepTiming]:
     ends: dict[str, float] = {}
     checks: dict[str, int] = {}
     materialized: dict[str, int] = {}
-    for record in dg.DagsterInstance.get().all_logs(run_id):
+    with dg.DagsterInstance.get() as instance:
+        records = instance.all_logs(run_id)
+    for record in records:
         event = record.dagster_event
         if event is None or event.step_key is None:
             continue

@@ -72,13 +72,18 @@ def execute_nightly(
     _export_settings(settings)
     from orchestration.definitions import defs
 
-    instance = dg.DagsterInstance.get()
     job = defs.resolve_job_def("nightly_job")
     log_path = settings.home / "logs" / f"kam-run-{key}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # The full log is kept in the Dagster instance and dbt's output in the log file; the terminal
-    # shows problems and the summary unless asked for more.
-    with log_path.open("w", encoding="utf-8") as log, _maybe_redirect(log, not verbose):
+    # shows problems and the summary unless asked for more. The instance is closed after the
+    # run: its event log keeps database connections open (orchestration/instance.py), and a
+    # backfill runs many nights in one process.
+    with (
+        dg.DagsterInstance.get() as instance,
+        log_path.open("w", encoding="utf-8") as log,
+        _maybe_redirect(log, not verbose),
+    ):
         result = job.execute_in_process(
             partition_key=key,
             instance=instance,

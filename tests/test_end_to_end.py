@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
@@ -55,11 +56,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         run_results = json.loads(
             (home / "dbt_target" / "run_results.json").read_text(encoding="utf-8")
         )
+        dagster_files_open = [
+            f.path
+            for f in psutil.Process().open_files()
+            if Path(f.path).is_relative_to(home / "dagster")
+        ]
     return {
         "settings": settings,
         "outcomes": [first, main, again, backfill, refreshed],
         "published_after_full_refresh": published_after_full_refresh,
         "dbt_args_full_refresh": run_results["args"],
+        "dagster_files_open": dagster_files_open,
         "dbt_tests_full_refresh": [
             r["unique_id"].split(".")[2]
             for r in run_results["results"]
@@ -131,6 +138,11 @@ def test_dagsters_own_storage_reads_every_dbt_test_of_a_run(runs) -> None:
     dbt_tests = runs["dbt_tests_full_refresh"]
     assert len(dbt_tests) > 100
     assert sorted(c for c in checks if c != "expectations") == sorted(dbt_tests)
+
+
+def test_no_dagster_database_stays_open_after_the_runs(runs) -> None:
+    """Five nights ran in this process, as a backfill runs them: each closed its instance."""
+    assert runs["dagster_files_open"] == []
 
 
 def test_summary_reports_rows_customers_and_published_path(runs) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import psutil
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
@@ -142,6 +143,19 @@ def test_a_wipe_leaves_no_connection_to_the_deleted_files(
     assert instance.event_log_storage.get_logs_for_run(wiped) == []
     run_id = _materialize(instance)
     assert _event_types(_stock_storage(tmp_path), run_id)[-1] == "PIPELINE_SUCCESS"
+
+
+def _files_open_under(folder: Path) -> list[str]:
+    return [f.path for f in psutil.Process().open_files() if Path(f.path).is_relative_to(folder)]
+
+
+def test_closing_the_instance_closes_every_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _instance(tmp_path, monkeypatch) as instance:
+        _materialize(instance)
+        assert _files_open_under(tmp_path)  # kept between events, as intended
+    assert _files_open_under(tmp_path) == []
 
 
 def test_without_base_dir_or_dagster_home_the_error_says_what_to_set(
