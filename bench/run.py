@@ -497,7 +497,7 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     # This run's own Dagster instance, never the user's; the first night gives it kam's
     # dagster.yaml, as a user's first `kam run` does.
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    # What `kam prepare` (`make setup`) does for a user's home before its first night: parse the
+    # What `kam prepare` (`make prepare`) does for a user's home before its first night: parse the
     # dbt project with this home's warehouse path, so that the go-live night partial-parses like
     # every later one. Setup, once per home, so not part of the timed job; in a child process,
     # so that dbt's modules are not already imported when the timed import of the definitions
