@@ -36,8 +36,11 @@ lint: setup
 	$(BIN)/ruff check orchestration scoring expectations tests bench
 
 # The Dagster home `kam run` uses, which `kam prepare` has given kam's dagster.yaml.
+# `make ui UI_PORT=3001` serves the UI on another port.
+UI_PORT ?= 3000
+
 ui: prepare
-	DAGSTER_HOME=$${DAGSTER_HOME:-$${KAM_HOME:-$(CURDIR)/var}/dagster} $(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$${DAGSTER_HOME:-$${KAM_HOME:-$(CURDIR)/var}/dagster} $(BIN)/dagster dev -w workspace.yaml -p $(UI_PORT)
 
 clean:
 	rm -rf $(VENV) var dbt_project/target dbt_project/logs

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
-from dagster_dbt import DbtProject
+import shutil
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR
 
-# The manifest is prepared ahead of time (`kam prepare`, run by `make setup`), never parsed at
-# import; `dagster dev` re-parses on start so model edits show up without a manual step.
+
+def dbt_executable() -> str:
+    """The dbt next to this Python (a virtualenv need not be activated), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def prepare_if_dev(project: DbtProject) -> None:
+    """Under ``dagster dev``, parse the project again so model edits show up without a step.
+
+    dagster-dbt's ``DbtProject.prepare_if_dev`` runs the ``dbt`` found on PATH, which neither
+    ``make ui`` nor ``.venv/bin/dagster dev`` puts there (the virtualenv need not be activated):
+    this runs the dbt installed next to the code location's own Python.
+    """
+    if not project.preparer.using_dagster_dev():
+        return
+    dbt = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+    dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+# The manifest is prepared ahead of time (`kam prepare`, run by `make prepare`), never parsed at
+# import outside `dagster dev`, which re-parses on start so model edits show up.
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+prepare_if_dev(dbt_project)
 
 
 class ManifestMissingError(RuntimeError):
@@ -22,6 +46,6 @@ def manifest_path_or_raise() -> str:
     if not path.exists():
         raise ManifestMissingError(
             f"dbt manifest not found at {path}. Build it once with `kam prepare` "
-            "(`make setup` does this), then load the Dagster definitions again."
+            "(`make prepare` does this), then load the Dagster definitions again."
         )
     return str(path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from functools import cached_property
@@ -14,7 +13,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_executable, dbt_project
 from orchestration.settings import Settings, load_settings
 
 
@@ -68,9 +67,3 @@ class KamDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         return None
-
-
-def dbt_executable() -> str:
-    """The dbt next to this Python (a virtualenv need not be activated), else the one on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

@@ -1,12 +1,13 @@
-"""The Dagster code location loads, and the webserver serves its asset graph on loopback."""
+"""The Dagster code location loads, and `make ui` serves it through the webserver on loopback."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -48,55 +49,87 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The README's UI command on a PATH without the virtualenv (nobody has activated it), in a fresh
+# home. `-o` keeps make from reinstalling the virtualenv when pyproject.toml is newer than its
+# stamp: the install is not what this test is about, and it must not change the test's own venv.
+UI_COMMAND = ["make", "-o", ".venv/.installed-stamp", "ui"]
+LOCATION_QUERY = """
+{ workspaceOrError { __typename
+    ... on Workspace { locationEntries { name
+        locationOrLoadError { __typename
+            ... on PythonError { message }
+            ... on RepositoryLocation { repositories {
+                jobs { name } schedules { name } assetNodes { assetKey { path } } } } } } }
+    ... on PythonError { message } } }
+"""
+
+
+def _path_without_dbt() -> str:
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    clean = os.pathsep.join(e for e in entries if e and not (Path(e) / "dbt").exists())
+    assert shutil.which("dbt", path=clean) is None
+    return clean
+
+
 @pytest.mark.slow
-def test_webserver_serves_asset_graph_on_loopback(tmp_path: Path) -> None:
+def test_make_ui_loads_the_kam_location_on_a_path_without_the_virtualenv(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "KAM_HOME": str(tmp_path / "kam")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAM_", "DAGSTER_"))}
+    env.pop("VIRTUAL_ENV", None)
+    env |= {"PATH": _path_without_dbt(), "KAM_HOME": str(tmp_path / "kam")}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster_webserver",
-            "-w",
-            str(REPO / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
+        [*UI_COMMAND, f"UI_PORT={port}"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
-    query = {"query": "{ assetNodes { assetKey { path } } }"}
     try:
-        nodes = _poll_graphql(port, query, proc, deadline=time.monotonic() + 90)
+        location = _poll_location(port, proc, deadline=time.monotonic() + 180)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    paths = {"/".join(n["assetKey"]["path"]) for n in nodes["data"]["assetNodes"]}
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stderr.close()
+
+    assert location["name"] == "kam"
+    loaded = location["locationOrLoadError"]
+    assert loaded["__typename"] == "RepositoryLocation", loaded.get("message")
+    [repository] = loaded["repositories"]
+    paths = {"/".join(n["assetKey"]["path"]) for n in repository["assetNodes"]}
     assert {"raw/transactions", "marts/fct_customer_facts", "published/warehouse"} <= paths
+    assert "nightly_job" in {j["name"] for j in repository["jobs"]}
+    assert [s["name"] for s in repository["schedules"]] == ["nightly"]
+    # make ui's Dagster home is the one `kam run` uses: $KAM_HOME/dagster, prepared by kam.
+    assert (tmp_path / "kam" / "dagster" / "dagster.yaml").is_file()
 
 
-def _poll_graphql(port: int, query: dict, proc: subprocess.Popen, deadline: float) -> dict:
+def _poll_location(port: int, proc: subprocess.Popen, deadline: float) -> dict:
+    """The kam location entry once it has loaded or failed to load."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps(query).encode(),
+        data=json.dumps({"query": LOCATION_QUERY}).encode(),
         headers={"Content-Type": "application/json"},
     )
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"webserver exited: {proc.stderr.read().decode()[-2000:]}")
+            raise AssertionError(f"make ui exited: {proc.stderr.read().decode()[-2000:]}")
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
-                body = json.loads(response.read())
-            if body.get("data", {}).get("assetNodes"):
-                return body
+                workspace = json.loads(response.read())["data"]["workspaceOrError"]
         except OSError:
-            pass
+            time.sleep(1)
+            continue
+        assert workspace["__typename"] == "Workspace", workspace
+        for entry in workspace["locationEntries"]:
+            if entry["name"] == "kam" and entry["locationOrLoadError"] is not None:
+                return entry
         time.sleep(1)
-    raise AssertionError("webserver did not serve the asset graph within 90 s")
+    raise AssertionError("the webserver did not load the kam location within 180 s")
 
 
 def test_dbt_resource_skips_the_version_subprocess_and_the_unused_adapter() -> None:
