@@ -61,6 +61,12 @@ class SourceContract:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def has_personal_data(self) -> bool:
+        """True if a column holds personal data: then no message or reason quotes a value of
+        this source's lines (a misaligned line can put an email in any column)."""
+        return any(c.pii for c in self.columns)
+
 
 @cache
 def load_contracts() -> dict[str, SourceContract]:

@@ -561,11 +561,23 @@ def _match_header(
             inputs[col.name] = ColumnInput(None)
             absent.append(export)
     found = _shown_header(header)
-    if missing and (hint := _delimiter_hint(header, mapping)):
+    exports = {mapping.export_name(c.name) for c in contract.columns}
+    hint = _delimiter_hint(header, mapping) if missing else None
+    if hint and set(split_header(header[0], _unshown_char(hint), mapping.quote) or []) & exports:
         raise FileRejected(
             f"{name} line 1: the header was read as the single column {found}; the file seems "
             f"to be delimited by {hint!r}, not {_shown_char(mapping.delimiter)!r}: set "
             f"delimiter: '{hint}' in {where}"
+        )
+    if missing and not set(header) & exports:
+        # The first line names no column kam knows: it is most likely data (a file exported
+        # without its header), so it is never quoted — it may hold names, phones and emails.
+        required = ", ".join(f"'{export}'" for _, export in missing)
+        raise FileRejected(
+            f"{name} line 1: the first line names none of the expected columns (it has "
+            f"{len(header)} field(s); required: {required}), so the file seems to have no "
+            "header line; export it again with a header line naming the columns, or map the "
+            f"export's own column names under 'columns:' in {where}"
         )
     if missing:
         names = ", ".join(
@@ -600,6 +612,10 @@ def _shown_header(header: list[str], limit: int = 300) -> str:
 
 def _shown_char(char: str) -> str:
     return "\\t" if char == "\t" else char
+
+
+def _unshown_char(shown: str) -> str:
+    return "\t" if shown == "\\t" else shown
 
 
 def _delimiter_hint(header: list[str], mapping: Mapping) -> str | None:

@@ -140,9 +140,17 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
     )
 
 
-def parse_problem(col: Column, c: str, native: bool, mapping: Mapping) -> str:
+def shown_value(c: str, quote_values: bool) -> str:
+    """SQL text naming value ``c`` in a reason: the value in quotes, or "the value" for a source
+    whose lines may hold personal data (a misaligned line puts an email in any column)."""
+    return f"'''' || cast({c} as varchar) || ''''" if quote_values else lit("the value")
+
+
+def parse_problem(
+    col: Column, c: str, native: bool, mapping: Mapping, quote_values: bool = True
+) -> str:
     """Reason text (SQL) for a non-empty value that could not be typed."""
-    shown = f"'''' || cast({c} as varchar) || ''''"
+    shown = shown_value(c, quote_values)
     if native:
         return f"{shown} || {lit(f' cannot be converted to {col.type}')}"
     expected = {
@@ -166,15 +174,29 @@ def parse_problem(col: Column, c: str, native: bool, mapping: Mapping) -> str:
 
 
 def column_problem(
-    col: Column, c: str, t: str, native: bool, mapping: Mapping, business_date: date
+    col: Column,
+    c: str,
+    t: str,
+    native: bool,
+    mapping: Mapping,
+    business_date: date,
+    quote_values: bool = True,
 ) -> str:
-    """SQL giving the first reason ``col`` breaks its contract in this row, else NULL."""
+    """SQL giving the first reason ``col`` breaks its contract in this row, else NULL.
+
+    ``quote_values`` false: the reason names the column and the rule, never the value.
+    """
     whens = []
     if col.required:
         whens.append((f"{c} is null", lit("required value is empty")))
     if col.type != "string":
-        whens.append((f"{c} is not null and {t} is null", parse_problem(col, c, native, mapping)))
-    shown = f"'''' || cast({c} as varchar) || ''''"
+        whens.append(
+            (
+                f"{c} is not null and {t} is null",
+                parse_problem(col, c, native, mapping, quote_values),
+            )
+        )
+    shown = shown_value(c, quote_values)
     if col.allowed:
         whens.append(
             (
@@ -225,7 +247,15 @@ def validated_select(
         trimmed_cols.append(f"{trimmed(source)} as r{i}")
         clean_cols.append(f"{cleaned(f'r{i}', source.native, mapping)} as c{i}")
         typed_cols.append(f"{typed(col, f'c{i}', source.native, mapping)} as t{i}")
-        problem = column_problem(col, f"c{i}", f"t{i}", source.native, mapping, business_date)
+        problem = column_problem(
+            col,
+            f"c{i}",
+            f"t{i}",
+            source.native,
+            mapping,
+            business_date,
+            quote_values=not contract.has_personal_data,
+        )
         problems.append(f"{problem} as p{i}")
     n = len(contract.columns)
     # Most rows are clean: build the list of problems only for rows that have one.
