@@ -45,8 +45,7 @@ HEADERLESS_CUSTOMERS = (
 # Lines that are quarantined: a key person's email where the status belongs (a shifted line),
 # an email in a number column, and a line with one field too many.
 BAD_CUSTOMER_LINES = (
-    CUSTOMER_HEADER
-    + "C6,东部贸易,wholesale,江苏,南京,direct,张伟,2024-01-01,10000,30,false,3,"
+    CUSTOMER_HEADER + "C6,东部贸易,wholesale,江苏,南京,direct,张伟,2024-01-01,10000,30,false,3,"
     "wangwu@example.com,王五,经理,13900000099,wangwu@example.com\n"
     + "C7,南方商行,wholesale,广东,广州,direct,张伟,2024-01-01,qianqi@example.com,30,false,3,"
     "active,钱七,经理,13900000055,qianqi@example.com\n"
