@@ -9,6 +9,9 @@ from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from orchestration.settings import SOURCES, connect_warehouse
 
+# Statuses of files read in this run (kept and unchanged files were read in an earlier one).
+READ = ("loaded", "replaced", "rejected")
+
 
 class IngestionRejectedError(dg.Failure):
     """A whole file could not be loaded; its rows were kept out of the warehouse."""
@@ -62,9 +65,13 @@ def summarise(results: list) -> dict:
         "partitions_seen": len(results),
         "files_loaded": sum(f.status in ("loaded", "replaced") for f in files),
         "files_unchanged": sum(f.status == "unchanged" for f in files),
-        "rows_read": sum(f.rows_read for f in files if f.status != "unchanged"),
-        "rows_loaded": sum(f.rows_loaded for f in files if f.status != "unchanged"),
-        "rows_quarantined": sum(f.rows_quarantined for f in files if f.status != "unchanged"),
+        "files_kept": sum(f.status == "kept" for f in files),
+        "files_retracted": sum(f.status == "retracted" for f in files),
+        "rows_read": sum(f.rows_read for f in files if f.status in READ),
+        "rows_loaded": sum(f.rows_loaded for f in files if f.status in READ),
+        "rows_quarantined": sum(f.rows_quarantined for f in files if f.status in READ),
+        "files_ignored": sum(f.status == "ignored" for f in files),
+        "ignored_entries": "\n".join(f.message for f in files if f.status == "ignored"),
         "rejected_files": [
             f"{f.source_file}: {f.message}" for f in files if f.status == "rejected"
         ],

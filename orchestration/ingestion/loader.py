@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ import duckdb
 from orchestration.faults import crash_point
 from orchestration.ingestion import checksums
 from orchestration.ingestion.contracts import Column, SourceContract, load_contracts
+from orchestration.ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
 from orchestration.ingestion.mapping import Mapping
 from orchestration.ingestion.schema import ensure_raw_schema
 from orchestration.ingestion.textfile import (
@@ -146,7 +148,9 @@ def sync_landing(
     number of folders kept costs (11 s a night after a year of daily folders).
     """
     landing_dir = Path(landing_dir)
-    # Every folder name is checked before anything loads.
+    # Every folder name of every source is checked before anything loads (each source's asset
+    # loads only its own source, but a misnamed folder must stop all of them).
+    check_landing(landing_dir)
     days = {
         source: sorted(
             d for d in map(folder_date, _date_folders(landing_dir / source)) if d <= up_to
@@ -182,13 +186,31 @@ def folder_date(folder: Path) -> date:
 def _date_folders(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    stray = [p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
-    if stray:
+    try:
+        entries = sorted(p for p in root.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
         raise LandingError(
-            f"{stray[0]} lies directly in {root}; move it into a folder named after its business "
-            f"date, e.g. {root / '2024-03-31'}/"
+            f"cannot list the landing folder {root} ({exc.strerror}); give the user running kam "
+            "read and execute permission on it (e.g. chmod a+rx)"
+        ) from exc
+    stray = [p for p in entries if not p.is_dir()]
+    if stray:
+        what = "a symbolic link to nothing" if stray[0].is_symlink() else "a file"
+        if stray[0].is_symlink() and stray[0].exists():
+            what = "a link to a file"
+        raise LandingError(
+            f"{stray[0]} ({what}) lies directly in {root}; move it into a folder named after its "
+            f"business date, e.g. {root / '2024-03-31'}/"
         )
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return entries
+
+
+def check_landing(landing_dir: Path, sources: tuple[str, ...] | list[str] = SOURCES) -> None:
+    """Raise :class:`LandingError` if any source's landing folder is laid out so that kam
+    cannot read it (a folder not named after a date, a stray file), before anything loads."""
+    for source in sources:
+        for folder in _date_folders(Path(landing_dir) / source):
+            folder_date(folder)
 
 
 def ingest_partition(
@@ -224,10 +246,19 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 class LastAttempt:
     """The latest ledger attempt of one partition."""
 
-    files: frozenset[tuple[str, str]]  # (file, checksum) of the files it read
+    files: frozenset[tuple[str, str]]  # (file, checksum) of the files it read or kept
+    entries: frozenset[tuple[str, str]]  # (entry, status) of what it did not read
+    holding: dict[str, tuple[str, int | None]]  # file → (checksum, bytes) of files whose rows
+    # the partition holds (loaded, replaced or kept)
     at: datetime
     rejected_a_file: bool
     loaded_before: bool  # any attempt ever loaded the partition
+
+
+KEPT_MESSAGE = (
+    "no longer in the landing folder (archived?); its rows are kept. To remove them, retract "
+    "the file: put an empty file named '{marker}' in the date folder"
+)
 
 
 def _ingest_folder(
@@ -241,16 +272,32 @@ def _ingest_folder(
     known: dict[str, tuple[checksums.FileIdentity, str]],
 ) -> PartitionResult:
     folder = landing_dir / source / business_date.isoformat()
-    paths = (
-        sorted(p for p in folder.glob(mapping.pattern) if p.is_file()) if folder.is_dir() else []
-    )
-    named = {p.relative_to(landing_dir).as_posix(): p for p in paths}
+    listing = list_folder(landing_dir, folder, mapping)
+    named = {n: p for n, p in listing.files.items() if n not in listing.retracted}
     sums = checksums.landed_checksums(con, named, known)
     files = {name: (named[name], *sums[name]) for name in named}
+    # A file loaded before and gone from the folder (archived) keeps its rows unless retracted.
+    kept = {
+        name: held
+        for name, held in (previous.holding if previous is not None else {}).items()
+        if name not in named and name not in listing.retracted
+    }
+    others = [FileResult(e.name, None, None, e.status, message=e.message) for e in listing.entries]
+    others += [
+        FileResult(name, None, None, "retracted", message=f"retracted by {marker}; not loaded")
+        for name, marker in sorted(listing.retracted.items())
+    ]
     current = {(name, checksum) for name, (_, checksum, _) in files.items()}
+    current |= {(name, checksum) for name, (checksum, _) in kept.items()}
+    entries = frozenset((f.source_file, f.status) for f in others)
     loaded_before = previous is not None and previous.loaded_before
     loaded_at = datetime.now()
-    if previous is not None and previous.files == current and not previous.rejected_a_file:
+    if (
+        previous is not None
+        and previous.files == current
+        and previous.entries == entries
+        and not previous.rejected_a_file
+    ):
         results = [
             FileResult(
                 name,
@@ -263,26 +310,20 @@ def _ingest_folder(
         ]
         # A no-op writes nothing, so re-running a date leaves the ledger (and BI) identical.
         return PartitionResult(source, business_date, "unchanged", results)
-    if not files and not loaded_before:
+    if not files and not kept and not others and not loaded_before:
         return PartitionResult(source, business_date, "empty")
     status = "replaced" if loaded_before else "loaded"
     contract = load_contracts()[source]
     # Files are validated into a temporary table first (a file DuckDB cannot read then only
     # rejects that file); the partition itself is swapped in one transaction.
-    results = _stage_files(con, contract, business_date, files, mapping, status)
-    if not files:
-        results = [
-            FileResult(
-                f"{source}/{business_date}/",
-                None,
-                None,
-                status,
-                message=(f"no file matching {mapping.pattern} any more; partition emptied"),
-            )
-        ]
+    results = _stage_files(con, contract, business_date, files, mapping, status, list(kept))
+    results += _kept_results(con, source, business_date, kept)
+    results += others
     con.execute("begin transaction")
     try:
-        _replace_partition(con, contract, business_date, list(files.items()), loaded_at, run_id)
+        _replace_partition(
+            con, contract, business_date, list(files.items()), list(kept), loaded_at, run_id
+        )
         _write_ledger(con, source, business_date, results, loaded_at, run_id)
         crash_point("ingestion")
         con.execute("commit")
@@ -294,13 +335,48 @@ def _ingest_folder(
     return PartitionResult(source, business_date, status, results)
 
 
+def _kept_results(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    business_date: date,
+    kept: dict[str, tuple[str, int | None]],
+) -> list[FileResult]:
+    """Ledger rows of files gone from the folder whose rows stay, with the rows they hold."""
+    results = []
+    for name, (checksum, size) in sorted(kept.items()):
+        loaded = con.execute(
+            f"select count(*) from raw.{source} where _business_date = ? and _source_file = ?",
+            [business_date, name],
+        ).fetchall()[0][0]
+        quarantined = con.execute(
+            "select count(*) from raw.quarantine where source = ? and business_date = ? "
+            "and source_file = ?",
+            [source, business_date, name],
+        ).fetchall()[0][0]
+        marker = name.rsplit("/", 1)[-1] + RETRACTION_SUFFIX
+        results.append(
+            FileResult(
+                name,
+                checksum,
+                size,
+                "kept",
+                rows_read=loaded + quarantined,
+                rows_loaded=loaded,
+                rows_quarantined=quarantined,
+                message=KEPT_MESSAGE.format(marker=marker),
+            )
+        )
+    return results
+
+
 def _last_attempts(
     con: duckdb.DuckDBPyConnection, source: str, business_date: date | None = None
 ) -> dict[date, LastAttempt]:
     """The latest ledger attempt of each of ``source``'s partitions (or of one)."""
     rows = con.execute(
         f"""select business_date, source_file, file_checksum, status, loaded_at,
-                bool_or(status in ('loaded', 'replaced')) over (partition by business_date)
+                bool_or(status in ('loaded', 'replaced')) over (partition by business_date),
+                file_bytes
             from raw.ingestion_ledger
             where source = ? {"and business_date = ?" if business_date is not None else ""}
             qualify loaded_at = max(loaded_at) over (partition by business_date)""",
@@ -312,6 +388,12 @@ def _last_attempts(
     return {
         day: LastAttempt(
             files=frozenset((r[1], r[2]) for r in attempt if r[2] is not None),
+            entries=frozenset((r[1], r[3]) for r in attempt if r[2] is None),
+            holding={
+                r[1]: (r[2], r[6])
+                for r in attempt
+                if r[2] is not None and r[3] in ("loaded", "replaced", "kept")
+            },
             at=attempt[0][4],
             rejected_a_file=any(r[3] == "rejected" for r in attempt),
             loaded_before=attempt[0][5],
@@ -327,8 +409,10 @@ def _stage_files(
     files: dict[str, tuple[Path, str, int]],
     mapping: Mapping,
     status: str,
+    kept: list[str],
 ) -> list[FileResult]:
-    """Validate every file into ``_stage``, flag duplicate keys, and count rows per file."""
+    """Validate every file into ``_stage``, flag duplicate keys (also of rows the partition
+    keeps from the ``kept`` files), and count rows per file."""
     typed_cols = ", ".join(f"t{i} {c.sql_type}" for i, c in enumerate(contract.columns))
     # A file's name and checksum are not repeated on each staged row (that would double the
     # stage of a large partition, which then spills to disk); _file_ord points to them.
@@ -344,6 +428,8 @@ def _stage_files(
             result.status, result.message = "rejected", str(exc)
         results.append(result)
     _flag_duplicates(con, contract, list(files))
+    if kept:
+        _flag_duplicates_of_kept(con, contract, business_date, kept)
     counts = {
         row[0]: row[1:]
         for row in con.execute(
@@ -491,8 +577,16 @@ def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> list[str]
                 "UTF-8 (reading it as GB18030 would garble every Chinese "
                 f"character); declare encoding: utf-8 in {where}"
             )
-    except OSError as exc:
-        raise FileRejected(f"{name}: cannot be read ({exc}); check the file permissions") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        if is_gzip(path):
+            raise FileRejected(
+                f"{name}: cannot be decompressed ({_first_line(exc)}); the gzip file is damaged "
+                "or incomplete: land it again"
+            ) from exc
+        raise FileRejected(
+            f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc}); give the user "
+            "running kam read permission on it"
+        ) from exc
     header = split_header(first, mapping.delimiter, mapping.quote)
     if header is None:
         raise FileRejected(
@@ -687,6 +781,40 @@ def _flag_duplicates(
         where d._rank > 1 and d._file_ord = _stage._file_ord and d._line = _stage._line""")
 
 
+def _flag_duplicates_of_kept(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, business_date: date, kept: list[str]
+) -> None:
+    """Quarantine every valid staged row whose key a row kept from an archived file holds."""
+    keys = [f"t{contract.column_names.index(k)}" for k in contract.key]
+    joined = " and ".join(
+        f"k.{ident(k)} = _stage.{t}" for k, t in zip(contract.key, keys, strict=True)
+    )
+    shown = " || ', ' || ".join(
+        f"{lit(k + '=')} || cast(_stage.{t} as varchar)"
+        for k, t in zip(contract.key, keys, strict=True)
+    )
+    raw = (
+        "concat_ws(',', "
+        + ", ".join(
+            f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))
+        )
+        + ")"
+    )
+    con.execute(
+        f"""
+        update _stage set _errors = list_append(_errors, {{
+            'column_name': {lit(", ".join(contract.key))},
+            'reason': 'duplicate key (' || {shown} || '): first seen in ' || k._source_file
+                      || ' line ' || k._source_line
+                      || ' (kept after the file left the landing folder)'}}),
+            _raw = {raw}
+        from raw.{contract.name} k
+        where k._business_date = ? and k._source_file in (select unnest(?))
+          and len(_stage._errors) = 0 and {joined}""",
+        [business_date, kept],
+    )
+
+
 def _may_have_duplicates(con: duckdb.DuckDBPyConnection, keys: list[str]) -> bool:
     """False if the valid staged rows' keys are certainly distinct.
 
@@ -711,17 +839,24 @@ def _replace_partition(
     contract: SourceContract,
     business_date: date,
     files: list[tuple[str, tuple[Path, str, int]]],
+    kept: list[str],
     loaded_at: datetime,
     run_id: str,
 ) -> None:
-    """Swap the partition's rows in raw.<source> and raw.quarantine for the staged ones.
+    """Swap the partition's rows in raw.<source> and raw.quarantine for the staged ones,
+    keeping the rows of the ``kept`` files (archived from the folder, not retracted).
 
     ``files`` are the staged files (name, (path, checksum, size)) by ``_file_ord``.
     """
-    con.execute(f"delete from raw.{contract.name} where _business_date = ?", [business_date])
     con.execute(
-        "delete from raw.quarantine where source = ? and business_date = ?",
-        [contract.name, business_date],
+        f"""delete from raw.{contract.name}
+            where _business_date = ? and _source_file not in (select unnest(?))""",
+        [business_date, kept],
+    )
+    con.execute(
+        """delete from raw.quarantine where source = ? and business_date = ?
+            and source_file not in (select unnest(?))""",
+        [contract.name, business_date, kept],
     )
     columns = ", ".join(ident(c.name) for c in contract.columns)
     values = ", ".join(f"t{i}" for i in range(len(contract.columns)))

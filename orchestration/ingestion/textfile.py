@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import hashlib
+import io
 import os
 import threading
 from dataclasses import dataclass
@@ -54,9 +56,16 @@ def file_checksum(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def open_bytes(path: Path) -> io.BufferedIOBase:
+    """``path`` opened for reading bytes, decompressed if its name ends in ``.gz``."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
 def starts_with_utf16_bom(path: Path) -> bool:
-    """True if ``path`` begins with a UTF-16 byte order mark."""
-    with path.open("rb") as handle:
+    """True if ``path`` (decompressed) begins with a UTF-16 byte order mark."""
+    with open_bytes(path) as handle:
         return handle.read(2) in UTF16_BOMS
 
 
@@ -69,7 +78,7 @@ def normalise_to_utf8(source: Path, target: Path, encoding: str) -> Transcoded:
     system allows one.
     """
     target.unlink(missing_ok=True)  # never write through a link left by an earlier call
-    if _already_normal(source, encoding):
+    if not source.name.lower().endswith(".gz") and _already_normal(source, encoding):
         try:
             os.symlink(os.path.abspath(source), target)
             return Transcoded(False, 0)
@@ -78,8 +87,8 @@ def normalise_to_utf8(source: Path, target: Path, encoding: str) -> Transcoded:
     tail = ""
     _counter.invalid = 0
     with (
-        source.open(
-            "r", encoding=CODECS[encoding], errors="kam-count-replace", newline=None
+        io.TextIOWrapper(
+            open_bytes(source), encoding=CODECS[encoding], errors="kam-count-replace", newline=None
         ) as reader,
         target.open("w", encoding="utf-8", newline="\n") as writer,
     ):
@@ -131,7 +140,7 @@ def decodes_as(path: Path, codec: str, *, needs_non_ascii: bool = False) -> bool
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     non_ascii = False
     try:
-        with path.open("rb") as handle:
+        with open_bytes(path) as handle:
             while block := handle.read(CHUNK_BYTES):
                 decoder.decode(block)
                 non_ascii = non_ascii or not block.isascii()
