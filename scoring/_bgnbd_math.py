@@ -222,3 +222,24 @@ def simulate(
     t_x = np.zeros(len(T))
     t_x[has] = T[has] * rng.beta(x[has], arrivals[has] - x[has] + 1)
     return x.astype(np.float64), t_x
+
+
+def probability_no_purchase(
+    params: tuple[float, float, float, float],
+    t: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    model: str,
+) -> FloatArray:
+    """P(no purchase in (T, T + t] | x, t_x, T) = 1 − P(alive) + P(alive) · P(0 | alive).
+
+    A customer who has dropped out never buys again. One who is alive at T has the posterior
+    purchase rate λ ~ Gamma(r + x, α + T) (the likelihood given alive is λ^x e^(−λT)) and can
+    only drop out right after a purchase, so P(0 in t | alive, λ) = e^(−λt) and, integrated
+    over λ, P(0 | alive) = ((α + T) / (α + T + t))^(r + x).
+    """
+    r, alpha, _, _ = params
+    alive = probability_alive(params, x, t_x, T, model)
+    zero_if_alive = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+    return 1.0 - alive + alive * zero_if_alive

@@ -1,13 +1,21 @@
-"""Churn (客户流失): repeat-buying model plus the B2B warning signs of SPEC §5.
+"""Churn (客户流失): churn probability, lifetime value at risk, call list and warning signs.
 
-:func:`score_churn` fits the configured repeat-buying model (MBG/NBD by default, see
-docs/churn-model.md) per business date on every customer's order history, scores probability
-alive and expected purchases, fires the configured warning signs (reason codes), sums their
-weights into a churn score, grades it and prices what losing the customer costs.
+:func:`score_churn` fits a repeat-buying model per business date on every customer's order
+history and scores, per customer:
 
-The model never stops the nightly run: when it cannot be fitted (too few repeat buyers, a
-failed or non-converged fit) its columns are null and ``churn_model_status`` says why; the
-rule-based signs are still scored.
+- ``churn_probability`` = P(no purchase within ``prediction_horizon_days``) =
+  1 − P(alive) + P(alive) · P(0 purchases | alive) (see docs/churn-model.md);
+- ``customer_lifetime_value``: discounted expected remaining purchases × the Gamma-Gamma
+  expected value of a purchase × the contribution margin (seed 004, scoring/clv.py);
+- ``is_churn_risk`` / ``churn_call_priority``: the call list, the top of the ranking by
+  churn probability × value at risk, sized by configuration;
+- ``churn_risk_level`` from the probability; the warning signs (reason codes with Chinese
+  names) explain the risk, they do not rank it.
+
+Fitting is a fallback chain: the configured model, the other BG/NBD-family model, then a
+model-free estimate. A fit that did not converge, has implausible parameters or gives
+non-finite predictions is rejected and never used; ``churn_model`` names what scored each
+row and ``churn_model_note`` says why the earlier choices were rejected.
 
 :func:`roc_auc` and :func:`precision_recall` measure how well scores and flags found the
 customers who really left.
@@ -16,52 +24,80 @@ customers who really left.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import polars as pl
 
 from scoring import _bgnbd_math as math_
-from scoring.bgnbd import fit_model
+from scoring.bgnbd import MODELS, fit_model
+from scoring.clv import (
+    discounted_expected_purchases,
+    expected_purchase_value,
+    fit_gamma_gamma,
+)
 from scoring.config import ChurnConfig
 from scoring.labels import label_to_zh
-from scoring.metrics import metric_expr
 
 log = logging.getLogger(__name__)
 
-#: The model is fitted only when at least this many customers bought on two or more days.
-MIN_REPEAT_BUYERS = 2
+#: Name of the model-free estimate in ``churn_model``.
+MODEL_FREE = "model_free"
+#: A fitted parameter outside these bounds marks a degenerate fit (e.g. r ≈ 123,591 when the
+#: data cannot tell customers apart): it is rejected.
+PARAMETER_BOUNDS = (1e-4, 1e4)
+#: Steps of the lifetime-value sum, in days (each step's purchases discounted at its midpoint).
+LIFETIME_STEP_DAYS = 30
 
 #: ``churn_model_status`` values.
 STATUS_FITTED = "fitted"
+STATUS_FALLBACK = "fallback"
 STATUS_NO_PURCHASE_HISTORY = "no_purchase_history"
 STATUS_INCONSISTENT = "inconsistent_order_history"
-STATUS_TOO_FEW_REPEAT_BUYERS = "too_few_repeat_buyers"
-STATUS_NOT_CONVERGED = "fit_not_converged"
-STATUS_FIT_FAILED = "fit_failed"
-STATUS_NOT_FINITE = "prediction_not_finite"
+STATUS_NO_REPEAT_BUYERS = "no_repeat_buyers"
+STATUSES = (
+    STATUS_FITTED,
+    STATUS_FALLBACK,
+    STATUS_NO_PURCHASE_HISTORY,
+    STATUS_INCONSISTENT,
+    STATUS_NO_REPEAT_BUYERS,
+)
 
 #: Chinese names of the columns written by :func:`score_churn`.
 COLUMN_NAMES_ZH: dict[str, str] = {
+    "churn_probability": "流失概率",
     "probability_alive": "活跃概率",
     "expected_purchases": "预期购买次数",
     "expected_revenue_next_period": "预期下期交易额",
     "churn_model": "流失模型",
     "churn_model_status": "流失模型状态",
-    "churn_score": "流失风险评分",
+    "churn_model_note": "流失模型说明",
+    "churn_score": "流失预警信号分",
     "churn_risk_level": "流失风险等级",
     "churn_risk_level_zh": "流失风险等级(中文)",
     "is_churn_risk": "是否流失预警",
     "churn_reasons": "流失预警原因",
     "churn_reasons_zh": "流失预警原因(中文)",
+    "expected_purchase_value": "预期单次购买金额",
+    "customer_lifetime_value": "客户终身价值",
     "value_at_risk": "流失损失金额",
     "churn_call_priority": "挽留优先顺序",
 }
 
 OUTPUT_COLUMNS: tuple[str, ...] = tuple(COLUMN_NAMES_ZH)
 
-_FIT_COLUMNS = ("probability_alive", "expected_purchases", "churn_model_status")
+_FIT_SCHEMA: dict[str, pl.DataType] = {
+    "churn_probability": pl.Float64(),
+    "probability_alive": pl.Float64(),
+    "expected_purchases": pl.Float64(),
+    "_lifetime_purchases": pl.Float64(),
+    "expected_purchase_value": pl.Float64(),
+    "churn_model": pl.String(),
+    "churn_model_status": pl.String(),
+    "churn_model_note": pl.String(),
+}
 
 
 class ChurnInputError(ValueError):
@@ -84,7 +120,7 @@ def _num(name: str) -> pl.Expr:
 
 
 def _model_inputs(schema: pl.Schema, time_unit_days: int) -> dict[str, pl.Expr]:
-    """frequency / recency / T in time units, and a pre-fit status (null = can be fitted)."""
+    """frequency / recency / T in time units, and a pre-fit status (null = can be scored)."""
     first = pl.col("first_order_date").cast(pl.Date)
     last = pl.col("last_order_date").cast(pl.Date)
     if "as_of_date" in schema:
@@ -108,63 +144,225 @@ def _model_inputs(schema: pl.Schema, time_unit_days: int) -> dict[str, pl.Expr]:
     return {"_frequency": frequency, "_recency": recency, "_T": age, "_pre_status": status}
 
 
-def _fit_one_date(part: pl.DataFrame, model: str, horizon: float) -> pl.DataFrame:
-    """Fit the model on one business date's customers and add the model columns."""
-    eligible = part["_pre_status"].is_null().to_numpy()
-    x = part["_frequency"].to_numpy()[eligible].astype(np.float64)
-    t_x = part["_recency"].to_numpy()[eligible]
-    age = part["_T"].to_numpy()[eligible]
-    alive = np.full(part.height, np.nan)
-    expected = np.full(part.height, np.nan)
-    date = part["as_of_date"][0] if "as_of_date" in part.columns and part.height else None
-    status = STATUS_FITTED
-    if int(np.sum(x > 0)) < MIN_REPEAT_BUYERS:
-        status = STATUS_TOO_FEW_REPEAT_BUYERS
-    else:
-        try:
-            fit = fit_model(model, x, t_x, age)
-            if fit.converged:
-                alive[eligible] = math_.probability_alive(fit.params, x, t_x, age, model)
-                expected[eligible] = math_.expected_purchases(
-                    fit.params, horizon, x, t_x, age, model
-                )
-            else:
-                status = STATUS_NOT_CONVERGED
-        except Exception:  # the nightly run goes on with the rule-based signs
-            log.exception("churn model %s could not be fitted for %s", model, date)
-            status = STATUS_FIT_FAILED
-    if status != STATUS_FITTED and eligible.any():
-        log.warning("churn model %s not used for %s: %s", model, date, status)
-    not_finite = eligible & ~(np.isfinite(alive) & np.isfinite(expected))
-    if status == STATUS_FITTED and not_finite.any():
-        log.warning(
-            "churn model %s gave %d non-finite prediction(s) for %s (degenerate fit)",
-            model,
-            int(not_finite.sum()),
-            date,
-        )
-    row_status = np.where(not_finite & (status == STATUS_FITTED), STATUS_NOT_FINITE, status)
-    return part.with_columns(
-        probability_alive=pl.Series(np.where(np.isfinite(alive), alive, np.nan)).fill_nan(None),
-        expected_purchases=pl.Series(np.where(np.isfinite(expected), expected, np.nan)).fill_nan(
-            None
+# --------------------------------------------------------------------------- the fallback chain
+
+_Rows = np.ndarray
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Predictions of one accepted model for one business date (all times in model units)."""
+
+    model: str
+    probability_alive: Callable[[_Rows, _Rows, _Rows], _Rows]
+    expected_purchases: Callable[[float, _Rows, _Rows, _Rows], _Rows]
+    probability_no_purchase: Callable[[float, _Rows, _Rows, _Rows], _Rows]
+
+
+def _model_scorer(model: str, params: tuple[float, float, float, float]) -> Scorer:
+    return Scorer(
+        model=model,
+        probability_alive=lambda x, t_x, T: math_.probability_alive(params, x, t_x, T, model),
+        expected_purchases=lambda t, x, t_x, T: math_.expected_purchases(
+            params, t, x, t_x, T, model
         ),
-        churn_model_status=pl.coalesce(
-            pl.col("_pre_status"),
-            pl.when(pl.Series(eligible)).then(pl.Series(row_status, dtype=pl.String)),
+        probability_no_purchase=lambda t, x, t_x, T: math_.probability_no_purchase(
+            params, t, x, t_x, T, model
         ),
     )
 
 
-def _fit_all_dates(frame: pl.DataFrame, model: str, horizon: float) -> pl.DataFrame:
+def model_free_scorer(x: _Rows, t_x: _Rows, T: _Rows) -> Scorer | None:
+    """The estimate used when no model fit is acceptable; None without any repeat purchase.
+
+    Each customer's purchase rate is their repeat purchases shrunk towards the pooled rate
+    λ̄ = Σx / ΣT (a Gamma prior of shape 1 and mean λ̄): λ̂ = (x + 1) / (T + 1/λ̄). The
+    chance of still buying is the chance of a silence at least as long as theirs at that rate,
+    P(alive) = exp(−λ̂ (T − t_x)); then P(no purchase in t) = 1 − P(alive)(1 − exp(−λ̂ t)) and
+    E[purchases in t] = P(alive) λ̂ t.
+    """
+    total_time = float(np.sum(T))
+    repeat = float(np.sum(x))
+    if repeat <= 0 or total_time <= 0:
+        return None
+    prior_time = total_time / repeat  # 1 / λ̄
+
+    def rate(x: _Rows, T: _Rows) -> _Rows:
+        return (x + 1.0) / (T + prior_time)
+
+    def alive(x: _Rows, t_x: _Rows, T: _Rows) -> _Rows:
+        return np.exp(-rate(x, T) * (T - t_x))
+
+    return Scorer(
+        model=MODEL_FREE,
+        probability_alive=alive,
+        expected_purchases=lambda t, x, t_x, T: alive(x, t_x, T) * rate(x, T) * t,
+        probability_no_purchase=lambda t, x, t_x, T: (
+            1.0 - alive(x, t_x, T) * (1.0 - np.exp(-rate(x, T) * t))
+        ),
+    )
+
+
+def rejection(
+    scorer: Scorer, params: Sequence[float], x: _Rows, t_x: _Rows, T: _Rows, horizon: float
+) -> str | None:
+    """Why a converged fit must not be used, or None: parameters out of bounds or predictions
+    not finite / outside their range."""
+    low, high = PARAMETER_BOUNDS
+    for name, value in zip(("r", "alpha", "a", "b"), params, strict=True):
+        if not low <= value <= high:
+            return f"implausible parameter {name} = {value:.6g} (outside {low:g}..{high:g})"
+    with np.errstate(all="ignore"):
+        alive = scorer.probability_alive(x, t_x, T)
+        expected = scorer.expected_purchases(horizon, x, t_x, T)
+        zero = scorer.probability_no_purchase(horizon, x, t_x, T)
+    if not (np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))):
+        return "probability alive not finite or outside 0..1"
+    if not (np.all(np.isfinite(expected)) and np.all(expected >= 0)):
+        return "expected purchases not finite or negative"
+    if not (np.all(np.isfinite(zero)) and np.all((zero >= -1e-12) & (zero <= 1 + 1e-12))):
+        return "probability of no purchase not finite or outside 0..1"
+    return None
+
+
+class Choice(NamedTuple):
+    """The scorer chosen for one date (None: nothing can score), its status and the why."""
+
+    scorer: Scorer | None
+    status: str
+    note: str
+
+
+def choose_scorer(
+    x: _Rows,
+    t_x: _Rows,
+    T: _Rows,
+    config: ChurnConfig,
+    horizon: float,
+    fit: Callable[..., object] | None = None,
+) -> Choice:
+    """Walk the fallback chain: the configured model, the other model, the model-free estimate."""
+    fit = fit or fit_model
+    chain = [config.model, *(m for m in MODELS if m != config.model)]
+    repeat_buyers = int(np.sum(x > 0))
+    rejected: list[str] = []
+    if repeat_buyers < config.min_repeat_buyers:
+        rejected.append(
+            f"models not fitted: {repeat_buyers} repeat buyer(s), fewer than min_repeat_buyers"
+            f" = {config.min_repeat_buyers}"
+        )
+    else:
+        for model in chain:
+            try:
+                result = fit(model, x, t_x, T)
+            except Exception as error:  # the nightly run goes on with the next choice
+                log.warning("churn model %s could not be fitted: %s", model, error)
+                rejected.append(f"{model} fit failed ({type(error).__name__}: {error})")
+                continue
+            if not result.converged:
+                rejected.append(f"{model} fit did not converge")
+                continue
+            scorer = _model_scorer(model, result.params)
+            reason = rejection(scorer, result.params, x, t_x, T, horizon)
+            if reason is not None:
+                rejected.append(f"{model} fit rejected: {reason}")
+                continue
+            if not rejected:
+                return Choice(scorer, STATUS_FITTED, f"{model} fitted on {len(x)} customers")
+            return Choice(scorer, STATUS_FALLBACK, "; ".join([*rejected, f"{model} used instead"]))
+    scorer = model_free_scorer(x, t_x, T)
+    if scorer is None:
+        return Choice(
+            None,
+            STATUS_NO_REPEAT_BUYERS,
+            "; ".join([*rejected, "no repeat purchase at all: nothing to estimate from"]),
+        )
+    return Choice(scorer, STATUS_FALLBACK, "; ".join([*rejected, "model-free estimate used"]))
+
+
+# --------------------------------------------------------------------------- one business date
+
+
+def _spend_values(part: pl.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray, str]:
+    """Expected value of a purchase (Gamma-Gamma, else the customer's own average) and a note."""
+    occasions = part["order_days_lifetime"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    revenue = part["revenue_lifetime"].cast(pl.Float64).to_numpy()
+    with np.errstate(all="ignore"):
+        mean_value = np.where(occasions > 0, revenue / np.maximum(occasions, 1.0), np.nan)
+    try:
+        spend = fit_gamma_gamma(occasions[eligible], mean_value[eligible])
+    except ValueError as error:
+        return mean_value, f"spend: own average value (Gamma-Gamma not fitted: {error})"
+    if not spend.usable:
+        return mean_value, "spend: own average value (Gamma-Gamma fit not usable)"
+    usable = np.isfinite(mean_value) & (mean_value > 0)
+    value = np.where(usable, expected_purchase_value(spend, occasions, mean_value), mean_value)
+    return value, (
+        f"spend: Gamma-Gamma p = {spend.p:.4g}, q = {spend.q:.4g}, γ = {spend.gamma:.4g}"
+    )
+
+
+def _score_one_date(part: pl.DataFrame, config: ChurnConfig, time_unit_days: int) -> pl.DataFrame:
+    """Choose a scorer for one business date's customers and add the prediction columns."""
+    eligible = part["_pre_status"].is_null().to_numpy()
+    x = part["_frequency"].to_numpy()[eligible].astype(np.float64)
+    t_x = part["_recency"].to_numpy()[eligible].astype(np.float64)
+    age = part["_T"].to_numpy()[eligible].astype(np.float64)
+    horizon = config.prediction_horizon_days / time_unit_days
+    columns = {
+        name: np.full(part.height, np.nan)
+        for name in (
+            "churn_probability",
+            "probability_alive",
+            "expected_purchases",
+            "_lifetime_purchases",
+        )
+    }
+    model, status, note = None, STATUS_NO_REPEAT_BUYERS, "no customer with an order history"
+    if eligible.any():
+        choice = choose_scorer(x, t_x, age, config, horizon)
+        status, note = choice.status, choice.note
+        if choice.scorer is not None:
+            scorer = choice.scorer
+            model = scorer.model
+            columns["probability_alive"][eligible] = scorer.probability_alive(x, t_x, age)
+            columns["expected_purchases"][eligible] = scorer.expected_purchases(
+                horizon, x, t_x, age
+            )
+            columns["churn_probability"][eligible] = np.clip(
+                scorer.probability_no_purchase(horizon, x, t_x, age), 0.0, 1.0
+            )
+            lifetime = config.lifetime_value
+            columns["_lifetime_purchases"][eligible] = discounted_expected_purchases(
+                lambda t: scorer.expected_purchases(t, x, t_x, age),
+                horizon=lifetime.horizon_days / time_unit_days,
+                step=LIFETIME_STEP_DAYS / time_unit_days,
+                annual_discount_rate=lifetime.annual_discount_rate,
+                time_units_per_year=365.0 / time_unit_days,
+            )
+        if status != STATUS_FITTED:
+            date = part["as_of_date"][0] if "as_of_date" in part.columns else None
+            log.warning("churn model for %s: %s", date, note)
+    value, spend_note = _spend_values(part, eligible)
+    if model is not None:
+        note = f"{note}; {spend_note}"
+    pre = part["_pre_status"]
+    return part.with_columns(
+        **{name: pl.Series(values).fill_nan(None) for name, values in columns.items()},
+        expected_purchase_value=pl.Series(value, dtype=pl.Float64).fill_nan(None),
+        churn_model=pl.when(pre.is_null()).then(pl.lit(model, dtype=pl.String)),
+        churn_model_status=pl.coalesce(pre, pl.lit(status)),
+        churn_model_note=pl.when(pre.is_null()).then(pl.lit(note)),
+    )
+
+
+def _score_all_dates(frame: pl.DataFrame, config: ChurnConfig, time_unit_days: int) -> pl.DataFrame:
     keys = _keys(frame.schema)
     parts = frame.partition_by(keys, maintain_order=True) if keys else [frame]
-    scored = [_fit_one_date(part, model, horizon) for part in parts if part.height]
+    scored = [_score_one_date(part, config, time_unit_days) for part in parts if part.height]
     if not scored:
         return frame.with_columns(
-            probability_alive=pl.lit(None, dtype=pl.Float64),
-            expected_purchases=pl.lit(None, dtype=pl.Float64),
-            churn_model_status=pl.lit(None, dtype=pl.String),
+            **{name: pl.lit(None, dtype=dtype) for name, dtype in _FIT_SCHEMA.items()}
         )
     return pl.concat(scored)
 
@@ -172,21 +370,32 @@ def _fit_all_dates(frame: pl.DataFrame, model: str, horizon: float) -> pl.DataFr
 # --------------------------------------------------------------------------- warning signs
 
 
-def _signs(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr]:
-    """Each enabled sign as a boolean expression, in the fixed reason order; null never fires."""
+def _sign_weights(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr]:
+    """Each enabled sign's weight where it fires, else 0, in the fixed reason order.
+
+    A null input never fires. ``product_dependence`` weighs by the number of categories.
+    """
     s = config.signals
     cycle = pl.coalesce(
         _num("mean_days_between_orders"), _over(_num("mean_days_between_orders").median(), keys)
     )
     last_year = _num("revenue_recent_last_year")
     prior = _num("interaction_count_prior_recent")
+    dependence = s.product_dependence
+    categories = pl.col("distinct_categories_trailing").cast(pl.Int64)
+    dependence_weight = pl.when(pl.col("order_count_trailing") > 0).then(
+        categories.replace_strict(
+            {int(k): float(v) for k, v in dependence.weight_by_categories.items()},
+            default=None,
+            return_dtype=pl.Float64,
+        )
+    )
     rules = {
         "no_recent_order": _num("days_since_last_order") > s.no_recent_order.cycle_multiple * cycle,
         "revenue_drop": (last_year > 0)
         & (_num("revenue_recent") < s.revenue_drop.max_ratio * last_year),
         "open_complaints": pl.col("open_complaint_count") >= s.open_complaints.min_count,
-        "single_category": (pl.col("order_count_trailing") > 0)
-        & (pl.col("distinct_categories_trailing") <= s.single_category.max_categories),
+        "product_dependence": dependence_weight.is_not_null(),
         "payment_worsening": _num("average_days_past_due_recent")
         - _num("average_days_past_due_trailing")
         > s.payment_worsening.min_increase_days,
@@ -194,10 +403,16 @@ def _signs(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr]:
         & (_num("interaction_count_recent") < s.contact_quiet.max_ratio * prior),
         "model_inactive": pl.col("probability_alive") < s.model_inactive.max_probability_alive,
     }
-    return {
-        code: rule.fill_null(False) if getattr(s, code).enabled else pl.lit(False)
-        for code, rule in rules.items()
-    }
+    weights: dict[str, pl.Expr] = {}
+    for code, rule in rules.items():
+        sign = getattr(s, code)
+        weight = dependence_weight if code == "product_dependence" else pl.lit(float(sign.weight))
+        weights[code] = (
+            pl.when(rule.fill_null(False)).then(weight).otherwise(0.0)
+            if sign.enabled
+            else pl.lit(0.0)
+        )
+    return weights
 
 
 def _joined(parts: Sequence[pl.Expr]) -> pl.Expr:
@@ -212,15 +427,15 @@ def _joined(parts: Sequence[pl.Expr]) -> pl.Expr:
 
 def _risk_level(config: ChurnConfig) -> pl.Expr:
     levels = config.risk_levels
-    rule = pl.when(pl.col("churn_score") >= levels[0].min_score).then(pl.lit(levels[0].label))
+    probability = pl.col("churn_probability")
+    rule = pl.when(probability >= levels[0].min_probability).then(pl.lit(levels[0].label))
     for level in levels[1:]:
-        rule = rule.when(pl.col("churn_score") >= level.min_score).then(pl.lit(level.label))
+        rule = rule.when(probability >= level.min_probability).then(pl.lit(level.label))
     return rule.otherwise(pl.lit(levels[-1].label))
 
 
 def required_columns(config: ChurnConfig, schema: pl.Schema) -> list[str]:
     """Facts columns :func:`score_churn` reads (``tenure_days`` only without ``as_of_date``)."""
-    value = metric_expr(config.value_at_risk_metric, schema).meta.root_names()
     columns = [
         "customer_id",
         "order_days_lifetime",
@@ -228,6 +443,9 @@ def required_columns(config: ChurnConfig, schema: pl.Schema) -> list[str]:
         "last_order_date",
         "days_since_last_order",
         "mean_days_between_orders",
+        "revenue_lifetime",
+        "revenue_trailing",
+        "contribution_trailing",
         "revenue_recent",
         "revenue_recent_last_year",
         "open_complaint_count",
@@ -239,11 +457,10 @@ def required_columns(config: ChurnConfig, schema: pl.Schema) -> list[str]:
         "interaction_count_prior_recent",
         "average_order_value_trailing",
         "average_order_value_lifetime",
-        *value,
     ]
     if "as_of_date" not in schema:
         columns.append("tenure_days")
-    return list(dict.fromkeys(columns))
+    return columns
 
 
 def _check_columns(config: ChurnConfig, schema: pl.Schema) -> None:
@@ -262,13 +479,40 @@ def _check_columns(config: ChurnConfig, schema: pl.Schema) -> None:
         )
 
 
+def _margin(config: ChurnConfig) -> pl.Expr:
+    """Share of a purchase's value the company keeps: contribution ÷ revenue (trailing), or 1."""
+    if config.lifetime_value.value_basis == "revenue":
+        return pl.lit(1.0)
+    revenue = _num("revenue_trailing")
+    return pl.when(revenue > 0).then(_num("contribution_trailing") / revenue)
+
+
+def _call_list(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr]:
+    """Priority (1 = call first) among customers at or above the call list's minimum
+    probability, by churn probability × value at risk (unknown value last), then probability,
+    then customer id; flagged = within the configured size."""
+    calls = config.call_list
+    candidate = pl.col("churn_probability") >= calls.min_probability
+    customers = _over(pl.len(), keys)
+    limits = []
+    if calls.top_share is not None:
+        limits.append((customers.cast(pl.Float64) * calls.top_share + 1e-9).floor())
+    if calls.top_n is not None:
+        limits.append(pl.lit(float(calls.top_n)))
+    size = pl.min_horizontal(limits)
+    priority = pl.when(candidate.fill_null(False)).then(
+        _over(pl.col("_order").rank("ordinal"), [*keys, "_candidate"])
+    )
+    return {"churn_call_priority": priority.cast(pl.Int64), "_size": size}
+
+
 # --------------------------------------------------------------------------- scoring
 
 
 def score_churn(
     facts: pl.LazyFrame | pl.DataFrame, config: ChurnConfig, *, time_unit_days: int = 7
 ) -> pl.LazyFrame:
-    """Churn model, warning signs, risk level and value at risk per customer (and as_of_date).
+    """Churn probability, lifetime value, call list, risk level and reasons per customer.
 
     The repeat-buying model is fitted per ``as_of_date`` inside the lazy plan (one Python call
     per business date, no row loops), on frequency = order_days_lifetime − 1, recency = last −
@@ -282,12 +526,10 @@ def score_churn(
     schema = lazy.collect_schema()
     _check_columns(config, schema)
     keys = _keys(schema)
-    horizon = config.prediction_horizon_days / time_unit_days
     base = lazy.select(
         *keys,
         "customer_id",
         **_model_inputs(schema, time_unit_days),
-        _value=metric_expr(config.value_at_risk_metric, schema).cast(pl.Float64),
         _order_value=pl.coalesce(
             _num("average_order_value_trailing"), _num("average_order_value_lifetime")
         ),
@@ -297,51 +539,50 @@ def score_churn(
             if c not in {*keys, "customer_id"}
         },
     )
-    base_schema = base.collect_schema()
-    fitted_schema = pl.Schema(
-        {
-            **base_schema,
-            "probability_alive": pl.Float64,
-            "expected_purchases": pl.Float64,
-            "churn_model_status": pl.String,
-        }
-    )
+    fitted_schema = pl.Schema({**base.collect_schema(), **_FIT_SCHEMA})
     fitted = base.map_batches(
-        lambda frame: _fit_all_dates(frame, config.model, horizon), schema=fitted_schema
+        lambda frame: _score_all_dates(frame, config, time_unit_days), schema=fitted_schema
     )
-    signs = _signs(config, keys)
-    weights = {code: getattr(config.signals, code).weight for code in signs}
-    names_zh = {code: getattr(config.signals, code).name_zh for code in signs}
-    score = pl.sum_horizontal(
-        [pl.when(pl.col(f"_sign_{c}")).then(pl.lit(w)).otherwise(0.0) for c, w in weights.items()]
+    weights = _sign_weights(config, keys)
+    names_zh = {code: getattr(config.signals, code).name_zh for code in weights}
+    fired = {code: pl.col(f"_sign_{code}") > 0 for code in weights}
+    lifetime_value = (
+        pl.col("_lifetime_purchases") * pl.col("expected_purchase_value") * _margin(config)
     )
-    fired = {code: pl.col(f"_sign_{code}") for code in signs}
+    calls = _call_list(config, keys)
     return (
-        fitted.with_columns(**{f"_sign_{code}": rule for code, rule in signs.items()})
+        fitted.with_columns(**{f"_sign_{code}": weight for code, weight in weights.items()})
         .with_columns(
-            churn_score=score.cast(pl.Float64).round(9),
+            churn_score=pl.sum_horizontal(pl.col(f"_sign_{c}") for c in weights).round(9),
             churn_reasons=_joined([pl.when(f).then(pl.lit(c)) for c, f in fired.items()]),
             churn_reasons_zh=_joined(
                 [pl.when(f).then(pl.lit(names_zh[c])) for c, f in fired.items()]
             ),
-            churn_model=pl.lit(config.model),
             expected_revenue_next_period=pl.col("expected_purchases") * pl.col("_order_value"),
-            value_at_risk=pl.col("_value").clip(lower_bound=0.0),
-        )
-        .with_columns(
+            customer_lifetime_value=lifetime_value,
+            value_at_risk=lifetime_value.clip(lower_bound=0.0),
             churn_risk_level=_risk_level(config),
-            is_churn_risk=pl.col("churn_score") >= config.flag_min_score,
         )
         .with_columns(label_to_zh("churn_risk_level", config.risk_levels))
         .sort(
-            [*keys, "is_churn_risk", "value_at_risk", "churn_score", "customer_id"],
-            descending=[*([False] * len(keys)), True, True, True, False],
+            [
+                *keys,
+                pl.col("churn_probability") * pl.col("value_at_risk"),
+                "churn_probability",
+                "customer_id",
+            ],
+            descending=[*([False] * len(keys)), True, True, False],
             nulls_last=True,
         )
         .with_columns(
-            churn_call_priority=pl.when(pl.col("is_churn_risk")).then(
-                _over(pl.int_range(1, pl.len() + 1, dtype=pl.Int64), keys)
-            )
+            _order=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+            _candidate=(pl.col("churn_probability") >= config.call_list.min_probability).fill_null(
+                False
+            ),
+        )
+        .with_columns(**calls)
+        .with_columns(
+            is_churn_risk=(pl.col("churn_call_priority") <= pl.col("_size")).fill_null(False)
         )
         .select(*keys, "customer_id", *OUTPUT_COLUMNS)
         .sort([*keys, "customer_id"])

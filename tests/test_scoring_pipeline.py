@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import polars as pl
@@ -97,23 +98,41 @@ def test_score_customers_values_worked_out_by_hand() -> None:
     assert out["pyramid_tier"].to_list() == ["regular", "small", "small", "small", "small"]
     # ABC: revenue share before each customer 0, .5, .8, .9, .96 → A, A, B, B, C.
     assert out["abc_class"].to_list() == ["A", "A", "B", "B", "C"]
-    # Churn: c: revenue 10 < 50 (drop 3) + open complaint (2) + one category (1) = 6;
-    # c, d, e have one order each: company median cycle = 76 (a's), so 60 > 152 no for c,
-    # d 160 > 152 and e 181 > 152 fire (3) + one category (1) = 4; b never ordered.
+    # Churn reasons: c: revenue 10 < 50 (drop) + open complaint + one category; c, d, e have
+    # one order each: company median cycle = 76 (a's), so 60 > 152 no for c, d 160 > 152 and
+    # e 181 > 152 fire; a buys two categories, c, d, e one (product dependence); b never ordered.
     assert out["churn_reasons"].to_list() == [
+        "product_dependence",
         None,
-        None,
-        "revenue_drop;open_complaints;single_category",
-        "no_recent_order;single_category",
-        "no_recent_order;single_category",
+        "revenue_drop;open_complaints;product_dependence",
+        "no_recent_order;product_dependence",
+        "no_recent_order;product_dependence",
     ]
-    assert out["churn_risk_level"].to_list() == ["none", "none", "high", "medium", "medium"]
-    assert out["value_at_risk"].to_list() == [50.0, 0.0, 30.0, None, 10.0]
-    assert out["churn_call_priority"].to_list() == [None, None, 1, 3, 2]
+    # One repeat buyer (a: x = 2) < min_repeat_buyers: the model-free estimate. T in weeks
+    # a 181/7, c 60/7, d 160/7, e 181/7; pooled 1/λ̄ = ΣT / Σx = (582/7) / 2.
+    prior, h = 582 / 7 / 2, 90 / 7
+
+    def by_hand(x: float, t_x: float, T: float) -> float:
+        rate = (x + 1) / (T + prior)
+        return 1 - math.exp(-rate * (T - t_x)) * (1 - math.exp(-rate * h))
+
+    expected = [by_hand(2, 152 / 7, 181 / 7), None, by_hand(0, 0, 60 / 7),
+                by_hand(0, 0, 160 / 7), by_hand(0, 0, 181 / 7)]
+    got = out["churn_probability"].to_list()
+    assert got[1] is None
+    assert [got[i] for i in (0, 2, 3, 4)] == pytest.approx([expected[i] for i in (0, 2, 3, 4)])
+    # levels: high ≥ 0.8, medium ≥ 0.5 (a: 0.638, c: 0.809, d: 0.873, e: 0.882)
+    assert out["churn_risk_level"].to_list() == ["medium", "none", "high", "high", "high"]
+    assert out["churn_model"].to_list() == ["model_free", None, *["model_free"] * 3]
     assert out["churn_model_status"].to_list() == [
-        "too_few_repeat_buyers", "no_purchase_history", "too_few_repeat_buyers",
-        "too_few_repeat_buyers", "too_few_repeat_buyers",
+        "fallback", "no_purchase_history", "fallback", "fallback", "fallback",
     ]
+    # value at risk = lifetime value floored at 0; d has no contribution, so no value. 5 % of
+    # 5 customers rounds down to nobody on the call list; the priority still orders them:
+    # probability × value, unknown value last.
+    assert out["value_at_risk"].is_null().to_list() == [False, True, False, True, False]
+    assert out["churn_call_priority"].to_list() == [2, None, 1, 4, 3]
+    assert not out["is_churn_risk"].any()
 
 
 def test_score_customers_accepts_a_data_frame_without_as_of_date() -> None:

@@ -1,0 +1,141 @@
+"""Customer lifetime value: the Gamma-Gamma spend model and discounted expected purchases.
+
+Seed 004 defines a customer's value as the net present value of the profit stream over the
+customer's remaining lifetime. kam computes it as Fader, Hardie & Lee ("RFM and CLV", 2005)
+do: discounted expected remaining purchases from the repeat-buying model (scoring/bgnbd.py)
+× the expected value of one purchase from the Gamma-Gamma spend model, × the customer's
+contribution margin. See docs/churn-model.md.
+
+Gamma-Gamma (Fader & Hardie, "The Gamma-Gamma Model of Monetary Value", 2013): a customer's
+purchase values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers, independent of the
+purchase process. Given x purchases with mean value m̄, the expected value of the next one is
+
+    E[M | x, m̄] = (γ + m̄ x) p / (p x + q − 1),
+
+a weighted mean of the population mean p γ / (q − 1) and the customer's own m̄.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import gammaln
+
+from scoring._bgnbd_math import FloatArray
+
+#: Gamma-Gamma is fitted only with at least this many customers with a positive mean value.
+MIN_SPEND_CUSTOMERS = 10
+_LOG_BOUND = 15.0
+
+
+@dataclass(frozen=True)
+class GammaGammaFit:
+    """Maximum-likelihood parameters of the Gamma-Gamma spend model."""
+
+    p: float
+    q: float
+    gamma: float
+    log_likelihood: float
+    n_customers: int
+    converged: bool
+
+    @property
+    def usable(self) -> bool:
+        """Converged, inside the bounds, and q > 1 (otherwise the mean value is infinite)."""
+        return self.converged and self.q > 1.0
+
+
+def gamma_gamma_log_likelihood(
+    p: float, q: float, gamma: float, x: FloatArray, mean_value: FloatArray
+) -> FloatArray:
+    """Log-density of each customer's mean value m̄ given x purchases (Fader & Hardie 2013)."""
+    px = p * x
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1) * np.log(mean_value)
+        + px * np.log(x)
+        - (px + q) * np.log(gamma + mean_value * x)
+    )
+
+
+def fit_gamma_gamma(x: FloatArray, mean_value: FloatArray) -> GammaGammaFit:
+    """Fit p, q, γ by maximum likelihood on customers with x ≥ 1 purchases of mean value > 0.
+
+    Raises ValueError when fewer than :data:`MIN_SPEND_CUSTOMERS` such customers exist.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    mean_value = np.asarray(mean_value, dtype=np.float64)
+    keep = np.isfinite(x) & np.isfinite(mean_value) & (x >= 1) & (mean_value > 0)
+    x, mean_value = x[keep], mean_value[keep]
+    if len(x) < MIN_SPEND_CUSTOMERS:
+        raise ValueError(
+            f"only {len(x)} customer(s) with a positive mean purchase value; the Gamma-Gamma "
+            f"spend model needs at least {MIN_SPEND_CUSTOMERS}"
+        )
+    n = len(x)
+
+    def objective(log_params: FloatArray) -> float:
+        p, q, gamma = np.exp(log_params)
+        return -float(np.sum(gamma_gamma_log_likelihood(p, q, gamma, x, mean_value))) / n
+
+    start = np.log([1.0, 2.0, float(np.mean(mean_value))])
+    result = minimize(
+        objective,
+        np.clip(start, -_LOG_BOUND, _LOG_BOUND),
+        method="L-BFGS-B",
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
+        options={"maxiter": 2000, "ftol": 1e-13},
+    )
+    at_bound = bool(np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6))
+    p, q, gamma = (float(v) for v in np.exp(result.x))
+    return GammaGammaFit(
+        p=p,
+        q=q,
+        gamma=gamma,
+        log_likelihood=float(-result.fun * n),
+        n_customers=n,
+        converged=bool(result.success) and not at_bound and bool(np.isfinite(result.fun)),
+    )
+
+
+def expected_purchase_value(
+    fit: GammaGammaFit, x: FloatArray, mean_value: FloatArray
+) -> FloatArray:
+    """E[value of a purchase | x, m̄] = (γ + m̄ x) p / (p x + q − 1); x = 0 gives the
+    population mean p γ / (q − 1)."""
+    x = np.asarray(x, dtype=np.float64)
+    own = np.where(x > 0, np.nan_to_num(np.asarray(mean_value, dtype=np.float64)), 0.0)
+    return (fit.gamma + own * x) * fit.p / (fit.p * x + fit.q - 1.0)
+
+
+def discounted_expected_purchases(
+    expected: Callable[[float], FloatArray],
+    horizon: float,
+    step: float,
+    annual_discount_rate: float,
+    time_units_per_year: float,
+) -> FloatArray:
+    """Σ over steps of the purchases expected in the step, each discounted to today.
+
+    ``expected(t)`` = expected purchases in the next ``t`` time units (cumulative). The horizon
+    is cut into steps of ``step`` (the last one shorter); a step's purchases are discounted by
+    (1 + rate)^(−midpoint / time_units_per_year).
+    """
+    ends = np.append(np.arange(step, horizon, step), horizon)
+    previous = 0.0
+    start = 0.0
+    total: FloatArray | float = 0.0
+    for end in ends:
+        cumulative = expected(float(end))
+        midpoint = (start + end) / 2.0
+        total = total + (cumulative - previous) * (1.0 + annual_discount_rate) ** (
+            -midpoint / time_units_per_year
+        )
+        previous, start = cumulative, end
+    return np.asarray(total, dtype=np.float64)
