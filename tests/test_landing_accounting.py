@@ -249,3 +249,97 @@ def test_misnamed_folder_of_another_source_stops_before_anything_loads(con, tmp_
     assert con.execute(
         "select count(*) from information_schema.tables where table_schema = 'raw'"
     ).fetchone() == (0,)
+
+
+# --- archiving and retracting --------------------------------------------------------------
+
+
+def _ingest(con, root: Path, run_id: str):
+    return ingest_partition(con, "invoices", DAY, root, Mapping("invoices"), run_id)
+
+
+def test_file_archived_after_loading_keeps_its_rows(con, tmp_path):
+    land(tmp_path, "a.csv", INV + "I1,C1,2024-03-01,2024-04-30,500,CNY\n")
+    archived = land(
+        tmp_path, "b.csv", INV + "I2,C1,2024-03-01,2024-04-30,400,CNY\nI3,C1,x,2024-04-30,1,CNY\n"
+    )
+    _ingest(con, tmp_path, "run-1")
+    archived.unlink()
+    result = _ingest(con, tmp_path, "run-2")
+    assert [(f.source_file, f.status, f.rows_read, f.rows_loaded) for f in result.files] == [
+        (f"{FOLDER}/a.csv", "replaced", 1, 1),
+        (f"{FOLDER}/b.csv", "kept", 2, 1),
+    ]
+    assert result.files[1].message == (
+        "no longer in the landing folder (archived?); its rows are kept. To remove them, retract "
+        "the file: put an empty file named 'b.csv.retracted' in the date folder"
+    )
+    assert amounts(con) == [
+        (f"{FOLDER}/a.csv", "I1", Decimal("500")),
+        (f"{FOLDER}/b.csv", "I2", Decimal("400")),
+    ]
+    assert con.execute("select source_file, line_number from raw.quarantine").fetchall() == [
+        (f"{FOLDER}/b.csv", 3)
+    ]
+    # Nothing changes any more: the next run is a no-op.
+    assert _ingest(con, tmp_path, "run-3").status == "unchanged"
+
+
+def test_retraction_marker_removes_a_files_rows(con, tmp_path):
+    land(tmp_path, "a.csv", INV + "I1,C1,2024-03-01,2024-04-30,500,CNY\n")
+    archived = land(tmp_path, "b.csv", INV + "I2,C1,2024-03-01,2024-04-30,400,CNY\n")
+    _ingest(con, tmp_path, "run-1")
+    archived.unlink()
+    _ingest(con, tmp_path, "run-2")
+    land(tmp_path, "b.csv.retracted", b"")
+    result = _ingest(con, tmp_path, "run-3")
+    assert [(f.source_file, f.status, f.message) for f in result.files] == [
+        (f"{FOLDER}/a.csv", "replaced", ""),
+        (f"{FOLDER}/b.csv", "retracted", f"retracted by {FOLDER}/b.csv.retracted; not loaded"),
+    ]
+    assert amounts(con) == [(f"{FOLDER}/a.csv", "I1", Decimal("500"))]
+    assert _ingest(con, tmp_path, "run-4").status == "unchanged"
+
+
+def test_retraction_marker_beside_the_file_keeps_it_out(con, tmp_path):
+    land(tmp_path, "a.csv", INV + "I1,C1,2024-03-01,2024-04-30,500,CNY\n")
+    land(tmp_path, "A.csv.RETRACTED", b"")
+    result = _ingest(con, tmp_path, "run-1")
+    # The marker's name is compared ignoring case, like file patterns.
+    assert [(f.source_file, f.status) for f in result.files] == [(f"{FOLDER}/A.csv", "retracted")]
+    assert amounts(con) == []
+
+
+def test_file_relanded_under_another_name_does_not_double_the_archived_rows(con, tmp_path):
+    archived = land(tmp_path, "a.csv", INV + "I1,C1,2024-03-01,2024-04-30,500,CNY\n")
+    _ingest(con, tmp_path, "run-1")
+    archived.unlink()
+    land(
+        tmp_path,
+        "a_v2.csv",
+        INV + "I1,C1,2024-03-01,2024-04-30,500,CNY\nI9,C1,2024-03-01,2024-04-30,90,CNY\n",
+    )
+    result = _ingest(con, tmp_path, "run-2")
+    assert [(f.source_file, f.status, f.rows_loaded, f.rows_quarantined) for f in result.files] == [
+        (f"{FOLDER}/a_v2.csv", "replaced", 1, 1),
+        (f"{FOLDER}/a.csv", "kept", 1, 0),
+    ]
+    assert con.execute("select sum(amount) from raw.invoices").fetchone() == (Decimal("590"),)
+    assert con.execute("select line_number, reason from raw.quarantine").fetchall() == [
+        (
+            2,
+            f"duplicate key (invoice_id=I1): first seen in {FOLDER}/a.csv line 2 "
+            "(kept after the file left the landing folder)",
+        )
+    ]
+
+
+def test_file_relanded_under_its_own_name_replaces_the_archived_rows(con, tmp_path):
+    archived = land(tmp_path, "a.csv", INV + "I1,C1,2024-03-01,2024-04-30,500,CNY\n")
+    _ingest(con, tmp_path, "run-1")
+    archived.unlink()
+    _ingest(con, tmp_path, "run-2")
+    land(tmp_path, "a.csv", INV + "I1,C1,2024-03-01,2024-04-30,450,CNY\n")
+    result = _ingest(con, tmp_path, "run-3")
+    assert [(f.source_file, f.status) for f in result.files] == [(f"{FOLDER}/a.csv", "replaced")]
+    assert amounts(con) == [(f"{FOLDER}/a.csv", "I1", Decimal("450"))]

@@ -246,8 +246,8 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 class LastAttempt:
     """The latest ledger attempt of one partition."""
 
-    files: frozenset[tuple[str, str]]  # (file, checksum) of the files it read or kept
-    entries: frozenset[tuple[str, str]]  # (entry, status) of what it did not read
+    files: frozenset[tuple[str, str]]  # (file, checksum) of the files it read
+    entries: frozenset[tuple[str, str]]  # (entry, status) of what it did not read (kept too)
     holding: dict[str, tuple[str, int | None]]  # file → (checksum, bytes) of files whose rows
     # the partition holds (loaded, replaced or kept)
     at: datetime
@@ -273,14 +273,15 @@ def _ingest_folder(
 ) -> PartitionResult:
     folder = landing_dir / source / business_date.isoformat()
     listing = list_folder(landing_dir, folder, mapping)
-    named = {n: p for n, p in listing.files.items() if n not in listing.retracted}
+    retracted = {n.lower() for n in listing.retracted}
+    named = {n: p for n, p in listing.files.items() if n.lower() not in retracted}
     sums = checksums.landed_checksums(con, named, known)
     files = {name: (named[name], *sums[name]) for name in named}
     # A file loaded before and gone from the folder (archived) keeps its rows unless retracted.
     kept = {
         name: held
         for name, held in (previous.holding if previous is not None else {}).items()
-        if name not in named and name not in listing.retracted
+        if name not in named and name.lower() not in retracted
     }
     others = [FileResult(e.name, None, None, e.status, message=e.message) for e in listing.entries]
     others += [
@@ -288,8 +289,8 @@ def _ingest_folder(
         for name, marker in sorted(listing.retracted.items())
     ]
     current = {(name, checksum) for name, (_, checksum, _) in files.items()}
-    current |= {(name, checksum) for name, (checksum, _) in kept.items()}
-    entries = frozenset((f.source_file, f.status) for f in others)
+    # A file leaving the folder is recorded (as kept) once: then the folder is unchanged again.
+    entries = frozenset((f.source_file, f.status) for f in others) | {(n, "kept") for n in kept}
     loaded_before = previous is not None and previous.loaded_before
     loaded_at = datetime.now()
     if (
@@ -387,8 +388,8 @@ def _last_attempts(
         by_date.setdefault(row[0], []).append(row)
     return {
         day: LastAttempt(
-            files=frozenset((r[1], r[2]) for r in attempt if r[2] is not None),
-            entries=frozenset((r[1], r[3]) for r in attempt if r[2] is None),
+            files=frozenset((r[1], r[2]) for r in attempt if r[2] is not None and r[3] != "kept"),
+            entries=frozenset((r[1], r[3]) for r in attempt if r[2] is None or r[3] == "kept"),
             holding={
                 r[1]: (r[2], r[6])
                 for r in attempt
