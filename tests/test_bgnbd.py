@@ -202,6 +202,46 @@ def test_expected_purchases_agrees_with_numerical_integration(
     assert closed_form == pytest.approx(_expected_by_integration(fit, t, x, t_x, T), rel=1e-7)
 
 
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+@pytest.mark.parametrize(
+    ("x", "t_x", "T", "t"),
+    [
+        (0, 0.0, 38.86, 12.86),
+        (2, 30.43, 38.86, 39.0),
+        (7, 29.43, 38.86, 10.0),
+        (1, 0.5, 1.0, 100.0),
+    ],
+)
+def test_probability_of_no_purchase_is_the_likelihood_ratio_of_a_longer_silence(
+    model: str, x: int, t_x: float, T: float, t: float
+) -> None:
+    # "x purchases, the last at t_x, none in (T, T + t]" is the summary (x, t_x, T + t), so
+    # P(no purchase in t | x, t_x, T) = L(x, t_x, T + t) / L(x, t_x, T): the likelihood alone.
+    params = (0.243, 4.414, 0.793, 2.426)
+    log_params = np.log(params)
+    one = np.ones(1)
+    later, _ = _bgnbd_math.log_likelihood_and_gradient(
+        log_params, np.array([x], float), np.array([t_x]), np.array([T + t]), one, model
+    )
+    now, _ = _bgnbd_math.log_likelihood_and_gradient(
+        log_params, np.array([x], float), np.array([t_x]), np.array([T]), one, model
+    )
+    closed_form = _bgnbd_math.probability_no_purchase(
+        params, t, np.array([x], float), np.array([t_x]), np.array([T]), model
+    )[0]
+    assert closed_form == pytest.approx(math.exp(later - now), rel=1e-10)
+
+
+def test_probability_of_no_purchase_for_cdnow_customer_1_by_hand() -> None:
+    # 1 − P(alive) + P(alive) × ((α + T)/(α + T + t))^(r + x) with P(alive) = 0.72658 (above):
+    # (43.274 / 82.274)^2.243 = 0.525974^2.243 = 0.236659
+    # → 0.27342 + 0.72658 × 0.236659 = 0.445372
+    zero = _bgnbd_math.probability_no_purchase(
+        PUBLISHED_FIT.params, 39.0, np.array([2.0]), np.array([30.43]), np.array([38.86]), "bgnbd"
+    )[0]
+    assert zero == pytest.approx(0.445372, abs=2e-5)
+
+
 @pytest.mark.parametrize("a", [1.0, 2.5])
 def test_expected_purchases_handles_a_of_one_and_above(a: float) -> None:
     fit = _fit("bgnbd", 0.5, 3.0, a, 2.0)
