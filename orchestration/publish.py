@@ -1,10 +1,24 @@
 """Publish a read-only copy of the warehouse for BI tools, atomically.
 
 The pipeline writes only to its own warehouse file. Publishing copies the tables BI reads into a
-brand-new DuckDB file next to the published one and renames it over the old one in a single
-``os.replace`` — a BI tool that holds the old file open keeps reading the old snapshot (POSIX keeps
-the unlinked inode alive) and sees the new one on its next connection. Parquet copies go to a new
-folder per publication and a ``current`` symbolic link is swapped the same way.
+brand-new DuckDB file, ``versions/<publication id>.duckdb``, and then points the symbolic link
+``kam.duckdb`` at it in a single ``os.replace``. A BI tool that holds the old file open keeps
+reading the old snapshot (POSIX keeps the file alive while it is open) and sees the new one on its
+next connection — also in a process that keeps another connection open: DuckDB shares one
+database instance per file path in a process, and it is the link's target, a new path for each
+publication, that names the file. (Renaming a new file over the same path would give a pooled
+reader the old, cached snapshot for as long as any connection stays open.) The previous version is
+kept until the next publication, so a reader that resolved the link just before the swap still
+opens a whole file. Parquet copies go to a new folder per publication and a ``current`` symbolic
+link is swapped the same way.
+
+The file is written in a DuckDB storage format older readers understand (``storage_version``,
+default ``v1.0.0``: DuckDB 1.0 and every later release, as bundled by BI tools, read it). Every
+table and column carries the description the caller gives it (``COMMENT ON``), which BI tools show
+next to the names.
+
+A previous publication that cannot be read (a damaged file) is not reused: the publication is
+built again from nothing and says so in :attr:`PublishResult.rebuilt`.
 
 The new file starts as a copy of the previous publication: a table whose rows (count and sum of
 row hashes, per ``as_of_date`` where it has one) and columns are unchanged is kept as it is, a
@@ -51,6 +65,23 @@ PARQUET_VERSION_KEY = "parquet_version"
 WRITES_SEEN_KEY = "partition_writes_seen"
 # File name, in a by-date table's Parquet folder, of the rows without a date (normally none).
 UNDATED_FILE = "undated.parquet"
+# Publication key naming the storage version the file was written in.
+STORAGE_VERSION_KEY = "storage_version"
+# DuckDB storage format of the published file: DuckDB 1.0 and every later release read it.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+DATABASE_NAME = "kam.duckdb"
+# Folder, beside the ``kam.duckdb`` link, of the published database files (one per publication).
+DATABASE_VERSIONS = "versions"
+# Name prefix of everything a publication leaves beside the link while it is being written.
+STAGING_PREFIX = f".{DATABASE_NAME}."
+PUBLICATION_COMMENT = (
+    "Which run and business date this copy holds: run_id, business_date, published_at, the row "
+    "count of every table (rows.<table>) and kam's own bookkeeping for the next publication."
+)
+PUBLICATION_COLUMN_COMMENTS = (
+    ("key", "Name of the fact (run_id, business_date, published_at, rows.<table>, ...)."),
+    ("value", "Its value, as text."),
+)
 # Linux's FICLONE ioctl (linux/fs.h): make a file share another file's blocks, copy-on-write.
 FICLONE = 0x40049409
 
@@ -68,6 +99,10 @@ class PublishedTable:
     # A history table keyed by ``as_of_date`` whose writer records every date it writes in the
     # partition-write log: compared through the log, published as one Parquet file per date.
     by_date: bool = False
+    # Descriptions BI tools show (``COMMENT ON``): the table's, and (column, text) pairs. A
+    # column not named here gets no comment.
+    comment: str | None = None
+    column_comments: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for part in (
@@ -90,6 +125,12 @@ class PublishResult:
     database_path: Path
     parquet_dir: Path
     row_counts: dict[str, int] = field(default_factory=dict)
+    # Why the previous publication could not be reused (it was damaged), if it could not.
+    rebuilt: str | None = None
+
+
+class StorageVersionError(ValueError):
+    """The storage version asked for is not one DuckDB knows."""
 
 
 def publish(
@@ -99,79 +140,150 @@ def publish(
     publication_id: str,
     *,
     metadata: dict[str, str] | None = None,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> PublishResult:
     """Copy ``tables`` from the writer warehouse into a fresh published DuckDB file and Parquet.
 
-    ``publication_id`` names the Parquet folder of this publication (use the run id).
-    ``metadata`` is written to a one-row ``publication`` table (run id, business date, …).
+    ``publication_id`` names the database file and Parquet folder of this publication (use the
+    run id). ``metadata`` is written to a one-row-per-key ``publication`` table (run id,
+    business date, …). ``storage_version`` is the oldest DuckDB release that must read the file.
     """
     if not _PUBLICATION_ID.match(publication_id):
         raise ValueError(f"publication id {publication_id!r} must be letters, digits, - or _")
     publish_dir.mkdir(parents=True, exist_ok=True)
-    final_db = publish_dir / "kam.duckdb"
-    staging_db = publish_dir / f".kam.duckdb.{publication_id}.tmp"
+    final_db = publish_dir / DATABASE_NAME
+    staging_db = publish_dir / f"{STAGING_PREFIX}{publication_id}.tmp"
+    versions = publish_dir / DATABASE_VERSIONS
     parquet_root = publish_dir / "parquet"
     version_dir = parquet_root / publication_id
     _remove_leftovers(publish_dir)
-    version_dir.mkdir(parents=True)
+    versions.mkdir(exist_ok=True)
 
-    counts: dict[str, int] = {}
     previous_parquet = _previous_parquet_dir(parquet_root)
-    con = _open_staging(final_db, staging_db)
+    metadata = {**(metadata or {}), STORAGE_VERSION_KEY: storage_version}
+    rebuilt = None
+    con = None
     try:
-        con.execute(f"attach '{_sql_path(warehouse_path)}' as warehouse (read_only)")
-        previous = _previous_publication(con)
-        if (
-            previous_parquet is not None
-            and previous.get(PARQUET_VERSION_KEY) != previous_parquet.name
-        ):
-            # The Parquet folder is not the one published with this database copy (a crash
-            # between the two swaps): its per-date files cannot be reused unchecked.
-            previous_parquet_by_date = None
-        else:
-            previous_parquet_by_date = previous_parquet
-        writes_token = _write_log_token(con)
-        written_since = _written_since(con, writes_token, previous.get(WRITES_SEEN_KEY))
-        _drop_unpublished(con, {t.published_name for t in tables})
-        for table in tables:
-            name = table.published_name
-            source = _source_query(table)
-            if table.by_date:
-                dates = written_since(f"{table.source_schema}.{table.source_table}")
-                changed = _sync_table(con, name, source, written=dates)
-                _write_parquet_by_date(
-                    con, name, previous_parquet_by_date, version_dir / name, changed
-                )
-            else:
-                changed = _sync_table(con, name, source)
-                parquet = version_dir / f"{name}.parquet"
-                if not (changed == set() and _link_parquet(con, name, previous_parquet, parquet)):
-                    con.execute(
-                        f"copy main.{name} to '{_sql_path(parquet)}' "
-                        "(format parquet, compression zstd)"
-                    )
-            counts[name] = con.execute(f"select count(*) from main.{name}").fetchall()[0][0]
-        bookkeeping = {PARQUET_VERSION_KEY: publication_id}
-        if writes_token is not None:
-            bookkeeping[WRITES_SEEN_KEY] = writes_token
-        _write_publication_table(con, {**(metadata or {}), **bookkeeping}, counts)
-        con.execute("detach warehouse")
+        con, from_previous, rebuilt = _open_staging(final_db, staging_db, storage_version)
+        try:
+            version_dir.mkdir(parents=True)
+            counts = _fill(con, warehouse_path, tables, version_dir, previous_parquet, metadata)
+        except duckdb.Error as exc:
+            if not from_previous:
+                raise
+            # Part of the previous copy reads as damaged (or anything else failed: then the same
+            # error comes again from the fresh attempt, and is raised).
+            rebuilt = _damaged(final_db, exc)
+            con.close()
+            _remove(staging_db)
+            _remove(version_dir)
+            con = _new_database(staging_db, storage_version)
+            version_dir.mkdir(parents=True)
+            counts = _fill(con, warehouse_path, tables, version_dir, None, metadata)
         con.execute("checkpoint")
-    except BaseException:
         con.close()
+    except BaseException:
+        if con is not None:
+            con.close()
         _remove(staging_db)
         _remove(version_dir)
         raise
-    con.close()
     (version_dir / "_SUCCESS").touch()
 
     crash_point("publishing")
-    os.replace(staging_db, final_db)
+    version_db = versions / f"{publication_id}.duckdb"
+    previous_db = final_db.resolve() if final_db.is_symlink() else None
+    os.replace(staging_db, version_db)
+    _swap_symlink(final_db, f"{DATABASE_VERSIONS}/{version_db.name}", directory=False)
     _swap_symlink(parquet_root / "current", version_dir.name)
+    _prune_databases(versions, keep={version_db, previous_db})
     _prune_versions(parquet_root, keep=KEEP_PARQUET_VERSIONS)
     return PublishResult(
-        database_path=final_db, parquet_dir=parquet_root / "current", row_counts=counts
+        database_path=final_db,
+        parquet_dir=parquet_root / "current",
+        row_counts=counts,
+        rebuilt=rebuilt,
     )
+
+
+def _fill(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_path: Path,
+    tables: Sequence[PublishedTable],
+    version_dir: Path,
+    previous_parquet: Path | None,
+    metadata: dict[str, str],
+) -> dict[str, int]:
+    """Make the staging database hold exactly ``tables`` (and ``publication``), and write the
+    Parquet version; returns every table's row count."""
+    counts: dict[str, int] = {}
+    con.execute(f"attach '{_sql_path(warehouse_path)}' as warehouse (read_only)")
+    previous = _previous_publication(con)
+    if previous_parquet is not None and previous.get(PARQUET_VERSION_KEY) != previous_parquet.name:
+        # The Parquet folder is not the one published with this database copy (a crash between
+        # the two swaps): its per-date files cannot be reused unchecked.
+        previous_parquet_by_date = None
+    else:
+        previous_parquet_by_date = previous_parquet
+    writes_token = _write_log_token(con)
+    written_since = _written_since(con, writes_token, previous.get(WRITES_SEEN_KEY))
+    _drop_unpublished(con, {t.published_name for t in tables})
+    for table in tables:
+        name = table.published_name
+        source = _source_query(table)
+        if table.by_date:
+            dates = written_since(f"{table.source_schema}.{table.source_table}")
+            changed = _sync_table(con, name, source, written=dates)
+            _write_parquet_by_date(con, name, previous_parquet_by_date, version_dir / name, changed)
+        else:
+            changed = _sync_table(con, name, source)
+            parquet = version_dir / f"{name}.parquet"
+            if not (changed == set() and _link_parquet(con, name, previous_parquet, parquet)):
+                con.execute(
+                    f"copy main.{name} to '{_sql_path(parquet)}' (format parquet, compression zstd)"
+                )
+        _comment(con, name, table.comment, dict(table.column_comments))
+        counts[name] = con.execute(f"select count(*) from main.{name}").fetchall()[0][0]
+    bookkeeping = {PARQUET_VERSION_KEY: version_dir.name}
+    if writes_token is not None:
+        bookkeeping[WRITES_SEEN_KEY] = writes_token
+    _write_publication_table(con, {**metadata, **bookkeeping}, counts)
+    con.execute("detach warehouse")
+    return counts
+
+
+def _comment(
+    con: duckdb.DuckDBPyConnection, name: str, table: str | None, columns: dict[str, str]
+) -> None:
+    """Give ``main.<name>`` and its columns these descriptions (none for a column not named);
+    only what differs from the copy is written, so an unchanged night changes nothing."""
+    current = con.execute(
+        "select comment from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = ?",
+        [name],
+    ).fetchall()[0][0]
+    if current != table:
+        con.execute(f"comment on table main.{name} is {_literal(table)}")
+    for column, old in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = "
+        "current_database() and schema_name = 'main' and table_name = ? order by column_index",
+        [name],
+    ).fetchall():
+        new = columns.get(column)
+        if new != old:
+            con.execute(f"comment on column main.{name}.{_identifier(column)} is {_literal(new)}")
+
+
+def _literal(text: str | None) -> str:
+    return "null" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _source_query(table: PublishedTable) -> str:
@@ -180,15 +292,45 @@ def _source_query(table: PublishedTable) -> str:
     return f"select {columns} from warehouse.{table.source_schema}.{table.source_table}"
 
 
-def _open_staging(final_db: Path, staging_db: Path) -> duckdb.DuckDBPyConnection:
-    """The staging file, started from a copy of the previous publication when it opens."""
+def _open_staging(
+    final_db: Path, staging_db: Path, storage_version: str
+) -> tuple[duckdb.DuckDBPyConnection, bool, str | None]:
+    """The staging file; whether it started as a copy of the previous publication (it does when
+    that copy opens and was written in ``storage_version``: DuckDB keeps a file's format); and
+    why the previous copy could not be read, if it could not."""
+    damaged = None
     if final_db.is_file():
         clone_or_copy(final_db, staging_db)
         try:
-            return duckdb.connect(str(staging_db))
-        except duckdb.Error:
-            _remove(staging_db)  # unreadable previous copy: start from nothing
-    return duckdb.connect(str(staging_db))
+            con = duckdb.connect(str(staging_db))
+        except duckdb.Error as exc:
+            damaged = _damaged(final_db, exc)
+        else:
+            if _previous_publication(con).get(STORAGE_VERSION_KEY) == storage_version:
+                return con, True, None
+            con.close()
+        _remove(staging_db)
+    return _new_database(staging_db, storage_version), False, damaged
+
+
+def _damaged(final_db: Path, exc: duckdb.Error) -> str:
+    return (
+        f"the previous publication {final_db} could not be read ({_first_line(exc)}); "
+        "this one was built in full from the warehouse"
+    )
+
+
+def _new_database(path: Path, storage_version: str) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB file written in the format of DuckDB ``storage_version``."""
+    try:
+        return duckdb.connect(str(path), config={"storage_compatibility_version": storage_version})
+    except duckdb.InvalidInputException as exc:
+        _remove(path)
+        raise StorageVersionError(
+            f"storage version {storage_version!r} is not a DuckDB release this DuckDB can write "
+            f"for: name one such as 'v1.0.0' (read by DuckDB 1.0 and later), 'v1.4.0' or "
+            f"'latest'. DuckDB says: {_first_line(exc)}"
+        ) from None
 
 
 def clone_or_copy(source: Path, target: Path) -> bool:
@@ -412,14 +554,16 @@ def _write_publication_table(
     con: duckdb.DuckDBPyConnection, metadata: dict[str, str], counts: dict[str, int]
 ) -> None:
     con.execute("create table main.publication (key varchar primary key, value varchar)")
+    _comment(con, "publication", PUBLICATION_COMMENT, dict(PUBLICATION_COLUMN_COMMENTS))
     rows = [*sorted(metadata.items()), *((f"rows.{k}", str(v)) for k, v in sorted(counts.items()))]
     if rows:
         con.executemany("insert into main.publication values (?, ?)", rows)
 
 
 def _remove_leftovers(publish_dir: Path) -> None:
-    """Staging files and unfinished Parquet folders of publications that died half-way."""
-    for stale in publish_dir.glob(".kam.duckdb.*.tmp"):
+    """Staging files (with their write-ahead logs and spill folders) and unfinished Parquet
+    folders of publications that died half-way."""
+    for stale in publish_dir.glob(f"{STAGING_PREFIX}*"):
         _remove(stale)
     parquet_root = publish_dir / "parquet"
     if parquet_root.is_dir():
@@ -429,11 +573,20 @@ def _remove_leftovers(publish_dir: Path) -> None:
                 _remove(version)
 
 
-def _swap_symlink(link: Path, target_name: str) -> None:
+def _swap_symlink(link: Path, target_name: str, *, directory: bool = True) -> None:
     tmp = link.with_name(f".{link.name}.tmp")
     _remove(tmp)
-    tmp.symlink_to(target_name, target_is_directory=True)
+    tmp.symlink_to(target_name, target_is_directory=directory)
     os.replace(tmp, link)
+
+
+def _prune_databases(versions: Path, keep: set[Path | None]) -> None:
+    """Database files of older publications: all but the current one and the one it replaced
+    (a reader that resolved the link just before the swap opens that one)."""
+    kept = {path.resolve() for path in keep if path is not None}
+    for old in versions.glob("*.duckdb"):
+        if old.resolve() not in kept:
+            _remove(old)
 
 
 def _prune_versions(parquet_root: Path, keep: int) -> None:
@@ -448,10 +601,14 @@ def _prune_versions(parquet_root: Path, keep: int) -> None:
 
 
 def _remove(path: Path) -> None:
+    """Remove a file, link or folder; for a database file also its write-ahead log."""
     if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.is_dir():
         shutil.rmtree(path)
+    wal = path.with_name(f"{path.name}.wal")
+    if wal.is_file():
+        wal.unlink()
 
 
 def _sql_path(path: Path) -> str:

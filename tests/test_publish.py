@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -39,8 +40,11 @@ def test_publish_writes_database_parquet_and_publication_table(tmp_path: Path) -
     assert meta == {
         "business_date": "2025-12-31",
         "parquet_version": "run-1",
+        "storage_version": "v1.0.0",
         "rows.customer_scores": "2",
     }
+    # The published name is a link to this publication's own file.
+    assert os.readlink(tmp_path / "pub" / "kam.duckdb") == "versions/run-1.duckdb"
 
 
 def test_reader_holding_old_copy_keeps_its_snapshot_while_new_one_is_published(
@@ -67,7 +71,12 @@ def test_failed_publication_leaves_previous_copy_and_no_leftovers(tmp_path: Path
         publish(writer, tmp_path / "pub", missing, "run-2")
 
     assert _read(tmp_path / "pub" / "kam.duckdb") == [("c1", 90)]
-    assert sorted(p.name for p in (tmp_path / "pub").iterdir()) == ["kam.duckdb", "parquet"]
+    assert sorted(p.name for p in (tmp_path / "pub").iterdir()) == [
+        "kam.duckdb",
+        "parquet",
+        "versions",
+    ]
+    assert [p.name for p in (tmp_path / "pub" / "versions").iterdir()] == ["run-1.duckdb"]
     assert (tmp_path / "pub" / "parquet" / "current").resolve().name == "run-1"
 
 
