@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 import numpy as np
@@ -102,6 +103,57 @@ _FIT_SCHEMA: dict[str, pl.DataType] = {
 
 class ChurnInputError(ValueError):
     """The customer facts lack columns the churn step needs."""
+
+
+#: Inputs of the calibration (scoring/churn_calibration.py), in the order of its weights.
+CALIBRATION_FEATURES = (
+    "intercept",
+    "logit_churn_probability",
+    "log_expected_purchases",
+    "log1p_frequency",
+)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic weights over :data:`CALIBRATION_FEATURES`, learnt by
+    :func:`scoring.churn_calibration.fit_calibration` from ``rows`` past customer rows."""
+
+    weights: tuple[float, ...]
+    rows: int
+    churned: int
+    dates: tuple[date, ...]
+    horizon_days: int
+
+    def describe(self) -> str:
+        """One clause for ``churn_model_note``."""
+        return (
+            f"probability calibrated on {self.rows} customer rows of {len(self.dates)} past "
+            f"date(s) {min(self.dates)}..{max(self.dates)}"
+        )
+
+
+def calibration_features(
+    probability: np.ndarray, expected: np.ndarray, frequency: np.ndarray
+) -> np.ndarray:
+    """The calibration's design matrix: 1, logit P, log(E + 0.001), log(1 + repeat purchases)."""
+    p = np.clip(probability, 1e-6, 1 - 1e-6)
+    return np.column_stack(
+        [
+            np.ones(len(p)),
+            np.log(p / (1 - p)),
+            np.log(np.maximum(expected, 0.0) + 1e-3),
+            np.log1p(np.maximum(frequency, 0.0)),
+        ]
+    )
+
+
+def calibrate(
+    calibration: Calibration, probability: np.ndarray, expected: np.ndarray, frequency: np.ndarray
+) -> np.ndarray:
+    """The calibrated probability: logistic of the weighted features."""
+    z = calibration_features(probability, expected, frequency) @ np.asarray(calibration.weights)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _keys(schema: pl.Schema) -> list[str]:
@@ -302,7 +354,12 @@ def _spend_values(part: pl.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray,
     )
 
 
-def _score_one_date(part: pl.DataFrame, config: ChurnConfig, time_unit_days: int) -> pl.DataFrame:
+def _score_one_date(
+    part: pl.DataFrame,
+    config: ChurnConfig,
+    time_unit_days: int,
+    calibration: Calibration | None,
+) -> pl.DataFrame:
     """Choose a scorer for one business date's customers and add the prediction columns."""
     eligible = part["_pre_status"].is_null().to_numpy()
     x = part["_frequency"].to_numpy()[eligible].astype(np.float64)
@@ -329,9 +386,13 @@ def _score_one_date(part: pl.DataFrame, config: ChurnConfig, time_unit_days: int
             columns["expected_purchases"][eligible] = scorer.expected_purchases(
                 horizon, x, t_x, age
             )
-            columns["churn_probability"][eligible] = np.clip(
-                scorer.probability_no_purchase(horizon, x, t_x, age), 0.0, 1.0
-            )
+            probability = np.clip(scorer.probability_no_purchase(horizon, x, t_x, age), 0.0, 1.0)
+            if calibration is not None:
+                probability = calibrate(
+                    calibration, probability, columns["expected_purchases"][eligible], x
+                )
+                note = f"{note}; {calibration.describe()}"
+            columns["churn_probability"][eligible] = probability
             lifetime = config.lifetime_value
             columns["_lifetime_purchases"][eligible] = discounted_expected_purchases(
                 lambda t: scorer.expected_purchases(t, x, t_x, age),
@@ -356,10 +417,17 @@ def _score_one_date(part: pl.DataFrame, config: ChurnConfig, time_unit_days: int
     )
 
 
-def _score_all_dates(frame: pl.DataFrame, config: ChurnConfig, time_unit_days: int) -> pl.DataFrame:
+def _score_all_dates(
+    frame: pl.DataFrame,
+    config: ChurnConfig,
+    time_unit_days: int,
+    calibration: Calibration | None,
+) -> pl.DataFrame:
     keys = _keys(frame.schema)
     parts = frame.partition_by(keys, maintain_order=True) if keys else [frame]
-    scored = [_score_one_date(part, config, time_unit_days) for part in parts if part.height]
+    scored = [
+        _score_one_date(part, config, time_unit_days, calibration) for part in parts if part.height
+    ]
     if not scored:
         return frame.with_columns(
             **{name: pl.lit(None, dtype=dtype) for name, dtype in _FIT_SCHEMA.items()}
@@ -510,13 +578,19 @@ def _call_list(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr]:
 
 
 def score_churn(
-    facts: pl.LazyFrame | pl.DataFrame, config: ChurnConfig, *, time_unit_days: int = 7
+    facts: pl.LazyFrame | pl.DataFrame,
+    config: ChurnConfig,
+    *,
+    time_unit_days: int = 7,
+    calibration: Calibration | None = None,
 ) -> pl.LazyFrame:
     """Churn probability, lifetime value, call list, risk level and reasons per customer.
 
     The repeat-buying model is fitted per ``as_of_date`` inside the lazy plan (one Python call
     per business date, no row loops), on frequency = order_days_lifetime − 1, recency = last −
     first order date and T = as_of_date − first order date, in ``time_unit_days`` (weeks).
+    With a ``calibration`` (learnt from past dates, scoring/churn_calibration.py) the model's
+    probability is replaced by the calibrated one before levels and the call list are set.
     Columns: see :data:`OUTPUT_COLUMNS` and docs/scoring.md. Raises :class:`ChurnInputError`
     when a needed facts column is missing.
     """
@@ -541,7 +615,8 @@ def score_churn(
     )
     fitted_schema = pl.Schema({**base.collect_schema(), **_FIT_SCHEMA})
     fitted = base.map_batches(
-        lambda frame: _score_all_dates(frame, config, time_unit_days), schema=fitted_schema
+        lambda frame: _score_all_dates(frame, config, time_unit_days, calibration),
+        schema=fitted_schema,
     )
     weights = _sign_weights(config, keys)
     names_zh = {code: getattr(config.signals, code).name_zh for code in weights}

@@ -1,0 +1,215 @@
+"""Churn calibration on the company's own history, and the back-test (churn_calibration.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from scoring.churn import Calibration, Choice, Scorer, calibration_features, score_churn
+from scoring.churn_calibration import (
+    CalibrationError,
+    _logistic,
+    backtest,
+    deciles,
+    fit_calibration,
+    outcomes,
+)
+from scoring.config import default_config
+
+CONFIG = default_config().churn
+START = date(2023, 1, 1)
+# Columns the churn step reads that these tests do not vary.
+CONSTANT: dict[str, Any] = {
+    "revenue_recent": 100.0, "revenue_recent_last_year": 100.0, "revenue_trailing": 400.0,
+    "contribution_trailing": 100.0, "open_complaint_count": 0, "order_count_trailing": 3,
+    "distinct_categories_trailing": 3, "average_days_past_due_recent": 0.0,
+    "average_days_past_due_trailing": 0.0, "interaction_count_recent": 2,
+    "interaction_count_prior_recent": 2, "average_order_value_trailing": 50.0,
+    "average_order_value_lifetime": 50.0,
+}
+
+
+def _facts_at(orders: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The order-history facts of every customer with an order on or before ``as_of``."""
+    day = pl.col("order_date")
+    days = day.n_unique()
+    return (
+        orders.filter(day <= as_of)
+        .group_by("customer_id")
+        .agg(
+            first_order_date=day.min(),
+            last_order_date=day.max(),
+            order_days_lifetime=days.cast(pl.Int64),
+            revenue_lifetime=pl.col("amount").sum(),
+        )
+        .with_columns(
+            as_of_date=pl.lit(as_of),
+            days_since_last_order=(pl.lit(as_of) - pl.col("last_order_date")).dt.total_days(),
+            mean_days_between_orders=pl.when(pl.col("order_days_lifetime") >= 2).then(
+                (pl.col("last_order_date") - pl.col("first_order_date")).dt.total_days()
+                / (pl.col("order_days_lifetime") - 1)
+            ),
+            **{k: pl.lit(v) for k, v in CONSTANT.items()},
+        )
+        .sort("customer_id")
+    )
+
+
+def _orders(seed: int, customers: int = 600) -> pl.DataFrame:
+    """Customers who buy at their own rate until they stop (a stop date), over two years."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[str, date, float]] = []
+    for i in range(customers):
+        start = rng.integers(0, 200)
+        life = rng.exponential(300)
+        gap = rng.gamma(2.0, 20.0)
+        t = float(start)
+        while t < min(start + life, 730):
+            rows.append((f"c{i:04d}", START + timedelta(days=int(t)), float(rng.gamma(3, 20))))
+            t += rng.exponential(gap) + 1
+    return pl.DataFrame(rows, schema=["customer_id", "order_date", "amount"], orient="row")
+
+
+def _history(seed: int, dates: list[date]) -> pl.DataFrame:
+    orders = _orders(seed)
+    return pl.concat([_facts_at(orders, d) for d in dates], how="vertical")
+
+
+def test_outcome_is_an_order_after_the_date_within_the_horizon() -> None:
+    d, later = date(2024, 1, 1), date(2024, 3, 31)  # 90 days apart
+    facts = pl.DataFrame(
+        {
+            "as_of_date": [d, d, d, later, later, later, date(2024, 2, 1)],
+            "customer_id": ["bought", "silent", "new_later", "bought", "silent", "new_later",
+                            "bought"],
+            "last_order_date": [date(2023, 12, 1), date(2023, 11, 1), None, date(2024, 3, 31),
+                                date(2023, 11, 1), date(2024, 2, 1), date(2024, 1, 20)],
+        }
+    )
+    got = outcomes(facts, 90)
+    # new_later had no order by d but is in the facts (null last order): bought later
+    assert got.rows() == [(d, "bought", False), (d, "new_later", False), (d, "silent", True)]
+    assert outcomes(facts, 91).height == 0  # no date 91 days after another
+
+
+def test_logistic_weights_match_newton_iterations() -> None:
+    rng = np.random.default_rng(3)
+    features = np.column_stack([np.ones(500), rng.normal(size=500), rng.normal(size=500)])
+    labels = (rng.random(500) < 1 / (1 + np.exp(-(0.3 + 1.2 * features[:, 1])))).astype(float)
+    weights = _logistic(features, labels)
+    # Newton-Raphson on the same penalised log-likelihood (ridge 1e-3 on all but the intercept)
+    w = np.zeros(3)
+    penalty = np.diag([0.0, 2e-3, 2e-3])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(features @ w)))
+        gradient = features.T @ (p - labels) + penalty @ w
+        hessian = features.T @ (features * (p * (1 - p))[:, None]) + penalty
+        w -= np.linalg.solve(hessian, gradient)
+    np.testing.assert_allclose(weights, w, atol=1e-4)
+
+
+def test_score_churn_applies_the_calibration_to_the_models_outputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scorer = Scorer(
+        model="mbgnbd",
+        probability_alive=lambda x, t_x, T: np.full(len(x), 0.9),
+        expected_purchases=lambda t, x, t_x, T: np.full(len(x), 0.05) * t,
+        probability_no_purchase=lambda t, x, t_x, T: np.array([0.2, 0.7]),
+    )
+    monkeypatch.setattr("scoring.churn.choose_scorer",
+                        lambda *a, **k: Choice(scorer, "fitted", "fixed"))
+    facts = _facts_at(
+        pl.DataFrame({"customer_id": ["a", "a", "b"],
+                      "order_date": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 1, 5)],
+                      "amount": [10.0, 20.0, 30.0]}),
+        date(2024, 6, 30),
+    )
+    calibration = Calibration((0.5, 1.0, -0.2, 0.3), 1000, 700, (date(2024, 3, 1),), 90)
+    out = score_churn(facts, CONFIG, calibration=calibration).collect()
+    # by hand: z = 0.5 + logit(p) − 0.2 log(E + 0.001) + 0.3 log(1 + x), E = 0.05 × 90/7
+    e = 0.05 * 90 / 7
+    z = [0.5 + np.log(0.2 / 0.8) - 0.2 * np.log(e + 1e-3) + 0.3 * np.log(2),
+         0.5 + np.log(0.7 / 0.3) - 0.2 * np.log(e + 1e-3)]
+    assert out["churn_probability"].to_list() == pytest.approx([1 / (1 + np.exp(-v)) for v in z])
+    assert "probability calibrated on 1000 customer rows" in out["churn_model_note"][0]
+
+
+def test_calibration_features_are_the_documented_transforms() -> None:
+    got = calibration_features(np.array([0.5, 0.0]), np.array([1.0, -1.0]), np.array([0.0, 3.0]))
+    np.testing.assert_allclose(
+        got,
+        [[1, 0, np.log(1.001), 0], [1, np.log(1e-6 / (1 - 1e-6)), np.log(1e-3), np.log(4)]],
+    )
+
+
+def test_calibration_needs_a_past_date_with_a_known_outcome() -> None:
+    history = _history(1, [date(2024, 6, 30)])
+    with pytest.raises(CalibrationError, match="no past date has its outcome 90 days later"):
+        fit_calibration(history, CONFIG)
+
+
+def test_calibrated_probability_matches_observed_churn_on_a_later_date() -> None:
+    dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(8)]
+    history = _history(2, dates)
+    train = history.filter(pl.col("as_of_date") <= dates[5])
+    calibration = fit_calibration(train, CONFIG)
+    # dates with outcomes in train: up to dates[5] − 90 days = dates[2]; latest 6, 30 days apart
+    assert calibration.dates == tuple(dates[:3])
+    test_day = history.filter(pl.col("as_of_date") == dates[5])
+    scored = score_churn(test_day, CONFIG, calibration=calibration).collect()
+    truth = outcomes(history, 90).filter(pl.col("as_of_date") == dates[5])
+    joined = scored.join(truth, on=["as_of_date", "customer_id"])
+    # mean predicted close to the observed churn rate (a calibrated forecast)
+    assert joined["churn_probability"].mean() == pytest.approx(
+        joined["churned"].mean(), abs=0.05
+    )
+
+
+def _pairwise_auc(score: np.ndarray, label: np.ndarray) -> float:
+    pos, neg = score[label][:, None], score[~label][None, :]
+    return float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size))
+
+
+def test_backtest_reports_auc_flag_and_deciles_per_date() -> None:
+    dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(7)]
+    history = _history(5, dates)
+    report = backtest(history, CONFIG)
+    assert sorted(set(report["as_of_date"].to_list())) == dates[:4]  # D + 90 in the history
+    calibrated = report.filter(metric="calibrated").sort("as_of_date")["value"].to_list()
+    assert calibrated == [0.0, 0.0, 0.0, 1.0]  # only dates[3] knows an outcome (dates[0])
+    # AUC of days since last order, recomputed by counting pairs on the same customers
+    day = dates[1]
+    scored = score_churn(history.filter(pl.col("as_of_date") == day), CONFIG).collect()
+    truth = outcomes(history, 90)
+    joined = (
+        scored.join(truth, on=["as_of_date", "customer_id"])
+        .join(history.filter(pl.col("as_of_date") == day).select("customer_id",
+                                                                   "days_since_last_order"),
+              on="customer_id")
+        .filter(pl.col("churn_probability").is_not_null())
+    )
+    label = joined["churned"].to_numpy()
+    by_pairs = _pairwise_auc(joined["days_since_last_order"].to_numpy().astype(float), label)
+    got = report.filter(as_of_date=day, score="days_since_last_order", metric="auc")["value"]
+    assert got.item() == pytest.approx(by_pairs, abs=1e-12)
+    kam = report.filter(as_of_date=day, score="churn_probability", metric="auc")["value"]
+    assert kam.item() == pytest.approx(
+        _pairwise_auc(joined["churn_probability"].to_numpy(), label), abs=1e-12
+    )
+    deciles_of_day = report.filter(as_of_date=day, metric="observed_churn_rate")
+    assert deciles_of_day["decile"].to_list() == list(range(1, 11))
+
+
+def test_deciles_split_ten_equal_groups_by_prediction() -> None:
+    predicted = np.arange(20, dtype=float) / 20
+    churned = np.array([0, 1] * 10, dtype=float)
+    got = deciles(predicted, churned)
+    assert [g[0] for g in got] == list(range(1, 11))
+    assert got[0] == (1, 0.025, 0.5, 2)  # (0 + 0.05) / 2, one of two churned
+    assert all(size == 2 for *_, size in got)
+    assert got[-1][1] == pytest.approx(0.925)  # (0.90 + 0.95) / 2
