@@ -285,8 +285,9 @@ def test_quarantines_negative_price_and_zero_quantity(con, tmp_path):
         (
             "transactions/2024-03-31/t.csv",
             3,
-            "unit_price",
-            "unit_price: '-10' is below the minimum 0",
+            "unit_price, line_amount",
+            "unit_price: '-10' is below the minimum 0; line_amount: '-10' has the opposite sign "
+            "of quantity ('1'); a sale has positive, a return negative quantity, amount and cost",
         ),
     ]
 

@@ -195,13 +195,13 @@ def test_quarantines_bad_rows_with_line_numbers_and_reasons(con, tmp_path):
 
 def test_normalises_thousands_separators_and_fullwidth_digits(con, tmp_path):
     text = (TX_HEADER
-            + 'O1,１,C1,2024-03-30 10:00:00,P1,cat,１２３,"1,234.50",１，２３４．５,-8,0\n'
+            + 'O1,１,C1,2024-03-30 10:00:00,P1,cat,－１２３,"1,234.50",－１，２３４．５,-8,0\n'
             + 'O2,1,C1,2024-03-30 10:00:00,P1,cat,"1,2",1,1,1,0\n')
     land(tmp_path, "transactions", "t.csv", text)
     ingest(con, tmp_path, "transactions")
     assert con.execute("select line_number, quantity, unit_price, line_amount, line_cost "
                        "from raw.transactions").fetchall() == [
-        (1, Decimal("123"), Decimal("1234.50"), Decimal("1234.5"), Decimal("-8"))]
+        (1, Decimal("-123"), Decimal("1234.50"), Decimal("-1234.5"), Decimal("-8"))]
     assert quarantine(con) == [
         (3, "quantity", "quantity: '1,2' is not a number (expected e.g. 1234.50 or 1,234.50)")]
 

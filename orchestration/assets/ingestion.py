@@ -5,6 +5,7 @@ from datetime import date
 import dagster as dg
 
 from orchestration.ingestion import load_mappings, sync_landing
+from orchestration.ingestion.plausibility import load_plausibility
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from orchestration.settings import SOURCES, connect_warehouse
@@ -35,6 +36,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         settings = kam.settings()
         up_to = date.fromisoformat(context.partition_key)
         mappings = load_mappings(settings.mappings_dir)
+        rules = load_plausibility(settings.config_dir)
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with connect_warehouse(settings.warehouse_path) as con:
             results = sync_landing(
@@ -44,6 +46,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 up_to=up_to,
                 run_id=context.run.run_id,
                 sources=[source],
+                rules=rules,
             )
             total_rows = con.execute(f"select count(*) from raw.{source}").fetchall()[0][0]
         summary = summarise(results)

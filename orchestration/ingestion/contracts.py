@@ -11,6 +11,7 @@ import yaml
 
 CONTRACTS_PATH = Path(__file__).with_name("contracts.yaml")
 
+PLAUSIBILITY = "plausibility"
 COLUMN_TYPES = ("string", "integer", "decimal", "date", "timestamp", "boolean")
 
 SQL_TYPES = {
@@ -38,6 +39,9 @@ class Column:
     nonzero: bool = False
     may_be_future: bool = False
     pii: bool = False
+    reporting_currency: bool = False
+    not_before: str | None = None
+    sign_of: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -72,7 +76,14 @@ class SourceContract:
 def load_contracts() -> dict[str, SourceContract]:
     """Every source's contract, keyed by source name, in file order."""
     data = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
-    return {name: _source(name, spec) for name, spec in data.items()}
+    return {name: _source(name, spec) for name, spec in data.items() if name != PLAUSIBILITY}
+
+
+@cache
+def plausibility_defaults() -> dict[str, object]:
+    """The ``plausibility`` defaults of contracts.yaml (config/ingestion.yaml overrides them)."""
+    data = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
+    return dict(data[PLAUSIBILITY])
 
 
 def _source(name: str, spec: dict) -> SourceContract:
@@ -81,6 +92,10 @@ def _source(name: str, spec: dict) -> SourceContract:
     unknown_key = [k for k in spec["key"] if k not in names]
     if unknown_key:
         raise ValueError(f"{CONTRACTS_PATH}: key of {name} names unknown columns {unknown_key}")
+    for c in columns:
+        for other in (c.not_before, c.sign_of):
+            if other is not None and other not in names:
+                raise ValueError(f"{CONTRACTS_PATH}: {name}.{c.name} refers to unknown {other}")
     return SourceContract(name, spec["zh"], spec["grain"], tuple(spec["key"]), columns)
 
 
@@ -100,11 +115,15 @@ def _column(source: str, c: dict) -> Column:
         nonzero=bool(c.get("nonzero", False)),
         may_be_future=bool(c.get("may_be_future", False)),
         pii=bool(c.get("pii", False)),
+        reporting_currency=bool(c.get("reporting_currency", False)),
+        not_before=c.get("not_before"),
+        sign_of=c.get("sign_of"),
     )
 
 
 def contracts_markdown() -> str:
     """docs/contracts.md: one table per source, generated from contracts.yaml."""
+    defaults = plausibility_defaults()
     lines = [
         "# Input contracts",
         "",
@@ -124,7 +143,17 @@ def contracts_markdown() -> str:
         "- a date or timestamp more than one day after the folder's business date is rejected as",
         "  dated in the future, unless the column says otherwise;",
         "- the key columns identify a row within one business date: a later duplicate is",
-        "  quarantined and the first one kept.",
+        "  quarantined and the first one kept;",
+        "- a decimal is stored with 4 decimals: a value with more is quarantined, never rounded;",
+        f"- a date or timestamp before `earliest_date` ({defaults['earliest_date']}) is",
+        "  quarantined as implausible (a placeholder such as 1900-01-01);",
+        "- a time-zone-aware timestamp is converted to local time in `time_zone`",
+        f"  ({defaults['time_zone']}), and the ledger says so;",
+        "- a source with personal data (a `PII` column) never has a value quoted in a reason.",
+        "",
+        f"The reporting currency is {defaults['reporting_currency']}. `earliest_date`,",
+        "`time_zone` and `reporting_currency` can be set in `config/ingestion.yaml`",
+        "(see [bad-inputs.md](bad-inputs.md#plausibility)).",
         "",
     ]
     for contract in load_contracts().values():
@@ -157,4 +186,10 @@ def _rules(c: Column) -> str:
         rules.append("not 0")
     if c.may_be_future:
         rules.append("may be after the business date")
+    if c.reporting_currency:
+        rules.append("the reporting currency")
+    if c.not_before:
+        rules.append(f"not before `{c.not_before}`")
+    if c.sign_of:
+        rules.append(f"not the opposite sign of `{c.sign_of}`")
     return "; ".join(rules)

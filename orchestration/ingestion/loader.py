@@ -26,6 +26,7 @@ from orchestration.ingestion import checksums
 from orchestration.ingestion.contracts import Column, SourceContract, load_contracts
 from orchestration.ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
 from orchestration.ingestion.mapping import Mapping
+from orchestration.ingestion.plausibility import Plausibility
 from orchestration.ingestion.schema import ensure_raw_schema
 from orchestration.ingestion.textfile import (
     LINE_SENTINEL,
@@ -39,6 +40,7 @@ from orchestration.ingestion.textfile import (
 from orchestration.ingestion.validate import (
     PLAIN_WHITESPACE,
     ColumnInput,
+    has_zone,
     ident,
     lit,
     regex_char,
@@ -140,6 +142,7 @@ def sync_landing(
     up_to: date,
     run_id: str,
     sources: tuple[str, ...] | list[str] = SOURCES,
+    rules: Plausibility | None = None,
 ) -> list[PartitionResult]:
     """Ingest every landed folder dated on or before ``up_to``, oldest first, source by source.
 
@@ -151,6 +154,7 @@ def sync_landing(
     # Every folder name of every source is checked before anything loads (each source's asset
     # loads only its own source, but a misnamed folder must stop all of them).
     check_landing(landing_dir)
+    rules = rules or Plausibility.defaults()
     days = {
         source: sorted(
             d for d in map(folder_date, _date_folders(landing_dir / source)) if d <= up_to
@@ -164,7 +168,9 @@ def sync_landing(
         known = checksums.recorded(con, f"{source}/")
         mapping = mappings.get(source) or Mapping(source)
         results += [
-            _ingest_folder(con, source, day, landing_dir, mapping, run_id, history.get(day), known)
+            _ingest_folder(
+                con, source, day, landing_dir, mapping, run_id, history.get(day), known, rules
+            )
             for day in days[source]
         ]
     return results
@@ -220,6 +226,7 @@ def ingest_partition(
     landing_dir: Path,
     mapping: Mapping,
     run_id: str,
+    rules: Plausibility | None = None,
 ) -> PartitionResult:
     """Load ``<landing_dir>/<source>/<business_date>/`` unless it is unchanged since last time."""
     _prepare(con)
@@ -233,6 +240,7 @@ def ingest_partition(
         run_id,
         _last_attempts(con, source, business_date).get(business_date),
         checksums.recorded(con, f"{source}/{business_date.isoformat()}/"),
+        rules or Plausibility.defaults(),
     )
 
 
@@ -270,6 +278,7 @@ def _ingest_folder(
     run_id: str,
     previous: LastAttempt | None,
     known: dict[str, tuple[checksums.FileIdentity, str]],
+    rules: Plausibility,
 ) -> PartitionResult:
     folder = landing_dir / source / business_date.isoformat()
     listing = list_folder(landing_dir, folder, mapping)
@@ -317,7 +326,7 @@ def _ingest_folder(
     contract = load_contracts()[source]
     # Files are validated into a temporary table first (a file DuckDB cannot read then only
     # rejects that file); the partition itself is swapped in one transaction.
-    results = _stage_files(con, contract, business_date, files, mapping, status, list(kept))
+    results = _stage_files(con, contract, business_date, files, mapping, status, list(kept), rules)
     results += _kept_results(con, source, business_date, kept)
     results += others
     con.execute("begin transaction")
@@ -411,6 +420,7 @@ def _stage_files(
     mapping: Mapping,
     status: str,
     kept: list[str],
+    rules: Plausibility,
 ) -> list[FileResult]:
     """Validate every file into ``_stage``, flag duplicate keys (also of rows the partition
     keeps from the ``kept`` files), and count rows per file."""
@@ -423,7 +433,7 @@ def _stage_files(
     for ordinal, (name, (path, checksum, size)) in enumerate(files.items()):
         result = FileResult(name, checksum, size, status)
         try:
-            notes = _stage_file(con, contract, mapping, business_date, path, name, ordinal)
+            notes = _stage_file(con, contract, mapping, business_date, path, name, ordinal, rules)
             result.message = "; ".join(notes)
         except FileRejected as exc:
             result.status, result.message = "rejected", str(exc)
@@ -452,6 +462,7 @@ def _stage_file(
     path: Path,
     name: str,
     ordinal: int,
+    rules: Plausibility,
 ) -> list[str]:
     """Validate one file into ``_stage``; returns notes for the ledger message."""
     if mapping.format == "parquet":
@@ -462,7 +473,8 @@ def _stage_file(
         if mapping.format == "csv":
             relation, header = _csv_relation(con, path, name, mapping, Path(tmp) / "utf8.csv")
         inputs, notes = _match_header(contract, mapping, header, name, native)
-        select = validated_select(contract, inputs, mapping, business_date, relation)
+        notes += _zone_notes(contract, mapping, inputs, rules)
+        select = validated_select(contract, inputs, mapping, business_date, relation, rules)
         n = len(contract.columns)
         try:
             con.execute(f"""insert into _stage
@@ -646,7 +658,9 @@ def _match_header(
             else:
                 _check_parquet_type(col, export, native[export], name)
                 inputs[col.name] = ColumnInput(
-                    f"_p{header.index(export)}", native=native[export] != "VARCHAR"
+                    f"_p{header.index(export)}",
+                    native=native[export] != "VARCHAR",
+                    tz_aware=native[export] == "TIMESTAMP WITH TIME ZONE",
                 )
         elif col.required:
             missing.append((col.name, export))
@@ -698,6 +712,38 @@ def _match_header(
     if extra:
         notes.append(f"ignored unmapped columns: {', '.join(extra)}")
     return inputs, notes
+
+
+def _zone_notes(
+    contract: SourceContract,
+    mapping: Mapping,
+    inputs: dict[str, ColumnInput],
+    rules: Plausibility,
+) -> list[str]:
+    """A ledger note naming the columns whose time-zone-aware values are converted."""
+    zoned = [
+        c.name
+        for c in contract.columns
+        if inputs[c.name].expr is not None
+        and (
+            inputs[c.name].tz_aware
+            or (
+                not inputs[c.name].native
+                and c.type == "timestamp"
+                and has_zone(mapping.timestamp_format)
+            )
+            or (
+                not inputs[c.name].native
+                and c.type in ("date", "timestamp")
+                and has_zone(mapping.date_format)
+            )
+        )
+    ]
+    if not zoned:
+        return []
+    return [
+        f"time-zone-aware values of {', '.join(zoned)} converted to local time in {rules.time_zone}"
+    ]
 
 
 def _shown_header(header: list[str], limit: int = 300) -> str:

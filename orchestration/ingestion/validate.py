@@ -12,6 +12,7 @@ from datetime import date
 
 from orchestration.ingestion.contracts import Column, SourceContract
 from orchestration.ingestion.mapping import Mapping
+from orchestration.ingestion.plausibility import Plausibility
 
 FULLWIDTH = "０１２３４５６７８９．，－＋　"
 HALFWIDTH = "0123456789.,-+ "
@@ -35,6 +36,21 @@ SCIENTIFIC_REASON = (
     " is in scientific notation, which may have lost digits (Excel shortens "
     "long numbers so); export the number in plain digits"
 )
+
+
+TOO_LONG_REASON = {
+    "integer": " has more digits than a whole number kam stores (at most 18)",
+    "decimal": " has more digits than kam stores (at most 14 before the decimal point)",
+}
+# A time of day followed by a zone: Z, +08, +0800 or +08:00.
+ZONE_SUFFIX = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+ZONE_REASON = (
+    " carries a time zone, which timestamp_format does not read; add %z to timestamp_format "
+    "in {mapping} (e.g. '%Y-%m-%d %H:%M:%S%z'): kam then converts it to local time in "
+    "time_zone"
+)
+DECIMAL_SCALE = 4
+EXCESS_DECIMALS = r"[.．][0-9０-９]{4}[0-9０-９]*[1-9１-９]"
 
 
 def lit(text: str) -> str:
@@ -70,6 +86,7 @@ class ColumnInput:
     expr: str | None  # None: the column is absent from the file (optional columns only)
     native: bool = False  # True: a typed Parquet value, cast directly instead of parsed as text
     pretrimmed: bool = False  # True: ``expr`` is already trimmed (the CSV split trims)
+    tz_aware: bool = False  # True: a Parquet TIMESTAMP WITH TIME ZONE
 
 
 def trimmed(source: ColumnInput) -> str:
@@ -99,7 +116,26 @@ def number_text(c: str) -> str:
     )
 
 
-def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
+def has_zone(fmt: str) -> bool:
+    """True if a strptime format reads a time zone (its values are time-zone-aware)."""
+    return "%z" in fmt or "%Z" in fmt
+
+
+def parsed(c: str, fmt: str, time_zone: str) -> str:
+    """``try_strptime`` of ``c``; a time-zone-aware result is converted to local time in
+    ``time_zone`` explicitly (a plain cast would use the session's zone: a silent shift)."""
+    value = f"try_strptime({c}, {lit(fmt)})"
+    return f"timezone({lit(time_zone)}, {value})" if has_zone(fmt) else value
+
+
+def typed(
+    col: Column,
+    c: str,
+    native: bool,
+    mapping: Mapping,
+    time_zone: str = "UTC",
+    tz_aware: bool = False,
+) -> str:
     """Expression typing cleaned value ``c``; NULL when empty or not parseable.
 
     Plain values take a fast cast; only the rest are normalised (CASE evaluates a branch for
@@ -109,6 +145,8 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
     """
     if native:
         value = f"try_cast({c} as {col.sql_type})"
+        if tz_aware:
+            value = f"cast(timezone({lit(time_zone)}, {c}) as {col.sql_type})"
         if col.type == "integer":  # a fractional Parquet number must not be rounded silently
             return f"(case when {c} = trunc({c}) then {value} end)"
         return f"lower(trim({value}))" if col.allowed else value
@@ -128,11 +166,11 @@ def typed(col: Column, c: str, native: bool, mapping: Mapping) -> str:
         fast = f"case when _plain and not ({has_extra}) then try_cast({c} as {col.sql_type}) end"
         return f"coalesce({fast}, {checked})"
     if col.type == "date":
-        return f"cast(try_strptime({c}, {lit(mapping.date_format)}) as date)"
+        return f"cast({parsed(c, mapping.date_format, time_zone)} as date)"
     if col.type == "timestamp":
         return (
-            f"coalesce(try_strptime({c}, {lit(mapping.timestamp_format)}), "
-            f"try_strptime({c}, {lit(mapping.date_format)}))"
+            f"coalesce({parsed(c, mapping.timestamp_format, time_zone)}, "
+            f"cast({parsed(c, mapping.date_format, time_zone)} as timestamp))"
         )
     return (
         f"(case when {one_of(f'lower({c})', mapping.true_values)} then true "
@@ -164,10 +202,18 @@ def parse_problem(
     }[col.type]
     if col.type in ("integer", "decimal"):
         n = number_text(c)
+        pattern = INTEGER if col.type == "integer" else DECIMAL
         return (
             f"{shown} || case "
             f"when regexp_matches({c}, {lit(CURRENCY)}) then {lit(CURRENCY_REASON)} "
             f"when regexp_full_match({n}, {lit(SCIENTIFIC)}) then {lit(SCIENTIFIC_REASON)} "
+            f"when regexp_full_match({n}, {lit(pattern)}) then {lit(TOO_LONG_REASON[col.type])} "
+            f"else {lit(' ' + expected)} end"
+        )
+    if col.type == "timestamp" and not has_zone(mapping.timestamp_format):
+        return (
+            f"{shown} || case when regexp_matches({c}, {lit(ZONE_SUFFIX)}) then "
+            f"{lit(ZONE_REASON.format(mapping=mapping.describe()))} "
             f"else {lit(' ' + expected)} end"
         )
     return f"{shown} || {lit(' ' + expected)}"
@@ -181,11 +227,16 @@ def column_problem(
     mapping: Mapping,
     business_date: date,
     quote_values: bool = True,
+    rules: Plausibility | None = None,
+    others: dict[str, int] | None = None,
 ) -> str:
     """SQL giving the first reason ``col`` breaks its contract in this row, else NULL.
 
     ``quote_values`` false: the reason names the column and the rule, never the value.
+    ``others`` gives the index ``j`` (``c{j}``, ``t{j}``) of the columns a rule compares with.
     """
+    rules = rules or Plausibility.defaults()
+    others = others or {}
     whens = []
     if col.required:
         whens.append((f"{c} is null", lit("required value is empty")))
@@ -220,6 +271,7 @@ def column_problem(
                 f" || {lit(f'{business_date})')}",
             )
         )
+    whens += _plausibility(col, c, t, native, quote_values, rules, others)
     if not whens:
         return "cast(null as varchar)"
     cases = " ".join(
@@ -228,12 +280,85 @@ def column_problem(
     return f"(case {cases} end)"
 
 
+def _plausibility(
+    col: Column,
+    c: str,
+    t: str,
+    native: bool,
+    quote_values: bool,
+    rules: Plausibility,
+    others: dict[str, int],
+) -> list[tuple[str, str]]:
+    """(condition, reason) of the plausibility rules of ``col`` (docs/bad-inputs.md)."""
+    shown = shown_value(c, quote_values)
+    whens = []
+    if col.type == "decimal":
+        if native:
+            lost = f"{t} is not null and cast({c} as double) <> cast({t} as double)"
+        else:
+            # Integer arithmetic first: the pattern runs only on values with 5+ decimals.
+            lost = (
+                f"{t} is not null and (length({c}) - strpos({c}, '.') > {DECIMAL_SCALE} "
+                f"and strpos({c}, '.') > 0 or contains({c}, '．')) "
+                f"and regexp_matches({c}, {lit(EXCESS_DECIMALS)})"
+            )
+        whens.append(
+            (
+                lost,
+                f"{shown} || {lit(f' has more than {DECIMAL_SCALE} decimals; kam stores ')}"
+                f" || {lit(f'{DECIMAL_SCALE} and never rounds: round it in the export')}",
+            )
+        )
+    if col.type in ("date", "timestamp"):
+        earliest = rules.earliest_date.isoformat()
+        whens.append(
+            (
+                f"cast({t} as date) < date {lit(earliest)}",
+                f"{shown} || {lit(f' is before the earliest plausible date {earliest} ')}"
+                f" || {lit('(a placeholder such as 1900-01-01?); fix the value, or set ')}"
+                f" || {lit('earliest_date in config/ingestion.yaml')}",
+            )
+        )
+    if col.reporting_currency:
+        currency = rules.reporting_currency
+        whens.append(
+            (
+                f"upper({t}) <> {lit(currency)}",
+                f"{shown} || {lit(f' is not the reporting currency {currency}; kam adds ')}"
+                f" || {lit(f'amounts up in one currency: export them converted to {currency}')}"
+                f" || {lit(', or set reporting_currency in config/ingestion.yaml')}",
+            )
+        )
+    if col.not_before:
+        j = others[col.not_before]
+        whens.append(
+            (
+                f"{t} < t{j}",
+                f"{shown} || {lit(f' is before {col.not_before} (')}"
+                f" || {shown_value(f'c{j}', quote_values)} || ')'"
+                f" || {lit('; one of the two dates is wrong: fix it in the export')}",
+            )
+        )
+    if col.sign_of:
+        j = others[col.sign_of]
+        whens.append(
+            (
+                f"sign({t}) * sign(t{j}) < 0",
+                f"{shown} || {lit(f' has the opposite sign of {col.sign_of} (')}"
+                f" || {shown_value(f'c{j}', quote_values)} || ')'"
+                f" || {lit('; a sale has positive, a return negative quantity, amount and cost')}",
+            )
+        )
+    return whens
+
+
 def validated_select(
     contract: SourceContract,
     inputs: dict[str, ColumnInput],
     mapping: Mapping,
     business_date: date,
     relation: str,
+    rules: Plausibility | None = None,
 ) -> str:
     """Select over ``relation`` returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors``
     (list of {column, reason}).
@@ -241,12 +366,15 @@ def validated_select(
     ``relation`` has ``_line``, ``_raw``, ``_struct_error``, the inputs' columns and ``_plain``:
     true only if no value of the row contains a character of :data:`PLAIN_WHITESPACE`.
     """
+    rules = rules or Plausibility.defaults()
+    index = {c.name: i for i, c in enumerate(contract.columns)}
     trimmed_cols, clean_cols, typed_cols, problems = [], [], [], []
     for i, col in enumerate(contract.columns):
         source = inputs[col.name]
         trimmed_cols.append(f"{trimmed(source)} as r{i}")
         clean_cols.append(f"{cleaned(f'r{i}', source.native, mapping)} as c{i}")
-        typed_cols.append(f"{typed(col, f'c{i}', source.native, mapping)} as t{i}")
+        value = typed(col, f"c{i}", source.native, mapping, rules.time_zone, source.tz_aware)
+        typed_cols.append(f"{value} as t{i}")
         problem = column_problem(
             col,
             f"c{i}",
@@ -255,6 +383,8 @@ def validated_select(
             mapping,
             business_date,
             quote_values=not contract.has_personal_data,
+            rules=rules,
+            others=index,
         )
         problems.append(f"{problem} as p{i}")
     n = len(contract.columns)
