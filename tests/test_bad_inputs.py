@@ -431,6 +431,48 @@ def test_rejects_gb18030_file_declared_utf8_advising_gb18030(con, tmp_path):
     ]
 
 
+def test_utf8_file_with_one_gb18030_line_names_the_line_instead_of_advising_gb18030(con, tmp_path):
+    land(
+        tmp_path,
+        "payments",
+        "p.csv",
+        (PAY + "P1,华东机电,,2024-03-30,1\nP2,华南贸易,,2024-03-30,1\n").encode()
+        + "P3,华北商行,,2024-03-30,1\n".encode("gb18030")
+        + "P4,西部电气,,2024-03-30,1\n".encode(),
+    )
+    result = ingest(con, tmp_path)
+    assert statuses(result) == [("loaded", 4, 3, 1)]
+    assert result.files[0].message == (
+        "line(s) 4 hold bytes invalid in utf-8 while the rest of the file is utf-8 (the export "
+        "mixes encodings?); they are quarantined: fix them at the source"
+    )
+    # Every UTF-8 name loads as written, none garbled.
+    assert con.execute("select customer_id from raw.payments order by 1").fetchall() == [
+        ("华东机电",),
+        ("华南贸易",),
+        ("西部电气",),
+    ]
+    assert quarantine(con) == [
+        (F, 4, None, "invalid bytes for encoding utf-8; check the encoding setting")
+    ]
+
+
+def test_replacement_character_in_valid_utf8_loads_and_is_noted_not_called_invalid(con, tmp_path):
+    land(
+        tmp_path, "payments", "p.csv", PAY + "P1,C1,,2024-03-30,1\nP2,华\ufffd机电,,2024-03-30,1\n"
+    )
+    result = ingest(con, tmp_path)
+    assert statuses(result) == [("loaded", 2, 2, 0)]
+    assert result.files[0].message == (
+        "line 3 (and maybe others) holds U+FFFD, the replacement character: its text was "
+        "garbled before it was exported; loaded as it is"
+    )
+    assert con.execute("select customer_id from raw.payments order by 1").fetchall() == [
+        ("C1",),
+        ("华\ufffd机电",),
+    ]
+
+
 def test_rejects_utf8_file_declared_gb18030_advising_utf8(con, tmp_path):
     land(tmp_path, "payments", "p.csv", PAY + "P1,华东机电,,2024-03-30,1\n")
     result = ingest(con, tmp_path, mapping=Mapping("payments", encoding="gb18030"))

@@ -34,6 +34,7 @@ from orchestration.ingestion.textfile import (
     first_line_with,
     normalise_to_utf8,
     read_first_line,
+    replaced_lines,
     split_header,
     starts_with_utf16_bom,
 )
@@ -469,10 +470,14 @@ def _stage_file(
         relation, header, native = _parquet_relation(con, path, name)
     else:
         relation, header, native = None, None, {}
+    file_notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kam-ingest-") as tmp:
         if mapping.format == "csv":
-            relation, header = _csv_relation(con, path, name, mapping, Path(tmp) / "utf8.csv")
+            relation, header, file_notes = _csv_relation(
+                con, path, name, mapping, Path(tmp) / "utf8.csv"
+            )
         inputs, notes = _match_header(contract, mapping, header, name, native)
+        notes += file_notes
         notes += _zone_notes(contract, mapping, inputs, rules)
         select = validated_select(contract, inputs, mapping, business_date, relation, rules)
         n = len(contract.columns)
@@ -491,9 +496,11 @@ def _stage_file(
 
 def _csv_relation(
     con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping, utf8: Path
-) -> tuple[str, list[str]]:
-    """Transcode, check the encoding and header, and load the physical lines into ``_lines``."""
-    header = _transcode(path, name, mapping, utf8)
+) -> tuple[str, list[str], list[str]]:
+    """Transcode, check the encoding and header, and load the physical lines into ``_lines``.
+
+    Returns the relation, the header and notes for the ledger."""
+    header, notes, replaced = _transcode(path, name, mapping, utf8)
     try:
         con.execute(f"""create or replace temp table _lines as
             select row_number() over () as _line, line
@@ -530,7 +537,9 @@ def _csv_relation(
     plain = " and ".join(f"not contains(line, chr({ord(w)}))" for w in PLAIN_WHITESPACE)
     width = len(header)
     struct_error = (
-        f"case when contains(line, chr(65533)) "
+        # U+FFFD marks invalid bytes only if the transcoding put it there; in a valid file it is
+        # text (garbled upstream), loaded as it is and noted in the ledger.
+        f"case when {'contains(line, chr(65533))' if replaced else 'false'} "
         f"then {lit(f'invalid bytes for encoding {mapping.encoding}; check the encoding setting')} "
         f"when contains(line, chr(0)) then {lit(NUL_REASON)} "
         f"when _f is null then "
@@ -546,13 +555,17 @@ def _csv_relation(
             {plain} as _plain, *
         from (select _line, line, {fields} as _f from _lines
               where _line > 1 and line is not null and {not_blank}))"""
-    return relation, header
+    return relation, header, notes
 
 
-def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> list[str]:
+def _transcode(
+    path: Path, name: str, mapping: Mapping, utf8: Path
+) -> tuple[list[str], list[str], bool]:
     """Write ``path`` as UTF-8 to ``utf8``; reject a file that is binary or in another encoding
-    than the mapping declares. Returns the header."""
+    than the mapping declares. Returns the header, notes for the ledger, and whether bytes
+    invalid in the declared encoding were replaced by U+FFFD."""
     where, enc = mapping.describe(), mapping.encoding
+    notes: list[str] = []
     try:
         if starts_with_utf16_bom(path):
             raise FileRejected(
@@ -573,12 +586,37 @@ def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> list[str]
                 "bytes), so this is not a CSV text file (binary, zipped or Excel?); "
                 "export the data as CSV text"
             )
-        if transcoded.invalid_sequences and enc.startswith("utf-8") and decodes_as(path, "gb18030"):
-            line = first_line_with(utf8, "\ufffd")
+        lines = replaced_lines(utf8) if transcoded.invalid_sequences else None
+        if (
+            lines is not None
+            and enc.startswith("utf-8")
+            # Most text lines must be broken: a UTF-8 file with a few lines in GB18030 is
+            # UTF-8 (declaring gb18030 would garble every other line); those lines are named.
+            and lines.replaced_count > lines.clean_non_ascii
+            and decodes_as(path, "gb18030")
+        ):
             raise FileRejected(
-                f"{name} line {line}: invalid bytes for encoding {enc}, but the "
+                f"{name} line {lines.replaced[0]}: invalid bytes for encoding {enc}, but the "
                 "whole file reads as GB18030 (a Chinese ERP export); declare "
                 f"encoding: gb18030 in {where}"
+            )
+        if lines is not None:
+            shown = ", ".join(map(str, lines.replaced))
+            more = (
+                f" and {lines.replaced_count - len(lines.replaced)} more"
+                if (lines.replaced_count > len(lines.replaced))
+                else ""
+            )
+            notes.append(
+                f"line(s) {shown}{more} hold bytes invalid in {enc} while the rest of the file "
+                f"is {enc} (the export mixes encodings?); they are quarantined: fix them at the "
+                "source"
+            )
+        elif "\ufffd" in first or (line := first_line_with(utf8, "\ufffd")) is not None:
+            line = 1 if "\ufffd" in first else line
+            notes.append(
+                f"line {line} (and maybe others) holds U+FFFD, the replacement character: its "
+                "text was garbled before it was exported; loaded as it is"
             )
         if (
             not transcoded.invalid_sequences
@@ -606,7 +644,7 @@ def _transcode(path: Path, name: str, mapping: Mapping, utf8: Path) -> list[str]
             f"{name}: the file is empty (not even a header line); export it "
             "again with a header naming the columns"
         )
-    return header
+    return header, notes, bool(transcoded.invalid_sequences)
 
 
 def _parquet_relation(

@@ -162,6 +162,33 @@ def first_line_with(path: Path, char: str) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class ReplacedLines:
+    """Lines of a normalised file with and without U+FFFD (see :func:`replaced_lines`)."""
+
+    replaced: list[int]  # 1-based numbers of the lines holding U+FFFD (at most ``limit``)
+    replaced_count: int
+    clean_non_ascii: int  # lines with other non-ASCII text and no U+FFFD
+
+
+def replaced_lines(path: Path, limit: int = 5) -> ReplacedLines:
+    """Which lines of UTF-8 file ``path`` hold U+FFFD, and how many hold non-ASCII text
+    without it: tells a file in another encoding from a file with a few damaged lines."""
+    replaced: list[int] = []
+    count = clean = 0
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            if "\ufffd" in line:
+                count += 1
+                if len(replaced) < limit:
+                    replaced.append(number)
+            else:
+                clean += 1
+    return ReplacedLines(replaced, count, clean)
+
+
 def read_first_line(path: Path) -> str:
     """The first line of a normalised file, without its line end ('' if the file is empty)."""
     with path.open("r", encoding="utf-8", newline="") as handle:
