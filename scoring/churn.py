@@ -354,6 +354,13 @@ def _spend_values(part: pl.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray,
     )
 
 
+def _horizons(config: ChurnConfig, horizon: float, x: _Rows, t_x: _Rows) -> _Rows:
+    """Each customer's horizon: the configured one, stretched to ``horizon_cycle_multiple`` ×
+    the customer's own mean time between purchases (t_x / x) when that is longer."""
+    own_cycle = np.where(x > 0, t_x / np.maximum(x, 1.0), 0.0)
+    return np.maximum(horizon, config.horizon_cycle_multiple * own_cycle)
+
+
 def _score_one_date(
     part: pl.DataFrame,
     config: ChurnConfig,
@@ -386,7 +393,8 @@ def _score_one_date(
             columns["expected_purchases"][eligible] = scorer.expected_purchases(
                 horizon, x, t_x, age
             )
-            probability = np.clip(scorer.probability_no_purchase(horizon, x, t_x, age), 0.0, 1.0)
+            window = _horizons(config, horizon, x, t_x)
+            probability = np.clip(scorer.probability_no_purchase(window, x, t_x, age), 0.0, 1.0)
             if calibration is not None:
                 probability = calibrate(
                     calibration, probability, columns["expected_purchases"][eligible], x

@@ -654,6 +654,9 @@ class ChurnConfig(_Model):
     # fallbacks when a fit is rejected (docs/churn-model.md).
     model: Literal["mbgnbd", "bgnbd"] = "mbgnbd"
     prediction_horizon_days: int = 90
+    # Stretch a slow buyer's horizon to this many of their own mean days between orders
+    # (0: the same horizon for everyone).
+    horizon_cycle_multiple: Number = 0.0
     min_repeat_buyers: int = 20
     signals: ChurnSignals
     risk_levels: Annotated[tuple[RiskLevel, ...], MinLen(2)]
@@ -665,6 +668,15 @@ class ChurnConfig(_Model):
     def _horizon(cls, value: int) -> int:
         if value <= 0:
             raise ConfigProblem(f"horizon {value} is not positive", "use a number of days ≥ 1")
+        return value
+
+    @field_validator("horizon_cycle_multiple")
+    @classmethod
+    def _cycle_multiple(cls, value: float) -> float:
+        if value < 0:
+            raise ConfigProblem(
+                f"horizon_cycle_multiple {value} is negative", "use 0 (off) or a multiple > 0"
+            )
         return value
 
     @field_validator("min_repeat_buyers")

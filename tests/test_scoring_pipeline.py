@@ -112,26 +112,28 @@ def test_score_customers_values_worked_out_by_hand() -> None:
     # a 181/7, c 60/7, d 160/7, e 181/7; pooled 1/λ̄ = ΣT / Σx = (582/7) / 2.
     prior, h = 582 / 7 / 2, 90 / 7
 
-    def by_hand(x: float, t_x: float, T: float) -> float:
+    def by_hand(x: float, t_x: float, T: float, h: float = h) -> float:
         rate = (x + 1) / (T + prior)
         return 1 - math.exp(-rate * (T - t_x)) * (1 - math.exp(-rate * h))
 
-    expected = [by_hand(2, 152 / 7, 181 / 7), None, by_hand(0, 0, 60 / 7),
+    # a's horizon: 4 of its own 76-day cycles = 304 days, longer than 90
+    expected = [by_hand(2, 152 / 7, 181 / 7, 304 / 7), None, by_hand(0, 0, 60 / 7),
                 by_hand(0, 0, 160 / 7), by_hand(0, 0, 181 / 7)]
     got = out["churn_probability"].to_list()
     assert got[1] is None
     assert [got[i] for i in (0, 2, 3, 4)] == pytest.approx([expected[i] for i in (0, 2, 3, 4)])
-    # levels: high ≥ 0.8, medium ≥ 0.5 (a: 0.638, c: 0.809, d: 0.873, e: 0.882)
-    assert out["churn_risk_level"].to_list() == ["medium", "none", "high", "high", "high"]
+    # levels: high ≥ 0.8, low ≥ 0.3 (a: 0.289, c: 0.809, d: 0.873, e: 0.882)
+    assert out["churn_risk_level"].to_list() == ["none", "none", "high", "high", "high"]
     assert out["churn_model"].to_list() == ["model_free", None, *["model_free"] * 3]
     assert out["churn_model_status"].to_list() == [
         "fallback", "no_purchase_history", "fallback", "fallback", "fallback",
     ]
     # value at risk = lifetime value floored at 0; d has no contribution, so no value. 5 % of
     # 5 customers rounds down to nobody on the call list; the priority still orders them:
-    # probability × value, unknown value last.
+    # probability × value (c 0.81 × 137 > e 0.88 × 27.5), unknown value last; a is below the
+    # call list's minimum probability 0.5.
     assert out["value_at_risk"].is_null().to_list() == [False, True, False, True, False]
-    assert out["churn_call_priority"].to_list() == [2, None, 1, 4, 3]
+    assert out["churn_call_priority"].to_list() == [None, None, 1, 3, 2]
     assert not out["is_churn_risk"].any()
 
 
