@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -821,3 +822,95 @@ def test_parquet_export_column_named_like_an_internal_column_keeps_its_values(co
     assert con.execute("select payment_id, _source_line from raw.payments").fetchall() == [
         ("P7", 1)
     ]
+
+
+# --- smaller gaps ------------------------------------------------------------------------------
+
+
+def test_loads_parquet_with_an_all_empty_optional_column_of_type_null(con, tmp_path):
+    path = tmp_path / "payments" / DAY.isoformat() / "p.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "payment_id": ["P1"],
+                "customer_id": ["C1"],
+                "invoice_id": pa.array([None], type=pa.null()),
+                "payment_date": [date(2024, 3, 30)],
+                "amount": [1.5],
+            }
+        ),
+        path,
+    )
+    result = ingest(con, tmp_path, mapping=Mapping("payments", format="parquet"))
+    assert statuses(result) == [("loaded", 1, 1, 0)]
+    assert con.execute("select payment_id, invoice_id, amount from raw.payments").fetchall() == [
+        ("P1", None, Decimal("1.5"))
+    ]
+
+
+def test_rejects_parquet_naming_a_column_twice_like_csv(con, tmp_path):
+    path = tmp_path / "payments" / DAY.isoformat() / "p.parquet"
+    path.parent.mkdir(parents=True)
+    table = pa.Table.from_arrays(
+        [
+            pa.array(["P1"]),
+            pa.array(["C1"]),
+            pa.array([date(2024, 3, 30)]),
+            pa.array([1.0]),
+            pa.array([2.0]),
+        ],
+        names=["payment_id", "customer_id", "payment_date", "amount", "amount"],
+    )
+    pq.write_table(table, path)
+    result = ingest(con, tmp_path, mapping=Mapping("payments", format="parquet"))
+    assert statuses(result) == [("rejected", 0, 0, 0)]
+    assert result.problems == [
+        "payments/2024-03-31/p.parquet: column 'amount' appears more than once in the header; "
+        "rename or remove the duplicate in the export"
+    ]
+
+
+def test_shows_a_byte_order_mark_inside_a_column_name(con, tmp_path):
+    land(tmp_path, "payments", "p.csv", "\ufeff" + "\ufeff" + PAY + "P1,C1,,2024-03-30,1\n")
+    result = ingest(con, tmp_path)
+    assert result.problems == [
+        f"{F}: required column 'payment_id' missing from the header (found: \\ufeffpayment_id, "
+        "customer_id, invoice_id, payment_date, amount); add it to the export, or map the "
+        "export's name for it under 'columns:' in the default mapping of payments; the header "
+        "holds invisible characters (shown as \\uXXXX, \\ufeff is a byte order mark): remove "
+        "them from the export"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "date_format: '%Y-%q'\n",
+            "payments.yaml line 1: key 'date_format': '%Y-%q' is not a valid format (",
+        ),
+        (
+            "date_format: '%m/%d'\n",
+            "payments.yaml line 1: key 'date_format': '%m/%d' has no year (%Y or %y), so every "
+            "date would be read as 1900; include the year, e.g. '%Y-%m-%d'",
+        ),
+        (
+            "delimiter: ';'\nencoding: gb18030\ndelimiter: ','\n",
+            "payments.yaml line 3: key 'delimiter' appears a second time (first on line 1); "
+            "YAML would keep only the last one: remove one",
+        ),
+        (
+            "columns:\n  customer_id: 客户\n  customer_id: 客户编号\n",
+            "payments.yaml line 3: key 'columns.customer_id' appears a second time (first on "
+            "line 2); YAML would keep only the last one: remove one",
+        ),
+    ],
+    ids=["invalid-directive", "no-year", "repeated-key", "repeated-column"],
+)
+def test_rejects_mapping_format_or_repeated_key_before_loading(tmp_path, text, expected):
+    path = tmp_path / "payments.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as error:
+        load_mapping(path)
+    assert str(error.value).startswith(f"{tmp_path}/{expected}")

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import re
 import tempfile
+import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from orchestration.faults import crash_point
 from orchestration.ingestion import checksums
@@ -657,11 +660,19 @@ def _parquet_relation(
             f"{name}: cannot be read as Parquet ({_first_line(exc)}); export it "
             "again or set format: csv in the mapping if it is a CSV"
         ) from exc
-    header = [row[0] for row in described]
-    native = {row[0]: row[1] for row in described}
-    pack = ", ".join(f"{ident(c)} := {ident(c)}" for c in header)
+    names = [row[0] for row in described]
+    # DuckDB renames a repeated column (amount, amount_1); the file's own names let the header
+    # check reject a repeated column as it does in a CSV header.
+    try:
+        header = pq.read_schema(path).names
+    except (OSError, pa.ArrowException):
+        header = names
+    if len(header) != len(names):
+        header = names
+    native = {h: row[1] for h, row in zip(header, described, strict=True)}
+    pack = ", ".join(f"{ident(c)} := {ident(c)}" for c in names)
     # Columns are renamed by position, so an export column called e.g. _line cannot clash.
-    columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(header))
+    columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(names))
     relation = f"""(select file_row_number + 1 as _line, to_json(struct_pack({pack})) as _raw,
         cast(null as varchar) as _struct_error, false as _plain, {columns}
         from read_parquet({lit(str(path))}, file_row_number = true))"""
@@ -687,8 +698,9 @@ def _match_header(
         export = mapping.export_name(col.name)
         if export in twice:
             raise FileRejected(
-                f"{name} line 1: column {export!r} appears more than once in the header; "
-                "rename or remove the duplicate in the export"
+                f"{name}{' line 1' if mapping.format == 'csv' else ''}: column {export!r} "
+                f"appears more than once in the header; rename or remove the duplicate in the "
+                "export"
             )
         if export in header:
             if mapping.format == "csv":
@@ -727,6 +739,7 @@ def _match_header(
             f"export's own column names under 'columns:' in {where}"
         )
     if missing:
+        hidden = any(visible(h) != h for h in header)
         names = ", ".join(
             f"'{canonical}'" + (f" (export name '{export}')" if export != canonical else "")
             for canonical, export in missing
@@ -735,6 +748,12 @@ def _match_header(
             f"{name}: required column {names} missing from the header (found: "
             f"{found}); add it to the export, or map the export's name for it under "
             f"'columns:' in {where}"
+            + (
+                "; the header holds invisible characters (shown as \\uXXXX, \\ufeff is a "
+                "byte order mark): remove them from the export"
+                if hidden
+                else ""
+            )
         )
     if renamed_absent:
         names = ", ".join(f"'{canonical}' to '{export}'" for canonical, export in renamed_absent)
@@ -785,8 +804,16 @@ def _zone_notes(
 
 
 def _shown_header(header: list[str], limit: int = 300) -> str:
-    text = ", ".join(header)
+    text = ", ".join(map(visible, header))
     return text if len(text) <= limit else text[:limit] + " …"
+
+
+def visible(text: str) -> str:
+    """``text`` with invisible characters (a byte order mark, zero-width or control characters)
+    written as ``\\uXXXX``, so that a message shows why two names that look equal differ."""
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc") else ch for ch in text
+    )
 
 
 def _shown_char(char: str) -> str:
@@ -818,7 +845,9 @@ def _parquet_kind(sql_type: str) -> str:
 
 def _check_parquet_type(col: Column, export: str, sql_type: str, name: str) -> None:
     """Reject a Parquet column whose type cannot hold the contract's values (text always can)."""
-    if sql_type == "VARCHAR" or _parquet_kind(sql_type) in PARQUET_ACCEPTS[col.type]:
+    if sql_type in ("VARCHAR", "NULL", '"NULL"'):  # an all-empty column has type NULL
+        return
+    if _parquet_kind(sql_type) in PARQUET_ACCEPTS[col.type]:
         return
     raise FileRejected(
         f"{name}: column {export!r} ('{col.name}') has Parquet type {sql_type}, which cannot hold "

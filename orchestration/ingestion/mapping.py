@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from orchestration.ingestion.contracts import load_contracts
@@ -103,7 +104,28 @@ def load_mapping(path: Path, source: str | None = None) -> Mapping:
             f"{path}{where}: YAML syntax error: {problem}; fix the indentation or quoting there "
             "(values containing ':' or '#' need quotes)"
         ) from exc
+    _refuse_repeated_keys(path, node)
     return _validate(path, source, data or {}, _key_lines(node))
+
+
+def _refuse_repeated_keys(path: Path, node: yaml.Node | None) -> None:
+    """YAML keeps the last of two equal keys silently; a mapping must not say a thing twice."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for prefix, mapping_node in [("", node)] + [
+        ("columns.", value)
+        for key, value in node.value
+        if key.value == "columns" and isinstance(value, yaml.MappingNode)
+    ]:
+        seen: dict[str, int] = {}
+        for key, _ in mapping_node.value:
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise MappingError(
+                    f"{path} line {line}: key '{prefix}{key.value}' appears a second time (first "
+                    f"on line {seen[key.value]}); YAML would keep only the last one: remove one"
+                )
+            seen[key.value] = line
 
 
 def _key_lines(node: yaml.Node | None) -> dict[str, int]:
@@ -117,6 +139,25 @@ def _key_lines(node: yaml.Node | None) -> dict[str, int]:
             for sub, _ in value.value:
                 lines[f"columns.{sub.value}"] = sub.start_mark.line + 1
     return lines
+
+
+def _format_problem(fmt: str) -> tuple[str, str] | None:
+    """(problem, fix) if ``fmt`` is not a strptime format DuckDB reads, or has no year."""
+    try:
+        with duckdb.connect() as con:
+            con.execute("select try_strptime('', ?)", [fmt])
+    except duckdb.Error as exc:
+        detail = str(exc).strip().splitlines()[0].split(": ", 1)[-1]
+        return (
+            f"{fmt!r} is not a valid format ({detail})",
+            "use the directives of docs/mappings.md, e.g. '%Y-%m-%d' or '%d/%m/%Y %H:%M'",
+        )
+    if "%Y" not in fmt and "%y" not in fmt and "%G" not in fmt:
+        return (
+            f"{fmt!r} has no year (%Y or %y), so every date would be read as 1900",
+            "include the year, e.g. '%Y-%m-%d'",
+        )
+    return None
 
 
 def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> Mapping:
@@ -203,6 +244,8 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
                 f"{values[key]!r} has no % directives",
                 "write it like '%Y-%m-%d' or '%Y/%m/%d %H:%M'",
             )
+        if key in values and (problem := _format_problem(str(values[key]))):
+            raise fail(key, *problem)
     for key in ("true_values", "false_values", "null_values"):
         if key in data:
             value = data[key]
