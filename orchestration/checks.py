@@ -141,9 +141,21 @@ def scores_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettings
     as_of = date.fromisoformat(context.partition_key)
     with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         frame = score_store.scores_as_of(con, as_of).to_pandas()
-    previous = last_published_scores(settings.published_path)
+    extra = {}
+    try:
+        previous = last_published_scores(settings.published_path)
+    except duckdb.Error as exc:
+        # A damaged BI copy must not block the night: drift is not measured against it, and
+        # publishing builds the next copy in full.
+        extra["previous_publication"] = (
+            f"the published copy {settings.published_path} cannot be read "
+            f"({str(exc).strip().splitlines()[0]}): the drift checks against the last "
+            "publication are skipped this run, and publishing rebuilds the copy in full"
+        )
+        context.log.warning(extra["previous_publication"])
+        previous = None
     config = load_scoring_config(settings.scoring_config_path)
-    return check_result(validate_scores(frame, previous, config=config), len(frame))
+    return check_result(validate_scores(frame, previous, config=config), len(frame), **extra)
 
 
 def last_published_scores(published_path: Path) -> pd.DataFrame | None:

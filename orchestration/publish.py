@@ -38,6 +38,7 @@ a table as a folder of one Parquet file per date, hard-linking the dates it did 
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
@@ -54,6 +55,7 @@ except ImportError:  # Windows: no ioctl, files are always copied
 
 from orchestration.faults import crash_point
 from orchestration.partition_writes import TABLE as PARTITION_WRITES
+from orchestration.settings import DEFAULT_PUBLISH_STORAGE_VERSION
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PUBLICATION_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -67,8 +69,6 @@ WRITES_SEEN_KEY = "partition_writes_seen"
 UNDATED_FILE = "undated.parquet"
 # Publication key naming the storage version the file was written in.
 STORAGE_VERSION_KEY = "storage_version"
-# DuckDB storage format of the published file: DuckDB 1.0 and every later release read it.
-DEFAULT_STORAGE_VERSION = "v1.0.0"
 DATABASE_NAME = "kam.duckdb"
 # Folder, beside the ``kam.duckdb`` link, of the published database files (one per publication).
 DATABASE_VERSIONS = "versions"
@@ -99,8 +99,9 @@ class PublishedTable:
     # A history table keyed by ``as_of_date`` whose writer records every date it writes in the
     # partition-write log: compared through the log, published as one Parquet file per date.
     by_date: bool = False
-    # Descriptions BI tools show (``COMMENT ON``): the table's, and (column, text) pairs. A
-    # column not named here gets no comment.
+    # Descriptions BI tools show (``COMMENT ON``): the table's, and (column, text) pairs, where
+    # the column may be a pattern (``credit_ind_*``: the first that matches a column wins after
+    # the column's own name). A column named by none gets no comment.
     comment: str | None = None
     column_comments: tuple[tuple[str, str], ...] = ()
 
@@ -140,7 +141,7 @@ def publish(
     publication_id: str,
     *,
     metadata: dict[str, str] | None = None,
-    storage_version: str = DEFAULT_STORAGE_VERSION,
+    storage_version: str = DEFAULT_PUBLISH_STORAGE_VERSION,
 ) -> PublishResult:
     """Copy ``tables`` from the writer warehouse into a fresh published DuckDB file and Parquet.
 
@@ -264,12 +265,15 @@ def _comment(
     ).fetchall()[0][0]
     if current != table:
         con.execute(f"comment on table main.{name} is {_literal(table)}")
+    patterns = [(p, text) for p, text in columns.items() if "*" in p]
     for column, old in con.execute(
         "select column_name, comment from duckdb_columns() where database_name = "
         "current_database() and schema_name = 'main' and table_name = ? order by column_index",
         [name],
     ).fetchall():
         new = columns.get(column)
+        if new is None:
+            new = next((t for p, t in patterns if fnmatch.fnmatchcase(column, p)), None)
         if new != old:
             con.execute(f"comment on column main.{name}.{_identifier(column)} is {_literal(new)}")
 

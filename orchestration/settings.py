@@ -16,6 +16,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEFAULT_CONFIG_DIR = REPO_ROOT / "config"
 
+# DuckDB release whose storage format the published file is written in by default: DuckDB 1.0 and
+# every later release read it (BI tools bundle DuckDB 1.x).
+DEFAULT_PUBLISH_STORAGE_VERSION = "v1.0.0"
+
 SOURCES = (
     "customers",
     "transactions",
@@ -35,6 +39,9 @@ class Settings:
     warehouse_path: Path
     publish_dir: Path
     config_dir: Path
+    # DuckDB release whose storage format the published file is written in (the oldest that
+    # must read it): ``KAM_PUBLISH_STORAGE_VERSION``.
+    publish_storage_version: str = DEFAULT_PUBLISH_STORAGE_VERSION
 
     @property
     def mappings_dir(self) -> Path:
@@ -63,6 +70,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse_path=_path(env, "KAM_WAREHOUSE_PATH", home / "warehouse" / "kam.duckdb"),
         publish_dir=_path(env, "KAM_PUBLISH_DIR", home / "published"),
         config_dir=_path(env, "KAM_CONFIG_DIR", DEFAULT_CONFIG_DIR),
+        publish_storage_version=(
+            env.get("KAM_PUBLISH_STORAGE_VERSION") or DEFAULT_PUBLISH_STORAGE_VERSION
+        ),
     )
 
 

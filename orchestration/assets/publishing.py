@@ -12,7 +12,8 @@ from orchestration.assets.scoring import customer_scores
 from orchestration.dbt_project import dbt_project
 from orchestration.partition_writes import HISTORY_TABLES
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
-from orchestration.publish import PublishedTable, publish
+from orchestration.publish import PublishedTable, StorageVersionError, publish
+from orchestration.published_docs import DOCS_DIR, load_descriptions
 from orchestration.resources import KamSettingsResource
 
 # Audit tables written by ingestion that BI reads too.
@@ -30,9 +31,8 @@ RAW_TABLES_PUBLISHED = (
 )
 
 
-def mart_tables(manifest_path: Path) -> list[PublishedTable]:
+def mart_tables(manifest: dict) -> list[PublishedTable]:
     """Every dbt model in the marts layer, published under its model name."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tables = []
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]:
@@ -59,29 +59,46 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     """Read-only DuckDB file and Parquet copy for BI, swapped in atomically."""
     settings = kam.settings()
+    try:
+        result = publish(
+            settings.warehouse_path,
+            settings.publish_dir,
+            published_tables(json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))),
+            publication_id=context.run.run_id,
+            metadata={
+                "run_id": context.run.run_id,
+                "business_date": context.partition_key,
+                "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            storage_version=settings.publish_storage_version,
+        )
+    except StorageVersionError as exc:
+        raise dg.Failure(
+            description=f"KAM_PUBLISH_STORAGE_VERSION={settings.publish_storage_version!r}: "
+            f"{exc}; set it to such a version, or unset it for the default"
+        ) from None
+    if result.rebuilt:
+        context.log.warning(f"publishing: {result.rebuilt}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.database_path)),
+            "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
+            "storage_version": settings.publish_storage_version,
+            **({"rebuilt": result.rebuilt} if result.rebuilt else {}),
+            **{f"rows.{k}": v for k, v in result.row_counts.items()},
+        }
+    )
+
+
+def published_tables(manifest: dict, docs_dir: Path = DOCS_DIR) -> list[PublishedTable]:
+    """Every table BI reads, with its descriptions from the dbt docs and kam's docs."""
     tables = [
-        *mart_tables(dbt_project.manifest_path),
+        *mart_tables(manifest),
         *RAW_TABLES_PUBLISHED,
         *(
             PublishedTable(*name.split("."), name.split(".")[1], by_date=name in HISTORY_TABLES)
             for name in score_store.PUBLISHED_TABLES
         ),
     ]
-    result = publish(
-        settings.warehouse_path,
-        settings.publish_dir,
-        tables,
-        publication_id=context.run.run_id,
-        metadata={
-            "run_id": context.run.run_id,
-            "business_date": context.partition_key,
-            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(result.database_path)),
-            "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
-            **{f"rows.{k}": v for k, v in result.row_counts.items()},
-        }
-    )
+    descriptions = load_descriptions(manifest, docs_dir)
+    return [descriptions.describe(table) for table in tables]
