@@ -36,7 +36,10 @@ COUNTS = [
     *[c for t in ("task", "process", "praise", "complaint", "suggestion")
       for c in _windows(f"{t}_count", WINDOWS_LT)],
     "open_complaint_count",
+    "contact_employee_count_trailing",
     "days_since_last_contact",
+    "active_trailing_windows",
+    "observed_trailing_windows",
     "statement_age_days",
     "payment_terms_days",
     "cost_to_serve_trailing",
@@ -60,10 +63,12 @@ NON_NEGATIVE = [
     "asset_turnover",
     "receivable_days",
     "inventory_days",
+    "cost_of_goods_sold_annualised",
 ]
 SHARES = [
     *_windows("revenue_share", WINDOWS_LT),
     "on_time_payment_rate_trailing",
+    "largest_trailing_window_share",
     *[c for t in ("praise", "complaint", "suggestion") for c in _windows(f"{t}_share", WINDOWS_LT)],
 ]
 FINITE_RATIOS = [

@@ -14,6 +14,7 @@ from expectations.outcome import CheckOutcome, Severity, SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
 from scoring.config import ScoringConfig, default_config
+from scoring.labels import KEY_ACCOUNT_STATUS
 
 REQUIRED_COLUMNS = ("customer_id",)
 CHURN_MODEL_STATUSES = (
@@ -58,10 +59,18 @@ def expected_columns(config: ScoringConfig) -> dict[str, str]:
         "pyramid_tier": s, "pyramid_tier_zh": s, "pyramid_rank": i,
         "abc_class": s, "abc_class_zh": s, "cumulative_revenue_share": n,
         "ladder_tier": s, "ladder_tier_zh": s,
-        "multi_criteria_score": n, "multi_criteria_mean": n, "is_key_account": b,
-        "key_account_reasons": s,
+        "revenue_rank": i, "is_key_account_candidate": b,
+        "multi_criteria_score": n, "multi_criteria_mean": n, "key_account_score_threshold": n,
+        "is_key_account": b, "key_account_reasons": s, "key_account_reasons_zh": s,
+        "key_account_status": s, "key_account_status_zh": s, "is_one_off_buyer": b,
     }
     columns |= {f"key_account_rating_{c}": n for c in config.tier.key_account.criteria}
+    columns |= {
+        "has_service_gap": b, "service_gaps": s, "service_gaps_zh": s,
+        "cost_to_serve_share_trailing": n, "share_of_wallet": n, "share_of_wallet_missing": b,
+        "contribution_after_handling_trailing": n, "is_unprofitable": b,
+        "lifecycle_stage": s, "lifecycle_stage_zh": s, "is_top_customer": b,
+    }
     columns |= {
         "probability_alive": n, "expected_purchases": n, "expected_revenue_next_period": n,
         "churn_model": s, "churn_model_status": s, "churn_score": n, "churn_risk_level": s,
@@ -133,6 +142,8 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
         "pyramid_tier": tier.pyramid.levels,
         "abc_class": tier.abc.classes,
         "ladder_tier": ladder,
+        "key_account_status": KEY_ACCOUNT_STATUS,
+        "lifecycle_stage": config.relationship.lifecycle.levels,
         "churn_risk_level": churn.risk_levels,
         "credit_grade": credit.grades,
     }
@@ -155,10 +166,17 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
             checks.append(not_null(column))
         checks.append(in_set(column, [lv.label for lv in levels]))
         checks.append(in_set(f"{column}_zh", [lv.name_zh for lv in levels]))
-    checks += [not_null(c) for c in ("is_key_account", "is_churn_risk")]
+    flags = (
+        "is_key_account", "is_key_account_candidate", "is_one_off_buyer", "has_service_gap",
+        "share_of_wallet_missing", "is_unprofitable", "is_top_customer", "is_churn_risk",
+    )
+    checks += [not_null(c) for c in flags]
     max_score = 9 * sum(c.weight for c in tier.key_account.criteria.values())
     ranges = [
         ("pyramid_rank", 1, None, "≥ 1"),
+        ("revenue_rank", 1, None, "≥ 1"),
+        ("cost_to_serve_share_trailing", 0, 1, "within 0..1"),
+        ("share_of_wallet", 0, None, "≥ 0"),
         ("cumulative_revenue_share", 0, 1, "within 0..1"),
         ("multi_criteria_score", 0, max_score, f"within 0..{max_score:g} (9 × total weight)"),
         ("multi_criteria_mean", 0, max_score, f"within 0..{max_score:g}"),

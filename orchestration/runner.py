@@ -30,6 +30,7 @@ class RunOutcome:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     customers: int = 0
+    key_accounts: dict[str, int] = field(default_factory=dict)
     published_path: Path | None = None
     log_path: Path | None = None
 
@@ -51,9 +52,22 @@ class RunOutcome:
                     else "  no new or changed landing files (everything landed was loaded before)"
                 ),
                 f"  customers {self.customers:,}",
+                *self._key_account_lines(),
                 f"  published warehouse: {self.published_path}",
             ]
         )
+
+    def _key_account_lines(self) -> list[str]:
+        counts = self.key_accounts
+        if not counts.get("scored"):
+            return []
+        share = counts["key_accounts"] / counts["scored"]
+        return [
+            f"  key accounts {counts['key_accounts']:,} of {counts['scored']:,} customers "
+            f"({share:.1%}): by revenue share {counts['revenue_share']:,}, strategic "
+            f"{counts['strategic']:,}, by score {counts['score']:,} of {counts['candidates']:,} "
+            f"candidates; one-off buyers {counts['one_off']:,}"
+        ]
 
 
 def execute_nightly(
@@ -183,3 +197,26 @@ def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
             [outcome.run_id],
         ).fetchall()[0]
         outcome.customers = con.execute("select count(*) from dim_customers").fetchall()[0][0]
+        outcome.key_accounts = _key_account_counts(con, outcome.business_date)
+
+
+def _key_account_counts(con: duckdb.DuckDBPyConnection, business_date: date) -> dict[str, int]:
+    """Key accounts of the run's date and why, from the published score history."""
+    row = con.execute(
+        """
+        select
+            count(*),
+            count(*) filter (where is_key_account),
+            count(*) filter (where key_account_reasons like '%revenue_share%'),
+            count(*) filter (where key_account_reasons like '%strategic%'),
+            count(*) filter (where key_account_reasons like '%score%'),
+            count(*) filter (where is_key_account_candidate),
+            count(*) filter (where is_one_off_buyer)
+        from customer_score_history
+        where as_of_date = ?
+        """,
+        [business_date],
+    ).fetchall()[0]
+    names = ("scored", "key_accounts", "revenue_share", "strategic", "score", "candidates",
+             "one_off")
+    return dict(zip(names, row, strict=True))

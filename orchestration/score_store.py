@@ -30,7 +30,14 @@ LABELS = f"{SCHEMA}.score_labels"
 PUBLISHED_TABLES = (CURRENT, HISTORY, CREDIT, MIGRATIONS, CREDIT_MIGRATIONS, LABELS)
 
 # Daily schemes whose moves between consecutive business dates are tracked.
-MIGRATING_SCHEMES = ("pyramid_tier", "abc_class", "ladder_tier", "churn_risk_level")
+MIGRATING_SCHEMES = (
+    "pyramid_tier",
+    "abc_class",
+    "ladder_tier",
+    "key_account_status",
+    "lifecycle_stage",
+    "churn_risk_level",
+)
 
 
 def scheme_levels(labels: pl.DataFrame) -> dict[str, list[str]]:

@@ -201,10 +201,32 @@ class Condition(_Model):
 
 
 class LadderRule(Level):
-    """First matching rule wins: metric ≥ min_value and every named condition holds."""
+    """First matching rule wins: min_value ≤ metric (< max_value) and every condition holds."""
 
     min_value: Number
+    max_value: Number | None = None
     conditions: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_range(self) -> LadderRule:
+        if self.max_value is not None and not self.max_value > self.min_value:
+            raise ConfigProblem(
+                f"max_value {self.max_value:g} is not above min_value {self.min_value:g}",
+                "give the band an upper bound above its lower bound, or leave max_value out",
+                ("max_value",),
+            )
+        return self
+
+    def covers(self, other: LadderRule) -> bool:
+        """Whether this rule matches every customer ``other`` matches (so, listed first, it
+        leaves ``other`` unreachable)."""
+        upper = float("inf") if self.max_value is None else self.max_value
+        other_upper = float("inf") if other.max_value is None else other.max_value
+        return (
+            self.min_value <= other.min_value
+            and upper >= other_upper
+            and set(self.conditions) <= set(other.conditions)
+        )
 
 
 class LadderConfig(_Model):
@@ -229,6 +251,16 @@ class LadderConfig(_Model):
                     )
         labels = [r.label for r in self.rules] + [self.otherwise.label]
         _unique(labels, "label")
+        for index, rule in enumerate(self.rules):
+            for earlier in self.rules[:index]:
+                if earlier.covers(rule):
+                    raise ConfigProblem(
+                        f"rule '{rule.label}' can never apply: '{earlier.label}' is listed "
+                        "before it and matches every customer it would",
+                        f"list '{rule.label}' before '{earlier.label}', or give it a narrower "
+                        "range or other conditions",
+                        ("rules", index),
+                    )
         if self.display_order and sorted(self.display_order) != sorted(labels):
             raise ConfigProblem(
                 "display_order must list every rule label and the otherwise label once",
@@ -346,13 +378,60 @@ class Criterion(Scale):
         return self
 
 
+class CandidateScreen(_Model):
+    """Who the multi-criteria score rates (seed 000 stars a shortlist, not every customer):
+    the pyramid's top levels, or the top N customers by trailing revenue."""
+
+    pyramid_levels: tuple[Text, ...] = ()
+    top_n: Annotated[int, Strict()] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CandidateScreen:
+        if bool(self.pyramid_levels) == (self.top_n is not None):
+            raise ConfigProblem(
+                "give exactly one of 'pyramid_levels' or 'top_n'",
+                "write e.g. {pyramid_levels: [vip, major]} or {top_n: 20}",
+            )
+        if self.top_n is not None and self.top_n < 1:
+            raise ConfigProblem(f"top_n {self.top_n} is below 1", "use a count ≥ 1", ("top_n",))
+        return self
+
+
+class Steadiness(_Model):
+    """One-off buyers (seed 002: 今年采购了两个亿…明后年他就不买了) are not key accounts by
+    volume or score: bought in fewer than min_active_windows of the trailing windows the facts
+    look at, or (optionally) with more than max_window_share of that revenue in one window."""
+
+    min_active_windows: Annotated[int, Strict()] = 2
+    max_window_share: Number | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Steadiness:
+        if self.min_active_windows < 1:
+            raise ConfigProblem(
+                f"min_active_windows {self.min_active_windows} is below 1",
+                "use 2 (bought in at least two of the windows) or 1 to switch the rule off",
+                ("min_active_windows",),
+            )
+        if self.max_window_share is not None and not 0 < self.max_window_share <= 1:
+            raise ConfigProblem(
+                f"max_window_share {self.max_window_share} is outside (0, 1]",
+                "write e.g. 0.9 for 90 %, or null to switch the rule off",
+                ("max_window_share",),
+            )
+        return self
+
+
 class KeyAccountConfig(_Model):
-    """Key-account rules (大客户认定): revenue share, strategic flag, multi-criteria score."""
+    """Key-account rules (大客户认定): revenue share, strategic flag, or a candidate's
+    multi-criteria score at or above the candidates' mean; one-off buyers only by strategy."""
 
     revenue_share_metric: Metric = "revenue_share_trailing"
     min_revenue_share: Number = 0.05
     strategic_metric: Metric | None = "is_strategic"
+    candidates: CandidateScreen = CandidateScreen(pyramid_levels=("vip", "major"))
     score_threshold: Literal["mean"] | Number = "mean"
+    steadiness: Steadiness = Steadiness()
     criteria: Annotated[dict[Identifier, Criterion], MinLen(1)]
 
     @field_validator("min_revenue_share")
@@ -370,6 +449,128 @@ class TierConfig(_Model):
     abc: AbcConfig
     ladder: LadderConfig
     key_account: KeyAccountConfig
+
+    @model_validator(mode="after")
+    def _check(self) -> TierConfig:
+        known = [level.label for level in self.pyramid.levels]
+        for index, level in enumerate(self.key_account.candidates.pyramid_levels):
+            if level not in known:
+                raise ConfigProblem(
+                    f"candidate pyramid level '{level}' is not a level of tier.pyramid",
+                    f"use one of: {', '.join(known)}",
+                    ("key_account", "candidates", "pyramid_levels", index),
+                )
+        return self
+
+
+# --------------------------------------------------------------------------- relationship
+
+Days = Annotated[int, Strict()]
+
+
+def _check_non_negative(value: float, name: str) -> None:
+    if value < 0:
+        raise ConfigProblem(f"{name} {value:g} is negative", f"use a {name} ≥ 0", (name,))
+
+
+class ServiceCoverage(_Model):
+    """Service by tier (seeds 000–002: two or more people in contact, regular visits)."""
+
+    watched_pyramid_levels: tuple[Text, ...] = ("vip",)
+    max_days_without_contact: Days = 30
+    min_contact_employees: Days = 2
+    small_pyramid_levels: tuple[Text, ...] = ("small",)
+    max_cost_share_over_revenue_share: Number = 10.0
+
+    @model_validator(mode="after")
+    def _check(self) -> ServiceCoverage:
+        _check_non_negative(self.max_days_without_contact, "max_days_without_contact")
+        _check_non_negative(self.min_contact_employees, "min_contact_employees")
+        if not self.max_cost_share_over_revenue_share > 0:
+            raise ConfigProblem(
+                f"max_cost_share_over_revenue_share {self.max_cost_share_over_revenue_share:g} "
+                "is not positive",
+                "write e.g. 10 (cost share more than ten times the revenue share)",
+                ("max_cost_share_over_revenue_share",),
+            )
+        return self
+
+
+class Profitability(_Model):
+    """Unprofitable customers (seed 004: 找出他们是谁): contribution after cost to serve and a
+    handling cost per order below zero."""
+
+    handling_cost_per_order: Number = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Profitability:
+        _check_non_negative(self.handling_cost_per_order, "handling_cost_per_order")
+        return self
+
+
+LIFECYCLE_STAGES = ("prospect", "newcomer", "growing", "stable", "declining", "lapsed")
+
+
+class Lifecycle(_Model):
+    """Lifecycle stage (seed 002: 建立/稳定/加强关系; seed 004: new buy / rebuy) from tenure,
+    recency and the trailing year's revenue against the year before."""
+
+    new_tenure_days: Days = 365
+    lapsed_days_since_last_order: Days = 365
+    growth_rate: Number = 0.1
+    decline_rate: Number = 0.1
+    names_zh: dict[str, Text] = {
+        "prospect": "潜在客户",
+        "newcomer": "新客户",
+        "growing": "成长客户",
+        "stable": "稳定客户",
+        "declining": "衰退客户",
+        "lapsed": "沉睡客户",
+    }
+
+    @model_validator(mode="after")
+    def _check(self) -> Lifecycle:
+        for name in ("new_tenure_days", "lapsed_days_since_last_order", "growth_rate"):
+            _check_non_negative(getattr(self, name), name)
+        if not 0 <= self.decline_rate < 1:
+            raise ConfigProblem(
+                f"decline_rate {self.decline_rate:g} is outside 0..1",
+                "write e.g. 0.1: revenue more than 10 % below the year before",
+                ("decline_rate",),
+            )
+        if sorted(self.names_zh) != sorted(LIFECYCLE_STAGES):
+            raise ConfigProblem(
+                "names_zh must name every stage once",
+                f"give a Chinese name to each of: {', '.join(LIFECYCLE_STAGES)}",
+                ("names_zh",),
+            )
+        return self
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        return tuple(Level(label=s, name_zh=self.names_zh[s]) for s in LIFECYCLE_STAGES)
+
+
+class TopCustomers(_Model):
+    """The top N customers by trailing revenue (seed 000: 前十名; seed 004: 名列前十位)."""
+
+    count: Days = 10
+
+    @model_validator(mode="after")
+    def _check(self) -> TopCustomers:
+        if self.count < 1:
+            raise ConfigProblem(f"count {self.count} is below 1", "use e.g. 10", ("count",))
+        return self
+
+
+class RelationshipConfig(_Model):
+    """Account-management rules beyond the tiers: service coverage, share of wallet,
+    profitability, lifecycle stage and the top customers."""
+
+    service: ServiceCoverage = ServiceCoverage()
+    profitability: Profitability = Profitability()
+    lifecycle: Lifecycle = Lifecycle()
+    top_customers: TopCustomers = TopCustomers()
 
 
 # --------------------------------------------------------------------------- credit
@@ -717,8 +918,23 @@ class ChurnConfig(_Model):
 
 class _Document(_Model):
     tier: TierConfig
+    relationship: RelationshipConfig = RelationshipConfig()
     credit: CreditConfig
     churn: ChurnConfig
+
+    @model_validator(mode="after")
+    def _check(self) -> _Document:
+        known = [level.label for level in self.tier.pyramid.levels]
+        service = self.relationship.service
+        for key in ("watched_pyramid_levels", "small_pyramid_levels"):
+            for index, level in enumerate(getattr(service, key)):
+                if level not in known:
+                    raise ConfigProblem(
+                        f"pyramid level '{level}' is not a level of tier.pyramid",
+                        f"use one of: {', '.join(known)}",
+                        ("relationship", "service", key, index),
+                    )
+        return self
 
 
 @dataclass(frozen=True)
@@ -726,6 +942,7 @@ class ScoringConfig:
     """The validated scoring rules, their version and where they came from."""
 
     tier: TierConfig
+    relationship: RelationshipConfig
     credit: CreditConfig
     churn: ChurnConfig
     version: str
@@ -756,6 +973,7 @@ def load_scoring_config(path: str | Path) -> ScoringConfig:
         raise ScoringConfigError(list(_describe(path, marks, exc))) from None
     return ScoringConfig(
         tier=document.tier,
+        relationship=document.relationship,
         credit=document.credit,
         churn=document.churn,
         version=config_version(document),

@@ -18,10 +18,17 @@ COLUMN_NAMES_ZH: dict[str, str] = {
     "cumulative_revenue_share": "累计交易额占比",
     "ladder_tier": "客户等级",
     "ladder_tier_zh": "客户等级(中文)",
+    "revenue_rank": "交易额排名",
+    "is_key_account_candidate": "是否大客户候选",
     "multi_criteria_score": "多指标综合评分",
-    "multi_criteria_mean": "综合评分平均分",
+    "multi_criteria_mean": "候选客户综合评分平均分",
+    "key_account_score_threshold": "综合评分门槛",
     "is_key_account": "是否大客户",
     "key_account_reasons": "大客户认定依据",
+    "key_account_reasons_zh": "大客户认定依据(中文)",
+    "key_account_status": "大客户状态",
+    "key_account_status_zh": "大客户状态(中文)",
+    "is_one_off_buyer": "是否一次性采购客户",
     "credit_score": "信用评分",
     "credit_grade": "信用等级",
     "credit_grade_zh": "信用等级(中文)",
@@ -31,6 +38,28 @@ COLUMN_NAMES_ZH: dict[str, str] = {
 }
 
 
+#: Key-account reasons in their fixed order, with the Chinese names published beside them.
+KEY_ACCOUNT_REASONS_ZH: dict[str, str] = {
+    "revenue_share": "交易额占比达标",
+    "strategic": "战略客户",
+    "score": "综合评分不低于候选平均分",
+}
+
+#: key_account_status labels (migrations track them like the tiers).
+KEY_ACCOUNT_STATUS: tuple[Level, ...] = (
+    Level(label="key_account", name_zh="大客户"),
+    Level(label="candidate", name_zh="候选大客户"),
+    Level(label="other", name_zh="其他客户"),
+)
+
+
+#: Service gaps in their fixed order, with their Chinese names.
+SERVICE_GAPS_ZH: dict[str, str] = {
+    "no_recent_contact": "重点客户长期未联系",
+    "too_few_contacts": "联系人员不足",
+    "overserved": "服务成本占比远超交易额占比",
+}
+
 def label_to_zh(column: str, levels: Sequence[Level], alias: str | None = None) -> pl.Expr:
     """Expression mapping the English labels in ``column`` to their Chinese names."""
     mapping = {level.label: level.name_zh for level in levels}
@@ -39,6 +68,10 @@ def label_to_zh(column: str, levels: Sequence[Level], alias: str | None = None) 
         .replace_strict(mapping, default=None, return_dtype=pl.String)
         .alias(alias or f"{column}_zh")
     )
+
+
+def _named(names_zh: dict[str, str]) -> tuple[Level, ...]:
+    return tuple(Level(label=label, name_zh=name) for label, name in names_zh.items())
 
 
 def label_table(config: ScoringConfig) -> pl.DataFrame:
@@ -52,6 +85,10 @@ def label_table(config: ScoringConfig) -> pl.DataFrame:
         "pyramid_tier": config.tier.pyramid.levels,
         "abc_class": config.tier.abc.classes,
         "ladder_tier": ladder_levels,
+        "key_account_status": KEY_ACCOUNT_STATUS,
+        "key_account_reason": _named(KEY_ACCOUNT_REASONS_ZH),
+        "lifecycle_stage": config.relationship.lifecycle.levels,
+        "service_gap": _named(SERVICE_GAPS_ZH),
         "credit_grade": config.credit.grades,
         "churn_risk_level": config.churn.risk_levels,
     }

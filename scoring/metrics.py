@@ -29,6 +29,7 @@ _FACT_COLUMN_NAMES = """
     tenure_days mean_days_between_orders expected_sales_next_period
     distinct_categories_lifetime distinct_categories_trailing
     revenue_share_lifetime revenue_share_trailing revenue_recent_last_year revenue_prior_trailing
+    active_trailing_windows observed_trailing_windows largest_trailing_window_share
     invoiced_amount_lifetime invoiced_amount_trailing paid_amount_lifetime paid_amount_trailing
     payment_count_trailing largest_payment_amount_lifetime largest_payment_amount_trailing
     average_payment_amount_lifetime average_payment_amount_trailing
@@ -43,10 +44,10 @@ _FACT_COLUMN_NAMES = """
     suggestion_count_lifetime suggestion_count_trailing
     praise_share_lifetime praise_share_trailing complaint_share_lifetime complaint_share_trailing
     suggestion_share_lifetime suggestion_share_trailing
-    open_complaint_count last_contact_date days_since_last_contact
+    open_complaint_count last_contact_date contact_employee_count_trailing days_since_last_contact
     has_financial_statement statement_period_end_date statement_age_days
     current_ratio quick_ratio debt_to_asset_ratio net_profit_margin return_on_assets
-    asset_turnover receivable_days inventory_days revenue_growth
+    asset_turnover receivable_days inventory_days revenue_growth cost_of_goods_sold_annualised
     cost_to_serve_trailing contribution_trailing
 """
 
@@ -74,6 +75,11 @@ def _overdue_share_of_balance() -> pl.Expr:
     )
 
 
+def _contribution_margin_trailing() -> pl.Expr:
+    revenue = pl.col("revenue_trailing")
+    return pl.when(revenue > 0).then(pl.col("contribution_trailing") / revenue)
+
+
 #: Derived metrics: name -> (formula for the docs, expression builder).
 DERIVED_METRICS: dict[str, tuple[str, Callable[[], pl.Expr]]] = {
     "revenue_growth_trailing": (
@@ -83,6 +89,11 @@ DERIVED_METRICS: dict[str, tuple[str, Callable[[], pl.Expr]]] = {
     "collection_days_over_terms": (
         "average_collection_days_trailing - payment_terms_days (terms missing = 0 days)",
         _collection_days_over_terms,
+    ),
+    "contribution_margin_trailing": (
+        "contribution_trailing / revenue_trailing (profit after cost to serve per unit of "
+        "revenue); null when revenue_trailing <= 0 or without line cost",
+        _contribution_margin_trailing,
     ),
     "overdue_share_of_balance": (
         "overdue_amount / outstanding_balance; 0 when nothing is owed (balance <= 0)",

@@ -10,7 +10,8 @@ import polars as pl
 from scoring.churn import score_churn
 from scoring.config import ScoringConfig
 from scoring.credit import Quarter, score_credit_for_quarter
-from scoring.tier import abc, key_account, ladder, pyramid
+from scoring.relationship import relationship
+from scoring.tier import abc, key_account, ladder, pyramid, revenue_rank
 
 
 class ScoringInputError(ValueError):
@@ -34,21 +35,39 @@ def _check_unique(scores: pl.DataFrame, keys: list[str]) -> None:
 
 
 def score_customers(facts: pl.LazyFrame | pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
-    """Pyramid, ABC, ladder, key account and churn per customer (and as_of_date), one collect.
+    """Tiers, key account, relationship rules and churn per customer (and as_of_date), one
+    collect.
 
     Columns: as_of_date (when the facts have it), customer_id, the columns of
     :func:`scoring.tier.pyramid`, :func:`~scoring.tier.abc`, :func:`~scoring.tier.ladder`,
-    :func:`~scoring.tier.key_account` and :func:`scoring.churn.score_churn`, then
+    :func:`~scoring.tier.revenue_rank`, :func:`~scoring.tier.key_account`,
+    :func:`scoring.relationship.relationship` and :func:`scoring.churn.score_churn`, then
     ``config_version``. Sorted by as_of_date, customer_id.
     """
     lazy = facts.lazy()
     keys = _keys(lazy)
     on = [*keys, "customer_id"]
+    tiers = pyramid(lazy, config.tier.pyramid)
+    ranks = revenue_rank(lazy)
+    key_accounts = key_account(lazy, config.tier.key_account, tiers)
+    # The relationship rules build on the tiers: facts with pyramid tier, rank and key account,
+    # side by side (every part is one row per facts row, sorted by `on`; checked below).
+    tiered = pl.concat(
+        [
+            lazy.sort(on),
+            tiers.select("pyramid_tier"),
+            ranks.select("revenue_rank"),
+            key_accounts.select("is_key_account"),
+        ],
+        how="horizontal",
+    )
     parts = [
-        pyramid(lazy, config.tier.pyramid),
+        tiers,
         abc(lazy, config.tier.abc),
         ladder(lazy, config.tier.ladder),
-        key_account(lazy, config.tier.key_account),
+        ranks,
+        key_accounts,
+        relationship(tiered, config.relationship),
         score_churn(lazy, config.churn),
     ]
     # Each part has one row per facts row, sorted by `on`: put them side by side instead of

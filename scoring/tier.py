@@ -22,8 +22,9 @@ from scoring.config import (
     LadderConfig,
     Level,
     PyramidConfig,
+    Steadiness,
 )
-from scoring.labels import label_to_zh
+from scoring.labels import KEY_ACCOUNT_REASONS_ZH, KEY_ACCOUNT_STATUS, label_to_zh
 from scoring.metrics import metric_expr, points_expr
 
 #: Cumulative shares within this distance of a class bound count as reaching it (float noise).
@@ -180,8 +181,11 @@ def ladder(facts: pl.LazyFrame, config: LadderConfig) -> pl.LazyFrame:
     conditions = {name: condition_expr(c, schema) for name, c in config.conditions.items()}
     tier: pl.When | pl.Then | None = None
     for rule in config.rules:
+        in_band = volume >= rule.min_value
+        if rule.max_value is not None:
+            in_band = in_band & (volume < rule.max_value)
         met = pl.all_horizontal(
-            [(volume >= rule.min_value).fill_null(False), *(conditions[c] for c in rule.conditions)]
+            [in_band.fill_null(False), *(conditions[c] for c in rule.conditions)]
         )
         tier = pl.when(met) if tier is None else tier.when(met)
         tier = tier.then(pl.lit(rule.label))
@@ -197,37 +201,96 @@ def ladder(facts: pl.LazyFrame, config: LadderConfig) -> pl.LazyFrame:
     )
 
 
-def key_account(facts: pl.LazyFrame, config: KeyAccountConfig) -> pl.LazyFrame:
-    """Key-account flag (大客户认定): revenue share, strategic flag, or score ≥ the mean score.
+def one_off_buyer_expr(config: Steadiness) -> pl.Expr:
+    """True for a buyer whose volume comes from a single period (seed 002: 今年采购了两个亿…
+    明后年他就不买了): positive revenue in fewer than ``min_active_windows`` of the trailing
+    windows the company's history reaches into, or (optionally) more than ``max_window_share``
+    of that revenue in one window. Needs two observed windows: with less history no one is a
+    one-off buyer, since steadiness cannot be seen."""
+    active = pl.col("active_trailing_windows")
+    observed = pl.col("observed_trailing_windows")
+    required = pl.min_horizontal(pl.lit(config.min_active_windows), observed)
+    one_off = active < required
+    if config.max_window_share is not None:
+        one_off = one_off | (
+            pl.col("largest_trailing_window_share") > config.max_window_share + SHARE_TOLERANCE
+        )
+    return ((observed >= 2) & (active >= 1) & one_off).fill_null(False)
 
-    Each criterion is rated 1–9 on its scale (``percentile`` basis: share of customers with a
-    non-null value ≤ this customer's) and multiplied by its weight; the ratings are summed.
+
+def _candidate_expr(config: KeyAccountConfig, keys: list[str]) -> pl.Expr:
+    """The candidate screen before steadiness: the pyramid's listed levels, or the top N by
+    trailing revenue (:func:`revenue_rank`; no revenue, no candidate)."""
+    screen = config.candidates
+    if screen.pyramid_levels:
+        return pl.col("_pyramid_tier").is_in(list(screen.pyramid_levels))
+    return pl.col("_revenue_rank") <= screen.top_n
+
+
+def revenue_rank(facts: pl.LazyFrame) -> pl.LazyFrame:
+    """Rank by trailing revenue (seeds 000/004: the top ten customers), 1 = most; ties broken
+    as the pyramid breaks them; null for customers without positive trailing revenue."""
+    keys = _keys(facts)
+    return (
+        _ranked(facts, "revenue_trailing", keys)
+        .with_columns(_rank=_over(pl.int_range(1, pl.len() + 1, dtype=pl.Int64), keys))
+        .select(*keys, "customer_id", revenue_rank=pl.when(pl.col("_positive")).then("_rank"))
+        .sort([*keys, "customer_id"])
+    )
+
+
+def key_account(
+    facts: pl.LazyFrame, config: KeyAccountConfig, pyramid_tiers: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """Key-account flag (大客户认定) over a candidate pool, as seed 000 rates a shortlist.
+
+    Candidates pass the screen (``config.candidates``: the pyramid levels listed, taken from
+    ``pyramid_tiers`` — the output of :func:`pyramid` — or the top N by trailing revenue) and
+    are not one-off buyers. Only candidates are rated: each criterion 1–9 on its scale
+    (``percentile`` basis: share of candidates with a non-null value ≤ this one's), times its
+    weight, summed. A customer is a key account for its revenue share or the score (≥ the
+    candidates' mean or a fixed threshold) unless a one-off buyer, or for the strategic flag.
     """
     keys = _keys(facts)
     schema = facts.collect_schema()
-    # Each criterion's value (percentile: a window) once as a column; every band reads it.
+    on = [*keys, "customer_id"]
+    screen = config.candidates
+    if screen.pyramid_levels and pyramid_tiers is None:
+        raise ValueError("candidates by pyramid level need the pyramid tiers (pyramid_tiers=)")
+    # Side by side, not joined: each part is one row per facts row sorted by `on`, so a
+    # duplicated customer stays one row per facts row (the pipeline reports it).
+    parts = [facts.sort(on), revenue_rank(facts).select(_revenue_rank="revenue_rank")]
+    if pyramid_tiers is not None:
+        parts.append(pyramid_tiers.select(_pyramid_tier="pyramid_tier"))
+    base = pl.concat(parts, how="horizontal")
+    candidate = pl.col("is_key_account_candidate")
     values: dict[str, pl.Expr] = {}
     ratings: dict[str, pl.Expr] = {}
     for name, criterion in config.criteria.items():
-        value = metric_expr(criterion.metric, schema)
+        value = pl.when(candidate).then(metric_expr(criterion.metric, schema))
         if criterion.basis == "percentile":
             value = _over(value.rank("max"), keys) / _over(value.count(), keys)
         values[f"_criterion_{name}"] = value
-        ratings[f"key_account_rating_{name}"] = points_expr(pl.col(f"_criterion_{name}"), criterion)
+        ratings[f"key_account_rating_{name}"] = pl.when(candidate).then(
+            points_expr(pl.col(f"_criterion_{name}"), criterion)
+        )
     weights = [c.weight for c in config.criteria.values()]
     score = pl.sum_horizontal([pl.col(n) * w for n, w in zip(ratings, weights, strict=True)])
     mean = _over(pl.col("multi_criteria_score").mean(), keys)
     threshold = mean if config.score_threshold == "mean" else pl.lit(config.score_threshold)
-    share_rule = (metric_expr(config.revenue_share_metric, schema) >= config.min_revenue_share)
+    share_rule = metric_expr(config.revenue_share_metric, schema) >= config.min_revenue_share
     strategic_rule = (
         metric_expr(config.strategic_metric, schema).cast(pl.Boolean)
         if config.strategic_metric
         else pl.lit(False)
     )
+    steady = ~pl.col("is_one_off_buyer")
     rules = {
-        "revenue_share": pl.col("_share_rule"),
+        "revenue_share": pl.col("_share_rule") & steady,
         "strategic": pl.col("_strategic_rule"),
-        "score": pl.col("multi_criteria_score") >= pl.col("_threshold") - SHARE_TOLERANCE,
+        "score": (
+            candidate & (pl.col("multi_criteria_score") >= pl.col("_threshold") - SHARE_TOLERANCE)
+        ).fill_null(False),
     }
     # concat_str skipping nulls, not concat_list().list.join(): no list per row (~30× faster).
     reasons = pl.concat_str(
@@ -235,30 +298,55 @@ def key_account(facts: pl.LazyFrame, config: KeyAccountConfig) -> pl.LazyFrame:
         separator=";",
         ignore_nulls=True,
     )
+    reasons_zh = pl.concat_str(
+        [pl.when(rule).then(pl.lit(KEY_ACCOUNT_REASONS_ZH[name])) for name, rule in rules.items()],
+        separator=";",
+        ignore_nulls=True,
+    )
+    status = (
+        pl.when(pl.col("is_key_account"))
+        .then(pl.lit("key_account"))
+        .when(candidate)
+        .then(pl.lit("candidate"))
+        .otherwise(pl.lit("other"))
+    )
     return (
-        facts.select(
-            *keys,
-            "customer_id",
+        base.with_columns(
             _share_rule=share_rule.fill_null(False),
             _strategic_rule=strategic_rule.fill_null(False),
-            **values,
+            is_one_off_buyer=one_off_buyer_expr(config.steadiness),
+            _screened=_candidate_expr(config, keys).fill_null(False),
         )
+        .with_columns(is_key_account_candidate=pl.col("_screened") & ~pl.col("is_one_off_buyer"))
+        .with_columns(**values)
         .with_columns(**ratings)
-        .with_columns(multi_criteria_score=score)
+        .with_columns(multi_criteria_score=pl.when(candidate).then(score))
         .with_columns(multi_criteria_mean=mean, _threshold=threshold)
-        .with_columns(_reasons=reasons)
+        .with_columns(
+            key_account_score_threshold=pl.when(candidate).then(pl.col("_threshold")),
+            _reasons=reasons,
+            _reasons_zh=reasons_zh,
+        )
         .with_columns(
             is_key_account=pl.col("_reasons") != "",
             key_account_reasons=pl.when(pl.col("_reasons") != "").then(pl.col("_reasons")),
+            key_account_reasons_zh=pl.when(pl.col("_reasons") != "").then(pl.col("_reasons_zh")),
         )
+        .with_columns(key_account_status=status)
+        .with_columns(label_to_zh("key_account_status", KEY_ACCOUNT_STATUS))
         .select(
-            *keys,
-            "customer_id",
+            *on,
+            "is_key_account_candidate",
             "multi_criteria_score",
             "multi_criteria_mean",
+            "key_account_score_threshold",
             "is_key_account",
             "key_account_reasons",
+            "key_account_reasons_zh",
+            "key_account_status",
+            "key_account_status_zh",
+            "is_one_off_buyer",
             *ratings,
         )
-        .sort([*keys, "customer_id"])
+        .sort(on)
     )

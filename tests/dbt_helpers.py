@@ -39,7 +39,9 @@ def contract_columns() -> dict[str, list[str]]:
     """Canonical column names per source, in contract order."""
     contracts = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
     return {
-        source: [column["name"] for column in spec["columns"]] for source, spec in contracts.items()
+        source: [column["name"] for column in spec["columns"]]
+        for source, spec in contracts.items()
+        if "columns" in spec  # the file's other keys (plausibility) are not sources
     }
 
 
@@ -50,6 +52,8 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     contracts = yaml.safe_load(CONTRACTS_PATH.read_text(encoding="utf-8"))
     con.execute("create schema if not exists raw")
     for source, spec in contracts.items():
+        if "columns" not in spec:  # plausibility defaults, not a source
+            continue
         columns = [f"{c['name']} {SQL_TYPES[c['type']]}" for c in spec["columns"]]
         columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
         con.execute(f"create table raw.{source} ({', '.join(columns)})")

@@ -79,6 +79,7 @@ def contact(
     interaction_type: str,
     status: str = "resolved",
     resolved_at: str | None = None,
+    employee: str = "E1",
 ) -> dict[str, Any]:
     return {
         "interaction_id": interaction_id,
@@ -88,7 +89,7 @@ def contact(
         "interaction_type": interaction_type,
         "status": status,
         "resolved_at": resolved_at,
-        "employee": "E1",
+        "employee": employee,
     }
 
 
@@ -254,9 +255,9 @@ def load_late(con: duckdb.DuckDBPyConnection) -> None:
                 "N3", "2024-03-01 10:00:00", "call", "complaint", "resolved", "2024-05-01 10:00:00"
             ),
             contact("N4", "2024-04-01 10:00:00", "email", "task"),
-            contact("N5", "2024-05-15 10:00:00", "visit", "suggestion", "open"),
+            contact("N5", "2024-05-15 10:00:00", "visit", "suggestion", "open", employee="E2"),
             contact("N6", "2024-06-20 10:00:00", "call", "process"),
-            contact("N7", "2024-07-02 10:00:00", "visit", "task"),
+            contact("N7", "2024-07-02 10:00:00", "visit", "task", employee="E3"),
         ],
     )
     insert_rows(
@@ -496,6 +497,25 @@ def test_contact_counts_shares_and_cost(warehouse: dict[str, Any]) -> None:
     assert c1["cost_to_serve_trailing"] == 1420
     assert c1["contribution_trailing"] == 1225 - 1420
     assert warehouse["facts_d2"]["C2"]["complaint_share_trailing"] is None
+    # E1 on N2-N4 and N6, E2 on N5; E3's N7 is after D2.
+    assert c1["contact_employee_count_trailing"] == 2
+    assert warehouse["facts_d2"]["C2"]["contact_employee_count_trailing"] == 0
+
+
+def test_steadiness_counts_the_trailing_years_with_revenue(warehouse: dict[str, Any]) -> None:
+    facts = warehouse["facts_d2"]
+    # Years back from D2: (2023-06-30, 2024-06-30], (2022-06-30, 2023-06-30],
+    # (2021-06-30, 2022-06-30]. The first order of anyone is 2023-05-10, so the company's
+    # history reaches into the first two.
+    assert {c: facts[c]["observed_trailing_windows"] for c in facts} == dict.fromkeys(facts, 2)
+    # C1: 3,260 this year (see test_windows_exclude_the_left_boundary), 1,500 the year before.
+    assert facts["C1"]["active_trailing_windows"] == 2
+    assert facts["C1"]["largest_trailing_window_share"] == pytest.approx(3260 / (3260 + 1500))
+    # C2: 2,700 + 1,000 this year only.
+    assert facts["C2"]["active_trailing_windows"] == 1
+    assert facts["C2"]["largest_trailing_window_share"] == pytest.approx(1.0)
+    assert facts["C3"]["active_trailing_windows"] == 0
+    assert facts["C3"]["largest_trailing_window_share"] is None
 
 
 def test_financial_ratios_from_the_latest_statement(warehouse: dict[str, Any]) -> None:
@@ -512,6 +532,7 @@ def test_financial_ratios_from_the_latest_statement(warehouse: dict[str, Any]) -
     assert c1["receivable_days"] == pytest.approx(3000 * 365 / 40000)
     assert c1["inventory_days"] == pytest.approx(1000 * 365 / 28000)
     assert c1["revenue_growth"] == pytest.approx(10000 / 8000 - 1)
+    assert c1["cost_of_goods_sold_annualised"] == pytest.approx(7000 * 4)
     assert warehouse["facts_d2"]["C2"]["has_financial_statement"] is False
     assert warehouse["facts_d2"]["C2"]["current_ratio"] is None
 

@@ -26,6 +26,7 @@ from expectations import (
 from expectations import facts as facts_spec
 from expectations.schema import type_problem
 from scoring.config import default_config
+from scoring.labels import KEY_ACCOUNT_STATUS
 
 BUSINESS_DATE = dt.date(2024, 6, 30)
 
@@ -305,6 +306,11 @@ def clean_scores(n: int = 20, flagged: int = 4) -> pd.DataFrame:
     ladder = (["A1", "A2", "B1", "B2", "C", "D"] * n)[:n]
     risk = [i < flagged for i in range(n)]
     level = ["medium" if r else "none" for r in risk]
+    status = ["key_account" if i % 3 == 0 else "candidate" if i < 4 else "other"
+              for i in range(n)]
+    status_zh = {lv.label: lv.name_zh for lv in KEY_ACCOUNT_STATUS}
+    stages = (["stable", "growing", "newcomer", "declining"] * n)[:n]
+    stage_zh = config.relationship.lifecycle.names_zh
     frame = pd.DataFrame(
         {
             "as_of_date": [BUSINESS_DATE] * n,
@@ -317,11 +323,31 @@ def clean_scores(n: int = 20, flagged: int = 4) -> pd.DataFrame:
             "cumulative_revenue_share": np.linspace(0.3, 1.0, n),
             "ladder_tier": ladder,
             "ladder_tier_zh": [ladder_zh[t] for t in ladder],
-            "multi_criteria_score": [30.0] * n,
+            "revenue_rank": list(range(1, n + 1)),
+            "is_key_account_candidate": [i < 4 for i in range(n)],
+            "multi_criteria_score": [30.0 if i < 4 else np.nan for i in range(n)],
             "multi_criteria_mean": [30.0] * n,
+            "key_account_score_threshold": [30.0 if i < 4 else np.nan for i in range(n)],
             "is_key_account": [i % 3 == 0 for i in range(n)],
             "key_account_reasons": ["score" if i % 3 == 0 else None for i in range(n)],
+            "key_account_reasons_zh": [
+                "综合评分不低于候选平均分" if i % 3 == 0 else None for i in range(n)
+            ],
+            "key_account_status": status,
+            "key_account_status_zh": [status_zh[t] for t in status],
+            "is_one_off_buyer": [i == n - 1 for i in range(n)],
             **{f"key_account_rating_{c}": [5.0] * n for c in config.tier.key_account.criteria},
+            "has_service_gap": [i == 1 for i in range(n)],
+            "service_gaps": ["no_recent_contact" if i == 1 else None for i in range(n)],
+            "service_gaps_zh": ["重点客户长期未联系" if i == 1 else None for i in range(n)],
+            "cost_to_serve_share_trailing": [1 / n] * n,
+            "share_of_wallet": [0.2] * n,
+            "share_of_wallet_missing": [False] * n,
+            "contribution_after_handling_trailing": [50.0] * n,
+            "is_unprofitable": [False] * n,
+            "lifecycle_stage": stages,
+            "lifecycle_stage_zh": [stage_zh[t] for t in stages],
+            "is_top_customer": [i < 10 for i in range(n)],
             "probability_alive": [0.8] * n,
             "expected_purchases": [1.2] * n,
             "expected_revenue_next_period": [1000.0] * n,

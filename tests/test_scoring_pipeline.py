@@ -15,7 +15,8 @@ from scoring.config import default_config
 from scoring.credit import Quarter, score_credit_for_quarter
 from scoring.migration import migration_matrix
 from scoring.pipeline import ScoringInputError, score_credit_quarter, score_customers
-from scoring.tier import abc, key_account, ladder, pyramid
+from scoring.relationship import relationship
+from scoring.tier import abc, key_account, ladder, pyramid, revenue_rank
 
 CONFIG = default_config()
 DAY_1, DAY_2 = date(2024, 6, 29), date(2024, 6, 30)
@@ -58,6 +59,13 @@ def _facts(as_of: date | None = DAY_2) -> pl.DataFrame:
         "interaction_count_prior_recent": [3] * n,
         "average_order_value_trailing": [50.0] * n,
         "average_order_value_lifetime": [50.0] * n,
+        "active_trailing_windows": [2, 2, 1, 2, 2],
+        "observed_trailing_windows": [2] * n,
+        "largest_trailing_window_share": [0.6, 0.5, 1.0, 0.7, 0.8],
+        "days_since_last_contact": [10, None, 40, 5, 5],
+        "contact_employee_count_trailing": [2, 0, 1, 1, 1],
+        "cost_to_serve_trailing": [100.0, 0.0, 50.0, 50.0, 50.0],
+        "cost_of_goods_sold_annualised": [5000.0, None, None, None, 400.0],
     }
     facts = pl.DataFrame(columns)
     if as_of is not None:
@@ -72,11 +80,21 @@ def _two_days() -> pl.DataFrame:
 def test_score_customers_gives_one_row_per_customer_and_date_with_every_column() -> None:
     out = score_customers(_two_days().lazy(), CONFIG)
     facts = _two_days().lazy()
+    tiers = pyramid(facts, CONFIG.tier.pyramid)
+    on = ["as_of_date", "customer_id"]
+    key_accounts = key_account(facts, CONFIG.tier.key_account, tiers)
+    tiered = (
+        facts.join(tiers.select(*on, "pyramid_tier"), on=on)
+        .join(revenue_rank(facts), on=on)
+        .join(key_accounts.select(*on, "is_key_account"), on=on)
+    )
     parts = [
-        pyramid(facts, CONFIG.tier.pyramid),
+        tiers,
         abc(facts, CONFIG.tier.abc),
         ladder(facts, CONFIG.tier.ladder),
-        key_account(facts, CONFIG.tier.key_account),
+        revenue_rank(facts),
+        key_accounts,
+        relationship(tiered, CONFIG.relationship),
         score_churn(facts, CONFIG.churn),
     ]
     own = [c for p in parts for c in p.collect_schema().names() if c not in {"as_of_date",
@@ -98,6 +116,28 @@ def test_score_customers_values_worked_out_by_hand() -> None:
     assert out["pyramid_tier"].to_list() == ["regular", "small", "small", "small", "small"]
     # ABC: revenue share before each customer 0, .5, .8, .9, .96 → A, A, B, B, C.
     assert out["abc_class"].to_list() == ["A", "A", "B", "B", "C"]
+    # Revenue ranks a 1, b 2, c 3, d 4, e 5. Nobody is VIP or major: no candidates. Shares
+    # a .5, b .3, c .1, d .06, e .04; c bought in one of two observed years: a one-off buyer,
+    # so its share does not count. b is also strategic.
+    assert out["revenue_rank"].to_list() == [1, 2, 3, 4, 5]
+    assert out["is_key_account_candidate"].to_list() == [False] * 5
+    assert out["is_one_off_buyer"].to_list() == [False, False, True, False, False]
+    assert out["key_account_reasons"].to_list() == [
+        "revenue_share", "revenue_share;strategic", None, "revenue_share", None
+    ]
+    assert out["key_account_status"].to_list() == [
+        "key_account", "key_account", "other", "key_account", "other"
+    ]
+    # Key accounts a, b, d: b was never contacted and has no contact person, d has one.
+    # e is small: cost share 50/250 = 0.2 against revenue share 0.04 is 5 ×, not above 10 ×.
+    assert out["service_gaps"].to_list() == [
+        None, "no_recent_contact;too_few_contacts", None, "too_few_contacts", None
+    ]
+    assert out["share_of_wallet"].to_list() == [0.1, None, None, None, 0.1]
+    assert out["is_unprofitable"].to_list() == [False, True, False, False, False]
+    # tenure 182 days < 365: everyone who ordered is a newcomer; b never ordered.
+    assert out["lifecycle_stage"].to_list() == ["newcomer", "prospect", *["newcomer"] * 3]
+    assert out["is_top_customer"].to_list() == [True] * 5
     # Churn reasons: c: revenue 10 < 50 (drop) + open complaint + one category; c, d, e have
     # one order each: company median cycle = 76 (a's), so 60 > 152 no for c, d 160 > 152 and
     # e 181 > 152 fire; a buys two categories, c, d, e one (product dependence); b never ordered.

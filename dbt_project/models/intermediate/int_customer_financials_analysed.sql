@@ -55,7 +55,10 @@ final as (
         {{ safe_divide('revenue * 4', 'total_assets') }} as asset_turnover,
         {{ safe_divide('accounts_receivable * 365', 'revenue * 4') }} as receivable_days,
         {{ safe_divide('inventory * 365', 'cost_of_goods_sold * 4') }} as inventory_days,
-        {{ safe_divide('revenue', 'revenue_prior_year') }} - 1 as revenue_growth
+        {{ safe_divide('revenue', 'revenue_prior_year') }} - 1 as revenue_growth,
+        -- Share of wallet (seed 000: 我们的产品于该公司所占的份额) sets our trailing year's sales
+        -- against what the customer buys in a year: its cost of goods sold, annualised.
+        cost_of_goods_sold * 4 as cost_of_goods_sold_annualised
     from with_prior_year
 
 )

@@ -70,6 +70,10 @@ interaction_counts as (
         {%- endfor %}
         count(*) filter (where is_open_complaint) as open_complaint_count,
         max(occurred_date) as last_contact_date,
+        -- Seed 000: 公司应有两个以上的人员与之联系 (two or more people in contact).
+        count(distinct employee) filter (
+            where {{ in_window('occurred_date', trailing_start) }}
+        ) as contact_employee_count_trailing,
         sum(interaction_cost) filter (
             where {{ in_window('occurred_date', trailing_start) }}
         ) as cost_to_serve_trailing
@@ -92,6 +96,7 @@ joined as (
         {%- endfor %}
         coalesce(interaction_counts.open_complaint_count, 0) as open_complaint_count,
         interaction_counts.last_contact_date,
+        coalesce(interaction_counts.contact_employee_count_trailing, 0) as contact_employee_count_trailing,
         coalesce(interaction_counts.cost_to_serve_trailing, 0) as cost_to_serve_trailing
     from customer_ids
     left join interaction_counts on customer_ids.customer_id = interaction_counts.customer_id

@@ -7,6 +7,11 @@
 {%- set d = as_of_date() -%}
 {%- set trailing_start = trailing_window_start() -%}
 {%- set recent_start = recent_window_start() -%}
+{%- set steadiness_windows = var('steadiness_windows') | int -%}
+{%- set window_revenues = [] -%}
+{%- for k in range(steadiness_windows) -%}
+    {%- do window_revenues.append('greatest(coalesce(day_facts._window_' ~ k ~ '_revenue, 0), 0)') -%}
+{%- endfor -%}
 
 with
 
@@ -126,9 +131,48 @@ day_facts as (
         ) as revenue_recent_last_year,
         sum(revenue) filter (
             where {{ in_window('ordered_date', trailing_window_start(windows_back=1), trailing_start) }}
-        ) as revenue_prior_trailing
+        ) as revenue_prior_trailing,
+        {#- Steadiness (seed 002: 今年1000万,明年1000万): revenue of each of the last
+            `steadiness_windows` trailing windows, newest first. #}
+        {%- for k in range(steadiness_windows) %}
+        sum(revenue) filter (
+            where {{ in_window('ordered_date', trailing_window_start(windows_back=k),
+                               as_of_date() if k == 0 else trailing_window_start(windows_back=k - 1)) }}
+        ) as _window_{{ k }}_revenue{{ ',' if not loop.last }}
+        {%- endfor %}
     from customer_days
     group by customer_id
+
+),
+
+-- How far back the company's order history reaches (any customer, master or not): a window
+-- that ends before the first order of all could not have held a purchase.
+history_windows as (
+
+    select
+        (
+            {%- for k in range(steadiness_windows) %}
+            coalesce(cast(min(ordered_date) <= {{ as_of_date() if k == 0 else trailing_window_start(windows_back=k - 1) }}
+                as integer), 0){{ ' +' if not loop.last }}
+            {%- endfor %}
+        ) as observed_trailing_windows
+    from customer_days
+    where ordered_date <= {{ d }}
+
+),
+
+steadiness_facts as (
+
+    select
+        day_facts.customer_id,
+        (
+            {%- for k in range(steadiness_windows) %}
+            cast(coalesce(day_facts._window_{{ k }}_revenue, 0) > 0 as integer){{ ' +' if not loop.last }}
+            {%- endfor %}
+        ) as active_trailing_windows,
+        {{ safe_divide('greatest(' ~ window_revenues | join(', ') ~ ')', window_revenues | join(' + ')) }}
+            as largest_trailing_window_share
+    from day_facts
 
 ),
 
@@ -194,11 +238,16 @@ joined as (
         day_facts_with_shares.revenue_share_lifetime,
         day_facts_with_shares.revenue_share_trailing,
         coalesce(category_facts.distinct_categories_lifetime, 0) as distinct_categories_lifetime,
-        coalesce(category_facts.distinct_categories_trailing, 0) as distinct_categories_trailing
+        coalesce(category_facts.distinct_categories_trailing, 0) as distinct_categories_trailing,
+        coalesce(steadiness_facts.active_trailing_windows, 0) as active_trailing_windows,
+        history_windows.observed_trailing_windows,
+        steadiness_facts.largest_trailing_window_share
     from customer_ids
     left join order_facts on customer_ids.customer_id = order_facts.customer_id
     left join day_facts_with_shares on customer_ids.customer_id = day_facts_with_shares.customer_id
     left join category_facts on customer_ids.customer_id = category_facts.customer_id
+    left join steadiness_facts on customer_ids.customer_id = steadiness_facts.customer_id
+    cross join history_windows
 
 ),
 
@@ -248,7 +297,10 @@ final as (
         revenue_share_lifetime,
         revenue_share_trailing,
         revenue_recent_last_year,
-        revenue_prior_trailing
+        revenue_prior_trailing,
+        active_trailing_windows,
+        observed_trailing_windows,
+        largest_trailing_window_share
     from joined
 
 )

@@ -6,6 +6,8 @@
     (kam run --full-refresh) rebuilds the models it is computed from, but must not wipe the
     other dates, so it is ignored here (full_refresh=false); drop the table to start over.
     The post-hook logs the date written (macros/partition_writes.sql), for publishing.
+    A column added by a newer kam is appended to an existing history (append_new_columns):
+    dates written before the upgrade keep null in it until they are re-run.
 #}
 
 {{
@@ -13,7 +15,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
         post_hook="{{ record_partition_write() }}",
     )

@@ -1,0 +1,102 @@
+"""Key accounts on the demo company, end to end: the nightly job for the newest business date
+finds a small, explainable set of key accounts (docs/scoring.md, "Key account")."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.demo import generate_demo
+from orchestration.runner import RunOutcome, execute_nightly
+from orchestration.settings import load_settings
+
+pytestmark = pytest.mark.slow
+
+AS_OF = date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunOutcome, Path]:
+    home = tmp_path_factory.mktemp("kam_demo_home")
+    generate_demo(home, seed=11, customers=300, lines=30_000)
+    settings = load_settings({"KAM_HOME": str(home)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+        (home / "dagster").mkdir(exist_ok=True)
+        for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR", "KAM_CONFIG_DIR"):
+            mp.delenv(name, raising=False)
+        outcome = execute_nightly(settings, AS_OF)
+    assert outcome.success, outcome.report()
+    return outcome, settings.published_path
+
+
+def _rows(published: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+JOINED = """
+    from customer_scores as s
+    join fct_customer_facts as f using (customer_id, as_of_date)
+"""
+
+
+def test_key_accounts_are_at_most_a_tenth_of_customers(run) -> None:
+    _, published = run
+    [(customers, key_accounts)] = _rows(
+        published, "select count(*), count(*) filter (where is_key_account) from customer_scores"
+    )
+    assert customers == 300
+    assert 0 < key_accounts <= 30
+
+
+def test_every_strategic_customer_is_a_key_account(run) -> None:
+    _, published = run
+    strategic = _rows(
+        published, f"select s.customer_id, s.is_key_account {JOINED} where f.is_strategic"
+    )
+    assert strategic, "the demo plants strategic customers; without them this test proves nothing"
+    assert all(is_key for _, is_key in strategic), strategic
+
+
+def test_every_steady_customer_with_five_percent_of_revenue_is_a_key_account(run) -> None:
+    _, published = run
+    large = _rows(
+        published,
+        f"""select s.customer_id, s.is_key_account, s.key_account_reasons {JOINED}
+            where f.revenue_share_trailing >= 0.05 and not s.is_one_off_buyer""",
+    )
+    assert large, "300 demo customers include some with 5 % of revenue"
+    assert all(is_key and "revenue_share" in reasons for _, is_key, reasons in large), large
+
+
+def test_score_reason_only_for_candidates_at_or_above_their_mean(run) -> None:
+    _, published = run
+    wrong = _rows(
+        published,
+        """select customer_id from customer_scores
+           where (key_account_reasons like '%score%')
+             and not (is_key_account_candidate
+                      and multi_criteria_score >= key_account_score_threshold - 1e-9)""",
+    )
+    assert wrong == []
+    [(candidates, scored)] = _rows(
+        published,
+        """select count(*) filter (where is_key_account_candidate),
+                  count(*) filter (where multi_criteria_score is not null)
+           from customer_scores""",
+    )
+    # The pyramid's VIP and major levels are 5 % of 300 customers, less one-off buyers.
+    assert 0 < candidates == scored <= 15
+
+
+def test_summary_names_the_key_accounts_and_their_share(run) -> None:
+    outcome, published = run
+    [(key_accounts,)] = _rows(
+        published, "select count(*) filter (where is_key_account) from customer_scores"
+    )
+    share = key_accounts / 300
+    assert f"key accounts {key_accounts} of 300 customers ({share:.1%})" in outcome.report()
