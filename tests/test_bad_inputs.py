@@ -914,3 +914,13 @@ def test_rejects_mapping_format_or_repeated_key_before_loading(tmp_path, text, e
     with pytest.raises(MappingError) as error:
         load_mapping(path)
     assert str(error.value).startswith(f"{tmp_path}/{expected}")
+
+
+def test_rejects_line_longer_than_sixteen_megabytes_saying_so(con, tmp_path):
+    land(tmp_path, "payments", "p.csv", PAY + "P1,C1," + "x" * 17_000_000 + ",2024-03-30,1\n")
+    result = ingest(con, tmp_path)
+    assert statuses(result) == [("rejected", 0, 0, 0)]
+    assert result.problems == [
+        f"{F} line 2: is longer than 16 MB, the most kam reads in one line (a line break missing "
+        "from the export?); fix that line in the export"
+    ]

@@ -58,6 +58,7 @@ NUL_REASON = (
     "contains a NUL byte (\\x00), so the line is damaged; fix the line in the export "
     "(NUL bytes are never valid in text)"
 )
+MAX_LINE_BYTES = 16 << 20
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 PARQUET_INTEGERS = (
     "TINYINT",
@@ -509,8 +510,15 @@ def _csv_relation(
             select row_number() over () as _line, line
             from read_csv({lit(str(utf8))}, columns = {{'line': 'VARCHAR'}}, header = false,
                           auto_detect = false, delim = {lit(LINE_SENTINEL)}, quote = '',
-                          escape = '', strict_mode = false, max_line_size = 16777216)""")
+                          escape = '', strict_mode = false, max_line_size = {MAX_LINE_BYTES})""")
     except duckdb.Error as exc:
+        if "maximum line size" in str(exc).lower():
+            line = re.search(r"Line: (\d+)", str(exc))
+            raise FileRejected(
+                f"{name}{f' line {line.group(1)}' if line else ''}: is longer than "
+                f"{MAX_LINE_BYTES // (1 << 20)} MB, the most kam reads in one line (a line break "
+                "missing from the export?); fix that line in the export"
+            ) from exc
         raise FileRejected(
             f"{name}: cannot be read ({_first_line(exc)}); check that it is a complete text export"
         ) from exc
