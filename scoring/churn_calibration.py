@@ -83,6 +83,18 @@ def _spaced(dates: Sequence[dt.date]) -> list[dt.date]:
     return sorted(chosen)
 
 
+def calibration_dates(
+    available: Sequence[dt.date], as_of: dt.date, horizon_days: int
+) -> list[dt.date]:
+    """The fact dates :func:`fit_calibration` would use for a run on ``as_of``: the latest
+    spaced past dates D whose D + horizon (≤ ``as_of``) is also available, and those D + horizon.
+    Read only these from the warehouse."""
+    have = {d for d in available if d <= as_of}
+    horizon = dt.timedelta(days=horizon_days)
+    starts = _spaced([d for d in have if d + horizon in have])
+    return sorted({*starts, *(d + horizon for d in starts)})
+
+
 def _logistic(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         z = features @ w

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scoring.churn import score_churn
+from scoring.churn import Calibration, score_churn
 from scoring.config import ScoringConfig
 from scoring.credit import Quarter, score_credit_for_quarter
 from scoring.relationship import relationship
@@ -34,7 +34,12 @@ def _check_unique(scores: pl.DataFrame, keys: list[str]) -> None:
         )
 
 
-def score_customers(facts: pl.LazyFrame | pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
+def score_customers(
+    facts: pl.LazyFrame | pl.DataFrame,
+    config: ScoringConfig,
+    *,
+    churn_calibration: Calibration | None = None,
+) -> pl.DataFrame:
     """Tiers, key account, relationship rules and churn per customer (and as_of_date), one
     collect.
 
@@ -42,7 +47,9 @@ def score_customers(facts: pl.LazyFrame | pl.DataFrame, config: ScoringConfig) -
     :func:`scoring.tier.pyramid`, :func:`~scoring.tier.abc`, :func:`~scoring.tier.ladder`,
     :func:`~scoring.tier.revenue_rank`, :func:`~scoring.tier.key_account`,
     :func:`scoring.relationship.relationship` and :func:`scoring.churn.score_churn`, then
-    ``config_version``. Sorted by as_of_date, customer_id.
+    ``config_version``. Sorted by as_of_date, customer_id. ``churn_calibration`` (learnt from
+    past dates by :func:`scoring.churn_calibration.fit_calibration`) calibrates the churn
+    probability.
     """
     lazy = facts.lazy()
     keys = _keys(lazy)
@@ -68,7 +75,7 @@ def score_customers(facts: pl.LazyFrame | pl.DataFrame, config: ScoringConfig) -
         ranks,
         key_accounts,
         relationship(tiered, config.relationship),
-        score_churn(lazy, config.churn),
+        score_churn(lazy, config.churn, calibration=churn_calibration),
     ]
     # Each part has one row per facts row, sorted by `on`: put them side by side instead of
     # four joins on a string key (~60 ms at 100,000 customers), and check the keys line up.

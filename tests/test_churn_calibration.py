@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -14,13 +16,15 @@ from scoring.churn_calibration import (
     CalibrationError,
     _logistic,
     backtest,
+    calibration_dates,
     deciles,
     fit_calibration,
     outcomes,
 )
 from scoring.config import default_config
 
-CONFIG = default_config().churn
+FULL = default_config()
+CONFIG = FULL.churn
 START = date(2023, 1, 1)
 # Columns the churn step reads that these tests do not vary.
 CONSTANT: dict[str, Any] = {
@@ -213,3 +217,38 @@ def test_deciles_split_ten_equal_groups_by_prediction() -> None:
     assert got[0] == (1, 0.025, 0.5, 2)  # (0 + 0.05) / 2, one of two churned
     assert all(size == 2 for *_, size in got)
     assert got[-1][1] == pytest.approx(0.925)  # (0.90 + 0.95) / 2
+
+
+def test_calibration_dates_pair_each_past_date_with_its_outcome_date() -> None:
+    d = date(2024, 1, 1)
+    available = [d + timedelta(days=k) for k in (0, 10, 40, 90, 100, 130, 200)]
+    # D with D + 90 available and ≤ as_of: 0 (→ 90), 10 (→ 100), 40 (→ 130); spaced ≥ 30 days
+    # from the latest: 40, then 10 (30 days before); 0 is only 10 days before 10.
+    got = calibration_dates(available, d + timedelta(days=150), 90)
+    assert got == [d + timedelta(days=k) for k in (10, 40, 100, 130)]
+    # as of day 120, 130 is in the future: only D = 10
+    assert calibration_dates(available, d + timedelta(days=120), 90) == [
+        d + timedelta(days=10), d + timedelta(days=100)
+    ]
+    assert calibration_dates(available, d + timedelta(days=80), 90) == []
+
+
+def test_the_nightly_asset_calibrates_from_the_warehouse_history(tmp_path: Path) -> None:
+    from orchestration.assets.scoring import churn_calibration
+
+    dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(7)]
+    history = _history(7, dates)
+    config = FULL
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_customer_facts as select * from history")
+        calibration, note = churn_calibration(con, config, dates[-1])
+        assert calibration is not None
+        # outcome dates up to dates[6]: D in dates[0..3], the latest spaced 6 → all four
+        assert calibration.dates == tuple(dates[:4])
+        assert note == calibration.describe()
+        none, why = churn_calibration(con, config, dates[2])
+        assert none is None and why == "no past business date with its outcome in the history"
+    assert calibration == fit_calibration(
+        history.filter(pl.col("as_of_date").is_in([*dates[:4], *dates[3:7]])), CONFIG
+    )

@@ -3,13 +3,17 @@
 from datetime import date
 
 import dagster as dg
+import duckdb
+import polars as pl
 
 from orchestration import score_store
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from orchestration.settings import connect_warehouse
-from scoring.config import ScoringConfigError, load_scoring_config
+from scoring.churn import Calibration
+from scoring.churn_calibration import CalibrationError, calibration_dates, fit_calibration
+from scoring.config import ScoringConfig, ScoringConfigError, load_scoring_config
 from scoring.credit import quarter_for
 from scoring.labels import label_table
 from scoring.pipeline import score_credit_quarter, score_customers
@@ -25,6 +29,28 @@ def load_config(path):
         return load_scoring_config(path)
     except ScoringConfigError as exc:
         raise ScoringConfigurationError(description=str(exc)) from None
+
+
+def churn_calibration(
+    con: duckdb.DuckDBPyConnection, config: ScoringConfig, as_of: date
+) -> tuple[Calibration | None, str]:
+    """The churn calibration learnt from the warehouse's past business dates (facts as of D and
+    D + horizon), or None and why not (a first run, a short history)."""
+    available = [
+        row[0]
+        for row in con.execute(
+            "select distinct as_of_date from marts.fct_customer_facts"
+        ).fetchall()
+    ]
+    dates = calibration_dates(available, as_of, config.churn.prediction_horizon_days)
+    if not dates:
+        return None, "no past business date with its outcome in the history"
+    history = pl.concat([score_store.read_facts(con, d) for d in dates], how="diagonal_relaxed")
+    try:
+        calibration = fit_calibration(history, config.churn)
+    except CalibrationError as error:
+        return None, str(error)
+    return calibration, calibration.describe()
 
 
 @dg.asset(
@@ -48,7 +74,9 @@ def customer_scores(
     levels = score_store.scheme_levels(labels)
     with connect_warehouse(settings.warehouse_path) as con:
         facts = score_store.read_facts(con, as_of)
-        scores = score_customers(facts, config)
+        calibration, calibration_note = churn_calibration(con, config, as_of)
+        context.log.info(f"churn probability: {calibration_note}")
+        scores = score_customers(facts, config, churn_calibration=calibration)
         # Credit is graded per quarter on the facts as of the quarter's last day (built by the
         # dbt step when missing); with no customers then, the quarter simply has no grades.
         quarter = quarter_for(as_of)
@@ -63,5 +91,6 @@ def customer_scores(
             "credit_grades_written": grades.height,
             "key_accounts": int(scores["is_key_account"].sum()),
             "churn_flagged": int(scores["is_churn_risk"].sum()),
+            "churn_calibration": calibration_note,
         }
     )
