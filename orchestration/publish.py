@@ -557,7 +557,9 @@ def _link_parquet(
 def _write_publication_table(
     con: duckdb.DuckDBPyConnection, metadata: dict[str, str], counts: dict[str, int]
 ) -> None:
-    con.execute("create table main.publication (key varchar primary key, value varchar)")
+    # No primary key: DuckDB 2.0 writes index constraints in a form DuckDB 1.0 cannot read, even
+    # in 1.0's storage format (the keys are unique by construction).
+    con.execute("create table main.publication (key varchar not null, value varchar)")
     _comment(con, "publication", PUBLICATION_COMMENT, dict(PUBLICATION_COLUMN_COMMENTS))
     rows = [*sorted(metadata.items()), *((f"rows.{k}", str(v)) for k, v in sorted(counts.items()))]
     if rows:
