@@ -34,6 +34,9 @@ DEFAULT_MODEL = "mbgnbd"
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T")
 
 _LOG_BOUND = 15.0  # parameters are kept within exp(±15)
+#: A fitted parameter outside these bounds marks a degenerate fit (e.g. r ≈ 123,591 when the
+#: data cannot tell customers' rates apart): such a fit is not used.
+PARAMETER_BOUNDS = (1e-4, 1e4)
 _RowsInput = FloatArray | Sequence[float] | pl.Series
 
 
@@ -81,6 +84,14 @@ class BgNbdFit:
     def to_dict(self) -> dict[str, float | int | str | bool]:
         """All fields as plain Python values."""
         return asdict(self)
+
+    def implausible_parameter(self) -> str | None:
+        """Which parameter lies outside :data:`PARAMETER_BOUNDS`, or None."""
+        low, high = PARAMETER_BOUNDS
+        for name, value in zip(("r", "alpha", "a", "b"), self.params, strict=True):
+            if not low <= value <= high:
+                return f"implausible parameter {name} = {value:.6g} (outside {low:g}..{high:g})"
+        return None
 
 
 # --------------------------------------------------------------------------- validation
@@ -460,7 +471,8 @@ def bgnbd_summary_json(path: Path, model: str = "bgnbd") -> str:
     """Fit `model` on a CSV with columns frequency, recency, T; return parameters as JSON.
 
     Keys: r, alpha, a, b, log_likelihood, n_customers, model. Raises `BgNbdInputError`
-    (naming file, line and column) for bad input and when the fit does not converge.
+    (naming file, line and column) for bad input, and when the fit does not converge or is
+    degenerate (a parameter outside :data:`PARAMETER_BOUNDS`).
     """
     if model not in MODELS:
         raise ValueError(f"unknown churn model {model!r}; choose one of {', '.join(MODELS)}")
@@ -470,10 +482,19 @@ def bgnbd_summary_json(path: Path, model: str = "bgnbd") -> str:
         fit = fit_model(model, x, t_x, age)
     except BgNbdInputError as error:
         raise error.located(path) from None
+    repeat = f"{int(np.sum(x > 0))} of {len(x)} customers have a repeat purchase"
     if not fit.converged:
         raise BgNbdInputError(
-            f"{path}: the {model} fit did not converge after {fit.iterations} iterations",
-            "The data may not identify the model (e.g. almost no repeat purchases)",
+            f"{path}: the {model} fit did not converge after {fit.iterations} iterations"
+            f" ({repeat})",
+            "Try the other model (--model), a longer calibration period, or check the summary",
+        )
+    problem = fit.implausible_parameter()
+    if problem is not None:
+        raise BgNbdInputError(
+            f"{path}: the {model} fit is degenerate: {problem} ({repeat})",
+            "The data cannot tell customers' buying rates apart: use more customers or a longer"
+            " history",
         )
     keys = ("r", "alpha", "a", "b", "log_likelihood", "n_customers", "model")
     summary = fit.to_dict()

@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from scoring import _bgnbd_math as math_
-from scoring.bgnbd import MODELS, fit_model
+from scoring.bgnbd import MODELS, BgNbdFit, fit_model
 from scoring.clv import (
     discounted_expected_purchases,
     expected_purchase_value,
@@ -46,9 +46,6 @@ log = logging.getLogger(__name__)
 
 #: Name of the model-free estimate in ``churn_model``.
 MODEL_FREE = "model_free"
-#: A fitted parameter outside these bounds marks a degenerate fit (e.g. r ≈ 123,591 when the
-#: data cannot tell customers apart): it is rejected.
-PARAMETER_BOUNDS = (1e-4, 1e4)
 #: Steps of the lifetime-value sum, in days (each step's purchases discounted at its midpoint).
 LIFETIME_STEP_DAYS = 30
 
@@ -256,14 +253,13 @@ def model_free_scorer(x: _Rows, t_x: _Rows, T: _Rows) -> Scorer | None:
 
 
 def rejection(
-    scorer: Scorer, params: Sequence[float], x: _Rows, t_x: _Rows, T: _Rows, horizon: float
+    scorer: Scorer, fit: BgNbdFit, x: _Rows, t_x: _Rows, T: _Rows, horizon: float
 ) -> str | None:
-    """Why a converged fit must not be used, or None: parameters out of bounds or predictions
-    not finite / outside their range."""
-    low, high = PARAMETER_BOUNDS
-    for name, value in zip(("r", "alpha", "a", "b"), params, strict=True):
-        if not low <= value <= high:
-            return f"implausible parameter {name} = {value:.6g} (outside {low:g}..{high:g})"
+    """Why a converged fit must not be used, or None: a parameter outside
+    :data:`scoring.bgnbd.PARAMETER_BOUNDS`, or predictions not finite / outside their range."""
+    problem = fit.implausible_parameter()
+    if problem is not None:
+        return problem
     with np.errstate(all="ignore"):
         alive = scorer.probability_alive(x, t_x, T)
         expected = scorer.expected_purchases(horizon, x, t_x, T)
@@ -315,7 +311,7 @@ def choose_scorer(
                 rejected.append(f"{model} fit did not converge")
                 continue
             scorer = _model_scorer(model, result.params)
-            reason = rejection(scorer, result.params, x, t_x, T, horizon)
+            reason = rejection(scorer, result, x, t_x, T, horizon)
             if reason is not None:
                 rejected.append(f"{model} fit rejected: {reason}")
                 continue

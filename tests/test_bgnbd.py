@@ -383,3 +383,22 @@ def test_summary_json_names_file_line_and_column_of_bad_value(tmp_path: Path) ->
         BgNbdInputError, match=r"rfm\.csv, line 4, column 'recency': recency is larger than T"
     ):
         bgnbd_summary_json(path)
+
+
+def test_summary_json_refuses_a_degenerate_fit_and_says_how_many_repeat(tmp_path: Path) -> None:
+    # 234 customers, 9 with one or two repeat purchases: MBG/NBD's r and α run off together
+    # (r ≈ 2·10⁵, α ≈ 3·10⁶); depending on the last bits the optimiser calls that a success.
+    rng = np.random.default_rng(6)
+    n, k = 234, 9
+    T = np.round(rng.uniform(1, 20, n) * 7) / 7
+    x = np.zeros(n)
+    t_x = np.zeros(n)
+    x[:k] = rng.integers(1, 3, k)
+    t_x[:k] = np.maximum(np.round(T[:k] * rng.uniform(0.3, 1.0, k) * 7) / 7, 1 / 7)
+    fit = fit_mbgnbd(x, t_x, T)
+    assert fit.converged and fit.implausible_parameter() is not None
+    path = tmp_path / "short.csv"
+    pl.DataFrame({"frequency": x, "recency": t_x, "T": T}).write_csv(path, float_precision=17)
+    with pytest.raises(BgNbdInputError, match=r"degenerate: implausible parameter r = .*"
+                       r"\(9 of 234 customers have a repeat purchase\)"):
+        bgnbd_summary_json(path, model="mbgnbd")
