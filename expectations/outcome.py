@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warn"]
@@ -40,6 +41,23 @@ class SuiteOutcome:
     def passed(self) -> bool:
         """True when nothing blocks publishing (warnings allowed)."""
         return not self.blocking_failures
+
+    def accepting(self, names: Sequence[str]) -> SuiteOutcome:
+        """This outcome with the named error checks downgraded to warnings for one run (an
+        operator accepted them, e.g. a drift they reviewed); their details say so. A name that
+        is not a check of the suite raises KeyError naming the checks."""
+        for name in names:
+            self.outcome(name)
+        accepted = set(names)
+        return SuiteOutcome(
+            self.suite,
+            [
+                replace(o, severity="warn", details=f"accepted for this run — {o.details}")
+                if o.name in accepted and o.severity == "error"
+                else o
+                for o in self.outcomes
+            ],
+        )
 
     def outcome(self, name: str) -> CheckOutcome:
         """The outcome of the check called ``name`` (KeyError naming the known checks if none)."""

@@ -13,7 +13,7 @@ import pandas as pd
 from expectations.outcome import CheckOutcome, Severity, SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
-from scoring.config import ScoringConfig, default_config
+from scoring.config import GatesConfig, ScoringConfig, default_config
 from scoring.labels import KEY_ACCOUNT_STATUS
 
 REQUIRED_COLUMNS = ("customer_id",)
@@ -25,7 +25,9 @@ CHURN_MODEL_STATUSES = (
 
 @dataclass(frozen=True)
 class ScoreDriftThresholds:
-    """How far a run may move from the previous published run. Shares are fractions (0.15 = 15 pp).
+    """How far a business date's scores may move from the previous business date's. Shares are
+    fractions (0.15 = 15 pp). The nightly gate takes them from ``gates`` in config/scoring.yaml
+    (:meth:`from_config`).
 
     ``churn_share_error`` / ``churn_share_warn``: change of the share of ``is_churn_risk``
     customers that blocks publishing / only warns. ``customer_drop_error``: the customer count may
@@ -37,6 +39,15 @@ class ScoreDriftThresholds:
     churn_share_warn: float = 0.05
     customer_drop_error: float = 0.20
     grade_spread_min_customers: int = 20
+
+    @classmethod
+    def from_config(cls, gates: GatesConfig) -> ScoreDriftThresholds:
+        return cls(
+            churn_share_error=gates.churn_share_error,
+            churn_share_warn=gates.churn_share_warn,
+            customer_drop_error=gates.customer_drop_error,
+            grade_spread_min_customers=gates.grade_spread_min_customers,
+        )
 
     def __post_init__(self) -> None:
         if not 0 <= self.churn_share_warn <= self.churn_share_error <= 1:
@@ -90,7 +101,8 @@ def validate_scores(
     thresholds: ScoreDriftThresholds = ScoreDriftThresholds(),  # noqa: B008 (frozen, immutable)
     config: ScoringConfig | None = None,
 ) -> SuiteOutcome:
-    """Check one as-of date of scores; compare with ``previous`` (the last published run) if given.
+    """Check one as-of date of scores; compare with ``previous`` (the scores of the previous
+    business date of the same history) if given.
 
     Only the documented columns present are checked; missing ones are listed by the
     ``expected_columns_present`` warning (``customer_id`` missing is an error).
@@ -230,7 +242,7 @@ def _drift_checks(
                     severity=severity,
                     description=(
                         f"share of is_churn_risk customers within ±{100 * limit:g} pp of the "
-                        f"previous run ({100 * before:.1f} %)"
+                        f"previous business date ({100 * before:.1f} %)"
                     ),
                     column="is_churn_risk",
                     min_value=max(0.0, before - limit),
@@ -245,7 +257,7 @@ def _drift_checks(
             severity="error",
             description=(
                 f"customer count fell by at most {100 * thresholds.customer_drop_error:g} % from "
-                f"the previous run ({len(previous)} → at least {least})"
+                f"the previous business date ({len(previous)} → at least {least})"
             ),
             min_value=least,
         )
@@ -274,19 +286,22 @@ def _skipped_drift(
             )
         )
     if previous is None:
-        skipped.append(_not_checked("churn_share_shift", "error", "no previous run"))
-        skipped.append(_not_checked("customer_count_drop", "error", "no previous run"))
+        why = "no earlier business date scored (a first run, or the oldest date of a backfill)"
+        skipped.append(_not_checked("churn_share_shift", "error", why))
+        skipped.append(_not_checked("customer_count_drop", "error", why))
     elif _churn_share(previous) is None or "is_churn_risk" not in frame:
         skipped.append(
-            _not_checked("churn_share_shift", "error", "no is_churn_risk in this or previous run")
+            _not_checked(
+                "churn_share_shift", "error", "no is_churn_risk in this or the previous date"
+            )
         )
     return skipped
 
 
 _DRIFT_DESCRIPTIONS = {
     "credit_grade_spread": "credit grades are not all one grade",
-    "churn_share_shift": "share of is_churn_risk customers close to the previous run",
-    "customer_count_drop": "customer count did not fall sharply from the previous run",
+    "churn_share_shift": "share of is_churn_risk customers close to the previous business date",
+    "customer_count_drop": "customer count did not fall sharply from the previous business date",
 }
 
 

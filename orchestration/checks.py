@@ -6,13 +6,13 @@ night never reaches the BI copy; warnings are recorded and do not block.
 """
 
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
 from expectations import (
+    ScoreDriftThresholds,
     SuiteOutcome,
     validate_customer_facts,
     validate_raw_partition,
@@ -134,39 +134,39 @@ def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsR
     blocking=True,
     partitions_def=daily_partitions,
     pool="kam_warehouse",
-    description="Scores of the business date, and their drift against the last published run.",
+    description="Scores of the business date, and their drift from the previous business date.",
 )
 def scores_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
     settings = kam.settings()
     as_of = date.fromisoformat(context.partition_key)
     with connect_warehouse(settings.warehouse_path, read_only=True) as con:
         frame = score_store.scores_as_of(con, as_of).to_pandas()
-    extra = {}
-    try:
-        previous = last_published_scores(settings.published_path)
-    except duckdb.Error as exc:
-        # A damaged BI copy must not block the night: drift is not measured against it, and
-        # publishing builds the next copy in full.
-        extra["previous_publication"] = (
-            f"the published copy {settings.published_path} cannot be read "
-            f"({str(exc).strip().splitlines()[0]}): the drift checks against the last "
-            "publication are skipped this run, and publishing rebuilds the copy in full"
+        # Drift is measured within the history (the previous business date scored), never
+        # against the BI copy: a backfill of older dates compares them with each other.
+        previous_date = score_store.previous_business_date(con, as_of)
+        previous = (
+            score_store.scores_as_of(con, previous_date).to_pandas()
+            if previous_date is not None
+            else None
         )
-        context.log.warning(extra["previous_publication"])
-        previous = None
     config = load_scoring_config(settings.scoring_config_path)
-    return check_result(validate_scores(frame, previous, config=config), len(frame), **extra)
-
-
-def last_published_scores(published_path: Path) -> pd.DataFrame | None:
-    """The current scores of the BI copy (the last good run), if there is one."""
-    if not published_path.exists():
-        return None
-    with duckdb.connect(str(published_path), read_only=True) as con:
-        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
-        if "customer_scores" not in tables:
-            return None
-        return con.sql("select * from customer_scores").to_arrow_table().to_pandas()
+    thresholds = ScoreDriftThresholds.from_config(config.gates)
+    outcome = validate_scores(frame, previous, thresholds=thresholds, config=config)
+    accepted = list(kam.accept_gates)
+    if accepted:
+        try:
+            outcome = outcome.accepting(accepted)
+        except KeyError as exc:
+            raise dg.Failure(
+                description=f"--accept-gate: {exc.args[0]} — fix: name one of them"
+            ) from None
+        context.log.warning(f"gates accepted for this run by the operator: {', '.join(accepted)}")
+    return check_result(
+        outcome,
+        len(frame),
+        previous_business_date=str(previous_date) if previous_date else "none",
+        accepted_gates=accepted,
+    )
 
 
 quality_checks = [

@@ -7,9 +7,8 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 
@@ -59,8 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--date",
         default=None,
-        help="business date YYYY-MM-DD, or 'latest' for the newest landed folder "
-        "(default: yesterday in the business timezone)",
+        help="business date YYYY-MM-DD, or 'latest' (default: the newest business date "
+        "with a landed folder)",
+    )
+    run.add_argument(
+        "--accept-gate",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help="accept a failed score gate for this run only (e.g. churn_share_shift after "
+        "reviewing the move): it is recorded as a warning instead of blocking; repeatable",
     )
     run.add_argument(
         "--full-refresh",
@@ -163,7 +170,15 @@ def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     business_date = resolve_business_date(args.date, settings)
-    ok = run_job(settings, business_date, verbose=args.verbose, full_refresh=args.full_refresh)
+    if args.date is None:
+        print(f"kam run: no --date given; running the newest landed business date {business_date}")
+    ok = run_job(
+        settings,
+        business_date,
+        verbose=args.verbose,
+        full_refresh=args.full_refresh,
+        accept_gates=args.accept_gate,
+    )
     return 0 if ok else 1
 
 
@@ -201,18 +216,15 @@ def _cmd_contracts(args: argparse.Namespace) -> int:
 
 
 def resolve_business_date(value: str | None, settings: Settings) -> date:
-    """Turn the ``--date`` argument into a business date."""
-    if value is None:
-        from orchestration.partitions import business_timezone
-
-        return datetime.now(ZoneInfo(business_timezone())).date() - timedelta(days=1)
-    if value == "latest":
+    """Turn the ``--date`` argument into a business date: none or ``latest`` is the newest
+    date with a landed folder (of any source)."""
+    if value is None or value == "latest":
         dates = sorted(
             d.name
             for source in settings.landing_dir.glob("*")
             if source.is_dir()
             for d in source.iterdir()
-            if d.is_dir()
+            if d.is_dir() and _is_iso_date(d.name)
         )
         if not dates:
             raise UserError(
@@ -221,6 +233,14 @@ def resolve_business_date(value: str | None, settings: Settings) -> date:
             )
         return _parse_date(dates[-1], f"landing folder {dates[-1]}")
     return _parse_date(value, "--date")
+
+
+def _is_iso_date(name: str) -> bool:
+    try:
+        date.fromisoformat(name)
+    except ValueError:
+        return False
+    return len(name) == 10
 
 
 def _parse_date(value: str, what: str) -> date:
@@ -233,7 +253,12 @@ def _parse_date(value: str, what: str) -> date:
 
 
 def run_job(
-    settings: Settings, business_date: date, *, verbose: bool = False, full_refresh: bool = False
+    settings: Settings,
+    business_date: date,
+    *,
+    verbose: bool = False,
+    full_refresh: bool = False,
+    accept_gates: Sequence[str] = (),
 ) -> bool:
     """Run the nightly job for ``business_date`` in this process and print a summary."""
     from orchestration.dbt_project import ManifestMissingError
@@ -242,7 +267,11 @@ def run_job(
 
     try:
         outcome = execute_nightly(
-            settings, business_date, verbose=verbose, full_refresh=full_refresh
+            settings,
+            business_date,
+            verbose=verbose,
+            full_refresh=full_refresh,
+            accept_gates=accept_gates,
         )
     except (BusinessDateError, DagsterHomeError, ManifestMissingError) as exc:
         raise UserError(str(exc)) from None

@@ -28,6 +28,9 @@ class KamSettingsResource(dg.ConfigurableResource):
     warehouse_path: str | None = None
     publish_dir: str | None = None
     config_dir: str | None = None
+    #: Score gates an operator accepted for this run (``kam run --accept-gate NAME``): their
+    #: errors become warnings, recorded as accepted.
+    accept_gates: list[str] = []
 
     def settings(self) -> Settings:
         overrides = {

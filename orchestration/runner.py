@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -71,11 +71,17 @@ class RunOutcome:
 
 
 def execute_nightly(
-    settings: Settings, business_date: date, *, verbose: bool = False, full_refresh: bool = False
+    settings: Settings,
+    business_date: date,
+    *,
+    verbose: bool = False,
+    full_refresh: bool = False,
+    accept_gates: Sequence[str] = (),
 ) -> RunOutcome:
     """Execute ``nightly_job`` for ``business_date`` in-process and summarise it.
 
-    ``full_refresh`` rebuilds every incremental dbt model from all landed history.
+    ``full_refresh`` rebuilds every incremental dbt model from all landed history;
+    ``accept_gates`` names score checks whose failure only warns in this run.
     """
     import dagster as dg
 
@@ -107,6 +113,7 @@ def execute_nightly(
                     "console": {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}
                 },
                 "ops": {"kam_dbt_models": {"config": {"full_refresh": full_refresh}}},
+                "resources": {"kam": {"config": {"accept_gates": list(accept_gates)}}},
             },
         )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)

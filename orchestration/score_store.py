@@ -208,6 +208,15 @@ def _rebuild_current(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def previous_business_date(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
+    """The latest business date before ``as_of`` whose scores are in the history, if any."""
+    if not _table_exists(con, HISTORY):
+        return None
+    return con.execute(
+        f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
+    ).fetchall()[0][0]
+
+
 def scores_as_of(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     """One business date's scores with the credit grade of the latest quarter ended by then."""
     return con.sql(f"{_scores_select(con)} order by customer_id", params={"d": as_of}).pl()

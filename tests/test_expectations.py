@@ -25,7 +25,7 @@ from expectations import (
 )
 from expectations import facts as facts_spec
 from expectations.schema import type_problem
-from scoring.config import default_config
+from scoring.config import DEFAULT_CONFIG_PATH, default_config, load_scoring_config
 from scoring.labels import KEY_ACCOUNT_STATUS
 
 BUSINESS_DATE = dt.date(2024, 6, 30)
@@ -400,8 +400,12 @@ def test_scores_without_previous_run_mark_drift_checks_not_checked_and_write_no_
     outcome = validate_scores(clean_scores(), None)
     assert os.listdir(tmp_path) == []
     assert failing(outcome) == {}
-    assert outcome.outcome("customer_count_drop").details == "not checked: no previous run"
-    assert outcome.outcome("churn_share_shift").details == "not checked: no previous run"
+    why = (
+        "not checked: no earlier business date scored (a first run, or the oldest date of a "
+        "backfill)"
+    )
+    assert outcome.outcome("customer_count_drop").details == why
+    assert outcome.outcome("churn_share_shift").details == why
 
 
 def test_pyramid_with_too_many_vips_fails_proportions():
@@ -435,7 +439,34 @@ def test_churn_share_jump_of_30_points_is_a_blocking_error():
     assert failing(outcome) == {"churn_share_shift": "error"}
     assert outcome.outcome("churn_share_shift").details == "observed 0.5"
     assert "[ERROR] churn_share_shift: share of is_churn_risk customers within ±15 pp of the " \
-        "previous run (20.0 %) — observed 0.5" in outcome.summary()
+        "previous business date (20.0 %) — observed 0.5" in outcome.summary()
+
+
+def test_an_accepted_gate_warns_for_this_run_and_says_so():
+    previous = clean_scores(flagged=4)  # 20 %
+    outcome = validate_scores(clean_scores(flagged=10), previous).accepting(["churn_share_shift"])
+    assert failing(outcome) == {"churn_share_shift": "warn"}
+    assert outcome.passed
+    assert outcome.outcome("churn_share_shift").details == (
+        "accepted for this run — observed 0.5"
+    )
+    with pytest.raises(KeyError, match="has no check 'churn_share_shfit'"):
+        outcome.accepting(["churn_share_shfit"])
+
+
+def test_drift_thresholds_come_from_the_gates_of_the_configuration(tmp_path):
+    text = (
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+        .replace("  churn_share_error: 0.15 ", "  churn_share_error: 0.4 ")
+        .replace("  churn_share_warn: 0.05 ", "  churn_share_warn: 0.35 ")
+    )
+    path = tmp_path / "scoring.yaml"
+    path.write_text(text, encoding="utf-8")
+    thresholds = ScoreDriftThresholds.from_config(load_scoring_config(path).gates)
+    outcome = validate_scores(
+        clean_scores(flagged=10), clean_scores(flagged=4), thresholds=thresholds
+    )
+    assert failing(outcome) == {}  # 30 pp within ±35 pp
 
 
 def test_churn_share_move_of_10_points_only_warns():
