@@ -362,6 +362,7 @@ def _score_one_date(
     config: ChurnConfig,
     time_unit_days: int,
     calibration: Calibration | None,
+    with_value: bool,
 ) -> pl.DataFrame:
     """Choose a scorer for one business date's customers and add the prediction columns."""
     eligible = part["_pre_status"].is_null().to_numpy()
@@ -398,19 +399,22 @@ def _score_one_date(
                 note = f"{note}; {calibration.describe()}"
             columns["churn_probability"][eligible] = probability
             lifetime = config.lifetime_value
-            columns["_lifetime_purchases"][eligible] = discounted_expected_purchases(
-                lambda t: scorer.expected_purchases(t, x, t_x, age),
-                horizon=lifetime.horizon_days / time_unit_days,
-                step=LIFETIME_STEP_DAYS / time_unit_days,
-                annual_discount_rate=lifetime.annual_discount_rate,
-                time_units_per_year=365.0 / time_unit_days,
-            )
+            if with_value:
+                columns["_lifetime_purchases"][eligible] = discounted_expected_purchases(
+                    lambda t: scorer.expected_purchases(t, x, t_x, age),
+                    horizon=lifetime.horizon_days / time_unit_days,
+                    step=LIFETIME_STEP_DAYS / time_unit_days,
+                    annual_discount_rate=lifetime.annual_discount_rate,
+                    time_units_per_year=365.0 / time_unit_days,
+                )
         if status != STATUS_FITTED:
             date = part["as_of_date"][0] if "as_of_date" in part.columns else None
             log.warning("churn model for %s: %s", date, note)
-    value, spend_note = _spend_values(part, eligible)
-    if model is not None:
-        note = f"{note}; {spend_note}"
+    value = np.full(part.height, np.nan)
+    if with_value:
+        value, spend_note = _spend_values(part, eligible)
+        if model is not None:
+            note = f"{note}; {spend_note}"
     pre = part["_pre_status"]
     return part.with_columns(
         **{name: pl.Series(values).fill_nan(None) for name, values in columns.items()},
@@ -426,11 +430,14 @@ def _score_all_dates(
     config: ChurnConfig,
     time_unit_days: int,
     calibration: Calibration | None,
+    with_value: bool,
 ) -> pl.DataFrame:
     keys = _keys(frame.schema)
     parts = frame.partition_by(keys, maintain_order=True) if keys else [frame]
     scored = [
-        _score_one_date(part, config, time_unit_days, calibration) for part in parts if part.height
+        _score_one_date(part, config, time_unit_days, calibration, with_value)
+        for part in parts
+        if part.height
     ]
     if not scored:
         return frame.with_columns(
@@ -587,6 +594,7 @@ def score_churn(
     *,
     time_unit_days: int = 7,
     calibration: Calibration | None = None,
+    with_value: bool = True,
 ) -> pl.LazyFrame:
     """Churn probability, lifetime value, call list, risk level and reasons per customer.
 
@@ -595,6 +603,8 @@ def score_churn(
     first order date and T = as_of_date − first order date, in ``time_unit_days`` (weeks).
     With a ``calibration`` (learnt from past dates, scoring/churn_calibration.py) the model's
     probability is replaced by the calibrated one before levels and the call list are set.
+    ``with_value=False`` skips the spend model and lifetime value (their columns, and so the
+    call list's ranking, are null) — for calibration and back-tests, which need the probability.
     Columns: see :data:`OUTPUT_COLUMNS` and docs/scoring.md. Raises :class:`ChurnInputError`
     when a needed facts column is missing.
     """
@@ -619,7 +629,7 @@ def score_churn(
     )
     fitted_schema = pl.Schema({**base.collect_schema(), **_FIT_SCHEMA})
     fitted = base.map_batches(
-        lambda frame: _score_all_dates(frame, config, time_unit_days, calibration),
+        lambda frame: _score_all_dates(frame, config, time_unit_days, calibration, with_value),
         schema=fitted_schema,
     )
     weights = _sign_weights(config, keys)

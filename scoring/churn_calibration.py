@@ -134,7 +134,7 @@ def fit_calibration(
     past = facts.filter(pl.col("as_of_date").is_in(dates))
     keys = ["as_of_date", "customer_id"]
     rows = (
-        score_churn(past, config, time_unit_days=time_unit_days)
+        score_churn(past, config, time_unit_days=time_unit_days, with_value=False)
         .collect()
         .join(known, on=keys)
         .join(

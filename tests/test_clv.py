@@ -78,6 +78,9 @@ def test_fit_reproduces_published_cdnow_parameters() -> None:
     fit = fit_gamma_gamma(x, mean_value)
     assert fit.usable
     assert (fit.p, fit.q, fit.gamma) == pytest.approx((6.25, 3.74, 15.44), rel=2e-3)
+    # the fit's grouped likelihood equals the per-customer density summed
+    by_row = gamma_gamma_log_likelihood(fit.p, fit.q, fit.gamma, x.astype(float), mean_value)
+    assert fit.log_likelihood == pytest.approx(float(np.sum(by_row)), rel=1e-12)
 
 
 def test_fit_refuses_too_few_customers() -> None:
