@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
     contracts = sub.add_parser("contracts", help="print the input contracts as Markdown")
     contracts.set_defaults(handler=_cmd_contracts)
+
+    _add_report_parser(sub)
     return parser
 
 
@@ -205,6 +207,69 @@ def _cmd_bgnbd(args: argparse.Namespace) -> int:
         print(bgnbd_summary_json(args.summary, model=args.model))
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    return 0
+
+
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser(
+        "report", help="build the HTML report of a business date from the published warehouse"
+    )
+    report.add_argument(
+        "--date", default=None, help="business date YYYY-MM-DD (default: the newest scored date)"
+    )
+    report.add_argument(
+        "--screenshots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write desktop and phone PNG screenshots of the report into DIR "
+        "(needs Debian's chromium and Playwright for Python)",
+    )
+    report.set_defaults(handler=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Build the report as the nightly job does, from the published copy (docs/report.md)."""
+    import dagster as dg
+
+    from orchestration.assets.report import REPORT_SUBDIR, run_gates
+    from orchestration.instance import dagster_home_of
+    from report import ReportDataError, build_report
+    from report.browser import BrowserMissingError, take_screenshots
+
+    settings = load_settings()
+    business_date = _parse_date(args.date, "--date") if args.date else None
+    dagster_home = dagster_home_of(settings.home)
+
+    def gates_of_run(run_id: str):
+        """The checks of the run that scored the date, from the Dagster home kam runs use."""
+        if not (dagster_home / "dagster.yaml").is_file():
+            return None
+        os.environ["DAGSTER_HOME"] = str(dagster_home)
+        with dg.DagsterInstance.get() as instance:
+            return run_gates(instance, run_id)
+
+    try:
+        result = build_report(
+            settings.published_path,
+            settings.publish_dir / REPORT_SUBDIR,
+            business_date,
+            gates_of_run=gates_of_run,
+        )
+    except ReportDataError as exc:
+        raise UserError(str(exc)) from None
+    print(
+        f"report for {result.business_date}: {result.path} "
+        f"({result.size_bytes / 1e6:.1f} MB, {result.charts} charts, {result.seconds:.1f} s)"
+    )
+    if result.latest_path:
+        print(f"  latest: {result.latest_path}")
+    if args.screenshots:
+        try:
+            for path in take_screenshots(result.path, args.screenshots):
+                print(f"  screenshot: {path}")
+        except BrowserMissingError as exc:
+            raise UserError(str(exc)) from None
     return 0
 
 
