@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 #: Name of the model-free estimate in ``churn_model``.
 MODEL_FREE = "model_free"
+#: A customer's own purchase cycle stretches their horizon only from this many repeat purchases.
+MIN_REPEATS_FOR_OWN_CYCLE = 2
 #: Steps of the lifetime-value sum, in days (each step's purchases discounted at its midpoint).
 LIFETIME_STEP_DAYS = 30
 
@@ -352,8 +354,10 @@ def _spend_values(part: pl.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray,
 
 def _horizons(config: ChurnConfig, horizon: float, x: _Rows, t_x: _Rows) -> _Rows:
     """Each customer's horizon: the configured one, stretched to ``horizon_cycle_multiple`` ×
-    the customer's own mean time between purchases (t_x / x) when that is longer."""
-    own_cycle = np.where(x > 0, t_x / np.maximum(x, 1.0), 0.0)
+    the customer's own mean time between purchases (t_x / x) when that is longer and measured
+    over at least :data:`MIN_REPEATS_FOR_OWN_CYCLE` gaps (one gap is one observation, not a
+    habit)."""
+    own_cycle = np.where(x >= MIN_REPEATS_FOR_OWN_CYCLE, t_x / np.maximum(x, 1.0), 0.0)
     return np.maximum(horizon, config.horizon_cycle_multiple * own_cycle)
 
 

@@ -446,8 +446,8 @@ def test_model_matches_an_independent_fit_on_order_days_and_dates() -> None:
         bgnbd.expected_purchases(fit, 90 / 7, x, t_x, age),
         rtol=1e-9,
     )
-    # horizon: 90 days, or 4 of the customer's own cycles (t_x / x) when longer
-    horizon = np.maximum(90 / 7, 4 * np.where(x > 0, t_x / np.maximum(x, 1), 0))
+    # horizon: 90 days, or 6 of the customer's own cycles (t_x / x, from 2 repeat purchases)
+    horizon = np.maximum(90 / 7, 6 * np.where(x >= 2, t_x / np.maximum(x, 1), 0))
     assert (horizon > 90 / 7).any() and (horizon == 90 / 7).any()
     zero_if_alive = ((fit.alpha + age) / (fit.alpha + age + horizon)) ** (fit.r + x)
     np.testing.assert_allclose(
@@ -505,8 +505,8 @@ def test_too_few_repeat_buyers_fall_back_to_the_model_free_estimate() -> None:
         return 1 - alive * (1 - math.exp(-rate * h))
 
     got = dict(zip(out["customer_id"], out["churn_probability"], strict=True))
-    # the repeat buyer's own cycle, 76 days, × 4 = 304 days is longer than 90: their horizon
-    assert got["repeat"] == pytest.approx(by_hand(2, 152 / 7, 181 / 7, 304 / 7), rel=1e-12)
+    # the repeat buyer's own cycle, 76 days, × 6 = 456 days is longer than 90: their horizon
+    assert got["repeat"] == pytest.approx(by_hand(2, 152 / 7, 181 / 7, 456 / 7), rel=1e-12)
     assert got["once"] == pytest.approx(by_hand(0, 0, 182 / 7), rel=1e-12)
     assert got["young"] == pytest.approx(by_hand(0, 0, 100 / 7), rel=1e-12)
     assert got["never"] is None

@@ -23,7 +23,7 @@ def _error(tmp_path: Path, old: str, new: str) -> str:
 def test_shipped_churn_defaults() -> None:
     churn = load_scoring_config(DEFAULT_CONFIG_PATH).churn
     assert (churn.model, churn.prediction_horizon_days, churn.horizon_cycle_multiple) == (
-        "mbgnbd", 90, 4.0,
+        "mbgnbd", 90, 6.0,
     )
     assert churn.min_repeat_buyers == 20
     assert [(r.label, r.min_probability) for r in churn.risk_levels] == [
@@ -63,7 +63,7 @@ def test_discount_rate_and_cycle_multiple_are_checked(tmp_path: Path) -> None:
     message = _error(tmp_path, "annual_discount_rate: 0.10", "annual_discount_rate: 10")
     assert "annual_discount_rate 10.0 is outside [0, 1)" in message
     assert "e.g. 0.10 for 10 %" in message
-    message = _error(tmp_path, "horizon_cycle_multiple: 4", "horizon_cycle_multiple: -1")
+    message = _error(tmp_path, "horizon_cycle_multiple: 6", "horizon_cycle_multiple: -1")
     assert "horizon_cycle_multiple -1.0 is negative" in message
 
 
