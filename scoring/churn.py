@@ -207,7 +207,8 @@ class Scorer:
     model: str
     probability_alive: Callable[[_Rows, _Rows, _Rows], _Rows]
     expected_purchases: Callable[[float, _Rows, _Rows, _Rows], _Rows]
-    probability_no_purchase: Callable[[float, _Rows, _Rows, _Rows], _Rows]
+    # the horizon may differ per customer (an array)
+    probability_no_purchase: Callable[[float | _Rows, _Rows, _Rows, _Rows], _Rows]
 
 
 def _model_scorer(model: str, params: tuple[float, float, float, float]) -> Scorer:
@@ -289,7 +290,7 @@ def choose_scorer(
     T: _Rows,
     config: ChurnConfig,
     horizon: float,
-    fit: Callable[..., object] | None = None,
+    fit: Callable[..., BgNbdFit] | None = None,
 ) -> Choice:
     """Walk the fallback chain: the configured model, the other model, the model-free estimate."""
     fit = fit or fit_model
