@@ -82,6 +82,15 @@ PUBLICATION_COLUMN_COMMENTS = (
     ("key", "Name of the fact (run_id, business_date, published_at, rows.<table>, ...)."),
     ("value", "Its value, as text."),
 )
+# Errors of the statements themselves (a table or column that is not there), which building the
+# copy again from nothing would only repeat; any other error from a copy of the previous
+# publication is taken for damage in that copy.
+NOT_DAMAGE = (
+    duckdb.CatalogException,
+    duckdb.BinderException,
+    duckdb.ParserException,
+    duckdb.ConversionException,
+)
 # Linux's FICLONE ioctl (linux/fs.h): make a file share another file's blocks, copy-on-write.
 FICLONE = 0x40049409
 
@@ -170,9 +179,9 @@ def publish(
             version_dir.mkdir(parents=True)
             counts = _fill(con, warehouse_path, tables, version_dir, previous_parquet, metadata)
         except duckdb.Error as exc:
-            if not from_previous:
+            if not from_previous or isinstance(exc, NOT_DAMAGE):
                 raise
-            # Part of the previous copy reads as damaged (or anything else failed: then the same
+            # Part of the previous copy reads as damaged (or something else failed: then the same
             # error comes again from the fresh attempt, and is raised).
             rebuilt = _damaged(final_db, exc)
             con.close()
