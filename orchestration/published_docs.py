@@ -69,8 +69,9 @@ def markdown_tables(text: str) -> list[DocTable]:
 
 
 def _cells(row: str) -> list[str]:
-    # A `|` inside backticks is not a cell border (none of kam's tables has one).
-    return [cell.strip() for cell in _ROW.match(row).group(1).split("|")]
+    """A row's cells; ``\\|`` is a pipe inside a cell, as in GitHub's markdown."""
+    cells = re.split(r"(?<!\\)\|", _ROW.match(row).group(1))
+    return [cell.replace("\\|", "|").strip() for cell in cells]
 
 
 def column_names(cell: str) -> list[str]:

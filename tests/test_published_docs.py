@@ -140,3 +140,8 @@ def test_a_pattern_describes_every_column_it_matches(tmp_path: Path) -> None:
             "order by column_index"
         ).fetchall()
     assert found == [("credit_ind_a", "Points."), ("credit_ind_b", "B."), ("other", None)]
+
+
+def test_an_escaped_pipe_stays_inside_its_cell() -> None:
+    [table] = markdown_tables("## x\n| column | meaning |\n|---|---|\n| a | one \\| two |\n")
+    assert table.rows == (("a", "one | two"),)
