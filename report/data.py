@@ -45,6 +45,9 @@ class ReportData:
     labels: dict[str, list[tuple[str, str]]]
     # score_migrations rows of the business date.
     migrations: pl.DataFrame
+    # Moves between the newest date held a month or more before the business date and the
+    # business date, shaped like score_migrations (empty when no such date is held).
+    monthly_migrations: pl.DataFrame
     # credit_grade_migrations rows of the latest quarter graded by the business date.
     credit_migrations: pl.DataFrame
     # One row per business date held up to this one, per pyramid tier: revenue, key accounts,
@@ -111,6 +114,7 @@ def _load(con: duckdb.DuckDBPyConnection, business_date: date | None) -> ReportD
         labels=_labels(con, tables, missing),
         migrations=_migrations(con, tables, business_date, missing),
         credit_migrations=_credit_migrations(con, tables, business_date, missing),
+        monthly_migrations=_monthly_migrations(con, tables, business_date),
         trends=_trends(con, tables, business_date, missing),
         ingestion=_ingestion(con, tables, business_date, missing),
         dates_held=[d for d in dates if d <= business_date],
@@ -214,6 +218,48 @@ def _migrations(
         missing.append("score_migrations")
         return pl.DataFrame()
     return con.sql("select * from score_migrations where as_of_date = $d", params={"d": day}).pl()
+
+
+# Daily schemes compared month over month (orchestration.score_store.MIGRATING_SCHEMES).
+MONTHLY_SCHEMES = (
+    "pyramid_tier",
+    "abc_class",
+    "ladder_tier",
+    "key_account_status",
+    "lifecycle_stage",
+    "churn_risk_level",
+)
+
+
+def _monthly_migrations(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], day: date
+) -> pl.DataFrame:
+    """Customers per (from level, to level) between the newest scored date at least a month
+    before ``day`` and ``day``: 'new' if not scored then, 'gone' if not scored now."""
+    [(previous,)] = con.execute(
+        "select max(as_of_date) from customer_score_history "
+        "where as_of_date <= $d - interval 1 month",
+        {"d": day},
+    ).fetchall()
+    schemes = [s for s in MONTHLY_SCHEMES if s in tables["customer_score_history"]]
+    if previous is None or not schemes:
+        return pl.DataFrame()
+    parts = [
+        f"""select '{scheme}' as scheme,
+                   case when p.customer_id is null then 'new' else p.{scheme} end as from_level,
+                   case when c.customer_id is null then 'gone' else c.{scheme} end as to_level,
+                   count(*) as customers
+            from (select * from customer_score_history where as_of_date = $p) as p
+            full join (select * from customer_score_history where as_of_date = $d) as c
+                using (customer_id)
+            group by all"""
+        for scheme in schemes
+    ]
+    return (
+        con.sql(" union all ".join(parts), params={"p": previous, "d": day})
+        .pl()
+        .with_columns(as_of_date=pl.lit(day), previous_as_of_date=pl.lit(previous, dtype=pl.Date))
+    )
 
 
 def _credit_migrations(

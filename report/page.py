@@ -584,29 +584,52 @@ def _migration_section(data: ReportData) -> Section:
     section = Section(
         "migrations",
         "层级迁移 Tier migrations",
-        "从上一个评分业务日期到本日期的客户迁移,格中为客户数。"
-        " Customers moving between levels from the previous scored business date to this one; "
-        "each cell holds the count.",
+        "客户在层级之间的迁移,格中为客户数:先是上一个评分日期到本日期,再是月环比。"
+        " Customers moving between levels, the count in each cell: from the previous scored "
+        "business date, then month over month.",
     )
     moves = data.migrations
-    if not moves.height:
+    if moves.height:
+        previous = moves["previous_as_of_date"].drop_nulls().max()
+        if previous is None:
+            section.notes.append(
+                "这是第一个评分日期,所有客户为新增。 This is the first scored date: every "
+                "customer is new."
+            )
+        _migration_charts(data, section, moves, previous, "chart-migration", "")
+    else:
         section.notes.append("本日期没有迁移数据 no migrations published for this business date")
-        return section
-    previous = moves["previous_as_of_date"].drop_nulls().max()
-    if previous is None:
-        section.notes.append(
-            "这是第一个评分日期,所有客户为新增。 This is the first scored date: every customer "
-            "is new."
+    monthly = data.monthly_migrations
+    if monthly.height:
+        previous = monthly["previous_as_of_date"].max()
+        _migration_charts(
+            data, section, monthly, previous, "chart-migration-month", "月环比 month over month · "
         )
+    else:
+        section.notes.append(
+            "没有一个月前的评分日期,暂无月环比。 No scored date a month or more before this one "
+            "is held yet: the month-over-month heat maps appear once there is one."
+        )
+    return section
+
+
+def _migration_charts(
+    data: ReportData,
+    section: Section,
+    moves: pl.DataFrame,
+    previous: date | None,
+    id_prefix: str,
+    period: str,
+) -> None:
     for scheme in moves["scheme"].unique(maintain_order=True).to_list():
         froms, tos, matrix = _migration_matrix(
             data, scheme, moves.filter(pl.col("scheme") == scheme)
         )
         section.charts.append(
             Chart(
-                f"chart-migration-{scheme.replace('_', '-')}",
+                f"{id_prefix}-{scheme.replace('_', '-')}",
                 charts.heatmap(
-                    f"{SCHEME_NAMES.get(scheme, scheme)}<br><sub>{previous or '—'} → "
+                    f"{SCHEME_NAMES.get(scheme, scheme)}<br><sub>{period}{previous or '—'} → "
                     f"{data.business_date}</sub>",
                     froms,
                     tos,
@@ -615,7 +638,6 @@ def _migration_section(data: ReportData) -> Section:
                 ),
             )
         )
-    return section
 
 
 # --- churn ---------------------------------------------------------------------------------

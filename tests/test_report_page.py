@@ -279,3 +279,35 @@ def test_page_loads_nothing_from_outside_the_file(published: Path, tmp_path: Pat
     assert re.search(r"<script[^>]+src=", html) is None
     assert re.search(r"<link[^>]+stylesheet", html) is None
     assert "Plotly.newPlot" in html and len(html) > 3_000_000
+
+
+def test_month_over_month_compares_with_the_newest_date_a_month_before(tmp_path: Path) -> None:
+    published = make_published(tmp_path / "kam.duckdb")
+    with duckdb.connect(str(published)) as con:
+        # 2025-11-30: C1 vip, C2 regular, C3 major, C9 small (C9 is gone by 2025-12-31; C4
+        # and C5 are new). 2025-12-30 is less than a month before and must not be used.
+        con.execute(
+            """insert into customer_score_history
+               select * replace (date '2025-11-30' as as_of_date) from customer_score_history
+               where as_of_date = '2025-12-31' and customer_id in ('C1', 'C2', 'C3', 'C4')"""
+        )
+        con.execute(
+            """update customer_score_history set
+                   customer_id = case customer_id when 'C4' then 'C9' else customer_id end,
+                   pyramid_tier = case customer_id when 'C2' then 'regular'
+                       when 'C3' then 'major' else pyramid_tier end
+               where as_of_date = '2025-11-30'"""
+        )
+    data = load_report_data(published)
+    moves = data.monthly_migrations.filter(pl.col("scheme") == "pyramid_tier")
+    assert set(moves["previous_as_of_date"].to_list()) == {date(2025, 11, 30)}
+    assert sorted(moves.select("from_level", "to_level", "customers").iter_rows()) == [
+        ("major", "regular", 1),
+        ("new", "small", 2),
+        ("regular", "major", 1),
+        ("small", "gone", 1),
+        ("vip", "vip", 1),
+    ]
+    page = build_page(data)
+    ids = [c.id for c in _section(page, "migrations").charts]
+    assert "chart-migration-month-pyramid-tier" in ids
