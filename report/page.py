@@ -57,6 +57,8 @@ class Table:
     rows: list[dict[str, object]]
     caption: str = ""
     note: str = ""
+    # Folded under its caption (opened for printing): long lists that most readers skip.
+    folded: bool = False
 
 
 @dataclass
@@ -899,6 +901,7 @@ def _manager_section(data: ReportData) -> Section:
                     if theirs.height > shown.height
                     else ""
                 ),
+                folded=True,
             )
         )
         section.subsections.append(sub)
