@@ -46,15 +46,23 @@ def run_gates(instance: dg.DagsterInstance, run_id: str) -> list[Gate] | None:
 def kam_report(context: dg.AssetExecutionContext, kam: KamSettingsResource) -> dg.MaterializeResult:
     """Self-contained HTML report of the business date, built from the published copy."""
     settings = kam.settings()
+    day = context.partition_key
     try:
         result = build_report(
             settings.published_path,
             settings.publish_dir / REPORT_SUBDIR,
-            date.fromisoformat(context.partition_key),
+            date.fromisoformat(day),
             gates_of_run=lambda run_id: run_gates(context.instance, run_id),
         )
     except ReportDataError as exc:
-        raise dg.Failure(description=str(exc)) from None
+        raise dg.Failure(description=f"{exc} (the report of {day} was not built)") from None
+    except Exception as exc:
+        # Publishing has already succeeded: say that only the report is missing.
+        raise dg.Failure(
+            description=f"the warehouse of {day} was published, but its report could not be "
+            f"built ({type(exc).__name__}: {exc}); once fixed, build it with "
+            f"`kam report --date {day}`"
+        ) from exc
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
