@@ -42,3 +42,21 @@ def test_asset_without_a_published_copy_fails_naming_what_to_run(tmp_path: Path)
     assert "no published warehouse" in description
     assert "run `kam run --date D` first" in description
     assert "(the report of 2025-12-31 was not built)" in description
+
+
+def test_kam_report_builds_a_held_date_and_refuses_others(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from orchestration.cli import main
+
+    make_published(tmp_path / "published" / "kam.duckdb")
+    monkeypatch.setenv("KAM_HOME", str(tmp_path))
+    for name in ("KAM_PUBLISH_DIR", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["report", "--date", "2025-12-30"]) == 0
+    out = capsys.readouterr().out
+    assert f"report for 2025-12-30: {tmp_path / 'published' / 'report'}" in out
+    assert "latest" not in out  # an older date leaves latest.html alone
+    assert main(["report", "--date", "2025-11-30"]) == 2
+    err = capsys.readouterr().err
+    assert "kam: error: business date 2025-11-30 was not scored" in err
