@@ -645,18 +645,22 @@ def _migration_charts(
 # --- churn ---------------------------------------------------------------------------------
 
 
+# What orders the call list, first found wins: (column, highest first).
+ORDERING_COLUMNS = {
+    "churn_call_priority": False,
+    "churn_probability": True,
+    "value_at_risk": True,
+    "churn_score": True,
+}
+
+
 def call_list(data: ReportData) -> pl.DataFrame:
     """The day's call list, first call first: customers flagged ``is_churn_risk`` by
     ``churn_call_priority`` (or, without those columns, by what exists)."""
     frame = data.customers
     if data.has("is_churn_risk"):
         frame = frame.filter(pl.col("is_churn_risk"))
-    for column, descending in (
-        ("churn_call_priority", False),
-        ("churn_probability", True),
-        ("value_at_risk", True),
-        ("churn_score", True),
-    ):
+    for column, descending in ORDERING_COLUMNS.items():
         if data.has(column):
             return frame.sort(column, descending=descending, nulls_last=True)
     return frame.clear()
@@ -729,7 +733,11 @@ def _churn_section(data: ReportData) -> Section:
             _rows(shown, columns),
             caption=f"前 {shown.height:,} / 共 {calls.height:,} 位 first {shown.height:,} of "
             f"{calls.height:,} customers on the list",
-            note="" if calls.height else "今日名单为空 nobody is on today's call list",
+            note=""
+            if calls.height
+            else "今日名单为空 nobody is on today's call list"
+            if any(data.has(c) for c in ORDERING_COLUMNS)
+            else "没有流失列,无法列出名单 no churn columns: no call list can be made",
         )
     )
     return section

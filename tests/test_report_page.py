@@ -311,3 +311,16 @@ def test_month_over_month_compares_with_the_newest_date_a_month_before(tmp_path:
     page = build_page(data)
     ids = [c.id for c in _section(page, "migrations").charts]
     assert "chart-migration-month-pyramid-tier" in ids
+
+
+def test_a_copy_with_only_customer_ids_still_gives_a_report_saying_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    scored = [c for c in SCORES if c != "customer_id"]
+    published = make_published(tmp_path / "kam.duckdb", drop=tuple(scored))
+    result = build_report(published, tmp_path / "report")
+    html = result.path.read_text(encoding="utf-8")
+    assert result.customers == 5
+    for column in ("pyramid_tier", "ladder_tier", "is_key_account", "abc_class"):
+        assert f"have no column {column}" in html, column
+    assert "no churn columns: no call list can be made" in html
