@@ -3,7 +3,7 @@ from :class:`report.data.ReportData`. Rendering to HTML is :mod:`report.render`'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -927,6 +927,3 @@ def _manager_section(data: ReportData) -> Section:
         )
     )
     return section
-
-
-Formatter = Callable[[object], str]
