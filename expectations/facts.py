@@ -31,6 +31,7 @@ COUNTS = [
     "payment_count_trailing",
     "days_past_due",
     "max_days_past_due_trailing",
+    "max_days_past_due_recent",
     *_windows("interaction_count", WINDOWS_ALL),
     "interaction_count_prior_recent",
     *[c for t in ("task", "process", "praise", "complaint", "suggestion")
@@ -53,7 +54,7 @@ NON_NEGATIVE = [
     *_windows("paid_amount", WINDOWS_LT),
     *_windows("largest_payment_amount", WINDOWS_LT),
     *_windows("average_payment_amount", WINDOWS_LT),
-    *_windows("average_collection_days", WINDOWS_LT),
+    *_windows("average_collection_days", WINDOWS_ALL),
     "overdue_amount",
     *_windows("average_days_past_due", ("trailing", "recent")),
     "long_overdue_amount",
@@ -68,6 +69,7 @@ NON_NEGATIVE = [
 SHARES = [
     *_windows("revenue_share", WINDOWS_LT),
     "on_time_payment_rate_trailing",
+    "on_time_payment_rate_recent",
     "largest_trailing_window_share",
     *[c for t in ("praise", "complaint", "suggestion") for c in _windows(f"{t}_share", WINDOWS_LT)],
 ]

@@ -25,9 +25,13 @@ CREDIT = f"{SCHEMA}.credit_grades"
 MIGRATIONS = f"{SCHEMA}.score_migrations"
 CREDIT_MIGRATIONS = f"{SCHEMA}.credit_grade_migrations"
 LABELS = f"{SCHEMA}.score_labels"
+# Written by orchestration/churn_quality.py.
+CHURN_QUALITY = f"{SCHEMA}.churn_model_quality"
 
 # Tables BI reads, in the published copy under their own names.
-PUBLISHED_TABLES = (CURRENT, HISTORY, CREDIT, MIGRATIONS, CREDIT_MIGRATIONS, LABELS)
+PUBLISHED_TABLES = (
+    CURRENT, HISTORY, CREDIT, MIGRATIONS, CREDIT_MIGRATIONS, LABELS, CHURN_QUALITY
+)
 
 # Daily schemes whose moves between consecutive business dates are tracked.
 MIGRATING_SCHEMES = (
@@ -183,10 +187,27 @@ def _replace_rows(
         if not exists:
             con.execute(f"create table {table} as select * from _incoming")
             return
+        _add_new_columns(con, table)
         con.execute(f"delete from {table} where {key} = ?", [value])
         con.execute(f"insert into {table} by name select * from _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add the columns of ``_incoming`` that ``table`` lacks (a score column added by a newer
+    kam): the history keeps its rows, dates scored before have null in them."""
+    schema, name = table.split(".")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    for column, column_type, *_ in con.execute("describe _incoming").fetchall():
+        if column not in existing:
+            con.execute(f'alter table {table} add column "{column}" {column_type}')
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -146,11 +146,96 @@ def score_credit(facts: pl.LazyFrame, config: CreditConfig) -> pl.LazyFrame:
     )
 
 
+#: Facts columns that come from the customer's latest financial statement (docs/facts.md).
+STATEMENT_COLUMNS = (
+    "has_financial_statement",
+    "statement_period_end_date",
+    "statement_age_days",
+    "current_ratio",
+    "quick_ratio",
+    "debt_to_asset_ratio",
+    "net_profit_margin",
+    "return_on_assets",
+    "asset_turnover",
+    "receivable_days",
+    "inventory_days",
+    "revenue_growth",
+    "cost_of_goods_sold_annualised",
+)
+
+
+def with_statements_known_on(
+    quarter_facts: pl.LazyFrame, facts_on_date: pl.LazyFrame, quarter: Quarter
+) -> pl.LazyFrame:
+    """Quarter-end facts with each customer's statement as known on a later grading date.
+
+    A quarter's statement lands weeks after the quarter ends, so the facts as of the quarter's
+    end never hold it. Where the facts of the grading date (``facts_on_date``) have a statement
+    whose period ends on or before the quarter's end, that is the latest such statement known
+    then — the quarter's own once it has landed — and it replaces the quarter-end facts'
+    statement columns. Otherwise (no statement, or one already for a later period) the
+    quarter-end facts keep theirs. ``statement_age_days`` is counted to the quarter's end.
+    """
+    schema = quarter_facts.collect_schema()
+    columns = [c for c in STATEMENT_COLUMNS if c in schema]
+    if "statement_period_end_date" not in columns:
+        return quarter_facts
+    later = facts_on_date.select(
+        "customer_id", *(pl.col(c).alias(f"_later_{c}") for c in columns)
+    )
+    usable = (pl.col("_later_statement_period_end_date") <= quarter.end).fill_null(False)
+    merged = quarter_facts.join(later, on="customer_id", how="left", maintain_order="left")
+    return merged.with_columns(
+        *(
+            pl.when(usable).then(pl.col(f"_later_{c}")).otherwise(pl.col(c)).alias(c)
+            for c in columns
+        )
+    ).with_columns(
+        *(
+            [
+                (pl.lit(quarter.end, dtype=pl.Date) - pl.col("statement_period_end_date"))
+                .dt.total_days()
+                .cast(pl.Int64 if schema["statement_age_days"] == pl.Null else
+                      schema["statement_age_days"])
+                .alias("statement_age_days")
+            ]
+            if "statement_age_days" in columns
+            else []
+        )
+    ).drop(*(f"_later_{c}" for c in columns))
+
+
 def score_credit_for_quarter(
     facts: pl.LazyFrame, config: CreditConfig, quarter: Quarter
 ) -> pl.LazyFrame:
-    """:func:`score_credit` tagged with the quarter evaluated; pass facts as of ``quarter.end``."""
-    return score_credit(facts, config).with_columns(
-        credit_quarter=pl.lit(quarter.label),
-        credit_quarter_end_date=pl.lit(quarter.end, dtype=pl.Date),
+    """:func:`score_credit` tagged with the quarter evaluated and the statement period it saw;
+    pass facts as of ``quarter.end`` (with :func:`with_statements_known_on` for statements that
+    landed after it)."""
+    schema = facts.collect_schema()
+    period = (
+        facts.select("customer_id", pl.col("statement_period_end_date").cast(pl.Date))
+        if "statement_period_end_date" in schema
+        else facts.select("customer_id", pl.lit(None, dtype=pl.Date).alias(
+            "statement_period_end_date"))
+    )
+    keys = ["as_of_date"] if "as_of_date" in schema else []
+    period_end = pl.col("credit_statement_period_end_date")
+    return (
+        score_credit(facts, config)
+        .with_columns(
+            credit_quarter=pl.lit(quarter.label),
+            credit_quarter_end_date=pl.lit(quarter.end, dtype=pl.Date),
+        )
+        .join(
+            period.rename({"statement_period_end_date": "credit_statement_period_end_date"}),
+            on="customer_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            credit_statement_of_quarter=(
+                (period_end >= quarter.start) & (period_end <= quarter.end)
+            ).fill_null(False)
+        )
+        .sort([*keys, "customer_id"])
     )

@@ -36,7 +36,8 @@ _FACT_COLUMN_NAMES = """
     average_collection_days_lifetime average_collection_days_trailing
     outstanding_balance average_outstanding_balance_trailing average_outstanding_ratio_trailing
     overdue_amount days_past_due average_days_past_due_trailing average_days_past_due_recent
-    max_days_past_due_trailing on_time_payment_rate_trailing long_overdue_amount dso_days
+    max_days_past_due_trailing on_time_payment_rate_trailing average_collection_days_recent
+    max_days_past_due_recent on_time_payment_rate_recent long_overdue_amount dso_days
     interaction_count_lifetime interaction_count_trailing interaction_count_recent
     interaction_count_prior_recent
     task_count_lifetime task_count_trailing process_count_lifetime process_count_trailing
@@ -75,6 +76,17 @@ def _overdue_share_of_balance() -> pl.Expr:
     )
 
 
+def _quarter_or_year(stem: str) -> Callable[[], pl.Expr]:
+    """The recent window's value (the quarter, at a quarter's end), or the trailing year's when
+    the quarter has none (no payment fell in it)."""
+    return lambda: pl.coalesce(pl.col(f"{stem}_recent"), pl.col(f"{stem}_trailing"))
+
+
+def _collection_days_over_terms_quarter() -> pl.Expr:
+    terms = pl.col("payment_terms_days").fill_null(0)
+    return _quarter_or_year("average_collection_days")() - terms
+
+
 def _contribution_margin_trailing() -> pl.Expr:
     revenue = pl.col("revenue_trailing")
     return pl.when(revenue > 0).then(pl.col("contribution_trailing") / revenue)
@@ -94,6 +106,21 @@ DERIVED_METRICS: dict[str, tuple[str, Callable[[], pl.Expr]]] = {
         "contribution_trailing / revenue_trailing (profit after cost to serve per unit of "
         "revenue); null when revenue_trailing <= 0 or without line cost",
         _contribution_margin_trailing,
+    ),
+    "on_time_payment_rate_quarter": (
+        "on_time_payment_rate_recent (the quarter, at a quarter's end), or "
+        "on_time_payment_rate_trailing when no payment fell in the quarter",
+        _quarter_or_year("on_time_payment_rate"),
+    ),
+    "average_days_past_due_quarter": (
+        "average_days_past_due_recent, or average_days_past_due_trailing when no payment fell "
+        "in the quarter",
+        _quarter_or_year("average_days_past_due"),
+    ),
+    "collection_days_over_terms_quarter": (
+        "average_collection_days_recent (or _trailing when no payment fell in the quarter) − "
+        "payment_terms_days (terms missing = 0 days)",
+        _collection_days_over_terms_quarter,
     ),
     "overdue_share_of_balance": (
         "overdue_amount / outstanding_balance; 0 when nothing is owed (balance <= 0)",

@@ -9,7 +9,7 @@ import polars as pl
 
 from scoring.churn import Calibration, score_churn
 from scoring.config import ScoringConfig
-from scoring.credit import Quarter, score_credit_for_quarter
+from scoring.credit import Quarter, score_credit_for_quarter, with_statements_known_on
 from scoring.relationship import relationship
 from scoring.tier import abc, key_account, ladder, pyramid, revenue_rank
 
@@ -101,12 +101,32 @@ def score_customers(
 
 
 def score_credit_quarter(
-    facts_at_quarter_end: pl.LazyFrame | pl.DataFrame, config: ScoringConfig, quarter: Quarter
+    facts_at_quarter_end: pl.LazyFrame | pl.DataFrame,
+    config: ScoringConfig,
+    quarter: Quarter,
+    *,
+    facts_on_date: pl.LazyFrame | pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Credit grade with breakdown for ``quarter`` (facts as of its last day) and config_version."""
+    """Credit grade with breakdown for ``quarter`` (facts as of its last day) and config_version.
+
+    ``facts_on_date`` are the facts of the business date the grade is made on (after the
+    quarter): a statement for the quarter that landed since it ended is taken from them
+    (:func:`scoring.credit.with_statements_known_on`), and ``credit_graded_as_of_date`` records
+    that date (the quarter's end without them).
+    """
     lazy = facts_at_quarter_end.lazy()
+    graded_on = quarter.end
+    if facts_on_date is not None:
+        on_date = facts_on_date.lazy()
+        lazy = with_statements_known_on(lazy, on_date, quarter)
+        if "as_of_date" in on_date.collect_schema():
+            dates = on_date.select(pl.col("as_of_date").max()).collect().item()
+            graded_on = dates if dates is not None else graded_on
     return (
         score_credit_for_quarter(lazy, config.credit, quarter)
-        .with_columns(config_version=pl.lit(config.version))
+        .with_columns(
+            credit_graded_as_of_date=pl.lit(graded_on, dtype=pl.Date),
+            config_version=pl.lit(config.version),
+        )
         .collect()
     )

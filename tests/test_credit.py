@@ -10,7 +10,13 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from scoring.config import DEFAULT_CONFIG_PATH, CreditConfig, default_config, load_scoring_config
-from scoring.credit import Quarter, quarter_for, score_credit, score_credit_for_quarter
+from scoring.credit import (
+    Quarter,
+    quarter_for,
+    score_credit,
+    score_credit_for_quarter,
+    with_statements_known_on,
+)
 
 # A customer earning every point of the default scorecard.
 FULL_MARKS: dict[str, object] = {
@@ -22,7 +28,11 @@ FULL_MARKS: dict[str, object] = {
     "complaint_count_trailing": 0,
     "on_time_payment_rate_trailing": 1.0,
     "average_days_past_due_trailing": 0.0,
-    "max_days_past_due_trailing": 0.0,
+    # No payment fell in the quarter: the quarter's indicators take the trailing year's value.
+    "on_time_payment_rate_recent": None,
+    "average_days_past_due_recent": None,
+    "average_collection_days_recent": None,
+    "max_days_past_due_recent": 0.0,
     "overdue_amount": 0.0,
     "outstanding_balance": 100.0,
     "average_collection_days_trailing": 20.0,
@@ -105,7 +115,7 @@ def test_scores_each_indicator_on_its_band() -> None:
         "complaint_count_trailing": 2,  # <= 3 -> 2
         "on_time_payment_rate_trailing": 0.95,  # >= 0.95 -> 12
         "average_days_past_due_trailing": 5.0,  # <= 5 -> 8
-        "max_days_past_due_trailing": 61.0,  # <= 90 -> 1
+        "max_days_past_due_recent": 61.0,  # <= 90 -> 1
         "overdue_amount": 20.0,  # 20 / 100 = 0.2 -> 3
         "average_collection_days_trailing": 40.0,  # 40 - 30 = 10 -> 4
         "long_overdue_amount": 1.0,  # > 0 -> 0
@@ -192,7 +202,7 @@ def test_score_of_89_99_is_aa(tmp_path: Path) -> None:
             {
                 "on_time_payment_rate_trailing": 0.5,
                 "average_days_past_due_trailing": 99.0,
-                "max_days_past_due_trailing": 99.0,
+                "max_days_past_due_recent": 99.0,
                 "overdue_amount": 50.0,
                 "long_overdue_amount": 1.0,
             },
@@ -310,3 +320,88 @@ def test_score_credit_for_quarter_tags_the_quarter() -> None:
         "2024Q1",
         date(2024, 3, 31),
     )
+
+
+# --------------------------------------------------------------------------- the credit clock
+
+
+def test_payment_record_is_the_quarters_falling_back_to_the_year_without_payments() -> None:
+    # Seed 004: 每季度根據客戶上一季度的經營和財務狀況評定一次 — the quarter's record counts.
+    out = _score(
+        _facts(
+            # The quarter: 80 % on time (6 points), the year: 100 % (15).
+            {"customer_id": "quarter_worse", "on_time_payment_rate_recent": 0.8},
+            # No payment in the quarter: the year's 100 % (15).
+            {"customer_id": "no_payment_in_quarter", "on_time_payment_rate_recent": None},
+            # The quarter: 31 days late on average (2 points), the year: 0 (10).
+            {"customer_id": "late_in_quarter", "average_days_past_due_recent": 31.0},
+            # Collected in 55 days in the quarter against 30-day terms: 25 over (2 points).
+            {"customer_id": "slow_in_quarter", "average_collection_days_recent": 55.0},
+        ),
+        default_config().credit,
+    )
+    got = {r["customer_id"]: r for r in out.rows(named=True)}
+    assert got["quarter_worse"]["credit_ind_on_time_payment_rate"] == 6.0
+    assert got["no_payment_in_quarter"]["credit_ind_on_time_payment_rate"] == 15.0
+    assert got["late_in_quarter"]["credit_ind_average_days_past_due"] == 2.0
+    assert got["slow_in_quarter"]["credit_ind_collection_vs_terms"] == 2.0
+    assert got["quarter_worse"]["credit_score"] == 100.0 - 9.0
+
+
+def _statement(customer_id: str, period_end: date | None, current_ratio: float | None):
+    return {
+        "customer_id": customer_id,
+        "has_financial_statement": period_end is not None,
+        "statement_period_end_date": period_end,
+        "statement_age_days": None,
+        "current_ratio": current_ratio,
+    }
+
+
+def test_the_quarters_statement_is_used_once_it_has_landed() -> None:
+    q3 = Quarter(2025, 3)
+    # As of the quarter's end (2025-09-30) every customer's latest landed statement is Q2's.
+    at_quarter_end = pl.LazyFrame(
+        [
+            _statement("landed_since", date(2025, 6, 30), 1.1),
+            _statement("not_yet", date(2025, 6, 30), 1.1),
+            _statement("newer_already", date(2025, 6, 30), 1.1),
+            _statement("first_statement", None, None),
+        ]
+    )
+    # On 2025-11-20: Q3's statement landed for two customers; one already sent October's.
+    on_grading_date = pl.LazyFrame(
+        [
+            _statement("landed_since", date(2025, 9, 30), 2.2),
+            _statement("not_yet", date(2025, 6, 30), 1.1),
+            _statement("newer_already", date(2025, 10, 31), 3.3),
+            _statement("first_statement", date(2025, 9, 30), 1.6),
+        ]
+    )
+    out = with_statements_known_on(at_quarter_end, on_grading_date, q3).collect()
+    got = {r["customer_id"]: r for r in out.rows(named=True)}
+    assert got["landed_since"]["current_ratio"] == 2.2
+    assert got["landed_since"]["statement_period_end_date"] == date(2025, 9, 30)
+    assert got["landed_since"]["statement_age_days"] == 0
+    assert got["not_yet"]["current_ratio"] == 1.1
+    assert got["not_yet"]["statement_age_days"] == 92  # 2025-06-30 to 2025-09-30
+    # October's statement is after the quarter: the quarter-end facts keep Q2's.
+    assert got["newer_already"]["current_ratio"] == 1.1
+    assert got["first_statement"]["has_financial_statement"] is True
+    assert got["first_statement"]["current_ratio"] == 1.6
+
+
+def test_a_grade_records_the_statement_period_it_saw() -> None:
+    q3 = Quarter(2025, 3)
+    facts = _facts(
+        {"customer_id": "of_quarter", "statement_period_end_date": date(2025, 9, 30)},
+        {"customer_id": "earlier", "statement_period_end_date": date(2025, 6, 30)},
+        {"customer_id": "none", **NO_STATEMENT, "statement_period_end_date": None},
+    )
+    out = score_credit_for_quarter(facts, default_config().credit, q3).collect()
+    got = {r["customer_id"]: r for r in out.rows(named=True)}
+    assert got["of_quarter"]["credit_statement_period_end_date"] == date(2025, 9, 30)
+    assert got["of_quarter"]["credit_statement_of_quarter"] is True
+    assert got["earlier"]["credit_statement_of_quarter"] is False
+    assert got["none"]["credit_statement_period_end_date"] is None
+    assert got["none"]["credit_statement_of_quarter"] is False

@@ -455,6 +455,18 @@ def test_fifo_collection_and_lateness(warehouse: dict[str, Any]) -> None:
     assert c1["overdue_amount"] == 800
     assert c1["days_past_due"] == 101
     assert c1["max_days_past_due_trailing"] == 101
+    # The recent window (2024-04-01, 2024-06-30] holds P2 only: 50 days, late, and I2 still open.
+    assert c1["average_collection_days_recent"] == pytest.approx(50)
+    assert c1["on_time_payment_rate_recent"] == 0
+    assert c1["max_days_past_due_recent"] == 101
+    # C2: P3 settles I4 on 2024-06-20 in the recent window, 522 days after invoicing and 492
+    # late (see test_payments_settle_the_oldest_invoice_whatever_they_name); I4 is still 502
+    # days past due.
+    c2 = warehouse["facts_d2"]["C2"]
+    assert c2["on_time_payment_rate_recent"] == 0
+    assert c2["on_time_payment_rate_trailing"] == 0  # paid, all late: 0, not unknown
+    assert c2["average_collection_days_recent"] == pytest.approx(522)
+    assert c2["max_days_past_due_recent"] == 502
     assert c1["long_overdue_amount"] == 0
     assert c1["dso_days"] == pytest.approx(2300 / 4500 * 366)
 

@@ -13,6 +13,7 @@ from scoring.churn import OUTPUT_COLUMNS as CHURN_COLUMNS
 from scoring.churn import score_churn
 from scoring.config import default_config
 from scoring.credit import Quarter, score_credit_for_quarter
+from scoring.metrics import metric_expr
 from scoring.migration import migration_matrix
 from scoring.pipeline import ScoringInputError, score_credit_quarter, score_customers
 from scoring.relationship import relationship
@@ -190,23 +191,27 @@ def test_score_customers_rejects_duplicate_customer_rows() -> None:
 
 
 def test_score_credit_quarter_adds_the_config_version_to_the_quarter_scores() -> None:
-    columns = {m.metric for m in CONFIG.credit.indicators.values()} - {
-        "overdue_share_of_balance", "collection_days_over_terms"
-    }
+    # Every facts column the indicators read, derived metrics resolved to their inputs.
+    columns = {
+        root
+        for m in CONFIG.credit.indicators.values()
+        for root in metric_expr(m.metric).meta.root_names()
+    } - {"outstanding_balance", "overdue_amount", "payment_terms_days"}
     facts = pl.DataFrame({"customer_id": ["a", "b"]}).with_columns(
         *(pl.lit(None, dtype=pl.Float64).alias(c) for c in sorted(columns)),
         outstanding_balance=pl.lit(0.0),
         overdue_amount=pl.lit(0.0),
-        average_collection_days_trailing=pl.lit(None, dtype=pl.Float64),
         payment_terms_days=pl.lit(30),
         has_financial_statement=pl.lit(False),
     )
     quarter = Quarter(2024, 1)
     out = score_credit_quarter(facts, CONFIG, quarter)
     expected = score_credit_for_quarter(facts.lazy(), CONFIG.credit, quarter).collect()
-    assert_frame_equal(out.drop("config_version"), expected)
+    assert_frame_equal(out.drop("config_version", "credit_graded_as_of_date"), expected)
     assert out["config_version"].to_list() == [CONFIG.version] * 2
     assert out["credit_quarter"].to_list() == ["2024Q1"] * 2
+    # Graded from the quarter's own facts only: graded as of its last day.
+    assert out["credit_graded_as_of_date"].to_list() == [date(2024, 3, 31)] * 2
 
 
 # --------------------------------------------------------------------------- migration

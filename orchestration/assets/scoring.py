@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from orchestration import score_store
+from orchestration import churn_quality, score_store
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
@@ -80,9 +80,12 @@ def customer_scores(
         # Credit is graded per quarter on the facts as of the quarter's last day (built by the
         # dbt step when missing); with no customers then, the quarter simply has no grades.
         quarter = quarter_for(as_of)
+        # Statements for the quarter that landed since it ended come from today's facts.
         quarter_facts = facts if quarter.end == as_of else score_store.read_facts(con, quarter.end)
-        grades = score_credit_quarter(quarter_facts, config, quarter)
+        grades = score_credit_quarter(quarter_facts, config, quarter, facts_on_date=facts)
         score_store.write_scores(con, scores, as_of, grades, quarter.label, run_id, levels, labels)
+        # How well the churn probability did on the newest past date whose outcome is known.
+        quality = churn_quality.measure_newest(con, config, as_of, run_id)
     return dg.MaterializeResult(
         metadata={
             "customers_scored": scores.height,
@@ -92,5 +95,8 @@ def customer_scores(
             "key_accounts": int(scores["is_key_account"].sum()),
             "churn_flagged": int(scores["is_churn_risk"].sum()),
             "churn_calibration": calibration_note,
+            "churn_quality_measured_for": (
+                str(quality["as_of_date"].max()) if quality.height else "none yet"
+            ),
         }
     )

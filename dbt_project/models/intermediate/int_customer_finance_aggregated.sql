@@ -110,9 +110,21 @@ application_facts as (
         ) }} as average_days_past_due_recent,
         max(days_late) filter (where {{ in_window('applied_date', trailing_start) }}) as max_days_late_trailing,
         {{ safe_divide(
-            'sum(applied_amount) filter (where is_on_time and ' ~ in_window('applied_date', trailing_start) ~ ')',
+            'coalesce(sum(applied_amount) filter (where is_on_time and ' ~ in_window('applied_date', trailing_start) ~ '), 0)',
             'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
-        ) }} as on_time_payment_rate_trailing
+        ) }} as on_time_payment_rate_trailing,
+        -- All paid late is a rate of 0, not unknown: only no payment at all leaves it null.
+        -- The recent window (a quarter at a quarter's end) for the quarterly credit grade
+        -- (seed 004: 每季度根據客戶上一季度的經營和財務狀況評定一次).
+        {{ safe_divide(
+            'sum(applied_amount * collection_days) filter (where ' ~ in_window('applied_date', recent_start) ~ ')',
+            'sum(applied_amount) filter (where ' ~ in_window('applied_date', recent_start) ~ ')'
+        ) }} as average_collection_days_recent,
+        max(days_late) filter (where {{ in_window('applied_date', recent_start) }}) as max_days_late_recent,
+        {{ safe_divide(
+            'coalesce(sum(applied_amount) filter (where is_on_time and ' ~ in_window('applied_date', recent_start) ~ '), 0)',
+            'sum(applied_amount) filter (where ' ~ in_window('applied_date', recent_start) ~ ')'
+        ) }} as on_time_payment_rate_recent
     from payment_applications
     group by customer_id
 
@@ -182,6 +194,12 @@ final as (
             coalesce(open_invoice_facts.days_past_due, 0)
         ) as max_days_past_due_trailing,
         application_facts.on_time_payment_rate_trailing,
+        application_facts.average_collection_days_recent,
+        greatest(
+            coalesce(application_facts.max_days_late_recent, 0),
+            coalesce(open_invoice_facts.days_past_due, 0)
+        ) as max_days_past_due_recent,
+        application_facts.on_time_payment_rate_recent,
         coalesce(open_invoice_facts.long_overdue_amount, 0) as long_overdue_amount,
         -- Days of trailing sales the open balance represents; meaningless without positive
         -- invoicing in the window, hence null then.
