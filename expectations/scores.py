@@ -13,14 +13,14 @@ import pandas as pd
 from expectations.outcome import CheckOutcome, Severity, SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
+from scoring import churn
+from scoring.bgnbd import MODELS
 from scoring.config import GatesConfig, ScoringConfig, default_config
 from scoring.labels import KEY_ACCOUNT_STATUS
 
 REQUIRED_COLUMNS = ("customer_id",)
-CHURN_MODEL_STATUSES = (
-    "fitted", "no_purchase_history", "inconsistent_order_history", "too_few_repeat_buyers",
-    "fit_not_converged", "fit_failed", "prediction_not_finite",
-)
+CHURN_MODEL_STATUSES = churn.STATUSES
+CHURN_MODELS = (*MODELS, churn.MODEL_FREE)
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,10 @@ def expected_columns(config: ScoringConfig) -> dict[str, str]:
         "lifecycle_stage": s, "lifecycle_stage_zh": s, "is_top_customer": b,
     }
     columns |= {
-        "probability_alive": n, "expected_purchases": n, "expected_revenue_next_period": n,
-        "churn_model": s, "churn_model_status": s, "churn_score": n, "churn_risk_level": s,
+        "churn_probability": n, "probability_alive": n, "expected_purchases": n,
+        "expected_revenue_next_period": n, "churn_model": s, "churn_model_status": s,
+        "churn_model_note": s, "expected_purchase_value": n, "customer_lifetime_value": n,
+        "churn_score": n, "churn_risk_level": s,
         "churn_risk_level_zh": s, "is_churn_risk": b, "churn_reasons": s, "churn_reasons_zh": s,
         "value_at_risk": n, "churn_call_priority": i, "config_version": s,
         "credit_score": n, "credit_grade": s, "credit_grade_zh": s,
@@ -193,7 +195,9 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
         ("multi_criteria_score", 0, max_score, f"within 0..{max_score:g} (9 × total weight)"),
         ("multi_criteria_mean", 0, max_score, f"within 0..{max_score:g}"),
         *[(f"key_account_rating_{c}", 1, 9, "within 1..9") for c in tier.key_account.criteria],
+        ("churn_probability", 0, 1, "within 0..1"),
         ("probability_alive", 0, 1, "within 0..1"),
+        ("expected_purchase_value", 0, None, "≥ 0"),
         ("expected_purchases", 0, None, "≥ 0"),
         ("churn_score", 0, None, "≥ 0"),
         ("value_at_risk", 0, None, "≥ 0 (floored)"),
@@ -205,7 +209,7 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
         ],
     ]
     checks += [between(c, low, high, text) for c, low, high, text in ranges]
-    checks.append(in_set("churn_model", ["mbgnbd", "bgnbd"]))
+    checks.append(in_set("churn_model", CHURN_MODELS))
     checks.append(in_set("churn_model_status", CHURN_MODEL_STATUSES, severity="warn"))
     return checks
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
 
 
 class UserError(Exception):
@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["KAM_HOME"] = str(Path(args.home).resolve())
     try:
         return args.handler(args)
-    except UserError as exc:
+    except (UserError, SettingsError) as exc:
         print(f"kam: error: {exc}", file=sys.stderr)
         return 2
 
@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", required=True, help="first business date YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last business date YYYY-MM-DD")
     backfill.set_defaults(handler=_cmd_backfill)
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="measure the churn probability on past business dates whose outcome is known "
+        "(facts as of D and D + horizon), against the baselines, into churn_model_quality",
+    )
+    backtest.add_argument("--start", help="first business date YYYY-MM-DD (default: all)")
+    backtest.add_argument("--end", help="last business date YYYY-MM-DD (default: all)")
+    backtest.set_defaults(handler=_cmd_backtest)
 
     bgnbd = sub.add_parser("bgnbd", help="fit the BG/NBD repeat-buying model to a summary file")
     bgnbd.add_argument(
@@ -195,6 +204,46 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
             print(f"backfill stopped at {day}; fix the problem and rerun from --start {day}")
             return 1
         day += timedelta(days=1)
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from orchestration import churn_quality
+    from orchestration.settings import connect_warehouse
+    from scoring.config import ScoringConfigError, load_scoring_config
+
+    settings = load_settings()
+    start = _parse_date(args.start, "--start") if args.start else date.min
+    end = _parse_date(args.end, "--end") if args.end else date.max
+    try:
+        config = load_scoring_config(settings.scoring_config_path)
+    except ScoringConfigError as exc:
+        raise UserError(str(exc)) from None
+    if not settings.warehouse_path.exists():
+        raise UserError(f"no warehouse at {settings.warehouse_path}; run `kam run` first")
+    horizon = config.churn.prediction_horizon_days
+    with connect_warehouse(settings.warehouse_path) as con:
+        available = churn_quality.fact_dates(con)
+        dates = [
+            d for d in churn_quality.measurable_dates(available, horizon) if start <= d <= end
+        ]
+        if not dates:
+            raise UserError(
+                f"no business date in the range has its outcome in the history: a date D "
+                f"needs customer facts as of D and as of D + {horizon} days "
+                f"({len(available)} date(s) with facts: "
+                f"{available[0] if available else '-'} … {available[-1] if available else '-'}); "
+                "run (or backfill) those dates first"
+            )
+        run_id = "backtest-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        rows = churn_quality.measure(con, config, dates, run_id)
+    print(churn_quality.markdown(rows))
+    print(
+        f"\n{len(dates)} date(s) measured into scores.churn_model_quality (run {run_id}); "
+        "the next `kam run` publishes them as churn_model_quality."
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import churn_quality
 from orchestration.settings import Settings
 
 
@@ -31,6 +32,7 @@ class RunOutcome:
     rows_quarantined: int = 0
     customers: int = 0
     key_accounts: dict[str, int] = field(default_factory=dict)
+    churn: list[str] = field(default_factory=list)
     published_path: Path | None = None
     log_path: Path | None = None
 
@@ -53,6 +55,7 @@ class RunOutcome:
                 ),
                 f"  customers {self.customers:,}",
                 *self._key_account_lines(),
+                *self.churn,
                 f"  published warehouse: {self.published_path}",
             ]
         )
@@ -200,11 +203,52 @@ def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
     with duckdb.connect(str(published), read_only=True) as con:
         outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined = con.execute(
             "select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
-            "coalesce(sum(rows_quarantined), 0) from ingestion_ledger where run_id = ?",
+            "coalesce(sum(rows_quarantined), 0) from ingestion_ledger where run_id = ? "
+            # A kept (archived) file's row repeats the rows it still holds: not read again.
+            "and status in ('loaded', 'replaced', 'rejected')",
             [outcome.run_id],
         ).fetchall()[0]
         outcome.customers = con.execute("select count(*) from dim_customers").fetchall()[0][0]
         outcome.key_accounts = _key_account_counts(con, outcome.business_date)
+        outcome.churn = _churn_lines(con, outcome.business_date)
+        quality = churn_quality.summary_line(con)
+        outcome.churn.append(
+            quality
+            or "  churn quality: no past business date with its outcome in the history yet "
+            "(needs facts as of a date and as of its horizon later)"
+        )
+
+
+def _churn_lines(con: duckdb.DuckDBPyConnection, business_date: date) -> list[str]:
+    """Which churn model scored the run's date (a fallback says why) and the call list."""
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where table_name = 'customer_score_history'"
+        ).fetchall()
+    }
+    if not {"churn_model", "churn_model_status", "is_churn_risk"} <= columns:
+        return []
+    note = "any_value(churn_model_note)" if "churn_model_note" in columns else "null"
+    models = con.execute(
+        f"""
+        select churn_model, churn_model_status, count(*), {note}
+        from customer_score_history
+        where as_of_date = ? and churn_model is not null
+        group by all order by 3 desc
+        """,
+        [business_date],
+    ).fetchall()
+    flagged = con.execute(
+        "select count(*) filter (where is_churn_risk) from customer_score_history "
+        "where as_of_date = ?",
+        [business_date],
+    ).fetchall()[0][0]
+    described = "; ".join(
+        f"{model} ({status}{': ' + why if why and status != 'fitted' else ''}) for {n:,}"
+        for model, status, n, why in models
+    )
+    return [f"  churn model {described or 'none'}; call list {flagged:,} customers"]
 
 
 def _key_account_counts(con: duckdb.DuckDBPyConnection, business_date: date) -> dict[str, int]:

@@ -60,9 +60,15 @@ class Settings:
         return self.publish_dir / "parquet"
 
 
+class SettingsError(ValueError):
+    """An environment variable of kam's holds a value kam cannot use; names it and the fix."""
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings from ``environ`` (default: the process environment)."""
+    """Read the settings from ``environ`` (default: the process environment); raise
+    :class:`SettingsError` for a value kam cannot use."""
     env = os.environ if environ is None else environ
+    duckdb_memory_limit(env)
     home = Path(env.get("KAM_HOME", str(REPO_ROOT / "var"))).expanduser().resolve()
     return Settings(
         home=home,
@@ -84,15 +90,28 @@ def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> P
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 
 
+def duckdb_memory_limit(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
+    """``KAM_DUCKDB_MEMORY_LIMIT`` checked the way DuckDB reads it (e.g. 2GB, 512MB, 80%)."""
+    env = os.environ if environ is None else environ
+    value = env.get("KAM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error:
+        raise SettingsError(
+            f"KAM_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size DuckDB understands — fix: "
+            "write a number with a unit, e.g. KAM_DUCKDB_MEMORY_LIMIT=2GB (or 512MB, 80%), or "
+            "unset it for the default 2GB"
+        ) from None
+    return value
+
+
 def connect_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with kam's memory cap (``KAM_DUCKDB_MEMORY_LIMIT``, default 2GB).
 
     Past the cap DuckDB spills to a temporary folder beside the database instead of growing,
     which keeps a 10-million-line night inside a small machine's memory.
     """
-    config = {
-        "memory_limit": os.environ.get("KAM_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
-    }
+    config = {"memory_limit": duckdb_memory_limit()}
     if not read_only:
         config["temp_directory"] = str(path.parent / ".duckdb_tmp")
     return duckdb.connect(str(path), read_only=read_only, config=config)

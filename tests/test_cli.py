@@ -112,6 +112,7 @@ def test_no_date_is_the_newest_landed_folder_and_ignores_other_folders(tmp_path:
 
 def test_run_without_date_says_which_date_it_runs(capsys, tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "landing" / "payments" / "2025-03-31").mkdir(parents=True)
+    monkeypatch.delenv("KAM_LANDING_DIR", raising=False)  # an earlier run's export
     ran: list[tuple[date, list[str]]] = []
     monkeypatch.setattr(
         "orchestration.cli.run_job",
@@ -120,7 +121,7 @@ def test_run_without_date_says_which_date_it_runs(capsys, tmp_path: Path, monkey
     code, out = _run(
         capsys, "--home", str(tmp_path), "run", "--accept-gate", "churn_share_shift"
     )
-    assert code == 0
+    assert code == 0, out
     assert "no --date given; running the newest landed business date 2025-03-31" in out
     assert ran == [(date(2025, 3, 31), ["churn_share_shift"])]
 
@@ -148,3 +149,13 @@ def test_bgnbd_command_prints_published_cdnow_estimates(capsys) -> None:
     published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4}
     for key, value in published.items():
         assert fitted[key] == pytest.approx(value, rel=0.01), key
+
+
+def test_an_unusable_memory_limit_names_the_variable_and_the_fix(
+    capsys, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("KAM_DUCKDB_MEMORY_LIMIT", "lots")
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--date", "2025-03-31")
+    assert code == 2
+    assert out.count("KAM_DUCKDB_MEMORY_LIMIT='lots' is not a memory size") == 1
+    assert "e.g. KAM_DUCKDB_MEMORY_LIMIT=2GB" in out and "Traceback" not in out

@@ -100,3 +100,18 @@ def test_summary_names_the_key_accounts_and_their_share(run) -> None:
     )
     share = key_accounts / 300
     assert f"key accounts {key_accounts} of 300 customers ({share:.1%})" in outcome.report()
+
+
+def test_summary_names_the_churn_model_and_the_call_list(run) -> None:
+    outcome, published = run
+    [(flagged,)] = _rows(
+        published, "select count(*) filter (where is_churn_risk) from customer_scores"
+    )
+    [(model,)] = _rows(
+        published,
+        "select churn_model from customer_scores where churn_model is not null "
+        "group by 1 order by count(*) desc limit 1",
+    )
+    line = next(x for x in outcome.report().splitlines() if x.startswith("  churn model "))
+    assert line.startswith(f"  churn model {model} (")
+    assert line.endswith(f"; call list {flagged:,} customers")

@@ -49,10 +49,17 @@ def _publication(home: Path) -> dict[str, str]:
         return dict(con.execute("select key, value from publication").fetchall())
 
 
-def _set_flag_min_score(home: Path, value: int) -> None:
+def _set_call_list(home: Path, top_share: str, min_probability: str) -> None:
     path = home / "config" / "scoring.yaml"
-    text, count = re.subn(r"(?m)^(\s*flag_min_score:\s*)\d+", rf"\g<1>{value}", path.read_text())
-    assert count == 1
+    text, count = re.subn(
+        r"(?m)^(\s*top_share:\s*)[0-9.]+", rf"\g<1>{top_share}", path.read_text()
+    )
+    text, count_p = re.subn(
+        r"(?m)^(\s*min_probability:\s*)[0-9.]+(?=\s+# never flag)",
+        rf"\g<1>{min_probability}",
+        text,
+    )
+    assert (count, count_p) == (1, 1)
     path.write_text(text)
 
 
@@ -62,8 +69,9 @@ def test_blocking_check_failure_keeps_previous_copy_and_names_the_check(home: Pa
     assert good.success, good.report()
     before = _publication(home)
 
-    # A bad night: a configuration slip flags every customer as a churn risk (share 0 % -> 100 %).
-    _set_flag_min_score(home, 0)
+    # A bad night: a configuration slip puts every customer on the call list (share 0 % -> 67 %:
+    # the two customers who bought; the third has no churn probability).
+    _set_call_list(home, "1.0", "0")
     bad = execute_nightly(settings, date(2025, 3, 31))
 
     assert not bad.success
@@ -77,7 +85,7 @@ def test_blocking_check_failure_keeps_previous_copy_and_names_the_check(home: Pa
     assert dates == [(date(2025, 3, 20),)]
 
     # Recovery: fix the configuration and run the date again.
-    _set_flag_min_score(home, 3)
+    _set_call_list(home, "0.05", "0.5")
     fixed = execute_nightly(settings, date(2025, 3, 31))
     assert fixed.success, fixed.report()
     assert _publication(home)["business_date"] == "2025-03-31"
@@ -155,12 +163,12 @@ def test_broken_configuration_fails_the_run_with_file_key_and_fix(home: Path) ->
     mapping.write_text(good_mapping)
     scoring = home / "config" / "scoring.yaml"
     scoring.write_text(
-        re.sub(r"(?m)^(\s*flag_min_score:\s*)\d+", r"\g<1>high", scoring.read_text())
+        re.sub(r"(?m)^(\s*top_share:\s*)[0-9.]+", r"\g<1>high", scoring.read_text())
     )
 
     bad_scoring = execute_nightly(settings, date(2025, 3, 20))
 
     assert not bad_scoring.success
     report = bad_scoring.report()
-    assert "scoring.yaml" in report and "churn.flag_min_score" in report
+    assert "scoring.yaml" in report and "churn.call_list.top_share" in report
     assert not settings.published_path.exists()
