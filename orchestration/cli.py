@@ -1,10 +1,11 @@
-"""The ``kam`` command line: generate demo data, run the nightly job, fit the churn model."""
+"""The ``kam`` command line: generate demo data, run the nightly job, check, document."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -15,6 +16,13 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, loa
 
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
+
+
+DESCRIPTION = (
+    "kam: the nightly key-account warehouse. Generate demo landing files, check the "
+    "configuration and landing folders, run or backfill business dates, build the dbt docs "
+    "and the report. Global options (--home, --verbose, --quiet) may also follow the command."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,29 +40,97 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kam", description=__doc__)
-    parser.add_argument("--home", help="kam home folder (default: $KAM_HOME or ./var)")
+def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """--home, --verbose and --quiet: on the top parser with their defaults, and on each command
+    without (``argparse.SUPPRESS``), so that they may follow the command without resetting a
+    value given before it."""
+    value = (lambda default: default) if defaults else (lambda default: argparse.SUPPRESS)
     parser.add_argument(
-        "--verbose", action="store_true", help="show the full Dagster and dbt log of a run"
+        "--home",
+        default=value(None),
+        help="kam home folder (default: $KAM_HOME, else ./var)",
     )
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--verbose",
+        action="store_true",
+        default=value(False),
+        help="show everything: Dagster's log of each step (INFO) and dbt's output, besides the "
+        "step lines and the summary",
+    )
+    loudness.add_argument(
+        "--quiet",
+        action="store_true",
+        default=value(False),
+        help="show only the summary of a run, not a line per step",
+    )
 
-    demo = sub.add_parser("demo", help="generate deterministic demo landing files")
-    demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--lines", type=int, default=200_000, help="transaction lines")
-    demo.add_argument("--customers", type=int, default=None)
-    demo.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 12, 31))
-    demo.add_argument("--force", action="store_true", help="replace existing landing files")
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kam", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _global_options(parser, defaults=True)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, defaults=False)
+
+    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
+        """A subcommand whose help shows ``summary`` in the list and a description of its own."""
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=f"{summary[0].upper()}{summary[1:]}. {description}".strip(),
+            parents=[common],
+        )
+
+    demo = command(
+        "demo",
+        "generate deterministic demo landing files",
+        "A made-up company's exports with planted key accounts and churners, written under "
+        "<home>/landing (kept if landing files are already there, unless --force). Large sizes "
+        "show a progress line while the files are written.",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="random seed; same seed, same bytes (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--lines", type=int, default=200_000, help="transaction lines (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--customers",
+        type=int,
+        default=None,
+        help="customers (default: one per 100 lines, at least 50)",
+    )
+    demo.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=date(2025, 12, 31),
+        help="last business date of the data (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--force", action="store_true", help="replace existing landing files (default: keep them)"
+    )
     demo.set_defaults(handler=_cmd_demo)
 
-    prepare = sub.add_parser(
+    prepare = command(
         "prepare",
-        help="parse the dbt project (builds the manifest) and give the Dagster home a dagster.yaml",
+        "parse the dbt project (builds the manifest) and give the Dagster home a dagster.yaml",
+        "The Dagster definitions load the manifest; the dagster.yaml sets kam's event log "
+        "storage and the warehouse pool's limit. An existing dagster.yaml is kept as it is.",
     )
     prepare.set_defaults(handler=_cmd_prepare)
 
-    run = sub.add_parser("run", help="run the nightly job for one business date")
+    run = command(
+        "run",
+        "run the nightly job for one business date",
+        "Ingest the landed files, build the dbt models, score, check and publish, in this "
+        "process. Prints a line per finished step (step, rows where known, seconds), then a "
+        "summary; exit code 0 if the run succeeded, 1 if it failed, 2 for a usage error.",
+    )
     run.add_argument(
         "--date",
         default=None,
@@ -67,42 +143,71 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="CHECK",
         help="accept a failed score gate for this run only (e.g. churn_share_shift after "
-        "reviewing the move): it is recorded as a warning instead of blocking; repeatable",
+        "reviewing the move): it is recorded as a warning instead of blocking; repeatable "
+        "(default: none)",
     )
     run.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental dbt models from all landed history instead of only "
-        "what landed since their last run (never needed for correctness)",
+        "what landed since their last run (never needed for correctness; default: incremental)",
     )
     run.set_defaults(handler=_cmd_run)
 
-    backfill = sub.add_parser("backfill", help="run the job for each date of a range, in order")
+    backfill = command(
+        "backfill",
+        "run the job for each date of a range, in order",
+        "One run per business date, oldest first, stopping at the first that fails. Before "
+        "each date it prints 'date i/n' and, from the second on, the time the rest should take.",
+    )
     backfill.add_argument("--start", required=True, help="first business date YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last business date YYYY-MM-DD")
     backfill.set_defaults(handler=_cmd_backfill)
 
-    backtest = sub.add_parser(
+    backtest = command(
         "backtest",
-        help="measure the churn probability on past business dates whose outcome is known "
-        "(facts as of D and D + horizon), against the baselines, into churn_model_quality",
+        "measure the churn probability on past business dates whose outcome is known",
+        "A date D is measured when the warehouse holds facts as of D and as of D + horizon; "
+        "the results go to scores.churn_model_quality beside the simple baselines.",
     )
     backtest.add_argument("--start", help="first business date YYYY-MM-DD (default: all)")
     backtest.add_argument("--end", help="last business date YYYY-MM-DD (default: all)")
     backtest.set_defaults(handler=_cmd_backtest)
 
-    bgnbd = sub.add_parser("bgnbd", help="fit the BG/NBD repeat-buying model to a summary file")
+    bgnbd = command(
+        "bgnbd",
+        "fit the BG/NBD repeat-buying model to a summary file",
+        "Prints the fitted parameters and log-likelihood as JSON.",
+    )
     bgnbd.add_argument(
         "--summary", required=True, type=Path, help="CSV with columns frequency,recency,T"
     )
-    bgnbd.add_argument("--model", choices=["bgnbd", "mbgnbd"], default="bgnbd")
+    bgnbd.add_argument(
+        "--model",
+        choices=["bgnbd", "mbgnbd"],
+        default="bgnbd",
+        help="BG/NBD or its modified form MBG/NBD (default: %(default)s)",
+    )
     bgnbd.set_defaults(handler=_cmd_bgnbd)
 
-    contracts = sub.add_parser("contracts", help="print the input contracts as Markdown")
+    contracts = command(
+        "contracts",
+        "print the input contracts as Markdown",
+        "The columns each source must provide, with types and rules (docs/contracts.md).",
+    )
     contracts.set_defaults(handler=_cmd_contracts)
 
-    _add_report_parser(sub)
+    _add_report_parser(sub, common)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kam")
+    except PackageNotFoundError:
+        return "(not installed; run make setup)"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -187,6 +292,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings,
         business_date,
         verbose=args.verbose,
+        quiet=args.quiet,
         full_refresh=args.full_refresh,
         accept_gates=args.accept_gate,
     )
@@ -198,13 +304,34 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     start, end = _parse_date(args.start, "--start"), _parse_date(args.end, "--end")
     if end < start:
         raise UserError(f"--end {end} is before --start {start}; swap them")
-    day = start
-    while day <= end:
-        if not run_job(settings, day, verbose=args.verbose):
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    began = time.monotonic()
+    for done, day in enumerate(days):
+        print(backfill_progress(done, len(days), day, time.monotonic() - began), flush=True)
+        if not run_job(settings, day, verbose=args.verbose, quiet=args.quiet):
             print(f"backfill stopped at {day}; fix the problem and rerun from --start {day}")
             return 1
-        day += timedelta(days=1)
+    print(f"backfill of {len(days)} date(s) done in {_duration(time.monotonic() - began)}")
     return 0
+
+
+def backfill_progress(done: int, total: int, day: date, elapsed: float) -> str:
+    """``date 3/14 2025-03-03 … about 2 min left``: the time left is the mean time of the dates
+    done so far times the dates left (this one included); none before the first is done."""
+    line = f"date {done + 1}/{total} {day}"
+    if done:
+        line += f" … about {_duration(elapsed / done * (total - done))} left"
+    return line
+
+
+def _duration(seconds: float) -> str:
+    """A rounded, readable duration: ``40 s``, ``2 min``, ``1 h 5 min``."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
@@ -259,9 +386,13 @@ def _cmd_bgnbd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_report_parser(sub: argparse._SubParsersAction) -> None:
+def _add_report_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     report = sub.add_parser(
-        "report", help="build the HTML report of a business date from the published warehouse"
+        "report",
+        help="build the HTML report of a business date from the published warehouse",
+        description="Build the HTML report of a business date from the published warehouse, "
+        "as the nightly job does (docs/report.md).",
+        parents=[common],
     )
     report.add_argument(
         "--date", default=None, help="business date YYYY-MM-DD (default: the newest scored date)"
@@ -272,7 +403,7 @@ def _add_report_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="also write desktop and phone PNG screenshots of the report into DIR "
-        "(needs Debian's chromium and Playwright for Python)",
+        "(needs Debian's chromium and Playwright for Python; default: none)",
     )
     report.set_defaults(handler=_cmd_report)
 
@@ -371,14 +502,24 @@ def run_job(
     business_date: date,
     *,
     verbose: bool = False,
+    quiet: bool = False,
     full_refresh: bool = False,
     accept_gates: Sequence[str] = (),
 ) -> bool:
-    """Run the nightly job for ``business_date`` in this process and print a summary."""
+    """Run the nightly job for ``business_date`` in this process: print a line per step as it
+    finishes (unless ``quiet``), then a summary."""
     from orchestration.dbt_project import ManifestMissingError
     from orchestration.instance import DagsterHomeError
-    from orchestration.runner import BusinessDateError, execute_nightly
+    from orchestration.runner import BusinessDateError, StepProgress, execute_nightly
 
+    # Bound now: while the job runs, stdout is redirected into the run's log file.
+    out = sys.stdout
+
+    def show(step: StepProgress) -> None:
+        print(step.line(), file=out, flush=True)
+
+    if not quiet:
+        print(f"kam run for {business_date}: a line per step as it finishes", flush=True)
     try:
         outcome = execute_nightly(
             settings,
@@ -386,6 +527,7 @@ def run_job(
             verbose=verbose,
             full_refresh=full_refresh,
             accept_gates=accept_gates,
+            on_step=None if quiet else show,
         )
     except (BusinessDateError, DagsterHomeError, ManifestMissingError) as exc:
         raise UserError(str(exc)) from None

@@ -4,7 +4,9 @@ from datetime import date
 
 import dagster as dg
 
+from orchestration.asset_metadata import table_metadata
 from orchestration.ingestion import load_mappings, sync_landing
+from orchestration.ingestion.contracts import load_contracts
 from orchestration.ingestion.plausibility import load_plausibility
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
@@ -48,7 +50,10 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 sources=[source],
                 rules=rules,
             )
-            total_rows = con.execute(f"select count(*) from raw.{source}").fetchall()[0][0]
+            contract = load_contracts()[source]
+            table = table_metadata(
+                con, "raw", source, {c.name: f"{c.meaning} ({c.zh})" for c in contract.columns}
+            )
         summary = summarise(results)
         if summary["rejected_files"]:
             raise IngestionRejectedError(
@@ -56,7 +61,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 + "; ".join(summary["rejected_files"]),
                 metadata={k: v for k, v in summary.items() if k != "rejected_files"},
             )
-        return dg.MaterializeResult(metadata={**summary, "raw_rows_total": total_rows})
+        return dg.MaterializeResult(metadata={**summary, **table})
 
     return _ingest
 

@@ -85,7 +85,12 @@ def published_warehouse(
             "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
             "storage_version": settings.publish_storage_version,
             **({"rebuilt": result.rebuilt} if result.rebuilt else {}),
-            **{f"rows.{k}": v for k, v in result.row_counts.items()},
+            "row_counts": dg.MetadataValue.table(
+                [dg.TableRecord({"table": k, "rows": v}) for k, v in result.row_counts.items()],
+                schema=dg.TableSchema(
+                    columns=[dg.TableColumn("table", "string"), dg.TableColumn("rows", "int")]
+                ),
+            ),
         }
     )
 

@@ -7,6 +7,7 @@ import duckdb
 import polars as pl
 
 from orchestration import churn_quality, score_store
+from orchestration.asset_metadata import table_metadata
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
@@ -86,8 +87,10 @@ def customer_scores(
         score_store.write_scores(con, scores, as_of, grades, quarter.label, run_id, levels, labels)
         # How well the churn probability did on the newest past date whose outcome is known.
         quality = churn_quality.measure_newest(con, config, as_of, run_id)
+        table = table_metadata(con, *score_store.CURRENT.split("."))
     return dg.MaterializeResult(
         metadata={
+            **table,
             "customers_scored": scores.height,
             "config_version": config.version,
             "credit_quarter": quarter.label,
