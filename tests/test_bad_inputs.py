@@ -699,17 +699,12 @@ def test_rejects_landing_folder_not_named_after_a_date(con, tmp_path):
             "did you mean 'delimiter'? use one of columns, date_format, delimiter, ",
         ),
         (
-            "columns:\n  customer_id: 客户\n  invoice_id: 客户\n",
-            "payments.yaml line 1: key 'columns': export column(s) ['客户'] are mapped "
-            "to more than one canonical column; map each export column once",
-        ),
-        (
             "file_pattern: '../*.csv'\n",
             "payments.yaml line 1: key 'file_pattern': '../*.csv' reaches outside the date folder; "
             "give a file name pattern without folders, e.g. '*.csv' or 'export_*.txt'",
         ),
     ],
-    ids=["yaml-syntax", "unknown-key", "two-canonical-to-one-export", "pattern-outside-folder"],
+    ids=["yaml-syntax", "unknown-key", "pattern-outside-folder"],
 )
 def test_rejects_bad_mapping_file_naming_line_key_and_fix(tmp_path, text, expected):
     path = tmp_path / "payments.yaml"

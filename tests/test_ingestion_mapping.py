@@ -51,8 +51,10 @@ def test_reads_tab_delimiter_and_column_renames(tmp_path):
      "utf-8-sig, gb18030, gbk"),
     ("delimiter: ';;'\n",
      "customers.yaml line 1: key 'delimiter': ';;' is not a single character; give one character"),
-    ("format: xlsx\n",
-     "customers.yaml line 1: key 'format': unknown format 'xlsx'; use csv or parquet"),
+    ("format: xls\n",
+     "customers.yaml line 1: key 'format': unknown format 'xls'; use csv, parquet or excel"),
+    ("sheet: Sheet1\n",
+     "customers.yaml line 1: key 'sheet': a sheet is read only from Excel files"),
     ("columns:\n  customer_id: [客户编号\n", "customers.yaml line 3, column 1: YAML syntax error"),
 ])
 def test_mapping_errors_name_file_key_and_fix(tmp_path, text, expected):

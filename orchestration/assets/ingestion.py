@@ -5,8 +5,9 @@ from datetime import date
 import dagster as dg
 
 from orchestration.asset_metadata import table_metadata
-from orchestration.ingestion import load_mappings, sync_landing
+from orchestration.ingestion import sync_landing
 from orchestration.ingestion.contracts import load_contracts
+from orchestration.ingestion.mapping import load_source_mapping
 from orchestration.ingestion.plausibility import load_plausibility
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
@@ -37,7 +38,8 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         settings = kam.settings()
         up_to = date.fromisoformat(context.partition_key)
-        mappings = load_mappings(settings.mappings_dir)
+        # Only this source's mapping: a mistake in another is reported once, under its source.
+        mappings = {source: load_source_mapping(settings.mappings_dir, source)}
         rules = load_plausibility(settings.config_dir)
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with connect_warehouse(settings.warehouse_path) as con:
@@ -81,7 +83,8 @@ def summarise(results: list) -> dict:
         "files_ignored": sum(f.status == "ignored" for f in files),
         "ignored_entries": "\n".join(f.message for f in files if f.status == "ignored"),
         "rejected_files": [
-            f"{f.source_file}: {f.message}" for f in files if f.status == "rejected"
+            # The message names the file already.
+            f.message for f in files if f.status == "rejected"
         ],
     }
 

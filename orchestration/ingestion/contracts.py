@@ -42,6 +42,8 @@ class Column:
     reporting_currency: bool = False
     not_before: str | None = None
     sign_of: str | None = None
+    when_absent: str | None = None  # what kam does without the column (optional columns)
+    aka: tuple[str, ...] = ()  # other names exports give the column, for `kam map`
 
     @property
     def sql_type(self) -> str:
@@ -118,6 +120,8 @@ def _column(source: str, c: dict) -> Column:
         reporting_currency=bool(c.get("reporting_currency", False)),
         not_before=c.get("not_before"),
         sign_of=c.get("sign_of"),
+        when_absent=c.get("when_absent"),
+        aka=tuple(str(a) for a in c.get("aka", ())),
     )
 
 
@@ -192,4 +196,6 @@ def _rules(c: Column) -> str:
         rules.append(f"not before `{c.not_before}`")
     if c.sign_of:
         rules.append(f"not the opposite sign of `{c.sign_of}`")
+    if c.when_absent:
+        rules.append(f"when absent: {c.when_absent}")
     return "; ".join(rules)

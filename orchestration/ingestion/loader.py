@@ -59,6 +59,11 @@ NUL_REASON = (
     "(NUL bytes are never valid in text)"
 )
 MAX_LINE_BYTES = 16 << 20
+# Derivations of optional columns an export may lack (contracts.yaml `when_absent`).
+LINE_NUMBER = "line_number"
+AMOUNT, QUANTITY, PRICE, DISCOUNT = "line_amount", "quantity", "unit_price", "discount_amount"
+AMOUNT_TOLERANCE = "0.01"
+EXCEL_VIEW = "_kam_excel_sheet"
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 PARQUET_INTEGERS = (
     "TINYINT",
@@ -74,7 +79,7 @@ PARQUET_INTEGERS = (
 )
 # Parquet types (besides text) whose values a contract type takes; see _parquet_kind.
 PARQUET_ACCEPTS = {
-    "string": ("integer",),
+    "string": ("integer", "fractional"),
     "integer": ("integer", "fractional"),
     "decimal": ("integer", "fractional"),
     "date": ("date", "timestamp"),
@@ -434,15 +439,28 @@ def _stage_files(
     # stage of a large partition, which then spills to disk); _file_ord points to them.
     con.execute(f"""create or replace temp table _stage (_file_ord integer, _line bigint,
         _raw varchar, {typed_cols}, _errors {ERRORS_TYPE})""")
-    results = []
+    results, numbered = [], []
     for ordinal, (name, (path, checksum, size)) in enumerate(files.items()):
         result = FileResult(name, checksum, size, status)
         try:
-            notes = _stage_file(con, contract, mapping, business_date, path, name, ordinal, rules)
+            notes, numbers_lines = _stage_file(
+                con, contract, mapping, business_date, path, name, ordinal, rules
+            )
             result.message = "; ".join(notes)
+            if numbers_lines:
+                numbered.append(ordinal)
         except FileRejected as exc:
             result.status, result.message = "rejected", str(exc)
         results.append(result)
+    if numbered:
+        _number_lines(con, contract, numbered)
+        repeated = _flag_repeated_lines(con, contract, numbered, list(files))
+        for ordinal, count in repeated.items():
+            note = (
+                f"{count} exact duplicate line(s) quarantined (same order and content as an "
+                "earlier line; without line numbers kam takes them for lines exported twice)"
+            )
+            results[ordinal].message = "; ".join(m for m in (results[ordinal].message, note) if m)
     _flag_duplicates(con, contract, list(files))
     if kept:
         _flag_duplicates_of_kept(con, contract, business_date, kept)
@@ -468,10 +486,13 @@ def _stage_file(
     name: str,
     ordinal: int,
     rules: Plausibility,
-) -> list[str]:
-    """Validate one file into ``_stage``; returns notes for the ledger message."""
+) -> tuple[list[str], bool]:
+    """Validate one file into ``_stage``; returns notes for the ledger message and whether its
+    line numbers are to be derived (the file has none)."""
     if mapping.format == "parquet":
         relation, header, native = _parquet_relation(con, path, name)
+    elif mapping.format == "excel":
+        relation, header, native = _excel_relation(con, path, name, mapping)
     else:
         relation, header, native = None, None, {}
     file_notes: list[str] = []
@@ -483,7 +504,10 @@ def _stage_file(
         inputs, notes = _match_header(contract, mapping, header, name, native)
         notes += file_notes
         notes += _zone_notes(contract, mapping, inputs, rules)
-        select = validated_select(contract, inputs, mapping, business_date, relation, rules)
+        derived = _derived_amount(contract, inputs)
+        select = validated_select(
+            contract, inputs, mapping, business_date, relation, rules, derived
+        )
         n = len(contract.columns)
         try:
             con.execute(f"""insert into _stage
@@ -494,8 +518,14 @@ def _stage_file(
                 f"{name}: cannot be read ({_first_line(exc)}); check that the file "
                 f"is a complete {mapping.format} export"
             ) from exc
-        con.execute("drop table if exists _lines")
-    return notes
+        finally:
+            con.execute("drop table if exists _lines")
+            if mapping.format == "excel":
+                con.unregister(EXCEL_VIEW)
+        if not derived:
+            notes += _amount_check(con, contract, inputs, ordinal)
+    numbers_lines = LINE_NUMBER in contract.column_names and inputs[LINE_NUMBER].expr is None
+    return notes, numbers_lines
 
 
 def _csv_relation(
@@ -522,7 +552,7 @@ def _csv_relation(
         raise FileRejected(
             f"{name}: cannot be read ({_first_line(exc)}); check that it is a complete text export"
         ) from exc
-    d, q = mapping.delimiter, mapping.quote
+    d, q = ("," if mapping.whitespace else mapping.delimiter), mapping.quote
     rd, rq = regex_char(d), regex_char(q)
     field = f"{rq}(?:[^{rq}]|{rq}{rq})*{rq}|[^{rq}{rd}]*"
     full = f"(?:{field})(?:{rd}(?:{field}))*"
@@ -545,6 +575,12 @@ def _csv_relation(
         f"when regexp_full_match(line, {lit(full)}) then list_transform("
         f"regexp_extract_all({lit(d)} || line, {lit(f'{rd}({field})')}, 1), {unquote}) end"
     )
+    if mapping.whitespace:
+        # Aligned text: runs of spaces or tabs separate the fields; there is no quoting, so a
+        # value cannot hold a space and an empty value must be written as a null marker (NA).
+        fields = (
+            "regexp_split_to_array(regexp_replace(line, '^[ \\t]+|[ \\t]+$', '', 'g'), '[ \\t]+')"
+        )
     plain = " and ".join(f"not contains(line, chr({ord(w)}))" for w in PLAIN_WHITESPACE)
     width = len(header)
     struct_error = (
@@ -557,7 +593,14 @@ def _csv_relation(
         f"{lit(f'broken quoting: a {q} quote is not closed or is followed by text; ')}"
         f" || {lit('fix the quoting (a quote inside a quoted value is written twice)')} "
         f"when len(_f) <> {width} then 'wrong number of fields: expected {width} "
-        f"(as in the header), found ' || len(_f) end"
+        f"(as in the header), found ' || len(_f)"
+        + (
+            " || ' (with delimiter: whitespace a value must not hold a space, and an empty "
+            "value must be written as a null marker such as NA)'"
+            if mapping.whitespace
+            else ""
+        )
+        + " end"
     )
     # A line starting with a printable ASCII character is not blank: trimming it (the whole
     # line, every line) to find out cost a sixth of the validation.
@@ -687,6 +730,51 @@ def _parquet_relation(
     return relation, header, native
 
 
+def _excel_relation(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping
+) -> tuple[str, list[str], dict[str, str]]:
+    """One sheet of an .xlsx workbook (``sheet`` of the mapping, else the first), read by
+    calamine through Polars with the cells' own types, as a relation like a Parquet file's.
+
+    The header is row 1; a data line's number is its sheet row, and empty rows are skipped."""
+    import polars as pl  # imported here: only Excel sources need it at ingestion
+
+    try:
+        frame = pl.read_excel(
+            path,
+            sheet_name=mapping.sheet,
+            engine="calamine",
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+            raise_if_empty=False,
+            infer_schema_length=None,
+        )
+    except Exception as exc:  # calamine's and fastexcel's errors share no base class
+        detail = _first_line(exc)
+        if mapping.sheet and "sheet" in detail.lower():
+            raise FileRejected(
+                f"{name}: has no sheet {mapping.sheet!r} ({detail}); set sheet: in "
+                f"{mapping.describe()} to the name of the sheet holding the data"
+            ) from exc
+        raise FileRejected(
+            f"{name}: cannot be read as an Excel workbook ({detail}); save it again as .xlsx, "
+            "or export the data as CSV and set format: csv"
+        ) from exc
+    header = [str(c) for c in frame.columns]
+    frame = frame.with_row_index("_kam_row", offset=2)
+    con.register(EXCEL_VIEW, frame.to_arrow())
+    described = con.execute(f"describe select * from {EXCEL_VIEW}").fetchall()[1:]
+    native = {h: row[1] for h, row in zip(header, described, strict=True)}
+    names = [row[0] for row in described]
+    pack = ", ".join(f"{ident(h)} := {ident(c)}" for h, c in zip(header, names, strict=True))
+    columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(names))
+    present = " or ".join(f"{ident(c)} is not null" for c in names) or "false"
+    relation = f"""(select _kam_row as _line, to_json(struct_pack({pack})) as _raw,
+        cast(null as varchar) as _struct_error, false as _plain, {columns}
+        from {EXCEL_VIEW} where {present})"""
+    return relation, header, native
+
+
 def _match_header(
     contract: SourceContract,
     mapping: Mapping,
@@ -714,11 +802,13 @@ def _match_header(
             if mapping.format == "csv":
                 inputs[col.name] = ColumnInput(f"_f[{header.index(export) + 1}]", pretrimmed=True)
             else:
-                _check_parquet_type(col, export, native[export], name)
+                what = "Excel" if mapping.format == "excel" else "Parquet"
+                _check_parquet_type(col, export, native[export], name, what)
                 inputs[col.name] = ColumnInput(
                     f"_p{header.index(export)}",
                     native=native[export] != "VARCHAR",
                     tz_aware=native[export] == "TIMESTAMP WITH TIME ZONE",
+                    fractional=_parquet_kind(native[export]) == "fractional",
                 )
         elif col.required:
             missing.append((col.name, export))
@@ -726,7 +816,10 @@ def _match_header(
             renamed_absent.append((col.name, export))
         else:
             inputs[col.name] = ColumnInput(None)
-            absent.append(export)
+            if col.when_absent:
+                notes.append(f"{col.name} absent: {col.when_absent}")
+            else:
+                absent.append(export)
     found = _shown_header(header)
     exports = {mapping.export_name(c.name) for c in contract.columns}
     hint = _delimiter_hint(header, mapping) if missing else None
@@ -735,6 +828,12 @@ def _match_header(
             f"{name} line 1: the header was read as the single column {found}; the file seems "
             f"to be delimited by {hint!r}, not {_shown_char(mapping.delimiter)!r}: set "
             f"delimiter: '{hint}' in {where}"
+        )
+    aligned = " ".join(header).split()
+    if missing and not mapping.whitespace and aligned != header and set(aligned) & exports:
+        raise FileRejected(
+            f"{name} line 1: the header was read as {found}, but its names are separated by "
+            f"runs of spaces (aligned text); set delimiter: whitespace in {where}"
         )
     if missing and not set(header) & exports:
         # The first line names no column kam knows: it is most likely data (a file exported
@@ -851,14 +950,16 @@ def _parquet_kind(sql_type: str) -> str:
     return sql_type.lower()
 
 
-def _check_parquet_type(col: Column, export: str, sql_type: str, name: str) -> None:
-    """Reject a Parquet column whose type cannot hold the contract's values (text always can)."""
+def _check_parquet_type(
+    col: Column, export: str, sql_type: str, name: str, what: str = "Parquet"
+) -> None:
+    """Reject a typed column whose type cannot hold the contract's values (text always can)."""
     if sql_type in ("VARCHAR", "NULL", '"NULL"'):  # an all-empty column has type NULL
         return
     if _parquet_kind(sql_type) in PARQUET_ACCEPTS[col.type]:
         return
     raise FileRejected(
-        f"{name}: column {export!r} ('{col.name}') has Parquet type {sql_type}, which cannot hold "
+        f"{name}: column {export!r} ('{col.name}') has {what} type {sql_type}, which cannot hold "
         f"{col.type} values; export it as {PARQUET_HINTS[col.type]} or as text"
     )
 
@@ -935,6 +1036,126 @@ def _flag_duplicates_of_kept(
           and len(_stage._errors) = 0 and {joined}""",
         [business_date, kept],
     )
+
+
+def _derived_amount(contract: SourceContract, inputs: dict[str, ColumnInput]) -> dict[str, str]:
+    """The line amount as quantity × unit price − discount when the file has no amount column,
+    rounded to the 4 decimals kam stores (a product too large to store is quarantined by
+    :func:`_amount_check`)."""
+    names = contract.column_names
+    if AMOUNT not in names or inputs[AMOUNT].expr is not None:
+        return {}
+    q, p, d = (f"t{names.index(c)}" for c in (QUANTITY, PRICE, DISCOUNT))
+    return {AMOUNT: f"try_cast(round({q} * {p} - coalesce({d}, 0), 4) as decimal(18, 4))"}
+
+
+def _amount_check(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    inputs: dict[str, ColumnInput],
+    ordinal: int,
+) -> list[str]:
+    """A ledger note when given line amounts differ from quantity × unit price − discount by
+    more than a cent on valid lines (loaded as exported: a price list may round differently)."""
+    names = contract.column_names
+    if AMOUNT not in names:
+        return []
+    a, q, p, d = (f"t{names.index(c)}" for c in (AMOUNT, QUANTITY, PRICE, DISCOUNT))
+    if inputs[AMOUNT].expr is None:
+        con.execute(
+            f"""
+            update _stage set _errors = [{{'column_name': {lit(AMOUNT)},
+                'reason': {lit(f"{AMOUNT}: quantity × unit_price is too large to store (at most ")}
+                          || {lit("14 digits before the decimal point); fix the line")}}}]
+            where _file_ord = ? and len(_errors) = 0 and {a} is null""",
+            [ordinal],
+        )
+        return []
+    count, first = con.execute(
+        f"""
+        select count(*), min(_line) from _stage
+        where _file_ord = ? and len(_errors) = 0
+          and abs({a} - ({q} * {p} - coalesce({d}, 0))) > {AMOUNT_TOLERANCE}""",
+        [ordinal],
+    ).fetchall()[0]
+    if not count:
+        return []
+    return [
+        f"line_amount differs from quantity × unit_price − discount_amount by more than "
+        f"{AMOUNT_TOLERANCE} on {count} line(s) (first: line {first}); loaded as exported: "
+        "check the export if amounts should follow the prices"
+    ]
+
+
+def _number_lines(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, ordinals: list[int]
+) -> None:
+    """Give the lines of files without line numbers their place within their order: 1, 2, …
+    by file, then line, over the folder's files (a line quarantined for another reason keeps
+    its place, so fixing it does not renumber the lines after it)."""
+    names = contract.column_names
+    number, order = f"t{names.index(LINE_NUMBER)}", f"t{names.index('order_id')}"
+    con.execute(
+        f"""
+        update _stage set {number} = n._number
+        from (
+            select _file_ord, _line,
+                   row_number() over (partition by {order} order by _file_ord, _line) as _number
+            from _stage where {order} is not null and _file_ord in (select unnest(?))
+        ) n
+        where n._file_ord = _stage._file_ord and n._line = _stage._line""",
+        [ordinals],
+    )
+
+
+def _flag_repeated_lines(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    ordinals: list[int],
+    names: list[str],
+) -> dict[int, int]:
+    """Quarantine every later valid line, of files without line numbers, whose order and
+    content equal an earlier valid line's: the export repeated the line. Returns the count per
+    file."""
+    columns = [f"t{i}" for i, c in enumerate(contract.columns) if c.name != LINE_NUMBER]
+    raw = (
+        "concat_ws(',', "
+        + ", ".join(
+            f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))
+        )
+        + ")"
+    )
+    order = f"t{contract.column_names.index('order_id')}"
+    con.execute(
+        f"""
+        update _stage set _errors = list_append(_errors, {{
+            'column_name': cast(null as varchar),
+            'reason': 'exact duplicate of ' || case when d._first_ord = _stage._file_ord then ''
+                          else {_sql_list(names)}[d._first_ord + 1] || ' ' end
+                      || 'line ' || d._first_line || ' (same order ' || d._order
+                      || ' and content); the export has no line numbers, so kam takes it for a '
+                      || 'line exported twice and keeps the first. If the order really has two '
+                      || 'equal lines, export line numbers'}}),
+            _raw = {raw}
+        from (
+            select _file_ord, _line, cast({order} as varchar) as _order,
+                   row_number() over w as _rank,
+                   first_value(_file_ord) over w as _first_ord,
+                   first_value(_line) over w as _first_line
+            from _stage where len(_errors) = 0 and _file_ord in (select unnest(?))
+            window w as (partition by {", ".join(columns)} order by _file_ord, _line)
+        ) d
+        where d._rank > 1 and d._file_ord = _stage._file_ord and d._line = _stage._line""",
+        [ordinals],
+    )
+    rows = con.execute(
+        """select _file_ord, count(*) from _stage
+           where len(_errors) > 0 and list_contains(
+               list_transform(_errors, lambda e: starts_with(e.reason, 'exact duplicate of ')),
+               true)
+           group by _file_ord"""
+    ).fetchall()
+    return dict(rows)
 
 
 def _may_have_duplicates(con: duckdb.DuckDBPyConnection, keys: list[str]) -> bool:

@@ -12,7 +12,11 @@ import yaml
 from orchestration.ingestion.contracts import load_contracts
 from orchestration.settings import SOURCES
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "excel")
+# `delimiter: whitespace`: fields are separated by runs of spaces or tabs (aligned text, no
+# quoting); leading and trailing spaces of a line are not a field.
+WHITESPACE = "whitespace"
+FILE_SUFFIX = {"csv": "csv", "parquet": "parquet", "excel": "xlsx"}
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk")
 DEFAULT_TRUE = ("true", "1", "yes", "y", "是", "t")
 DEFAULT_FALSE = ("false", "0", "no", "n", "否", "f")
@@ -39,12 +43,18 @@ class Mapping:
     false_values: tuple[str, ...] = DEFAULT_FALSE
     null_values: tuple[str, ...] = DEFAULT_NULLS
     file_pattern: str | None = None
+    sheet: str | None = None  # Excel: the sheet to read (default: the first)
     columns: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
 
     @property
     def pattern(self) -> str:
-        return self.file_pattern or f"*.{self.format}"
+        return self.file_pattern or f"*.{FILE_SUFFIX[self.format]}"
+
+    @property
+    def whitespace(self) -> bool:
+        """True if fields are separated by runs of whitespace (aligned text)."""
+        return self.delimiter == WHITESPACE
 
     def export_name(self, column: str) -> str:
         """The export's name for canonical ``column``."""
@@ -76,6 +86,29 @@ def load_mappings(mappings_dir: Path) -> dict[str, Mapping]:
         )
         result[source] = load_mapping(path) if path else Mapping(source)
     return result
+
+
+def load_source_mapping(mappings_dir: Path, source: str) -> Mapping:
+    """The mapping of one ``source`` (its file, or the default), so that a mistake in another
+    source's mapping is reported once, under that source, not under every source.
+
+    A file in the folder named after no source is reported under the source whose name is
+    closest (``transaction.yaml`` under transactions), or under the first source."""
+    mappings_dir = Path(mappings_dir)
+    if mappings_dir.is_dir():
+        for path in sorted(mappings_dir.glob("*.y*ml")):
+            if path.stem in SOURCES:
+                continue
+            close = difflib.get_close_matches(path.stem, SOURCES, n=1)
+            if (close[0] if close else SOURCES[0]) == source:
+                raise MappingError(
+                    f"{path}: {path.stem!r} is not a source; name mapping files after one of "
+                    f"{', '.join(SOURCES)} (e.g. {close[0] if close else 'customers'}.yaml)"
+                )
+    for path in (mappings_dir / f"{source}.yaml", mappings_dir / f"{source}.yml"):
+        if path.is_file():
+            return load_mapping(path)
+    return Mapping(source)
 
 
 def load_mapping(path: Path, source: str | None = None) -> Mapping:
@@ -182,6 +215,7 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
         "false_values",
         "file_pattern",
         "null_values",
+        "sheet",
         "columns",
     }
     for key in data:
@@ -191,8 +225,9 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
             raise fail(str(key), "unknown setting", f"{guess}use one of {', '.join(sorted(known))}")
     values: dict[str, object] = {}
     fmt = data.get("format", "csv")
+    fmt = "excel" if fmt == "xlsx" else fmt
     if fmt not in FORMATS:
-        raise fail("format", f"unknown format {fmt!r}", "use csv or parquet")
+        raise fail("format", f"unknown format {fmt!r}", "use csv, parquet or excel (.xlsx)")
     values["format"] = fmt
     encoding = str(data.get("encoding", "utf-8")).strip().lower().replace("_", "-")
     encoding = {"utf8": "utf-8", "utf-8-bom": "utf-8-sig", "utf8-sig": "utf-8-sig"}.get(
@@ -209,12 +244,16 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
         if key in data:
             value = data[key]
             value = "\t" if value in ("\\t", "tab") else value
+            if key == "delimiter" and value == WHITESPACE:
+                values[key] = value
+                continue
             if not isinstance(value, str) or len(value) != 1 or value in "\r\n":
                 raise fail(
                     key,
                     f"{value!r} is not a single character"
                     + (" (a line break)" if value in ("\r", "\n") else ""),
-                    "give one character in quotes, e.g. ';' or '\\t' for tab",
+                    "give one character in quotes, e.g. ';' or '\\t' for tab"
+                    + (", or whitespace for aligned columns" if key == "delimiter" else ""),
                 )
             values[key] = value
     if values.get("delimiter", ",") == values.get("quote", '"'):
@@ -225,11 +264,15 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
             f"{data['header']!r} is not supported",
             "exports must have a header line naming the columns; set header: true",
         )
-    for key in ("date_format", "timestamp_format", "file_pattern"):
+    for key in ("date_format", "timestamp_format", "file_pattern", "sheet"):
         if key in data:
             if not isinstance(data[key], str) or not data[key]:
                 raise fail(key, f"{data[key]!r} is not a text value", "give a quoted text value")
             values[key] = data[key]
+    if "sheet" in values and fmt != "excel":
+        raise fail(
+            "sheet", "a sheet is read only from Excel files", "remove it, or set format: excel"
+        )
     pattern = values.get("file_pattern")
     if isinstance(pattern, str) and ("/" in pattern or "\\" in pattern or ".." in pattern):
         raise fail(
@@ -284,12 +327,6 @@ def _columns(columns: object, source: str, fail) -> dict[str, str]:
                 "give the export's header text for this column",
             )
         result[canonical] = str(export).strip()
-    exports = list(result.values())
-    twice = sorted({e for e in exports if exports.count(e) > 1})
-    if twice:
-        raise fail(
-            "columns",
-            f"export column(s) {twice} are mapped to more than one canonical column",
-            "map each export column once",
-        )
+    # One export column may feed several canonical columns (e.g. a stock code serving as both
+    # product_id and product_category): each reads the same values.
     return result

@@ -199,6 +199,8 @@ def split_header(first: str, delimiter: str, quote: str) -> list[str] | None:
     """Column names of a header line (None if the line is blank)."""
     if not first.strip():
         return None
+    if delimiter == "whitespace":  # aligned text: runs of spaces or tabs separate the fields
+        return first.split()
     row = next(csv.reader([first], delimiter=delimiter, quotechar=quote))
     return [name.strip() for name in row]
 

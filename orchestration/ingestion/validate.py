@@ -87,6 +87,7 @@ class ColumnInput:
     native: bool = False  # True: a typed Parquet value, cast directly instead of parsed as text
     pretrimmed: bool = False  # True: ``expr`` is already trimmed (the CSV split trims)
     tz_aware: bool = False  # True: a Parquet TIMESTAMP WITH TIME ZONE
+    fractional: bool = False  # True: a Parquet DOUBLE / FLOAT / DECIMAL (text ids: 17850.0)
 
 
 def trimmed(source: ColumnInput) -> str:
@@ -135,6 +136,7 @@ def typed(
     mapping: Mapping,
     time_zone: str = "UTC",
     tz_aware: bool = False,
+    fractional: bool = False,
 ) -> str:
     """Expression typing cleaned value ``c``; NULL when empty or not parseable.
 
@@ -145,6 +147,9 @@ def typed(
     """
     if native:
         value = f"try_cast({c} as {col.sql_type})"
+        if col.type == "string" and fractional:
+            # An id exported as a float (17850.0) is the whole number's text; 17850.5 is no id.
+            return f"(case when {c} = trunc({c}) then cast(cast({c} as hugeint) as varchar) end)"
         if tz_aware:
             value = f"cast(timezone({lit(time_zone)}, {c}) as {col.sql_type})"
         if col.type == "integer":  # a fractional Parquet number must not be rounded silently
@@ -189,6 +194,11 @@ def parse_problem(
 ) -> str:
     """Reason text (SQL) for a non-empty value that could not be typed."""
     shown = shown_value(c, quote_values)
+    if native and col.type == "string":
+        return (
+            f"{shown} || {lit(' is a number with a fraction, so it cannot be an identifier; ')}"
+            f" || {lit('export the column as text or as whole numbers')}"
+        )
     if native:
         return f"{shown} || {lit(f' cannot be converted to {col.type}')}"
     expected = {
@@ -240,7 +250,7 @@ def column_problem(
     whens = []
     if col.required:
         whens.append((f"{c} is null", lit("required value is empty")))
-    if col.type != "string":
+    if col.type != "string" or native:
         whens.append(
             (
                 f"{c} is not null and {t} is null",
@@ -359,9 +369,13 @@ def validated_select(
     business_date: date,
     relation: str,
     rules: Plausibility | None = None,
+    derived: dict[str, str] | None = None,
 ) -> str:
     """Select over ``relation`` returning ``_line``, ``_raw``, ``t0..tn`` and ``_errors``
     (list of {column, reason}).
+
+    ``derived`` gives, for a column absent from the file, an SQL expression over the other
+    columns' typed values (``t{j}``) that stands in for it before the rules are checked.
 
     ``relation`` has ``_line``, ``_raw``, ``_struct_error``, the inputs' columns and ``_plain``:
     true only if no value of the row contains a character of :data:`PLAIN_WHITESPACE`.
@@ -373,7 +387,15 @@ def validated_select(
         source = inputs[col.name]
         trimmed_cols.append(f"{trimmed(source)} as r{i}")
         clean_cols.append(f"{cleaned(f'r{i}', source.native, mapping)} as c{i}")
-        value = typed(col, f"c{i}", source.native, mapping, rules.time_zone, source.tz_aware)
+        value = typed(
+            col,
+            f"c{i}",
+            source.native,
+            mapping,
+            rules.time_zone,
+            source.tz_aware,
+            source.fractional,
+        )
         typed_cols.append(f"{value} as t{i}")
         problem = column_problem(
             col,
@@ -388,6 +410,8 @@ def validated_select(
         )
         problems.append(f"{problem} as p{i}")
     n = len(contract.columns)
+    replaced = ", ".join(f"{expr} as t{index[name]}" for name, expr in (derived or {}).items())
+    replace = f" replace ({replaced})" if replaced else ""
     # Most rows are clean: build the list of problems only for rows that have one.
     clean = " and ".join(f"p{i} is null" for i in range(n)) or "true"
     structs = ", ".join(
@@ -406,13 +430,13 @@ def validated_select(
             select _line, _raw, {", ".join(f"t{i}" for i in range(n))}, {errors} as _errors
             from (
                 select *, {", ".join(problems)}
-                from (
+                from (select *{replace} from (
                     select _line, _raw, _struct_error, {", ".join(f"c{i}" for i in range(n))},
                         {", ".join(typed_cols)}
                     from (select _line, _raw, _struct_error, _plain, {", ".join(clean_cols)}
                           from (select _line, _raw, _struct_error, _plain,
                                     {", ".join(trimmed_cols)}
                                 from {relation}))
-                )
+                ))
             )
         )"""

@@ -1,0 +1,196 @@
+"""A real retail history lands as exported (issue 23, docs/mappings.md "Worked example: a
+retail invoice history"): no line number, cost or category; float customer ids, some empty;
+'C'-prefixed cancellations; exact duplicate lines; no customer master. Loaded through a mapping
+that only renames columns, as Parquet, as Excel and as whitespace-aligned text."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import retail_export as retail
+
+from orchestration.ingestion import sync_landing
+from orchestration.ingestion.mapping import load_mapping
+
+DAY = date.fromisoformat(retail.BUSINESS_DATE)
+ALIGNED = {
+    "delimiter": "whitespace",
+    "timestamp_format": "%Y-%m-%dT%H:%M:%S",
+    "file_pattern": "*.txt",
+}
+CONTENT = """order_id, line_number, customer_id, ordered_at, product_id, product_category, quantity,
+    unit_price, line_amount, line_cost, discount_amount"""
+
+
+def load(tmp_path: Path, fmt: str, writer, name: str, **settings: str) -> duckdb.DuckDBPyConnection:
+    writer(tmp_path / "landing" / "transactions" / retail.BUSINESS_DATE / name)
+    mapping_path = tmp_path / "transactions.yaml"
+    mapping_path.write_text(retail.mapping_yaml(fmt, **settings), encoding="utf-8")
+    con = duckdb.connect()
+    sync_landing(
+        con,
+        tmp_path / "landing",
+        {"transactions": load_mapping(mapping_path)},
+        up_to=DAY,
+        run_id="test",
+        sources=["transactions"],
+    )
+    return con
+
+
+@pytest.fixture
+def parquet(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    with load(tmp_path, "parquet", retail.write_parquet, "online_retail.parquet") as con:
+        yield con
+
+
+def test_ledger_reconciles_and_counts_every_planted_group(parquet) -> None:
+    [(status, read, loaded, quarantined, message)] = parquet.execute(
+        "select status, rows_read, rows_loaded, rows_quarantined, message from raw.ingestion_ledger"
+    ).fetchall()
+    assert (status, read, loaded, quarantined) == ("loaded", 19, 14, 5)
+    assert read == loaded + quarantined == retail.ROWS_READ
+    assert loaded == retail.ROWS_LOADED
+    # Each derivation is named in the ledger message.
+    assert "line_number absent: derived" in message
+    assert "line_amount absent: derived: quantity × unit_price − discount_amount" in message
+    assert "line_cost absent: unknown: gross profit, margin and contribution" in message
+    assert "product_category absent: the product id serves as the category" in message
+    assert "2 exact duplicate line(s) quarantined" in message
+    assert "ignored unmapped columns: Description, Country" in message
+    reasons = parquet.execute(
+        "select line_number, column_name, reason from raw.quarantine order by line_number"
+    ).fetchall()
+    # Parquet line numbers are row numbers from 1.
+    assert [(line, column) for line, column, _ in reasons] == [
+        (3, None),
+        (10, None),
+        (17, "customer_id"),
+        (18, "customer_id"),
+        (19, "customer_id"),
+    ]
+    assert reasons[0][2].startswith("exact duplicate of line 2 (same order 536365 and content)")
+    assert reasons[1][2].startswith("exact duplicate of line 8 (same order 536367 and content)")
+    assert reasons[2][2] == reasons[3][2] == "customer_id: required value is empty"
+    assert reasons[4][2] == (
+        "customer_id: '12583.5' is a number with a fraction, so it cannot be an identifier; "
+        "export the column as text or as whole numbers"
+    )
+
+
+def test_float_ids_become_their_whole_number_and_amounts_are_derived(parquet) -> None:
+    rows = parquet.execute(
+        """select order_id, line_number, customer_id, product_id, product_category, quantity,
+                  unit_price, line_amount, line_cost, _source_line
+           from raw.transactions where order_id in ('536365', 'C536383')
+           order by order_id, line_number"""
+    ).fetchall()
+    assert rows == [
+        # The line exported twice (row 3) keeps its place: 536365's lines are 1, 2 and 4.
+        (
+            "536365",
+            1,
+            "17850",
+            "85123A",
+            None,
+            Decimal("6"),
+            Decimal("2.55"),
+            Decimal("15.30"),
+            None,
+            1,
+        ),
+        (
+            "536365",
+            2,
+            "17850",
+            "71053",
+            None,
+            Decimal("6"),
+            Decimal("3.39"),
+            Decimal("20.34"),
+            None,
+            2,
+        ),
+        (
+            "536365",
+            4,
+            "17850",
+            "84406B",
+            None,
+            Decimal("8"),
+            Decimal("2.75"),
+            Decimal("22.00"),
+            None,
+            4,
+        ),
+        # A cancellation is a return: negative quantity, negative amount.
+        (
+            "C536383",
+            1,
+            "17850",
+            "22633",
+            None,
+            Decimal("-2"),
+            Decimal("1.85"),
+            Decimal("-3.70"),
+            None,
+            16,
+        ),
+    ]
+    revenue = dict(
+        parquet.execute(
+            "select customer_id, sum(line_amount) from raw.transactions group by all"
+        ).fetchall()
+    )
+    assert revenue == retail.REVENUE
+
+
+def test_same_content_in_another_order_is_not_a_duplicate(parquet) -> None:
+    assert parquet.execute(
+        "select order_id, line_number from raw.transactions where product_id = '22632' "
+        "order by order_id"
+    ).fetchall() == [("536366", 2), ("536368", 3)]
+
+
+def test_excel_and_aligned_text_give_the_same_raw_tables(tmp_path: Path, parquet) -> None:
+    with load(tmp_path / "xlsx", "excel", retail.write_xlsx, "online_retail.xlsx") as xlsx:
+        excel_rows = xlsx.execute(
+            f"select {CONTENT}, _source_line from raw.transactions order by all"
+        ).fetchall()
+        excel_quarantine = xlsx.execute(
+            "select line_number, column_name, reason from raw.quarantine order by line_number"
+        ).fetchall()
+    parquet_rows = parquet.execute(
+        f"select {CONTENT}, _source_line + 1 from raw.transactions order by all"
+    ).fetchall()
+    # A sheet's data starts on row 2 (row 1 is the header); Parquet rows count from 1.
+    assert excel_rows == parquet_rows
+    assert excel_quarantine == [
+        (line + 1, column, reason.replace("line 2 ", "line 3 ").replace("line 8 ", "line 9 "))
+        for line, column, reason in parquet.execute(
+            "select line_number, column_name, reason from raw.quarantine order by line_number"
+        ).fetchall()
+    ]
+    with load(tmp_path / "txt", "csv", retail.write_aligned_text, "retail.txt", **ALIGNED) as txt:
+        text_rows = txt.execute(
+            f"select {CONTENT}, _source_line from raw.transactions order by all"
+        ).fetchall()
+        [(read, loaded, quarantined)] = txt.execute(
+            "select rows_read, rows_loaded, rows_quarantined from raw.ingestion_ledger"
+        ).fetchall()
+    assert text_rows == excel_rows
+    # The aligned text leaves out the line with a fractional id (text cannot tell it).
+    assert (read, loaded, quarantined) == (18, 14, 4)
+
+
+def test_excel_quarantine_line_is_the_sheet_row(tmp_path: Path) -> None:
+    with load(tmp_path, "excel", retail.write_xlsx, "online_retail.xlsx") as con:
+        lines = con.execute(
+            "select line_number from raw.quarantine where column_name = 'customer_id' order by 1"
+        ).fetchall()
+    # Sheet rows: header on row 1, the 17th to 19th lines of LINES on rows 18 to 20.
+    assert lines == [(18,), (19,), (20,)]
