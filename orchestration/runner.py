@@ -32,6 +32,7 @@ class RunOutcome:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     customers: int = 0
+    customers_derived: bool = False  # no master landed: derived from the transactions
     key_accounts: dict[str, int] = field(default_factory=dict)
     churn: list[str] = field(default_factory=list)
     published_path: Path | None = None
@@ -54,7 +55,13 @@ class RunOutcome:
                     if self.rows_read
                     else "  no new or changed landing files (everything landed was loaded before)"
                 ),
-                f"  customers {self.customers:,}",
+                f"  customers {self.customers:,}"
+                + (
+                    " (no customer master landed: derived from the transactions, first seen "
+                    "date only)"
+                    if self.customers_derived
+                    else ""
+                ),
                 *self._key_account_lines(),
                 *self.churn,
                 f"  published warehouse: {self.published_path}",
@@ -289,7 +296,10 @@ def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
             "and status in ('loaded', 'replaced', 'rejected')",
             [outcome.run_id],
         ).fetchall()[0]
-        outcome.customers = con.execute("select count(*) from dim_customers").fetchall()[0][0]
+        outcome.customers, outcome.customers_derived = con.execute(
+            "select count(*), coalesce(bool_or(is_derived_from_transactions), false) "
+            "from dim_customers"
+        ).fetchall()[0]
         outcome.key_accounts = _key_account_counts(con, outcome.business_date)
         outcome.churn = _churn_lines(con, outcome.business_date)
         quality = churn_quality.summary_line(con)

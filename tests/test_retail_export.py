@@ -5,6 +5,7 @@ that only renames columns, as Parquet, as Excel and as whitespace-aligned text."
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,10 @@ import retail_export as retail
 
 from orchestration.ingestion import sync_landing
 from orchestration.ingestion.mapping import load_mapping
+from orchestration.runner import execute_nightly
+from orchestration.settings import load_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DAY = date.fromisoformat(retail.BUSINESS_DATE)
 ALIGNED = {
@@ -194,3 +199,83 @@ def test_excel_quarantine_line_is_the_sheet_row(tmp_path: Path) -> None:
         ).fetchall()
     # Sheet rows: header on row 1, the 17th to 19th lines of LINES on rows 18 to 20.
     assert lines == [(18,), (19,), (20,)]
+
+
+@pytest.fixture(scope="module")
+def nightly(tmp_path_factory: pytest.TempPathFactory):
+    """The whole job on the retail export alone: no customer master, nothing else landed."""
+    home = tmp_path_factory.mktemp("retail_home")
+    retail.write_parquet(
+        home / "landing" / "transactions" / retail.BUSINESS_DATE / "online_retail.parquet"
+    )
+    config = home / "config"
+    shutil.copytree(REPO_ROOT / "config", config)
+    (config / "mappings" / "transactions.yaml").write_text(
+        retail.mapping_yaml("parquet"), encoding="utf-8"
+    )
+    settings = load_settings({"KAM_HOME": str(home), "KAM_CONFIG_DIR": str(config)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+        (home / "dagster").mkdir(exist_ok=True)
+        for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR"):
+            mp.delenv(name, raising=False)
+        mp.setenv("KAM_CONFIG_DIR", str(config))
+        outcome = execute_nightly(settings, DAY)
+    return outcome, settings
+
+
+@pytest.mark.slow
+def test_the_night_succeeds_and_says_the_master_was_derived(nightly) -> None:
+    outcome, _ = nightly
+    assert outcome.success, outcome.report()
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (19, 14, 5)
+    assert outcome.customers == 4
+    assert (
+        "  customers 4 (no customer master landed: derived from the transactions, "
+        "first seen date only)"
+    ) in outcome.report().splitlines()
+
+
+@pytest.mark.slow
+def test_published_facts_hold_revenue_and_no_invented_margin(nightly) -> None:
+    _, settings = nightly
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        facts = con.execute(
+            """select customer_id, revenue_lifetime, gross_profit_lifetime,
+                      gross_profit_trailing, gross_margin_rate_lifetime,
+                      gross_margin_rate_trailing, contribution_trailing, has_unknown_line_cost,
+                      distinct_categories_lifetime, has_category_from_product_id,
+                      return_count_lifetime, first_order_date
+               from fct_customer_facts where as_of_date = ? order by customer_id""",
+            [DAY],
+        ).fetchall()
+        customers = con.execute(
+            """select customer_id, is_derived_from_transactions, first_seen_date, customer_name,
+                      channel_type, status
+               from dim_customers order by customer_id"""
+        ).fetchall()
+        ledger = con.execute(
+            "select rows_read, rows_loaded, rows_quarantined from ingestion_ledger "
+            "where source = 'transactions'"
+        ).fetchall()
+        quarantine = con.execute(
+            "select count(*) filter (where reason like 'exact duplicate of %'), "
+            "count(*) filter (where reason = 'customer_id: required value is empty'), "
+            "count(*) filter (where reason like 'customer_id: %fraction%') from quarantine"
+        ).fetchall()
+    assert ledger == [(19, 14, 5)]
+    assert quarantine == [(retail.DUPLICATES, retail.EMPTY_CUSTOMER, retail.FRACTIONAL_CUSTOMER)]
+    assert {row[0]: row[1] for row in facts} == retail.REVENUE
+    for row in facts:
+        # No cost in the export: profit, margin and contribution are unknown, never 100 %.
+        assert row[2:7] == (None, None, None, None, None), row
+        assert row[7] is True
+        assert (row[8], row[9]) == (retail.CATEGORIES_SOLD[row[0]], True)
+    returns = {row[0]: row[10] for row in facts}
+    assert returns == {"12583": 0, "13047": 0, "14688": 1, "17850": 1}
+    assert customers == [
+        ("12583", True, date(2025, 5, 3), None, None, None),
+        ("13047", True, date(2025, 4, 2), None, None, None),
+        ("14688", True, date(2025, 5, 20), None, None, None),
+        ("17850", True, date(2025, 3, 1), None, None, None),
+    ]

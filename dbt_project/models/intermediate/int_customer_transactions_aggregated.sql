@@ -119,6 +119,10 @@ day_facts as (
         sum(gross_profit) filter (where ordered_date <= {{ d }}) as gross_profit_lifetime,
         sum(gross_profit) filter (where {{ in_window('ordered_date', trailing_start) }}) as gross_profit_trailing,
         sum(gross_profit) filter (where {{ in_window('ordered_date', recent_start) }}) as gross_profit_recent,
+        -- Days with a line without cost (gross_profit null): the window's profit is unknown.
+        count(*) filter (where gross_profit is null and ordered_date <= {{ d }}) as _unknown_cost_days_lifetime,
+        count(*) filter (where gross_profit is null and {{ in_window('ordered_date', trailing_start) }}) as _unknown_cost_days_trailing,
+        count(*) filter (where gross_profit is null and {{ in_window('ordered_date', recent_start) }}) as _unknown_cost_days_recent,
         sum(return_amount) filter (where ordered_date <= {{ d }}) as return_amount_lifetime,
         sum(return_amount) filter (where {{ in_window('ordered_date', trailing_start) }}) as return_amount_trailing,
         sum(return_amount) filter (where {{ in_window('ordered_date', recent_start) }}) as return_amount_recent,
@@ -227,9 +231,11 @@ joined as (
         coalesce(day_facts_with_shares.revenue_lifetime, 0) as revenue_lifetime,
         coalesce(day_facts_with_shares.revenue_trailing, 0) as revenue_trailing,
         coalesce(day_facts_with_shares.revenue_recent, 0) as revenue_recent,
-        coalesce(day_facts_with_shares.gross_profit_lifetime, 0) as gross_profit_lifetime,
-        coalesce(day_facts_with_shares.gross_profit_trailing, 0) as gross_profit_trailing,
-        coalesce(day_facts_with_shares.gross_profit_recent, 0) as gross_profit_recent,
+        {%- for window in ['lifetime', 'trailing', 'recent'] %}
+        case when coalesce(day_facts_with_shares._unknown_cost_days_{{ window }}, 0) = 0
+            then coalesce(day_facts_with_shares.gross_profit_{{ window }}, 0) end as gross_profit_{{ window }},
+        {%- endfor %}
+        coalesce(day_facts_with_shares._unknown_cost_days_lifetime, 0) > 0 as has_unknown_line_cost,
         coalesce(day_facts_with_shares.return_amount_lifetime, 0) as return_amount_lifetime,
         coalesce(day_facts_with_shares.return_amount_trailing, 0) as return_amount_trailing,
         coalesce(day_facts_with_shares.return_amount_recent, 0) as return_amount_recent,
@@ -300,7 +306,9 @@ final as (
         revenue_prior_trailing,
         active_trailing_windows,
         observed_trailing_windows,
-        largest_trailing_window_share
+        largest_trailing_window_share,
+        -- A line without cost (an export without line_cost) makes profit and margin unknown.
+        has_unknown_line_cost
     from joined
 
 )

@@ -32,7 +32,8 @@ final as (
         superseded_date,
         -- Net of returns: a return line carries a negative amount and cost.
         sum(line_amount) as revenue,
-        sum(line_amount - line_cost) as gross_profit,
+        -- Unknown when a line of the day has no cost: a partial sum would overstate the margin.
+        case when count(line_cost) = count(*) then sum(line_amount - line_cost) end as gross_profit,
         coalesce(-sum(line_amount) filter (where is_return), 0) as return_amount,
         count(*) as line_count,
         max(loaded_at) as loaded_at

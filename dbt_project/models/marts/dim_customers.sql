@@ -2,6 +2,8 @@
     One row per customer known to the master on or before the as-of date, with its attributes
     as of that date. Personal data (key person name, phone, e-mail) is not published.
     The table reflects the last run: after a backfill it shows the backfilled date.
+    Without a master landed, the customers are derived from the transactions (stg_raw__customers)
+    and marked so.
 #}
 
 with
@@ -29,6 +31,13 @@ current_versions as (
 
 ),
 
+derived_customers as (
+
+    select customer_id from {{ ref('stg_raw__customers') }}
+    where is_derived_from_transactions
+
+),
+
 final as (
 
     select
@@ -38,9 +47,11 @@ final as (
         current_versions.{{ attribute }},
         {%- endfor %}
         current_versions.valid_from as attributes_valid_from,
-        first_versions.first_seen_date
+        first_versions.first_seen_date,
+        derived_customers.customer_id is not null as is_derived_from_transactions
     from current_versions
     inner join first_versions on current_versions.customer_id = first_versions.customer_id
+    left join derived_customers on current_versions.customer_id = derived_customers.customer_id
 
 )
 

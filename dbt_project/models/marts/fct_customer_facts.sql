@@ -53,6 +53,24 @@ statement_facts as (
 
 ),
 
+line_versions as (
+
+    select * from {{ ref('stg_raw__transaction_versions') }}
+
+),
+
+-- An export without categories lets the product id serve; the category counts say so.
+category_sources as (
+
+    select
+        customer_id,
+        bool_or(is_category_from_product_id) as has_category_from_product_id
+    from line_versions
+    where ordered_date <= {{ as_of_date() }}
+    group by customer_id
+
+),
+
 -- Every input is already one row per customer, so these joins cannot fan out.
 final as (
 
@@ -75,18 +93,21 @@ final as (
         coalesce(customers.first_cooperation_date, transaction_facts.first_order_date) as first_cooperation_date,
         ({{ as_of_date() }} - coalesce(customers.first_cooperation_date, transaction_facts.first_order_date))
         / 365.25 as cooperation_years,
-        transaction_facts.* exclude (customer_id),
+        transaction_facts.* exclude (customer_id, has_unknown_line_cost),
         finance_facts.* exclude (customer_id),
         contact_facts.* exclude (customer_id, cost_to_serve_trailing),
         statement_facts.customer_id is not null as has_financial_statement,
         statement_facts.* exclude (customer_id),
         contact_facts.cost_to_serve_trailing,
-        transaction_facts.gross_profit_trailing - contact_facts.cost_to_serve_trailing as contribution_trailing
+        transaction_facts.gross_profit_trailing - contact_facts.cost_to_serve_trailing as contribution_trailing,
+        coalesce(transaction_facts.has_unknown_line_cost, false) as has_unknown_line_cost,
+        coalesce(category_sources.has_category_from_product_id, false) as has_category_from_product_id
     from customers
     left join transaction_facts on customers.customer_id = transaction_facts.customer_id
     left join finance_facts on customers.customer_id = finance_facts.customer_id
     left join contact_facts on customers.customer_id = contact_facts.customer_id
     left join statement_facts on customers.customer_id = statement_facts.customer_id
+    left join category_sources on customers.customer_id = category_sources.customer_id
 
 )
 

@@ -32,7 +32,7 @@ final as (
         ordered_at,
         cast(ordered_at as date) as ordered_date,
         product_id,
-        product_category,
+        coalesce(product_category, product_id) as product_category,
         quantity,
         unit_price,
         line_amount,
