@@ -190,6 +190,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     bgnbd.set_defaults(handler=_cmd_bgnbd)
 
+    check = command(
+        "check",
+        "check the configuration and the landing folders without running anything",
+        "Reads scoring.yaml, the mappings, kam's KAM_* settings and every landing folder (folder "
+        "names, file encodings, headers against the mappings) with the run's own checks, and "
+        "lists every problem with its fix. Exit code 0: no problem; 1: problems listed.",
+    )
+    check.set_defaults(handler=_cmd_check)
+
     contracts = command(
         "contracts",
         "print the input contracts as Markdown",
@@ -451,6 +460,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         except BrowserMissingError as exc:
             raise UserError(str(exc)) from None
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from orchestration.preflight import check
+
+    # Settings kam cannot use are among the problems listed, not a reason to stop.
+    report = check(load_settings({**os.environ, "KAM_DUCKDB_MEMORY_LIMIT": ""}))
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 def _cmd_contracts(args: argparse.Namespace) -> int:
