@@ -44,11 +44,30 @@ def check_result(outcome: SuiteOutcome, rows: int, **extra: object) -> dg.AssetC
         metadata={
             "rows": rows,
             "checks": len(outcome.outcomes),
+            "failed": dg.MetadataValue.md(failures_markdown(outcome)),
             "errors": [f"{o.name}: {o.details}" for o in outcome.blocking_failures],
             "warnings": [f"{o.name}: {o.details}" for o in outcome.warnings],
             **extra,
         },
     )
+
+
+def failures_markdown(outcome: SuiteOutcome) -> str:
+    """The failed expectations as a Markdown table the UI renders: severity, expectation, what
+    it expects, and what was observed."""
+    failed = outcome.blocking_failures + outcome.warnings
+    if not failed:
+        return f"All {len(outcome.outcomes)} expectations of {outcome.suite} passed."
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = ["| severity | expectation | expects | observed |", "|---|---|---|---|"]
+    lines += [
+        f"| {o.severity.upper()} | `{o.name}` | {cell(o.description)} | {cell(o.details)} |"
+        for o in failed
+    ]
+    return "\n".join(lines)
 
 
 def _frame(

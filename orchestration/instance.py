@@ -43,6 +43,13 @@ event_log_storage:
   module: orchestration.instance
   class: KamSqliteEventLogStorage
   config: {}
+# Every kam asset and check is in the pool kam_warehouse (kam's only pool): DuckDB lets one
+# process write a file, so runs launched from the UI or the daemon (a backfill, the schedule)
+# wait in the queue until the run using the warehouse has finished.
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: run
 """
 
 

@@ -244,11 +244,16 @@ def _export_settings(settings: Settings) -> None:
 def _check_partition(partitions, key: str) -> None:
     keys = partitions.get_partition_keys()
     if not keys:
-        raise BusinessDateError("no business dates are defined yet (check KAM_FIRST_BUSINESS_DATE)")
+        raise BusinessDateError(
+            f"no business date has ended since the first one ({partitions.start:%Y-%m-%d}): "
+            "land a folder <landing>/<source>/<YYYY-MM-DD>/ for a past date, or set "
+            "KAM_FIRST_BUSINESS_DATE to the first date kam should hold"
+        )
     if key < keys[0]:
         raise BusinessDateError(
-            f"business date {key} is before the first business date {keys[0]}; "
-            "set KAM_FIRST_BUSINESS_DATE to an earlier date"
+            f"business date {key} is before the first business date {keys[0]} (the oldest "
+            "landed date folder, or KAM_FIRST_BUSINESS_DATE); set KAM_FIRST_BUSINESS_DATE to "
+            "an earlier date, or land that date's folder first"
         )
     if key > keys[-1]:
         raise BusinessDateError(

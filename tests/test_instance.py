@@ -174,3 +174,21 @@ def test_base_dir_defaults_to_where_dagster_keeps_event_logs(
     assert Path(storage._base_dir) == tmp_path / "history" / "runs"
     explicit = KamSqliteEventLogStorage.from_config_value(None, {"base_dir": str(tmp_path / "x")})
     assert Path(explicit._base_dir) == tmp_path / "x"
+
+
+def test_the_written_config_limits_the_warehouse_pool_to_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from orchestration.definitions import defs
+
+    ensure_instance_config(tmp_path)
+    written = yaml.safe_load((tmp_path / "dagster.yaml").read_text(encoding="utf-8"))
+    assert written["concurrency"] == {"pools": {"default_limit": 1, "granularity": "run"}}
+    with _instance(tmp_path, monkeypatch) as instance:
+        pools = instance.get_concurrency_config().pool_config
+        assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "run")
+    # The default limit is the warehouse's: every node of the job that has a pool uses it.
+    job = defs.resolve_job_def("nightly_job")
+    assert {node.pool for node in job.graph.node_defs if node.pool} == {"kam_warehouse"}
