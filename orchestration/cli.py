@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -206,6 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     contracts.set_defaults(handler=_cmd_contracts)
 
+    _add_map_parser(sub, common)
     _add_report_parser(sub, common)
     return parser
 
@@ -228,14 +230,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"landing files already present in {landing}; keeping them (--force regenerates)")
         return 0
     try:
-        summary = generate_demo(
-            settings.home,
-            seed=args.seed,
-            lines=args.lines,
-            customers=args.customers,
-            end_date=args.end_date,
-            overwrite=args.force,
-        )
+        with demo_progress(settings.home / "landing", shown=args.lines >= LARGE_DEMO_LINES):
+            summary = generate_demo(
+                settings.home,
+                seed=args.seed,
+                lines=args.lines,
+                customers=args.customers,
+                end_date=args.end_date,
+                overwrite=args.force,
+            )
     except DemoError as exc:
         raise UserError(str(exc)) from None
     if summary.landing_dir != landing:
@@ -247,6 +250,46 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         shutil.move(summary.landing_dir, landing)
     print(summary)
     return 0
+
+
+# From this many transaction lines (about half a minute of writing) `kam demo` shows progress.
+LARGE_DEMO_LINES = 1_000_000
+
+
+@contextlib.contextmanager
+def demo_progress(folder: Path, *, shown: bool, every: float = 0.5) -> Iterator[None]:
+    """While the block runs, show the files and megabytes written under ``folder`` so far and
+    the time taken (Rich; redrawn in place on a terminal, a final line otherwise)."""
+    if not shown:
+        yield
+        return
+    import threading
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    def written() -> str:
+        files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+        size = sum(p.stat().st_size for p in files if p.exists())
+        return f"{len(files):,} files, {size / 1e6:,.0f} MB written"
+
+    done = threading.Event()
+    with Progress(
+        SpinnerColumn(), TextColumn("demo landing files: {task.description}"), TimeElapsedColumn()
+    ) as progress:
+        task = progress.add_task(written())
+
+        def watch() -> None:
+            while not done.wait(every):
+                progress.update(task, description=written())
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
+            progress.update(task, description=written())
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -393,6 +436,54 @@ def _cmd_bgnbd(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     return 0
+
+
+def _add_map_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    mapping = sub.add_parser(
+        "map",
+        help="propose a mapping file for a sample export",
+        description="Propose a mapping file for a sample export (CSV or text, Parquet or .xlsx): "
+        "its headers are matched to the source's contract (English and Chinese names); the "
+        "encoding, delimiter and date formats are read from the sample. Reports what is "
+        "missing and what kam derives without it, and writes the file for you to review "
+        "(docs/mappings.md).",
+        parents=[common],
+    )
+    mapping.add_argument("source", help="the source the export feeds, e.g. transactions")
+    mapping.add_argument("file", type=Path, help="a sample export")
+    mapping.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="where to write the proposal (default: ./<source>.yaml); review it, then move it "
+        "to the mappings folder (<config>/mappings/<source>.yaml)",
+    )
+    mapping.add_argument("--sheet", default=None, help="Excel: the sheet (default: the first)")
+    mapping.add_argument("--force", action="store_true", help="replace an existing output file")
+    mapping.set_defaults(handler=_cmd_map)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from orchestration.ingestion.mapping import MappingError, load_mapping
+    from orchestration.ingestion.propose import ProposalError, propose_mapping
+
+    try:
+        proposal = propose_mapping(args.source, args.file, sheet=args.sheet)
+    except ProposalError as exc:
+        raise UserError(str(exc)) from None
+    output = args.output or Path(f"{args.source}.yaml")
+    if output.exists() and not args.force:
+        raise UserError(f"{output} exists; give another --output, or --force to replace it")
+    output.write_text(proposal.yaml(), encoding="utf-8")
+    print(proposal.report())
+    if not proposal.missing_required:
+        try:
+            load_mapping(output, args.source)
+        except MappingError as exc:
+            raise UserError(f"the proposal does not validate: {exc}") from None
+    target = load_settings().mappings_dir / f"{args.source}.yaml"
+    print(f"wrote {output}: review it, then move it to {target}")
+    return 1 if proposal.missing_required else 0
 
 
 def _add_report_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -180,3 +180,34 @@ def test_every_command_has_a_description_and_every_option_its_default(
             if action.option_strings and not action.required and action.nargs != 0:
                 assert "default" in (action.help or ""), f"kam {name} {action.option_strings}"
         assert "(default: " in command.format_help()
+
+
+@pytest.mark.parametrize(("lines", "shown"), [(1_000_000, True), (999_999, False)])
+def test_a_large_demo_shows_what_it_has_written(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: int,
+    shown: bool,
+) -> None:
+    _isolate(monkeypatch)
+    landing = tmp_path / "landing"
+
+    class Summary:
+        landing_dir = landing
+
+        def __str__(self) -> str:
+            return "demo written"
+
+    def fake_generate(home: Path, **kwargs) -> Summary:
+        assert kwargs["lines"] == lines
+        (landing / "transactions" / "2025-12-31").mkdir(parents=True)
+        (landing / "transactions" / "2025-12-31" / "a.csv").write_bytes(b"x" * 2_000_000)
+        (landing / "transactions" / "2025-12-31" / "b.csv").write_bytes(b"x" * 1_000_000)
+        return Summary()
+
+    monkeypatch.setattr("orchestration.demo.generate_demo", fake_generate)
+    assert main(["demo", "--home", str(tmp_path), "--lines", str(lines)]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("demo written\n")
+    assert ("demo landing files: 2 files, 3 MB written" in out) is shown
