@@ -79,7 +79,11 @@ PUBLICATION_COMMENT = (
     "count of every table (rows.<table>) and kam's own bookkeeping for the next publication."
 )
 PUBLICATION_COLUMN_COMMENTS = (
-    ("key", "Name of the fact (run_id, business_date, published_at, rows.<table>, ...)."),
+    (
+        "key",
+        "Name of the fact (run_id, business_date, run_business_date, published_at, "
+        "rows.<table>, ...).",
+    ),
     ("value", "Its value, as text."),
 )
 # Errors of the statements themselves (a table or column that is not there), which building the
@@ -151,12 +155,15 @@ def publish(
     *,
     metadata: dict[str, str] | None = None,
     storage_version: str = DEFAULT_PUBLISH_STORAGE_VERSION,
+    keep_previous: frozenset[str] = frozenset(),
 ) -> PublishResult:
     """Copy ``tables`` from the writer warehouse into a fresh published DuckDB file and Parquet.
 
     ``publication_id`` names the database file and Parquet folder of this publication (use the
     run id). ``metadata`` is written to a one-row-per-key ``publication`` table (run id,
     business date, …). ``storage_version`` is the oldest DuckDB release that must read the file.
+    ``keep_previous`` names tables (not by date) published as the previous publication has them,
+    when it has them: a backfill of an older date keeps the newer date's dimensions.
     """
     if not _PUBLICATION_ID.match(publication_id):
         raise ValueError(f"publication id {publication_id!r} must be letters, digits, - or _")
@@ -177,7 +184,9 @@ def publish(
         con, from_previous, rebuilt = _open_staging(final_db, staging_db, storage_version)
         try:
             version_dir.mkdir(parents=True)
-            counts = _fill(con, warehouse_path, tables, version_dir, previous_parquet, metadata)
+            counts = _fill(
+                con, warehouse_path, tables, version_dir, previous_parquet, metadata, keep_previous
+            )
         except duckdb.Error as exc:
             if not from_previous or isinstance(exc, NOT_DAMAGE):
                 raise
@@ -189,7 +198,7 @@ def publish(
             _remove(version_dir)
             con = _new_database(staging_db, storage_version)
             version_dir.mkdir(parents=True)
-            counts = _fill(con, warehouse_path, tables, version_dir, None, metadata)
+            counts = _fill(con, warehouse_path, tables, version_dir, None, metadata, keep_previous)
         con.execute("checkpoint")
         con.close()
     except BaseException:
@@ -223,9 +232,11 @@ def _fill(
     version_dir: Path,
     previous_parquet: Path | None,
     metadata: dict[str, str],
+    keep_previous: frozenset[str] = frozenset(),
 ) -> dict[str, int]:
     """Make the staging database hold exactly ``tables`` (and ``publication``), and write the
-    Parquet version; returns every table's row count."""
+    Parquet version; returns every table's row count. Tables in ``keep_previous`` that the
+    staging copy already holds (from the previous publication) keep their rows."""
     counts: dict[str, int] = {}
     con.execute(f"attach '{_sql_path(warehouse_path)}' as warehouse (read_only)")
     previous = _previous_publication(con)
@@ -246,7 +257,8 @@ def _fill(
             changed = _sync_table(con, name, source, written=dates)
             _write_parquet_by_date(con, name, previous_parquet_by_date, version_dir / name, changed)
         else:
-            changed = _sync_table(con, name, source)
+            kept = name in keep_previous and _has_table(con, name)
+            changed = set() if kept else _sync_table(con, name, source)
             parquet = version_dir / f"{name}.parquet"
             if not (changed == set() and _link_parquet(con, name, previous_parquet, parquet)):
                 con.execute(
@@ -543,6 +555,16 @@ def _written_since(
 def _previous_parquet_dir(parquet_root: Path) -> Path | None:
     current = parquet_root / "current"
     return current.resolve() if current.is_symlink() and current.resolve().is_dir() else None
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = ?",
+            [name],
+        ).fetchall()[0][0]
+    )
 
 
 def _link_parquet(

@@ -35,6 +35,7 @@ class RunOutcome:
     customers_derived: bool = False  # no master landed: derived from the transactions
     key_accounts: dict[str, int] = field(default_factory=dict)
     churn: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     published_path: Path | None = None
     log_path: Path | None = None
 
@@ -64,6 +65,7 @@ class RunOutcome:
                 ),
                 *self._key_account_lines(),
                 *self.churn,
+                *self.notices,
                 f"  published warehouse: {self.published_path}",
             ]
         )
@@ -305,6 +307,15 @@ def _fill_counts(outcome: RunOutcome, settings: Settings) -> None:
             "select count(*), coalesce(bool_or(is_derived_from_transactions), false) "
             "from dim_customers"
         ).fetchall()[0]
+        stale = dict(con.execute("select key, value from publication").fetchall()).get(
+            "stale_business_dates"
+        )
+        if stale:
+            from orchestration.assets.publishing import stale_notice
+
+            outcome.notices.append(
+                "  " + stale_notice([date.fromisoformat(d) for d in stale.split(",")])
+            )
         outcome.key_accounts = _key_account_counts(con, outcome.business_date)
         outcome.churn = _churn_lines(con, outcome.business_date)
         quality = churn_quality.summary_line(con)

@@ -107,15 +107,31 @@ def _replace_daily_scores(
     frame = scores.with_columns(run_id=pl.lit(run_id))
     _replace_rows(con, HISTORY, frame, "as_of_date", as_of)
     partition_writes.record(con, HISTORY, as_of)
+    _replace_migrations(con, as_of, frame, levels)
+    # A backfilled date becomes the predecessor of the next date already scored: that date's
+    # moves were counted from whatever came before (or from nothing), so count them again.
+    next_date = con.execute(
+        f"select min(as_of_date) from {HISTORY} where as_of_date > ?", [as_of]
+    ).fetchall()[0][0]
+    if next_date is not None:
+        _replace_migrations(con, next_date, _rows_at(con, HISTORY, "as_of_date", next_date, frame),
+                            levels)
+    _replace_table(con, LABELS, labels)
+
+
+def _replace_migrations(
+    con: duckdb.DuckDBPyConnection, as_of: date, scores: pl.DataFrame,
+    levels: dict[str, list[str]],
+) -> None:
+    """The moves into ``as_of`` from the previous business date scored (all new without one)."""
     previous_date = con.execute(
         f"select max(as_of_date) from {HISTORY} where as_of_date < ?", [as_of]
     ).fetchall()[0][0]
-    previous = _rows_at(con, HISTORY, "as_of_date", previous_date, frame)
-    migrations = _migrations(previous, frame, levels, MIGRATING_SCHEMES).with_columns(
+    previous = _rows_at(con, HISTORY, "as_of_date", previous_date, scores)
+    migrations = _migrations(previous, scores, levels, MIGRATING_SCHEMES).with_columns(
         as_of_date=pl.lit(as_of), previous_as_of_date=pl.lit(previous_date, dtype=pl.Date)
     )
     _replace_rows(con, MIGRATIONS, migrations, "as_of_date", as_of)
-    _replace_table(con, LABELS, labels)
 
 
 def _replace_credit_grades(
@@ -159,12 +175,19 @@ def _migrations(
     schemes: tuple[str, ...],
 ) -> pl.DataFrame:
     frames = [
-        migration_matrix(previous, current, scheme, levels=levels[scheme]).select(
-            pl.lit(scheme).alias("scheme"), pl.all()
-        )
+        migration_matrix(_recorded(previous, scheme), current, scheme, levels=levels[scheme])
+        .select(pl.lit(scheme).alias("scheme"), pl.all())
         for scheme in schemes
     ]
     return pl.concat(frames)
+
+
+def _recorded(previous: pl.DataFrame, scheme: str) -> pl.DataFrame:
+    """The previous rows that recorded a level of ``scheme``: a date scored by an earlier kam,
+    before the scheme existed, has none, and its customers count as new to the scheme."""
+    if scheme not in previous.columns:
+        return previous.clear().with_columns(pl.lit(None, dtype=pl.String).alias(scheme))
+    return previous.filter(pl.col(scheme).is_not_null())
 
 
 def _rows_at(

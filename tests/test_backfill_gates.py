@@ -68,5 +68,81 @@ def test_backfilling_14_older_dates_after_a_newer_one_was_published(
         ).fetchall()
         newest_scores = con.execute("select distinct as_of_date from customer_scores").fetchall()
     assert [d for (d,) in dates] == [OLDEST + timedelta(days=k) for k in range(15)]
-    # The current scores stay those of the newest date.
+    # The current scores stay those of the newest date, and so do the dimensions and the
+    # publication's business date; the run's own date is recorded beside it.
     assert newest_scores == [(NEWEST,)]
+    with duckdb.connect(str(published), read_only=True) as con:
+        publication = dict(con.execute("select key, value from publication").fetchall())
+        dim_dates = con.execute("select distinct as_of_date from dim_customers").fetchall()
+        moves = con.execute(
+            "select distinct previous_as_of_date from score_migrations where as_of_date = ?",
+            [NEWEST],
+        ).fetchall()
+        new_customers = con.execute(
+            "select sum(customers) from score_migrations where as_of_date = ? "
+            "and scheme = 'pyramid_tier' and from_level = 'new'",
+            [NEWEST],
+        ).fetchall()[0][0]
+        customers = con.execute("select count(*) from customer_scores").fetchall()[0][0]
+    assert publication["business_date"] == NEWEST.isoformat()
+    assert publication["run_business_date"] == end.isoformat()
+    assert dim_dates == [(NEWEST,)]
+    # 12-31 was scored first, from nothing; the backfilled 12-30 is now its predecessor.
+    assert moves == [(end,)]
+    assert new_customers < customers / 10
+
+
+def _late_data_warehouse(path: Path, loaded: list[tuple[str, date, str]]) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create schema marts; create schema scores")
+        con.execute(
+            "create table raw.ingestion_ledger (run_id varchar, business_date date, "
+            "status varchar)"
+        )
+        if loaded:
+            con.executemany("insert into raw.ingestion_ledger values (?, ?, ?)", loaded)
+        con.execute(
+            "create table marts.fct_customer_facts as select unnest(?) as as_of_date",
+            [[date(2025, 12, d) for d in (20, 21, 22, 23)]],
+        )
+        con.execute(
+            f"create table {score_store.HISTORY} as select unnest(?) as as_of_date",
+            [[date(2025, 12, d) for d in (20, 21, 22, 23)]],
+        )
+
+
+def test_late_folders_name_the_published_dates_they_made_stale(tmp_path: Path) -> None:
+    from orchestration.assets.publishing import dates_state, stale_notice
+
+    run = date(2025, 12, 23)
+    path = tmp_path / "w.duckdb"
+    _late_data_warehouse(
+        path,
+        [
+            ("night", run, "loaded"),
+            ("night", date(2025, 12, 21), "replaced"),  # a corrected file for 12-21, late
+            ("night", date(2025, 12, 19), "unchanged"),
+            ("before", date(2025, 12, 20), "loaded"),
+        ],
+    )
+    with duckdb.connect(str(path), read_only=True) as con:
+        newest, stale = dates_state(con, run, "night")
+        # The run of 12-20 loaded its own folder: nothing late.
+        _, none = dates_state(con, date(2025, 12, 20), "before")
+    assert newest == run
+    assert stale == [date(2025, 12, 21), date(2025, 12, 22)]
+    assert none == []
+    assert stale_notice(stale).endswith(
+        "(2025-12-21 … 2025-12-22) were computed without them — re-run them: "
+        "kam backfill --start 2025-12-21 --end 2025-12-22"
+    )
+
+
+def test_a_backfill_publishes_the_newest_date_as_the_business_date(tmp_path: Path) -> None:
+    from orchestration.assets.publishing import dates_state
+
+    path = tmp_path / "w.duckdb"
+    _late_data_warehouse(path, [])
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert dates_state(con, date(2025, 12, 21), "r") == (date(2025, 12, 23), [])
+        assert dates_state(con, date(2025, 12, 24), "r") == (date(2025, 12, 24), [])

@@ -1,10 +1,11 @@
 """Publishing: the read-only BI copy, replaced atomically after a successful run."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from orchestration import score_store
 from orchestration.assets.dbt import kam_dbt_models
@@ -15,6 +16,7 @@ from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.publish import PublishedTable, StorageVersionError, publish
 from orchestration.published_docs import DOCS_DIR, load_descriptions
 from orchestration.resources import KamSettingsResource
+from orchestration.settings import connect_warehouse
 
 # Audit tables written by ingestion that BI reads too.
 # A quarantined line of the customer master may hold key persons' names, phones and emails, so
@@ -59,18 +61,33 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     """Read-only DuckDB file and Parquet copy for BI, swapped in atomically."""
     settings = kam.settings()
+    run_date = date.fromisoformat(context.partition_key)
+    tables = published_tables(json.loads(dbt_project.manifest_path.read_text(encoding="utf-8")))
+    with connect_warehouse(settings.warehouse_path, read_only=True) as con:
+        newest, stale = dates_state(con, run_date, context.run.run_id)
+    # A backfill (an older date than the newest scored) rewrites the dimensions as of its own
+    # date in the warehouse; the published copy keeps the newest date's.
+    as_of_run = frozenset(t.published_name for t in tables if t.source_schema == "marts"
+                          and not t.by_date)
+    keep = as_of_run if newest > run_date else frozenset()
+    if stale:
+        context.log.warning(stale_notice(stale))
     try:
         result = publish(
             settings.warehouse_path,
             settings.publish_dir,
-            published_tables(json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))),
+            tables,
             publication_id=context.run.run_id,
             metadata={
                 "run_id": context.run.run_id,
-                "business_date": context.partition_key,
+                "business_date": newest.isoformat(),
+                "run_business_date": run_date.isoformat(),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **({"stale_business_dates": ",".join(d.isoformat() for d in stale)}
+                   if stale else {}),
             },
             storage_version=settings.publish_storage_version,
+            keep_previous=keep,
         )
     except StorageVersionError as exc:
         raise dg.Failure(
@@ -92,6 +109,42 @@ def published_warehouse(
                 ),
             ),
         }
+    )
+
+
+def dates_state(
+    con: duckdb.DuckDBPyConnection, run_date: date, run_id: str
+) -> tuple[date, list[date]]:
+    """The newest business date scored (at least the run's) and the dates whose facts are stale:
+    dates other than the run's, with facts, on or after the earliest folder date this run
+    loaded late (a folder for an earlier business date than the run's)."""
+    newest = con.execute(
+        f"select max(as_of_date) from {score_store.HISTORY}"
+    ).fetchall()[0][0]
+    late = con.execute(
+        "select min(business_date) from raw.ingestion_ledger where run_id = ? "
+        "and business_date < ? and status in ('loaded', 'replaced')",
+        [run_id, run_date],
+    ).fetchall()[0][0]
+    stale: list[date] = []
+    if late is not None:
+        stale = [
+            row[0]
+            for row in con.execute(
+                "select distinct as_of_date from marts.fct_customer_facts "
+                "where as_of_date >= ? and as_of_date <> ? order by 1",
+                [late, run_date],
+            ).fetchall()
+        ]
+    return max(newest or run_date, run_date), stale
+
+
+def stale_notice(stale: list[date]) -> str:
+    """What a user reads about dates that late data made stale, with the fix."""
+    return (
+        f"late data: this run loaded files for earlier business dates, so the published facts "
+        f"and scores of {len(stale)} date(s) run before ({stale[0]} … {stale[-1]}) were "
+        f"computed without them — re-run them: kam backfill --start {stale[0]} --end {stale[-1]}"
     )
 
 
