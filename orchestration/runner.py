@@ -20,6 +20,10 @@ class BusinessDateError(ValueError):
     """The requested business date has no partition."""
 
 
+#: How a failure of the report step (after publishing) starts in :attr:`RunOutcome.failures`.
+REPORT_STEP = "step published__report"
+
+
 @dataclass
 class RunOutcome:
     """What one run did, for the user and for tests."""
@@ -43,7 +47,13 @@ class RunOutcome:
         if not self.success:
             lines = [f"kam run for {self.business_date} FAILED (run {self.run_id}):"]
             lines += [f"  - {failure}" for failure in self.failures]
-            lines.append("The published warehouse was left as it was.")
+            if self.failures and all(f.startswith(REPORT_STEP) for f in self.failures):
+                lines.append(
+                    "The warehouse was published; only the report failed: fix the cause and run "
+                    f"`kam report --date {self.business_date}`."
+                )
+            else:
+                lines.append("The published warehouse was left as it was.")
             if self.log_path:
                 lines.append(f"dbt output: {self.log_path}")
             return "\n".join(lines)
