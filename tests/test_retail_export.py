@@ -279,3 +279,88 @@ def test_published_facts_hold_revenue_and_no_invented_margin(nightly) -> None:
         ("14688", True, date(2025, 5, 20), None, None, None),
         ("17850", True, date(2025, 3, 1), None, None, None),
     ]
+
+
+TX = "order_id,customer_id,ordered_at,product_id,quantity,unit_price"
+
+
+def load_csv(tmp_path: Path, text: str, mapping: str) -> duckdb.DuckDBPyConnection:
+    folder = tmp_path / "landing" / "transactions" / "2024-03-31"
+    folder.mkdir(parents=True)
+    (folder / "t.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "transactions.yaml").write_text(mapping, encoding="utf-8")
+    con = duckdb.connect()
+    sync_landing(
+        con,
+        tmp_path / "landing",
+        {"transactions": load_mapping(tmp_path / "transactions.yaml")},
+        up_to=date(2024, 3, 31),
+        run_id="t",
+        sources=["transactions"],
+    )
+    return con
+
+
+def test_one_export_column_feeds_product_id_and_category(tmp_path: Path) -> None:
+    text = "Invoice,Cust,At,StockCode,Qty,Price\nO1,C1,2024-03-01,85123A,2,1.50\n"
+    mapping = (
+        "columns:\n  order_id: Invoice\n  customer_id: Cust\n  ordered_at: At\n"
+        "  product_id: StockCode\n  product_category: StockCode\n  quantity: Qty\n"
+        "  unit_price: Price\n"
+    )
+    with load_csv(tmp_path, text, mapping) as con:
+        assert con.execute(
+            "select product_id, product_category, line_amount from raw.transactions"
+        ).fetchall() == [("85123A", "85123A", Decimal("3.00"))]
+
+
+def test_given_amounts_are_checked_against_quantity_times_price(tmp_path: Path) -> None:
+    # 2 × 10.00 − 1.00 = 19.00 matches; 3 × 10.00 = 30.00 is not 25.00.
+    text = (
+        TX + ",line_number,line_amount,discount_amount\n"
+        "O1,C1,2024-03-01,P1,2,10.00,1,19.00,1.00\n"
+        "O1,C1,2024-03-01,P2,3,10.00,2,25.00,\n"
+    )
+    with load_csv(tmp_path, text, "format: csv\n") as con:
+        [(loaded, message)] = con.execute(
+            "select rows_loaded, message from raw.ingestion_ledger"
+        ).fetchall()
+    assert loaded == 2
+    assert (
+        "line_amount differs from quantity × unit_price − discount_amount by more than 0.01 on "
+        "1 line(s) (first: line 3); loaded as exported"
+    ) in message
+
+
+def test_derived_amount_subtracts_the_discount(tmp_path: Path) -> None:
+    text = TX + ",discount_amount\nO1,C1,2024-03-01,P1,3,2.50,0.75\nO1,C1,2024-03-01,P1,-1,2.50,\n"
+    with load_csv(tmp_path, text, "format: csv\n") as con:
+        assert con.execute(
+            "select line_number, line_amount from raw.transactions order by 1"
+        ).fetchall() == [(1, Decimal("6.75")), (2, Decimal("-2.50"))]
+
+
+def test_equal_lines_with_their_own_line_numbers_both_load(tmp_path: Path) -> None:
+    text = TX + ",line_number\nO1,C1,2024-03-01,P1,1,2.50,1\nO1,C1,2024-03-01,P1,1,2.50,2\n"
+    with load_csv(tmp_path, text, "format: csv\n") as con:
+        assert con.execute("select count(*) from raw.transactions").fetchall() == [(2,)]
+        assert con.execute("select count(*) from raw.quarantine").fetchall() == [(0,)]
+
+
+def test_space_aligned_header_read_with_a_delimiter_says_set_whitespace(tmp_path: Path) -> None:
+    text = "  order_id  customer_id  ordered_at  product_id  quantity  unit_price\n"
+    text += "        O1           C1  2024-03-01          P1         1        2.50\n"
+    with load_csv(tmp_path, text, "delimiter: ' '\n") as con:
+        [(status, message)] = con.execute(
+            "select status, message from raw.ingestion_ledger"
+        ).fetchall()
+    assert status == "rejected"
+    assert message.startswith("transactions/2024-03-31/t.csv line 1: the header was read as , ,")
+    assert message.endswith(
+        "but its names are separated by runs of spaces (aligned text); set delimiter: "
+        f"whitespace in {tmp_path / 'transactions.yaml'}"
+    )
+    with load_csv(tmp_path / "fixed", text, "delimiter: whitespace\n") as con:
+        assert con.execute(
+            "select order_id, customer_id, quantity from raw.transactions"
+        ).fetchall() == [("O1", "C1", Decimal("1"))]

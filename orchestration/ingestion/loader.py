@@ -749,6 +749,11 @@ def _excel_relation(
             raise_if_empty=False,
             infer_schema_length=None,
         )
+    except ModuleNotFoundError as exc:
+        raise FileRejected(
+            f"{name}: reading Excel needs the fastexcel package ({exc}); install kam's "
+            "dependencies again (make setup)"
+        ) from exc
     except Exception as exc:  # calamine's and fastexcel's errors share no base class
         detail = _first_line(exc)
         if mapping.sheet and "sheet" in detail.lower():
@@ -829,8 +834,16 @@ def _match_header(
             f"to be delimited by {hint!r}, not {_shown_char(mapping.delimiter)!r}: set "
             f"delimiter: '{hint}' in {where}"
         )
+    # Space-aligned text read with a delimiter: its names come out in one field, or (read with
+    # delimiter ' ' or tab) among empty names, which misaligns every line.
     aligned = " ".join(header).split()
-    if missing and not mapping.whitespace and aligned != header and set(aligned) & exports:
+    padded = mapping.delimiter in (" ", "\t") and "" in header
+    if (
+        (missing or padded)
+        and not mapping.whitespace
+        and aligned != header
+        and set(aligned) & exports
+    ):
         raise FileRejected(
             f"{name} line 1: the header was read as {found}, but its names are separated by "
             f"runs of spaces (aligned text); set delimiter: whitespace in {where}"
