@@ -16,6 +16,7 @@ import polars as pl
 
 from orchestration import partition_writes
 from orchestration.faults import crash_point
+from scoring.labels import MIGRATING_SCHEMES
 from scoring.migration import migration_matrix
 
 SCHEMA = "scores"
@@ -33,15 +34,6 @@ PUBLISHED_TABLES = (
     CURRENT, HISTORY, CREDIT, MIGRATIONS, CREDIT_MIGRATIONS, LABELS, CHURN_QUALITY
 )
 
-# Daily schemes whose moves between consecutive business dates are tracked.
-MIGRATING_SCHEMES = (
-    "pyramid_tier",
-    "abc_class",
-    "ladder_tier",
-    "key_account_status",
-    "lifecycle_stage",
-    "churn_risk_level",
-)
 
 
 def scheme_levels(labels: pl.DataFrame) -> dict[str, list[str]]:

@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from scoring.labels import MIGRATING_SCHEMES
+
 # Facts shown next to the scores (fct_customer_facts, same customer and business date).
 FACT_COLUMNS = (
     "customer_name",
@@ -220,15 +222,8 @@ def _migrations(
     return con.sql("select * from score_migrations where as_of_date = $d", params={"d": day}).pl()
 
 
-# Daily schemes compared month over month (orchestration.score_store.MIGRATING_SCHEMES).
-MONTHLY_SCHEMES = (
-    "pyramid_tier",
-    "abc_class",
-    "ladder_tier",
-    "key_account_status",
-    "lifecycle_stage",
-    "churn_risk_level",
-)
+# Daily schemes compared month over month: those score_migrations tracks.
+MONTHLY_SCHEMES = MIGRATING_SCHEMES
 
 
 def _monthly_migrations(

@@ -40,6 +40,10 @@ from scoring.clv import (
     fit_gamma_gamma,
 )
 from scoring.config import ChurnConfig
+from scoring.frames import as_float as _num
+from scoring.frames import date_keys as _keys
+from scoring.frames import joined as _joined
+from scoring.frames import per_date as _over
 from scoring.labels import label_to_zh
 
 log = logging.getLogger(__name__)
@@ -153,18 +157,6 @@ def calibrate(
     """The calibrated probability: logistic of the weighted features."""
     z = calibration_features(probability, expected, frequency) @ np.asarray(calibration.weights)
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def _keys(schema: pl.Schema) -> list[str]:
-    return ["as_of_date"] if "as_of_date" in schema else []
-
-
-def _over(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
-    return expr.over(keys) if keys else expr
-
-
-def _num(name: str) -> pl.Expr:
-    return pl.col(name).cast(pl.Float64)
 
 
 # --------------------------------------------------------------------------- model inputs
@@ -497,16 +489,6 @@ def _sign_weights(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr
             else pl.lit(0.0)
         )
     return weights
-
-
-def _joined(parts: Sequence[pl.Expr]) -> pl.Expr:
-    """The non-null parts joined by ";", null when none is set.
-
-    ``concat_str`` skipping nulls is a flat string kernel; a list built per row with
-    ``concat_list().list.join()`` is ~30× slower at 100,000 customers.
-    """
-    joined = pl.concat_str(parts, separator=";", ignore_nulls=True)
-    return pl.when(joined != "").then(joined)
 
 
 def _risk_level(config: ChurnConfig) -> pl.Expr:

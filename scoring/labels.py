@@ -60,6 +60,17 @@ SERVICE_GAPS_ZH: dict[str, str] = {
     "overserved": "服务成本占比远超交易额占比",
 }
 
+#: Daily schemes whose moves between consecutive business dates are tracked (score_migrations).
+MIGRATING_SCHEMES = (
+    "pyramid_tier",
+    "abc_class",
+    "ladder_tier",
+    "key_account_status",
+    "lifecycle_stage",
+    "churn_risk_level",
+)
+
+
 def label_to_zh(column: str, levels: Sequence[Level], alias: str | None = None) -> pl.Expr:
     """Expression mapping the English labels in ``column`` to their Chinese names."""
     mapping = {level.label: level.name_zh for level in levels}

@@ -10,6 +10,7 @@ import polars as pl
 from scoring.churn import Calibration, score_churn
 from scoring.config import ScoringConfig
 from scoring.credit import Quarter, score_credit_for_quarter, with_statements_known_on
+from scoring.frames import date_keys
 from scoring.relationship import relationship
 from scoring.tier import abc, key_account, ladder, pyramid, revenue_rank
 
@@ -19,7 +20,7 @@ class ScoringInputError(ValueError):
 
 
 def _keys(facts: pl.LazyFrame) -> list[str]:
-    return ["as_of_date"] if "as_of_date" in facts.collect_schema() else []
+    return date_keys(facts.collect_schema())
 
 
 def _check_unique(scores: pl.DataFrame, keys: list[str]) -> None:

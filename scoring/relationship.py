@@ -13,6 +13,9 @@ from collections.abc import Sequence
 import polars as pl
 
 from scoring.config import RelationshipConfig
+from scoring.frames import as_float as _num
+from scoring.frames import codes_fired, date_keys
+from scoring.frames import per_date as _over
 from scoring.labels import SERVICE_GAPS_ZH, label_to_zh
 
 #: Chinese names of the columns written by :func:`relationship`.
@@ -31,18 +34,6 @@ COLUMN_NAMES_ZH: dict[str, str] = {
 }
 
 OUTPUT_COLUMNS: tuple[str, ...] = tuple(COLUMN_NAMES_ZH)
-
-
-def _keys(schema: pl.Schema) -> list[str]:
-    return ["as_of_date"] if "as_of_date" in schema else []
-
-
-def _over(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
-    return expr.over(keys) if keys else expr
-
-
-def _num(name: str) -> pl.Expr:
-    return pl.col(name).cast(pl.Float64)
 
 
 def _share(column: str, keys: Sequence[str]) -> pl.Expr:
@@ -101,30 +92,21 @@ def relationship(scored: pl.LazyFrame, config: RelationshipConfig) -> pl.LazyFra
     ``revenue_rank`` (:func:`scoring.tier.revenue_rank`) added.
     """
     schema = scored.collect_schema()
-    keys = _keys(schema)
+    keys = date_keys(schema)
     on = [*keys, "customer_id"]
     gaps = _service_gaps(config, keys)
-    joined = pl.concat_str(
-        [pl.when(rule).then(pl.lit(code)) for code, rule in gaps.items()],
-        separator=";",
-        ignore_nulls=True,
-    )
-    joined_zh = pl.concat_str(
-        [pl.when(rule).then(pl.lit(SERVICE_GAPS_ZH[code])) for code, rule in gaps.items()],
-        separator=";",
-        ignore_nulls=True,
-    )
     cogs = _num("cost_of_goods_sold_annualised")
     handling = config.profitability.handling_cost_per_order
     after_handling = _num("contribution_trailing") - handling * _num("order_count_trailing")
     revenue = _num("revenue_trailing")
     return (
         scored.with_columns(cost_to_serve_share_trailing=_share("cost_to_serve_trailing", keys))
-        .with_columns(_gaps=joined, _gaps_zh=joined_zh)
         .with_columns(
-            has_service_gap=pl.col("_gaps") != "",
-            service_gaps=pl.when(pl.col("_gaps") != "").then(pl.col("_gaps")),
-            service_gaps_zh=pl.when(pl.col("_gaps") != "").then(pl.col("_gaps_zh")),
+            service_gaps=codes_fired(gaps),
+            service_gaps_zh=codes_fired(gaps, SERVICE_GAPS_ZH),
+        )
+        .with_columns(
+            has_service_gap=pl.col("service_gaps").is_not_null(),
             share_of_wallet=pl.when(cogs > 0).then(revenue.clip(lower_bound=0.0) / cogs),
             share_of_wallet_missing=~(cogs > 0).fill_null(False),
             contribution_after_handling_trailing=after_handling,

@@ -24,6 +24,8 @@ from scoring.config import (
     PyramidConfig,
     Steadiness,
 )
+from scoring.frames import codes_fired, date_keys
+from scoring.frames import per_date as _over
 from scoring.labels import KEY_ACCOUNT_REASONS_ZH, KEY_ACCOUNT_STATUS, label_to_zh
 from scoring.metrics import metric_expr, points_expr
 
@@ -33,11 +35,7 @@ _SCALE = 10**SHARE_DECIMALS
 
 
 def _keys(facts: pl.LazyFrame) -> list[str]:
-    return ["as_of_date"] if "as_of_date" in facts.collect_schema() else []
-
-
-def _over(expr: pl.Expr, keys: Sequence[str]) -> pl.Expr:
-    return expr.over(keys) if keys else expr
+    return date_keys(facts.collect_schema())
 
 
 def _ranked(facts: pl.LazyFrame, metric: str, keys: list[str]) -> pl.LazyFrame:
@@ -292,17 +290,6 @@ def key_account(
             candidate & (pl.col("multi_criteria_score") >= pl.col("_threshold") - SHARE_TOLERANCE)
         ).fill_null(False),
     }
-    # concat_str skipping nulls, not concat_list().list.join(): no list per row (~30× faster).
-    reasons = pl.concat_str(
-        [pl.when(rule).then(pl.lit(name)) for name, rule in rules.items()],
-        separator=";",
-        ignore_nulls=True,
-    )
-    reasons_zh = pl.concat_str(
-        [pl.when(rule).then(pl.lit(KEY_ACCOUNT_REASONS_ZH[name])) for name, rule in rules.items()],
-        separator=";",
-        ignore_nulls=True,
-    )
     status = (
         pl.when(pl.col("is_key_account"))
         .then(pl.lit("key_account"))
@@ -324,14 +311,10 @@ def key_account(
         .with_columns(multi_criteria_mean=mean, _threshold=threshold)
         .with_columns(
             key_account_score_threshold=pl.when(candidate).then(pl.col("_threshold")),
-            _reasons=reasons,
-            _reasons_zh=reasons_zh,
+            key_account_reasons=codes_fired(rules),
+            key_account_reasons_zh=codes_fired(rules, KEY_ACCOUNT_REASONS_ZH),
         )
-        .with_columns(
-            is_key_account=pl.col("_reasons") != "",
-            key_account_reasons=pl.when(pl.col("_reasons") != "").then(pl.col("_reasons")),
-            key_account_reasons_zh=pl.when(pl.col("_reasons") != "").then(pl.col("_reasons_zh")),
-        )
+        .with_columns(is_key_account=pl.col("key_account_reasons").is_not_null())
         .with_columns(key_account_status=status)
         .with_columns(label_to_zh("key_account_status", KEY_ACCOUNT_STATUS))
         .select(
