@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup prepare demo test lint ui clean
+.PHONY: setup prepare demo test lint ui docs clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,12 @@ UI_PORT ?= 3000
 
 ui: prepare
 	DAGSTER_HOME=$${DAGSTER_HOME:-$${KAM_HOME:-$(CURDIR)/var}/dagster} $(BIN)/dagster dev -w workspace.yaml -p $(UI_PORT)
+
+# The dbt docs with the score tables, on http://127.0.0.1:$(DOCS_PORT) (kam docs).
+DOCS_PORT ?= 8080
+
+docs: prepare
+	$(BIN)/kam docs --port $(DOCS_PORT)
 
 clean:
 	rm -rf $(VENV) var dbt_project/target dbt_project/logs

@@ -191,6 +191,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     bgnbd.set_defaults(handler=_cmd_bgnbd)
 
+    docs = command(
+        "docs",
+        "build the dbt docs site, score tables included, and serve it",
+        "Generates the dbt docs of the warehouse under <home>/dbt_docs (the score tables "
+        "declared as the dbt source 'scores', described from docs/scoring.md and "
+        "docs/bi-tables.md; column types from the warehouse, if a run has "
+        "written one) and serves it on http://127.0.0.1:PORT until Ctrl-C.",
+    )
+    docs.add_argument(
+        "--port", type=int, default=8080, help="port to serve on (default: %(default)s)"
+    )
+    docs.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="only build the site; open <home>/dbt_docs/target/static_index.html as a file",
+    )
+    docs.set_defaults(handler=_cmd_docs)
+
     check = command(
         "check",
         "check the configuration and the landing folders without running anything",
@@ -550,6 +568,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 print(f"  screenshot: {path}")
         except BrowserMissingError as exc:
             raise UserError(str(exc)) from None
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration.dbt_docs import DocsError, build_docs, serve_docs
+
+    settings = load_settings()
+    try:
+        site = build_docs(settings)
+        catalog = (
+            f"column types from {settings.warehouse_path}"
+            if site.with_catalog
+            else f"no warehouse at {settings.warehouse_path} yet: descriptions only"
+        )
+        print(f"dbt docs built in {site.target_dir} ({catalog})")
+        print(f"  as one file: {site.static_page}")
+        if args.no_serve:
+            return 0
+        print(f"serving on http://127.0.0.1:{args.port} (Ctrl-C stops)", flush=True)
+        serve_docs(site, args.port)
+    except DocsError as exc:
+        raise UserError(str(exc)) from None
     return 0
 
 
