@@ -751,8 +751,8 @@ def _excel_relation(
         )
     except ModuleNotFoundError as exc:
         raise FileRejected(
-            f"{name}: reading Excel needs the fastexcel package ({exc}); install kam's "
-            "dependencies again (make setup)"
+            f"{name}: reading Excel needs the fastexcel package ({exc}); install it into "
+            "kam's environment (.venv/bin/python -m pip install fastexcel)"
         ) from exc
     except Exception as exc:  # calamine's and fastexcel's errors share no base class
         detail = _first_line(exc)

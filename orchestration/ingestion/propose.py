@@ -275,8 +275,8 @@ def _excel_sample(path: Path, sheet: str | None) -> tuple[list[str], dict[str, l
         frame = pl.read_excel(path, sheet_name=sheet, engine="calamine", raise_if_empty=False)
     except ModuleNotFoundError as exc:
         raise ProposalError(
-            f"reading Excel needs the fastexcel package ({exc}); install kam's dependencies "
-            "again (make setup)"
+            f"reading Excel needs the fastexcel package ({exc}); install it into kam's "
+            "environment (.venv/bin/python -m pip install fastexcel)"
         ) from exc
     except Exception as exc:  # calamine's errors share no base class
         raise ProposalError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
