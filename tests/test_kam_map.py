@@ -181,3 +181,22 @@ def test_missing_required_column_is_reported_and_exits_1(tmp_path: Path, capsys)
     out = capsys.readouterr().out
     assert "missing, required (the file is rejected until mapped): customer_id" in out
     assert "# customer_id: ???" in output.read_text(encoding="utf-8")
+
+
+def test_invoice_and_payment_headers_match_their_usual_names() -> None:
+    assert match_headers("payments", ["Receipt No", "CustomerID", "Payment Date", "Amount"]) == {
+        "payment_id": "Receipt No",
+        "customer_id": "CustomerID",
+        "payment_date": "Payment Date",
+        "amount": "Amount",
+    }
+    assert match_headers(
+        "invoices", ["发票号码", "客户代码", "开票日期", "到期日期", "金额", "币种"]
+    ) == {
+        "invoice_id": "发票号码",
+        "customer_id": "客户代码",
+        "invoice_date": "开票日期",
+        "due_date": "到期日期",
+        "amount": "金额",
+        "currency": "币种",
+    }
