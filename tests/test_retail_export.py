@@ -258,12 +258,17 @@ def test_published_facts_hold_revenue_and_no_invented_margin(nightly) -> None:
             "select rows_read, rows_loaded, rows_quarantined from ingestion_ledger "
             "where source = 'transactions'"
         ).fetchall()
+        # Scoring values a customer at its contribution: unknown without cost, not its revenue.
+        value_at_risk = con.execute(
+            "select count(*), count(value_at_risk) from customer_scores"
+        ).fetchall()
         quarantine = con.execute(
             "select count(*) filter (where reason like 'exact duplicate of %'), "
             "count(*) filter (where reason = 'customer_id: required value is empty'), "
             "count(*) filter (where reason like 'customer_id: %fraction%') from quarantine"
         ).fetchall()
     assert ledger == [(19, 14, 5)]
+    assert value_at_risk == [(4, 0)]
     assert quarantine == [(retail.DUPLICATES, retail.EMPTY_CUSTOMER, retail.FRACTIONAL_CUSTOMER)]
     assert {row[0]: row[1] for row in facts} == retail.REVENUE
     for row in facts:
