@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
+import yaml
 
 from orchestration.ingestion import loader
 from orchestration.ingestion.contracts import load_contracts
@@ -67,6 +68,7 @@ def check(settings: Settings, environ: MappingType[str, str] | None = None) -> C
     problems = [*_settings_problems(settings, env), *_scoring_problems(settings)]
     mappings, mapping_problems = _mappings(settings.mappings_dir)
     problems += mapping_problems
+    problems += _dagster_problems(settings)
     try:
         load_plausibility(settings.config_dir)
     except PlausibilityError as exc:
@@ -143,6 +145,32 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
             "exports into <landing>/<source>/<YYYY-MM-DD>/, run `kam demo`, or set "
             "KAM_LANDING_DIR",
         )
+
+
+def _dagster_problems(settings: Settings) -> list[Problem]:
+    """A Dagster home whose dagster.yaml (kept as it is, e.g. from an earlier kam) does not let
+    only one run at a time use the warehouse."""
+    from orchestration.instance import dagster_home_of
+
+    config = dagster_home_of(settings.home) / "dagster.yaml"
+    if not config.is_file():
+        return []  # kam writes its own before the first run
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        limit = data.get("concurrency", {}).get("pools", {}).get("default_limit")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError) as exc:
+        return [Problem("dagster", f"{config}: cannot be read ({exc}); fix or delete it")]
+    if limit == 1:
+        return []
+    return [
+        Problem(
+            "dagster",
+            f"{config} does not limit the warehouse pool to one run (concurrency: pools: "
+            f"default_limit is {limit}), so runs launched from the UI may write the warehouse "
+            "at once and fail on DuckDB's lock — fix: delete it and run `kam prepare` for kam's, "
+            "or add 'concurrency: {pools: {default_limit: 1, granularity: run}}' to your own",
+        )
+    ]
 
 
 def _scoring_problems(settings: Settings) -> list[Problem]:

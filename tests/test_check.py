@@ -21,7 +21,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(DEFAULT_CONFIG_DIR, tmp_path / "config")
     for name in ("KAM_HOME", "KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR",
                  "KAM_TIMEZONE", "KAM_NIGHTLY_CRON", "KAM_FIRST_BUSINESS_DATE",
-                 "KAM_PUBLISH_STORAGE_VERSION", "KAM_DUCKDB_MEMORY_LIMIT"):
+                 "KAM_PUBLISH_STORAGE_VERSION", "KAM_DUCKDB_MEMORY_LIMIT", "DAGSTER_HOME"):
         monkeypatch.setenv(name, "unset")
         monkeypatch.delenv(name)
     monkeypatch.setenv("KAM_CONFIG_DIR", str(tmp_path / "config"))
@@ -92,3 +92,23 @@ def test_every_problem_is_listed_with_its_fix(capsys, home: Path, monkeypatch) -
     # The 10 dated folders are looked at; the 2 files of payments, whose mapping cannot be
     # read, are not read.
     assert "(10 landing folder(s), 8 file(s) looked at)" in out
+
+
+def test_a_dagster_home_without_the_warehouse_limit_is_named_with_the_fix(
+    capsys, home: Path
+) -> None:
+    from orchestration.instance import INSTANCE_CONFIG, ensure_instance_config
+
+    ensure_instance_config(home / "dagster")
+    assert _check(capsys, home)[0] == 0
+    # The dagster.yaml an earlier kam wrote: telemetry off, no pool limit.
+    (home / "dagster" / "dagster.yaml").write_text(
+        INSTANCE_CONFIG.split("# Every kam asset")[0], encoding="utf-8"
+    )
+    code, out = _check(capsys, home)
+    assert code == 1
+    assert (
+        f"  - [dagster] {home / 'dagster' / 'dagster.yaml'} does not limit the warehouse pool to "
+        "one run (concurrency: pools: default_limit is None)"
+    ) in out
+    assert "fix: delete it and run `kam prepare`" in out
