@@ -112,7 +112,7 @@ def test_missing_contract_column_fails_columns_present(transactions):
     assert outcome.outcome("columns_present").details == "missing: product_category"
     assert "[ERROR] columns_present" in outcome.summary()
     assert outcome.summary().startswith(
-        "raw_transactions: 1 error(s), 0 warning(s) in 21 checks — blocks publishing\n"
+        "raw_transactions: 1 error(s), 0 warning(s) in 18 checks — blocks publishing\n"
     )
 
 
@@ -348,11 +348,15 @@ def clean_scores(n: int = 20, flagged: int = 4) -> pd.DataFrame:
             "lifecycle_stage": stages,
             "lifecycle_stage_zh": [stage_zh[t] for t in stages],
             "is_top_customer": [i < 10 for i in range(n)],
+            "churn_probability": [0.7 if r else 0.2 for r in risk],
             "probability_alive": [0.8] * n,
             "expected_purchases": [1.2] * n,
             "expected_revenue_next_period": [1000.0] * n,
             "churn_model": ["mbgnbd"] * n,
             "churn_model_status": ["fitted"] * n,
+            "churn_model_note": [None] * n,
+            "expected_purchase_value": [80.0] * n,
+            "customer_lifetime_value": [250.0] * n,
             "churn_score": [3.0 if r else 0.0 for r in risk],
             "churn_risk_level": level,
             "churn_risk_level_zh": [risk_zh[t] for t in level],

@@ -161,7 +161,8 @@ def test_tables_and_columns_carry_their_descriptions(tmp_path: Path) -> None:
             "publication."
         ),
         "publication.key": (
-            "Name of the fact (run_id, business_date, published_at, rows.<table>, ...)."
+            "Name of the fact (run_id, business_date, run_business_date, published_at, "
+            "rows.<table>, ...)."
         ),
         "publication.value": "Its value, as text.",
     }

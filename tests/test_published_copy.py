@@ -203,7 +203,8 @@ def test_a_damaged_published_copy_is_rebuilt_by_the_next_run(
     assert scores == [(3,)]
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     messages = _run_messages(home, meta["run_id"])
-    assert any("cannot be read" in m and "drift checks" in m for m in messages), messages
+    # The gates compare with the warehouse's own history, so the damaged copy never reaches
+    # them; publishing says it rebuilt the copy.
     assert any("could not be read" in m and "built in full" in m for m in messages), messages
 
 
