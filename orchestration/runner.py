@@ -182,11 +182,13 @@ def execute_nightly(
     """
     import dagster as dg
 
+    # The partitions start at the first landed date of the settings' landing folder: export the
+    # settings before they are first built in this process.
+    _export_settings(settings)
     from orchestration.partitions import daily_partitions
 
     key = business_date.isoformat()
     _check_partition(daily_partitions, key)
-    _export_settings(settings)
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("nightly_job")
