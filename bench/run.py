@@ -497,6 +497,9 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     # This run's own Dagster instance, never the user's; the first night gives it kam's
     # dagster.yaml, as a user's first `kam run` does.
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    # The definitions' partitions start at this home's first landed date (as `kam run --home`).
+    os.environ["KAM_HOME"] = str(settings.home)
+    os.environ["KAM_LANDING_DIR"] = str(settings.landing_dir)
     # What `kam prepare` (`make prepare`) does for a user's home before its first night: parse the
     # dbt project with this home's warehouse path, so that the go-live night partial-parses like
     # every later one. Setup, once per home, so not part of the timed job; in a child process,
