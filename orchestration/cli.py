@@ -659,7 +659,12 @@ def run_job(
     finishes (unless ``quiet``), then a summary."""
     from orchestration.dbt_project import ManifestMissingError
     from orchestration.instance import DagsterHomeError
-    from orchestration.runner import BusinessDateError, StepProgress, execute_nightly
+    from orchestration.runner import (
+        BusinessDateError,
+        RunLockedError,
+        StepProgress,
+        execute_nightly,
+    )
 
     # Bound now: while the job runs, stdout is redirected into the run's log file.
     out = sys.stdout
@@ -678,7 +683,7 @@ def run_job(
             accept_gates=accept_gates,
             on_step=None if quiet else show,
         )
-    except (BusinessDateError, DagsterHomeError, ManifestMissingError) as exc:
+    except (BusinessDateError, DagsterHomeError, ManifestMissingError, RunLockedError) as exc:
         raise UserError(str(exc)) from None
     print(outcome.report())
     return outcome.success

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,40 @@ from orchestration.settings import Settings
 
 class BusinessDateError(ValueError):
     """The requested business date has no partition."""
+
+
+class RunLockedError(RuntimeError):
+    """Another kam run holds the warehouse (DuckDB allows one writing process per file)."""
+
+
+@contextlib.contextmanager
+def warehouse_run_lock(warehouse_path: Path) -> Iterator[None]:
+    """Hold the warehouse's run lock for a run, or raise :class:`RunLockedError` naming the run
+    that holds it. An advisory lock on a file beside the warehouse: released when the run ends,
+    also when its process dies."""
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse_path.with_name(f".{warehouse_path.name}.run-lock")
+    with lock_path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunLockedError(
+                f"another kam run is using the warehouse {warehouse_path} ({holder}); DuckDB "
+                "allows one writer per file — fix: wait for that run to finish (or stop it), "
+                "then run this date again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 #: How a failure of the report step (after publishing) starts in :attr:`RunOutcome.failures`.
@@ -200,6 +235,7 @@ def execute_nightly(
     # backfill runs many nights in one process.
     run_id = str(uuid.uuid4())
     with (
+        warehouse_run_lock(settings.warehouse_path),
         dg.DagsterInstance.get() as instance,
         log_path.open("w", encoding="utf-8") as log,
         _maybe_redirect(log, not verbose),
