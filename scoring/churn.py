@@ -332,14 +332,20 @@ def _spend_values(part: pl.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray,
     revenue = part["revenue_lifetime"].cast(pl.Float64).to_numpy()
     with np.errstate(all="ignore"):
         mean_value = np.where(occasions > 0, revenue / np.maximum(occasions, 1.0), np.nan)
+    # A purchase is worth something: a customer whose returns outweigh its purchases (a net
+    # average of 0 or less) says nothing about what its next purchase is worth, so it gets the
+    # company's (the model's population mean, or the mean of the positive averages).
+    usable = np.isfinite(mean_value) & (mean_value > 0)
+    positive = mean_value[usable]
+    company = float(positive.mean()) if positive.size else np.nan
+    own = np.where(usable, mean_value, np.where(np.isfinite(mean_value), company, mean_value))
     try:
         spend = fit_gamma_gamma(occasions[eligible], mean_value[eligible])
     except ValueError as error:
-        return mean_value, f"spend: own average value (Gamma-Gamma not fitted: {error})"
+        return own, f"spend: own average value (Gamma-Gamma not fitted: {error})"
     if not spend.usable:
-        return mean_value, "spend: own average value (Gamma-Gamma fit not usable)"
-    usable = np.isfinite(mean_value) & (mean_value > 0)
-    value = np.where(usable, expected_purchase_value(spend, occasions, mean_value), mean_value)
+        return own, "spend: own average value (Gamma-Gamma fit not usable)"
+    value = expected_purchase_value(spend, np.where(usable, occasions, 0.0), mean_value)
     return value, (
         f"spend: Gamma-Gamma p = {spend.p:.4g}, q = {spend.q:.4g}, γ = {spend.gamma:.4g}"
     )

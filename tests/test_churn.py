@@ -675,3 +675,25 @@ def test_precision_recall_counts_hits_and_is_none_over_nothing() -> None:
     assert (result.true_positives, result.flagged, result.positives) == (2, 3, 3)
     empty = precision_recall([False, False], [False, False])
     assert (empty.precision, empty.recall) == (None, None)
+
+
+def test_a_customer_whose_returns_outweigh_purchases_gets_the_population_purchase_value() -> None:
+    from scoring.churn import _spend_values
+    from scoring.clv import expected_purchase_value, fit_gamma_gamma
+
+    rng = np.random.default_rng(3)
+    n = 400
+    occasions = rng.integers(1, 8, n).astype(float)
+    mean = rng.gamma(4.0, 25.0, n)
+    revenue = occasions * mean
+    revenue[:3] = [-120.0, 0.0, -5.0]  # net returns: no usable spend
+    part = pl.DataFrame({"order_days_lifetime": occasions, "revenue_lifetime": revenue})
+    value, note = _spend_values(part, np.ones(n, dtype=bool))
+    fit = fit_gamma_gamma(occasions, revenue / occasions)
+    population = fit.p * fit.gamma / (fit.q - 1)
+    assert note.startswith("spend: Gamma-Gamma")
+    assert value[:3] == pytest.approx([population] * 3)
+    assert value[3:] == pytest.approx(
+        expected_purchase_value(fit, occasions[3:], revenue[3:] / occasions[3:])
+    )
+    assert (value > 0).all()
