@@ -234,33 +234,46 @@ def execute_nightly(
     # run: its event log keeps database connections open (orchestration/instance.py), and a
     # backfill runs many nights in one process.
     run_id = str(uuid.uuid4())
-    with (
-        warehouse_run_lock(settings.warehouse_path),
-        dg.DagsterInstance.get() as instance,
-        log_path.open("w", encoding="utf-8") as log,
-        _maybe_redirect(log, not verbose),
-    ):
-        if on_step is not None:
-            instance.add_event_listener(run_id, StepListener(on_step))
-        result = job.execute_in_process(
-            partition_key=key,
-            instance=instance,
-            raise_on_error=False,
-            run_id=run_id,
-            run_config={
-                # INFO: each step's start and end, materializations, checks and the assets'
-                # own messages; DEBUG adds hundreds of Dagster's internal lines.
-                "loggers": {
-                    "console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}
+    try:
+        with (
+            warehouse_run_lock(settings.warehouse_path),
+            dg.DagsterInstance.get() as instance,
+            log_path.open("w", encoding="utf-8") as log,
+            _maybe_redirect(log, not verbose),
+        ):
+            if on_step is not None:
+                instance.add_event_listener(run_id, StepListener(on_step))
+            result = job.execute_in_process(
+                partition_key=key,
+                instance=instance,
+                raise_on_error=False,
+                run_id=run_id,
+                run_config={
+                    # INFO: each step's start and end, materializations, checks and the assets'
+                    # own messages; DEBUG adds hundreds of Dagster's internal lines.
+                    "loggers": {
+                        "console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}
+                    },
+                    "ops": {"kam_dbt_models": {"config": {"full_refresh": full_refresh}}},
+                    "resources": {"kam": {"config": {"accept_gates": list(accept_gates)}}},
                 },
-                "ops": {"kam_dbt_models": {"config": {"full_refresh": full_refresh}}},
-                "resources": {"kam": {"config": {"accept_gates": list(accept_gates)}}},
-            },
+            )
+    except Exception as exc:
+        # A full disk breaks Dagster's own event log (SQLite) before any step can report it.
+        full = disk_full_message(settings, [repr(exc)])
+        if full is None:
+            raise
+        return RunOutcome(
+            business_date=business_date, run_id=run_id, success=False, failures=[full],
+            log_path=log_path,
         )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
     outcome.log_path = log_path
     if not result.success:
         outcome.failures = _failures(result)
+        full = disk_full_message(settings, outcome.failures)
+        if full is not None:
+            outcome.failures.insert(0, full)
         return outcome
     _fill_counts(outcome, settings)
     return outcome
@@ -309,6 +322,50 @@ def _check_partition(partitions, key: str) -> None:
         raise BusinessDateError(
             f"business date {key} has not ended yet (latest complete business date is {keys[-1]})"
         )
+
+
+#: What a full disk looks like in the errors of SQLite, DuckDB and the OS: sure signs, and signs
+#: that a full disk also gives (taken for one when little space is left).
+DISK_FULL_SIGNS = ("no space left on device", "database or disk is full", "errno 28")
+DISK_FULL_HINTS = ("disk i/o error", "cannot rollback", "could not write")
+#: Below this much free space a failed run is taken for a full disk whatever it said.
+DISK_NEARLY_FULL_BYTES = 1 << 20
+#: Below this much free space a hint is taken for a full disk.
+DISK_LOW_BYTES = 64 << 20
+
+
+def disk_full_message(settings: Settings, errors: Sequence[str]) -> str | None:
+    """kam's message for a run that failed because a disk filled up, naming the folder and the
+    fix; None when the errors and the free space do not say so."""
+    import shutil
+
+    from orchestration.instance import dagster_home_of
+
+    folders = {
+        "warehouse": settings.warehouse_path.parent,
+        "published copy": settings.publish_dir,
+        "Dagster home": dagster_home_of(settings.home),
+        "home": settings.home,
+    }
+    free: dict[str, tuple[Path, int]] = {}
+    for name, folder in folders.items():
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if existing is not None:
+            free[name] = (folder, shutil.disk_usage(existing).free)
+    if not free:
+        return None
+    name, (folder, left) = min(free.items(), key=lambda item: item[1][1])
+    text = " ".join(errors).lower()
+    sure = any(sign in text for sign in DISK_FULL_SIGNS)
+    hinted = any(hint in text for hint in DISK_FULL_HINTS) and left < DISK_LOW_BYTES
+    if not (sure or hinted or left < DISK_NEARLY_FULL_BYTES):
+        return None
+    return (
+        f"disk full: the run could not write ({left / 2**20:.1f} MB free where the {name} is, "
+        f"{folder}) — fix: free space on that disk, or move KAM_HOME (or KAM_WAREHOUSE_PATH, "
+        "KAM_PUBLISH_DIR) to a larger one, then run the date again; the published copy is the "
+        "last one that was completed"
+    )
 
 
 def _failures(result) -> list[str]:

@@ -216,7 +216,7 @@ def one_off_buyer_expr(config: Steadiness) -> pl.Expr:
     return ((observed >= 2) & (active >= 1) & one_off).fill_null(False)
 
 
-def _candidate_expr(config: KeyAccountConfig, keys: list[str]) -> pl.Expr:
+def _candidate_expr(config: KeyAccountConfig) -> pl.Expr:
     """The candidate screen before steadiness: the pyramid's listed levels, or the top N by
     trailing revenue (:func:`revenue_rank`; no revenue, no candidate)."""
     screen = config.candidates
@@ -302,7 +302,7 @@ def key_account(
             _share_rule=share_rule.fill_null(False),
             _strategic_rule=strategic_rule.fill_null(False),
             is_one_off_buyer=one_off_buyer_expr(config.steadiness),
-            _screened=_candidate_expr(config, keys).fill_null(False),
+            _screened=_candidate_expr(config).fill_null(False),
         )
         .with_columns(is_key_account_candidate=pl.col("_screened") & ~pl.col("is_one_off_buyer"))
         .with_columns(**values)
