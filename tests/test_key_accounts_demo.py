@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from demo_homes import run_demo_nights
 
-from orchestration.demo import generate_demo
-from orchestration.runner import RunOutcome, execute_nightly
+from orchestration.runner import RunOutcome
 from orchestration.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -21,16 +21,8 @@ AS_OF = date(2025, 12, 31)
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunOutcome, Path]:
     home = tmp_path_factory.mktemp("kam_demo_home")
-    generate_demo(home, seed=11, customers=300, lines=30_000)
-    settings = load_settings({"KAM_HOME": str(home)})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
-        (home / "dagster").mkdir(exist_ok=True)
-        for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR", "KAM_CONFIG_DIR"):
-            mp.delenv(name, raising=False)
-        outcome = execute_nightly(settings, AS_OF)
-    assert outcome.success, outcome.report()
-    return outcome, settings.published_path
+    [outcome] = run_demo_nights(home, [AS_OF])
+    return outcome, load_settings({"KAM_HOME": str(home)}).published_path
 
 
 def _rows(published: Path, sql: str) -> list[tuple]:

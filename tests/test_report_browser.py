@@ -10,10 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from demo_homes import run_demo_nights
 
-from orchestration.demo import generate_demo
-from orchestration.runner import execute_nightly
-from orchestration.settings import load_settings
 from report.browser import INSTALL_HINT, launch
 
 pytestmark = pytest.mark.slow
@@ -33,16 +31,7 @@ sync_api = pytest.importorskip(
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo home after two nightly runs (the second date's report has a previous date)."""
     home = tmp_path_factory.mktemp("kam_report_home")
-    generate_demo(home, seed=11, customers=300, lines=30_000)
-    settings = load_settings({"KAM_HOME": str(home)})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
-        (home / "dagster").mkdir(exist_ok=True)
-        for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR", "KAM_CONFIG_DIR"):
-            mp.delenv(name, raising=False)
-        for day in DATES:
-            outcome = execute_nightly(settings, day)
-            assert outcome.success, outcome.report()
+    run_demo_nights(home, DATES)
     return home
 
 
