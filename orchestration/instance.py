@@ -4,7 +4,7 @@ A nightly run stores about 560 Dagster events on tiny data (each dbt model's mat
 each dbt test's check evaluation, both planned and done, and the steps' outputs), and more than
 one SQLite connection for most of them. Dagster's SQLite event log opens a new SQLAlchemy engine
 and connection for every one and throws both away: about 11 ms an event, 6-7 s of a night on the
-tests' tiny data (docs/performance.md, twelfth round). ``KamSqliteEventLogStorage`` keeps the
+tests' tiny data (measured with bench/run.py). ``KamSqliteEventLogStorage`` keeps the
 same databases in the same files, so stock Dagster (``dagster dev``, the daemon) reads and
 writes them as before, and only keeps each shard's engine, with its pool of connections, for the
 next event.
