@@ -33,7 +33,7 @@ test: prepare
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 lint: setup
-	$(BIN)/ruff check orchestration scoring expectations report tests bench
+	$(BIN)/ruff check ingestion warehouse demo orchestration scoring expectations report tests bench
 
 # The Dagster home `kam run` uses, which `kam prepare` has given kam's dagster.yaml.
 # `make ui UI_PORT=3001` serves the UI on another port.

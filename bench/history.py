@@ -41,7 +41,7 @@ from run import (  # noqa: E402  (bench/ is not a package)
 def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:
     """Repeat ``first``'s rows of the history tables on the ``dates`` days before it, logged as
     their writers would have logged them; returns each table's row count after."""
-    from orchestration import partition_writes
+    from warehouse import partition_writes
 
     counts = {}
     with duckdb.connect(str(warehouse)) as con:
@@ -62,7 +62,7 @@ def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:
 
 def measure(source: Path, work: Path, dates: int) -> dict[str, Any]:
     """Copy ``source`` to ``work``, add ``dates`` earlier dates, run the next two nights."""
-    from orchestration.settings import load_settings
+    from warehouse.settings import load_settings
 
     shutil.copytree(source, work, symlinks=True)
     settings = load_settings({"KAM_HOME": str(work)})

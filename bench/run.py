@@ -218,7 +218,7 @@ PREPARE_HOME = """
 import sys
 from pathlib import Path
 from orchestration.cli import prepare_dbt
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 prepare_dbt(load_settings({"KAM_HOME": sys.argv[1]}), target_path=Path(sys.argv[2]))
 """
 
@@ -477,8 +477,8 @@ def _run_json(run: RunMeasurement, sampler: RssSampler) -> dict[str, Any]:
 
 def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     """Every measurement of docs/performance.md for ``lines`` demo order lines under ``home``."""
-    from orchestration.demo import generate_demo
-    from orchestration.settings import load_settings
+    from demo import generate_demo
+    from warehouse.settings import load_settings
 
     report: dict[str, Any] = {
         "lines": lines,

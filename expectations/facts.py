@@ -10,7 +10,7 @@ import pandas as pd
 from expectations.outcome import SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
-from orchestration.ingestion.contracts import load_contracts
+from ingestion.contracts import load_contracts
 
 WINDOWS_ALL = ("lifetime", "trailing", "recent")
 WINDOWS_LT = ("lifetime", "trailing")

@@ -8,9 +8,9 @@ import pandas as pd
 from expectations.outcome import SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
-from orchestration.ingestion.contracts import SourceContract, load_contracts
+from ingestion.contracts import SourceContract, load_contracts
 
-# Added by the loader to every raw row (orchestration/ingestion/schema.py).
+# Added by the loader to every raw row (ingestion/schema.py).
 LINEAGE_TYPES = {
     "_business_date": "date",
     "_source_file": "string",
@@ -32,7 +32,7 @@ def _contract(source: str) -> SourceContract:
     if source not in contracts:
         raise ValueError(
             f"unknown source {source!r}: expected one of {', '.join(contracts)} "
-            "(orchestration/ingestion/contracts.yaml)"
+            "(ingestion/contracts.yaml)"
         )
     return contracts[source]
 

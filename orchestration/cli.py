@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
+from warehouse.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
 
 
 class UserError(Exception):
@@ -240,7 +240,7 @@ def _version() -> str:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.demo import DemoError, generate_demo
+    from demo import DemoError, generate_demo
 
     settings = load_settings()
     landing = settings.landing_dir
@@ -407,9 +407,9 @@ def _duration(seconds: float) -> str:
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from orchestration import churn_quality
-    from orchestration.settings import connect_warehouse
     from scoring.config import ScoringConfigError, load_scoring_config
+    from warehouse import churn_quality
+    from warehouse.settings import connect_warehouse
 
     settings = load_settings()
     start = _parse_date(args.start, "--start") if args.start else date.min
@@ -482,8 +482,8 @@ def _add_map_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from orchestration.ingestion.mapping import MappingError, load_mapping
-    from orchestration.ingestion.propose import ProposalError, propose_mapping
+    from ingestion.mapping import MappingError, load_mapping
+    from ingestion.propose import ProposalError, propose_mapping
 
     try:
         proposal = propose_mapping(args.source, args.file, sheet=args.sheet)
@@ -603,7 +603,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_contracts(args: argparse.Namespace) -> int:
-    from orchestration.ingestion.contracts import contracts_markdown
+    from ingestion.contracts import contracts_markdown
 
     print(contracts_markdown(), end="")
     return 0

@@ -3,7 +3,7 @@
 The score tables are written by kam's Python scoring step, not by dbt, so the dbt project does not
 know them. For the docs they are declared as a dbt source ``scores`` whose tables and columns are
 described by the same function that writes the published copy's ``COMMENT ON``
-(:mod:`orchestration.published_docs`: docs/scoring.md, docs/bi-tables.md and the Chinese names).
+(:mod:`warehouse.published_docs`: docs/scoring.md, docs/bi-tables.md and the Chinese names).
 That declaration is generated into a copy of the dbt project under ``<home>/dbt_docs/``, never
 into ``dbt_project/`` itself: the nightly build does not see it, and there is no second list of
 columns to keep in step. The catalog (column types) is read from the warehouse the
@@ -22,15 +22,15 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from orchestration.publish import PublishedTable
-from orchestration.settings import DBT_PROJECT_DIR, Settings, connect_warehouse
+from warehouse.publish import PublishedTable
+from warehouse.settings import DBT_PROJECT_DIR, Settings, connect_warehouse
 
 DOCS_SUBDIR = "dbt_docs"
 SCORES_SOURCE_FILE = Path("models") / "scores" / "_scores__sources.yml"
 # Built or kept by dbt, not part of the project a copy needs.
 NOT_COPIED = ("target", "logs", "dbt_packages", ".user.yml")
 SCORES_DESCRIPTION = (
-    "Tables written by kam's scoring step (scoring/, orchestration/score_store.py) after the "
+    "Tables written by kam's scoring step (scoring/, warehouse/score_store.py) after the "
     "dbt build: tiers, key accounts, credit grades, churn, their history and migrations. "
     "Declared here as a source by `kam docs` so the docs show them; dbt does not build them. "
     "BI reads them, with the marts, from the published copy (docs/bi-tables.md)."

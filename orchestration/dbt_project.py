@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR
+from warehouse.settings import DBT_PROJECT_DIR
 
 
 def dbt_executable() -> str:

@@ -54,7 +54,7 @@ def landed_dates(landing_dir: Path) -> list[date]:
 def first_business_date(environ: Mapping[str, str] | None = None) -> date:
     """Where the partitions start: ``KAM_FIRST_BUSINESS_DATE``, else the oldest landed date,
     else today in the business timezone."""
-    from orchestration.settings import REPO_ROOT
+    from warehouse.settings import REPO_ROOT
 
     env = os.environ if environ is None else environ
     configured = env.get("KAM_FIRST_BUSINESS_DATE")

@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import yaml
 
-from orchestration.ingestion import loader
-from orchestration.ingestion.contracts import load_contracts
-from orchestration.ingestion.landing import list_folder
-from orchestration.ingestion.mapping import Mapping, MappingError, load_mapping
-from orchestration.ingestion.plausibility import PlausibilityError, load_plausibility
-from orchestration.settings import SOURCES, Settings, SettingsError, duckdb_memory_limit
+from ingestion import loader
+from ingestion.contracts import load_contracts
+from ingestion.landing import list_folder
+from ingestion.mapping import Mapping, MappingError, load_mapping
+from ingestion.plausibility import PlausibilityError, load_plausibility
+from warehouse.settings import SOURCES, Settings, SettingsError, duckdb_memory_limit
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
     # to load on these, so they are checked here without importing them.
     import dagster as dg
 
-    from orchestration.publish import StorageVersionError, _new_database
+    from warehouse.publish import StorageVersionError, _new_database
 
     try:
         duckdb_memory_limit(dict(env))

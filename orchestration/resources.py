@@ -14,13 +14,13 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from orchestration.dbt_project import dbt_executable, dbt_project
-from orchestration.settings import Settings, load_settings
+from warehouse.settings import Settings, load_settings
 
 
 class KamSettingsResource(dg.ConfigurableResource):
     """Locations of landing files, the writer warehouse, published copy and configuration.
 
-    Unset fields fall back to the ``KAM_*`` environment variables (see ``orchestration.settings``).
+    Unset fields fall back to the ``KAM_*`` environment variables (see ``warehouse.settings``).
     """
 
     home: str | None = None

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import churn_quality
-from orchestration.settings import Settings
+from warehouse import churn_quality
+from warehouse.settings import Settings
 
 
 class BusinessDateError(ValueError):

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.ingestion.schema import LEDGER_DDL
+from ingestion.schema import LEDGER_DDL
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO / "dbt_project"
-CONTRACTS_PATH = REPO / "orchestration" / "ingestion" / "contracts.yaml"
+CONTRACTS_PATH = REPO / "ingestion" / "contracts.yaml"
 
 SQL_TYPES = {
     "string": "varchar",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.demo import generate_demo
+from demo import generate_demo
 from orchestration.runner import RunOutcome, execute_nightly
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 
 #: The demo the whole-job tests share: 300 customers, 30,000 order lines, seed 11.
 SEED, CUSTOMERS, LINES = 11, 300, 30_000

@@ -10,9 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration import score_store
+from demo import generate_demo
 from orchestration.cli import main
-from orchestration.demo import generate_demo
+from warehouse import score_store
 
 pytestmark = pytest.mark.slow
 

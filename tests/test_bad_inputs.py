@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.ingestion import (
+from ingestion import (
     LandingError,
     Mapping,
     MappingError,

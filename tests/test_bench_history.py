@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.partition_writes import HISTORY_TABLES
+from warehouse.partition_writes import HISTORY_TABLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import main
-from orchestration.settings import DEFAULT_CONFIG_DIR
+from warehouse.settings import DEFAULT_CONFIG_DIR
 
 LANDING = Path(__file__).parent / "e2e_landing"
 

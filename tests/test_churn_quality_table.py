@@ -1,5 +1,5 @@
 """The churn_model_quality table: measured on the warehouse's own past dates, written per date
-and summarised after a run (orchestration/churn_quality.py, docs/churn-quality.md)."""
+and summarised after a run (warehouse/churn_quality.py, docs/churn-quality.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from test_churn_calibration import FULL, _history
 
-from orchestration import churn_quality
 from scoring.churn_calibration import backtest
+from warehouse import churn_quality
 
 DATES = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(7)]
 

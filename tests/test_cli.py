@@ -11,7 +11,7 @@ import pytest
 from orchestration import cli
 from orchestration.cli import main, resolve_business_date
 from orchestration.instance import INSTANCE_CONFIG
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 
 
 @pytest.fixture(autouse=True)

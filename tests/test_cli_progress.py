@@ -206,7 +206,7 @@ def test_a_large_demo_shows_what_it_has_written(
         (landing / "transactions" / "2025-12-31" / "b.csv").write_bytes(b"x" * 1_000_000)
         return Summary()
 
-    monkeypatch.setattr("orchestration.demo.generate_demo", fake_generate)
+    monkeypatch.setattr("demo.generate_demo", fake_generate)
     assert main(["demo", "--home", str(tmp_path), "--lines", str(lines)]) == 0
     out = capsys.readouterr().out
     assert out.endswith("demo written\n")

@@ -1,6 +1,6 @@
 """SIGKILL at any point of a run never damages the published copy, and the next run recovers.
 
-Each crash is injected with KAM_FAULT_INJECT (orchestration/faults.py), which kills the whole
+Each crash is injected with KAM_FAULT_INJECT (warehouse/faults.py), which kills the whole
 process group — kam and its dbt subprocess — exactly like a power cut would.
 """
 

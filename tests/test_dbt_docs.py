@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
-from orchestration.settings import DBT_PROJECT_DIR
+from warehouse.settings import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 

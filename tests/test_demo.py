@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 import yaml
 
-from orchestration.demo import DemoError, DemoSummary, generate_demo
+from demo import DemoError, DemoSummary, generate_demo
 
-CONTRACTS = Path(__file__).resolve().parent.parent / "orchestration/ingestion/contracts.yaml"
+CONTRACTS = Path(__file__).resolve().parent.parent / "ingestion/contracts.yaml"
 SOURCES = (
     "customers", "transactions", "invoices", "payments", "customer_financials", "interactions",
 )

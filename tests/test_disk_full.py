@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from orchestration.runner import execute_nightly
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 
 LANDING = Path(__file__).parent / "e2e_landing"
 pytestmark = pytest.mark.slow

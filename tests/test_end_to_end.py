@@ -17,9 +17,9 @@ import psutil
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from orchestration.partition_writes import HISTORY_TABLES
 from orchestration.runner import RunOutcome, execute_nightly
-from orchestration.settings import Settings, load_settings
+from warehouse.partition_writes import HISTORY_TABLES
+from warehouse.settings import Settings, load_settings
 
 LANDING = Path(__file__).parent / "e2e_landing"
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from orchestration.ingestion import sync_landing
-from orchestration.ingestion.mapping import load_mapping
+from ingestion import sync_landing
+from ingestion.mapping import load_mapping
 
 DAY = date(2024, 3, 31)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingestion import (
+from ingestion import (
     LandingError,
     Mapping,
     ingest_partition,

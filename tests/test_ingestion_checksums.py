@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from test_ingestion import DAY, land
 
-from orchestration.ingestion import Mapping, ingest_partition, sync_landing
-from orchestration.ingestion import checksums as checksums_module
+from ingestion import Mapping, ingest_partition, sync_landing
+from ingestion import checksums as checksums_module
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="stat identities are used on POSIX only")
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingestion import (
+from ingestion import (
     Mapping,
     MappingError,
     contracts_markdown,
     load_mapping,
     load_mappings,
 )
-from orchestration.settings import REPO_ROOT, SOURCES
+from warehouse.settings import REPO_ROOT, SOURCES
 
 
 def write(tmp_path: Path, text: str, name: str = "customers.yaml") -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingestion import Mapping, ingest_partition, loader
+from ingestion import Mapping, ingest_partition, loader
 
 DAY = date(2024, 3, 31)
 TX_HEADER = (
@@ -244,8 +244,8 @@ def test_decimal_cast_accepts_nothing_but_the_pattern_once_the_extras_are_exclud
     # string of up to 3 characters from ASCII and some look-alikes, of up to 6 from the
     # characters of numbers, and a 1 with any other character of the BMP before, after or
     # around it, is cast; none may pass that the pattern rejects.
-    from orchestration.ingestion.contracts import SQL_TYPES
-    from orchestration.ingestion.validate import DECIMAL, DECIMAL_CAST_EXTRAS, PLAIN_WHITESPACE
+    from ingestion.contracts import SQL_TYPES
+    from ingestion.validate import DECIMAL, DECIMAL_CAST_EXTRAS, PLAIN_WHITESPACE
 
     excluded = "".join(DECIMAL_CAST_EXTRAS) + PLAIN_WHITESPACE
     con.execute(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.ingestion import textfile
-from orchestration.ingestion.textfile import CHUNK_BYTES, LINE_SENTINEL, normalise_to_utf8
+from ingestion import textfile
+from ingestion.textfile import CHUNK_BYTES, LINE_SENTINEL, normalise_to_utf8
 
 # A character of 3 bytes placed across the first block boundary (valid UTF-8, split in two).
 SPLIT = b"a" * (CHUNK_BYTES - 1) + "客".encode() + b"\n"

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 import retail_export as retail
 
+from ingestion import sync_landing
+from ingestion.mapping import load_mapping
+from ingestion.propose import match_headers, propose_mapping
 from orchestration.cli import main
-from orchestration.ingestion import sync_landing
-from orchestration.ingestion.mapping import load_mapping
-from orchestration.ingestion.propose import match_headers, propose_mapping
 
 DAY = date.fromisoformat(retail.BUSINESS_DATE)
 

@@ -11,7 +11,7 @@ import pytest
 from demo_homes import run_demo_nights
 
 from orchestration.runner import RunOutcome
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingestion import LandingError, Mapping, ingest_partition, sync_landing
+from ingestion import LandingError, Mapping, ingest_partition, sync_landing
 
 DAY = date(2024, 3, 31)
 INV = "invoice_id,customer_id,invoice_date,due_date,amount,currency\n"

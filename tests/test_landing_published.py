@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from orchestration.runner import execute_nightly
-from orchestration.settings import Settings, load_settings
+from warehouse.settings import Settings, load_settings
 
 LANDING = Path(__file__).parent / "e2e_landing"
 DAY = date(2025, 3, 31)

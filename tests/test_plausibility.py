@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingestion import Mapping, ingest_partition
-from orchestration.ingestion.plausibility import (
+from ingestion import Mapping, ingest_partition
+from ingestion.plausibility import (
     Plausibility,
     PlausibilityError,
     load_plausibility,

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingestion import Mapping, ingest_partition
+from ingestion import Mapping, ingest_partition
 from orchestration.runner import execute_nightly
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 
 LANDING = Path(__file__).parent / "e2e_landing"
 DAY = date(2025, 3, 20)

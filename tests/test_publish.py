@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import PublishedTable, publish
+from warehouse.publish import PublishedTable, publish
 
 TABLES = [PublishedTable("main", "scores", "customer_scores")]
 

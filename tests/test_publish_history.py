@@ -1,5 +1,5 @@
 """History tables are published date by date: only dates written since the last publication are
-compared and copied again, and each date is its own Parquet file (see orchestration/publish.py)."""
+compared and copied again, and each date is its own Parquet file (see warehouse/publish.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import partition_writes
-from orchestration.publish import PublishedTable, publish
+from warehouse import partition_writes
+from warehouse.publish import PublishedTable, publish
 
 HISTORY = PublishedTable("main", "history", "customer_score_history", by_date=True)
 D1, D2, D3 = date(2025, 12, 17), date(2025, 12, 18), date(2025, 12, 19)

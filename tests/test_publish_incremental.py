@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import publish as publish_module
-from orchestration.publish import PublishedTable, clone_or_copy, publish
+from warehouse import publish as publish_module
+from warehouse.publish import PublishedTable, clone_or_copy, publish
 
 FACTS = PublishedTable("main", "facts", "fct_customer_facts")
 LABELS = PublishedTable("main", "labels", "score_labels")

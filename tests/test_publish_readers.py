@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import PublishedTable, StorageVersionError, publish
+from warehouse.publish import PublishedTable, StorageVersionError, publish
 
 REPO = Path(__file__).resolve().parent.parent
 TABLES = [PublishedTable("main", "scores", "customer_scores")]
@@ -206,7 +206,7 @@ KILLED_PUBLICATION = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from orchestration import publish as p
+    from warehouse import publish as p
 
     write_publication_table = p._write_publication_table
 

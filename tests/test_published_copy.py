@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR
+from warehouse.settings import DBT_PROJECT_DIR
 
 LANDING = Path(__file__).parent / "e2e_landing"
 REPO = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publish import PublishedTable, publish
-from orchestration.published_docs import column_names, load_descriptions, markdown_tables
+from warehouse.publish import PublishedTable, publish
+from warehouse.published_docs import column_names, load_descriptions, markdown_tables
 
 BI_PAGE = """# Tables
 

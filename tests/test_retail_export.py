@@ -14,10 +14,10 @@ import duckdb
 import pytest
 import retail_export as retail
 
-from orchestration.ingestion import sync_landing
-from orchestration.ingestion.mapping import load_mapping
+from ingestion import sync_landing
+from ingestion.mapping import load_mapping
 from orchestration.runner import execute_nightly
-from orchestration.settings import load_settings
+from warehouse.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

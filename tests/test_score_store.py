@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from orchestration import score_store
+from warehouse import score_store
 
 
 def test_a_new_score_column_is_added_to_an_existing_history(tmp_path: Path) -> None:

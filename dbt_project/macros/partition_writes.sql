@@ -1,5 +1,5 @@
 {#
-    The warehouse's log of the dates written to history tables (orchestration/partition_writes.py
+    The warehouse's log of the dates written to history tables (warehouse/partition_writes.py
     has the same table for the score history). Publishing replaces only the dates logged since
     the previous publication, so a night does not compare or rewrite all history.
 #}

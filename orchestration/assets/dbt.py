@@ -16,11 +16,11 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
-from orchestration.faults import crash_point
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
-from orchestration.score_store import has_facts
 from scoring.credit import quarter_for
+from warehouse.faults import crash_point
+from warehouse.score_store import has_facts
 
 
 class KamDbtTranslator(DagsterDbtTranslator):

@@ -7,16 +7,16 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration import score_store
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.assets.scoring import customer_scores
 from orchestration.dbt_project import dbt_project
-from orchestration.partition_writes import HISTORY_TABLES
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
-from orchestration.publish import PublishedTable, StorageVersionError, publish
-from orchestration.published_docs import DOCS_DIR, load_descriptions
 from orchestration.resources import KamSettingsResource
-from orchestration.settings import connect_warehouse
+from warehouse import score_store
+from warehouse.partition_writes import HISTORY_TABLES
+from warehouse.publish import PublishedTable, StorageVersionError, publish
+from warehouse.published_docs import DOCS_DIR, load_descriptions
+from warehouse.settings import connect_warehouse
 
 # Audit tables written by ingestion that BI reads too.
 # A quarantined line of the customer master may hold key persons' names, phones and emails, so

@@ -6,18 +6,18 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from orchestration import churn_quality, score_store
 from orchestration.asset_metadata import table_metadata
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
-from orchestration.settings import connect_warehouse
 from scoring.churn import Calibration
 from scoring.churn_calibration import CalibrationError, calibration_dates, fit_calibration
 from scoring.config import ScoringConfig, ScoringConfigError, load_scoring_config
 from scoring.credit import quarter_for
 from scoring.labels import label_table
 from scoring.pipeline import score_credit_quarter, score_customers
+from warehouse import churn_quality, score_store
+from warehouse.settings import connect_warehouse
 
 
 class ScoringConfigurationError(dg.Failure):

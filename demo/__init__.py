@@ -1,5 +1,5 @@
 """Deterministic demo data for kam: landing files plus a ground-truth answer key."""
 
-from orchestration.demo.generate import DemoError, DemoSummary, generate_demo
+from demo.generate import DemoError, DemoSummary, generate_demo
 
 __all__ = ["DemoError", "DemoSummary", "generate_demo"]

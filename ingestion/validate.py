@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from orchestration.ingestion.contracts import Column, SourceContract
-from orchestration.ingestion.mapping import Mapping
-from orchestration.ingestion.plausibility import Plausibility
+from ingestion.contracts import Column, SourceContract
+from ingestion.mapping import Mapping
+from ingestion.plausibility import Plausibility
 
 FULLWIDTH = "０１２３４５６７８９．，－＋　"
 HALFWIDTH = "0123456789.,-+ "

@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.ingestion.mapping import Mapping
+from ingestion.mapping import Mapping
 
 GZIP_SUFFIX = ".gz"
 RETRACTION_SUFFIX = ".retracted"

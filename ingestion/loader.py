@@ -24,14 +24,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.faults import crash_point
-from orchestration.ingestion import checksums
-from orchestration.ingestion.contracts import Column, SourceContract, load_contracts
-from orchestration.ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
-from orchestration.ingestion.mapping import Mapping
-from orchestration.ingestion.plausibility import Plausibility
-from orchestration.ingestion.schema import ensure_raw_schema
-from orchestration.ingestion.textfile import (
+from ingestion import checksums
+from ingestion.contracts import Column, SourceContract, load_contracts
+from ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
+from ingestion.mapping import Mapping
+from ingestion.plausibility import Plausibility
+from ingestion.schema import ensure_raw_schema
+from ingestion.textfile import (
     LINE_SENTINEL,
     decodes_as,
     first_line_with,
@@ -41,7 +40,7 @@ from orchestration.ingestion.textfile import (
     split_header,
     starts_with_utf16_bom,
 )
-from orchestration.ingestion.validate import (
+from ingestion.validate import (
     PLAIN_WHITESPACE,
     ColumnInput,
     has_zone,
@@ -50,7 +49,8 @@ from orchestration.ingestion.validate import (
     regex_char,
     validated_select,
 )
-from orchestration.settings import SOURCES
+from warehouse.faults import crash_point
+from warehouse.settings import SOURCES
 
 FOLDER_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.ingestion.contracts import load_contracts
-from orchestration.ingestion.validate import ident
+from ingestion.contracts import load_contracts
+from ingestion.validate import ident
 
 LINEAGE_COLUMNS = (
     ("_business_date", "DATE"),

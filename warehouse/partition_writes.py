@@ -4,7 +4,7 @@ The facts (dbt, ``fct_customer_facts``) and the score history (``scores.customer
 grow by every customer each night. Each writer of such a table records here the date it wrote,
 in the same run (dbt: the model's post-hook) or transaction (scores); publishing then replaces
 only the dates written since the previous publication instead of comparing all history
-(orchestration.publish). dbt creates the table with the same columns in its ``on-run-start``
+(warehouse.publish). dbt creates the table with the same columns in its ``on-run-start``
 hook (macro ``create_partition_writes_table``).
 """
 
@@ -15,7 +15,7 @@ from datetime import date
 import duckdb
 
 TABLE = "main.kam_partition_writes"
-# The history tables whose writers log here (published date by date, orchestration.publish).
+# The history tables whose writers log here (published date by date, warehouse.publish).
 HISTORY_TABLES = ("marts.fct_customer_facts", "scores.customer_score_history")
 COLUMNS = (
     "table_name varchar not null, as_of_date date not null, "

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from orchestration.ingestion.contracts import load_contracts
-from orchestration.settings import SOURCES
+from ingestion.contracts import load_contracts
+from warehouse.settings import SOURCES
 
 FORMATS = ("csv", "parquet", "excel")
 # `delimiter: whitespace`: fields are separated by runs of spaces or tabs (aligned text, no

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from orchestration.demo.customers import DECLINE_DAYS, DECLINING_ORDERS, Population
-from orchestration.demo.products import PRODUCTS_PER_CATEGORY, Catalogue
+from demo.customers import DECLINE_DAYS, DECLINING_ORDERS, Population
+from demo.products import PRODUCTS_PER_CATEGORY, Catalogue
 
 SALE_LINES_EXTRA = 1.8  # lines per sale order = 1 + Poisson(1.8)
 RETURN_LINES_EXTRA = 0.3

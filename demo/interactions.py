@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from orchestration.demo.customers import (
+from demo.customers import (
     COMPLAINT_DAYS,
     COMPLAINTS,
     QUIET_CONTACT,

@@ -14,10 +14,10 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from orchestration import partition_writes
-from orchestration.faults import crash_point
 from scoring.labels import MIGRATING_SCHEMES
 from scoring.migration import migration_matrix
+from warehouse import partition_writes
+from warehouse.faults import crash_point
 
 SCHEMA = "scores"
 HISTORY = f"{SCHEMA}.customer_score_history"
@@ -26,7 +26,7 @@ CREDIT = f"{SCHEMA}.credit_grades"
 MIGRATIONS = f"{SCHEMA}.score_migrations"
 CREDIT_MIGRATIONS = f"{SCHEMA}.credit_grade_migrations"
 LABELS = f"{SCHEMA}.score_labels"
-# Written by orchestration/churn_quality.py.
+# Written by warehouse/churn_quality.py.
 CHURN_QUALITY = f"{SCHEMA}.churn_model_quality"
 
 # Tables BI reads, in the published copy under their own names.

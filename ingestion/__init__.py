@@ -1,15 +1,15 @@
 """Ingestion: landing files → typed ``raw`` tables in DuckDB, with quarantine and ledger."""
 
-from orchestration.ingestion.contracts import contracts_markdown, load_contracts
-from orchestration.ingestion.loader import (
+from ingestion.contracts import contracts_markdown, load_contracts
+from ingestion.loader import (
     FileResult,
     LandingError,
     PartitionResult,
     ingest_partition,
     sync_landing,
 )
-from orchestration.ingestion.mapping import Mapping, MappingError, load_mapping, load_mappings
-from orchestration.ingestion.schema import ensure_raw_schema
+from ingestion.mapping import Mapping, MappingError, load_mapping, load_mappings
+from ingestion.schema import ensure_raw_schema
 
 __all__ = [
     "FileResult",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.ingestion.contracts import plausibility_defaults
+from ingestion.contracts import plausibility_defaults
 
 FILE_NAME = "ingestion.yaml"
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")

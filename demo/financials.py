@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from orchestration.demo.calendar import quarter_ends
-from orchestration.demo.customers import Population
+from demo.calendar import quarter_ends
+from demo.customers import Population
 
 ARRIVAL_DAYS = (25, 95)  # statements arrive this many days after quarter end
 DISTRESS_QUARTERS = 4  # distress deepens over the last quarters before the stop (or the end)

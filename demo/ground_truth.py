@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from orchestration.demo.customers import NEVER, PAYMENT_BEHAVIOURS, Population, sign_labels
-from orchestration.demo.writer import write_csv
+from demo.customers import NEVER, PAYMENT_BEHAVIOURS, Population, sign_labels
+from demo.writer import write_csv
 
 README = """\
 # Demo ground truth

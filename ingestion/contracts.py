@@ -131,7 +131,7 @@ def contracts_markdown() -> str:
     lines = [
         "# Input contracts",
         "",
-        "<!-- Generated from orchestration/ingestion/contracts.yaml by `kam contracts`;",
+        "<!-- Generated from ingestion/contracts.yaml by `kam contracts`;",
         "     do not edit by hand (a test keeps this file in step). -->",
         "",
         "Each source lands as files under `<landing>/<source>/<YYYY-MM-DD>/`. After the mapping in",

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingestion.contracts import SourceContract, load_contracts
-from orchestration.ingestion.mapping import WHITESPACE
-from orchestration.ingestion.textfile import open_bytes
-from orchestration.ingestion.validate import lit
+from ingestion.contracts import SourceContract, load_contracts
+from ingestion.mapping import WHITESPACE
+from ingestion.textfile import open_bytes
+from ingestion.validate import lit
 
 SAMPLE_ROWS = 500
 SAMPLE_BYTES = 1 << 20

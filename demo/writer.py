@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from orchestration.demo.calendar import to_date
+from demo.calendar import to_date
 
 DAY = "_day"
 MAX_ROWS_PER_PART = 1_000_000

@@ -53,9 +53,9 @@ try:
 except ImportError:  # Windows: no ioctl, files are always copied
     fcntl = None  # type: ignore[assignment]
 
-from orchestration.faults import crash_point
-from orchestration.partition_writes import TABLE as PARTITION_WRITES
-from orchestration.settings import DEFAULT_PUBLISH_STORAGE_VERSION
+from warehouse.faults import crash_point
+from warehouse.partition_writes import TABLE as PARTITION_WRITES
+from warehouse.settings import DEFAULT_PUBLISH_STORAGE_VERSION
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PUBLICATION_ID = re.compile(r"^[A-Za-z0-9_-]+$")

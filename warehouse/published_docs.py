@@ -8,7 +8,7 @@ columns get their Chinese name from ``scoring.labels.COLUMN_NAMES_ZH`` and
 ``scoring.churn.COLUMN_NAMES_ZH``.
 
 A column may be documented by a pattern, ``credit_ind_<indicator>``, which describes every column
-it matches (handed to :func:`orchestration.publish.publish` as ``credit_ind_*``).
+it matches (handed to :func:`warehouse.publish.publish` as ``credit_ind_*``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from orchestration.publish import PublishedTable
-from orchestration.settings import REPO_ROOT
 from scoring.churn import COLUMN_NAMES_ZH as CHURN_NAMES_ZH
 from scoring.labels import COLUMN_NAMES_ZH as LABEL_NAMES_ZH
+from warehouse.publish import PublishedTable
+from warehouse.settings import REPO_ROOT
 
 DOCS_DIR = REPO_ROOT / "docs"
 # Where the columns of the score tables (schema ``scores``) are described.

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingestion.textfile import file_checksum
+from ingestion.textfile import file_checksum
 
 TABLE = "main.kam_landed_files"
 DDL = f"""

@@ -10,31 +10,31 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from orchestration.demo.calendar import (
+from demo.calendar import (
     contact_weights,
     month_chunks,
     order_weights,
     to_date,
     to_day,
 )
-from orchestration.demo.customers import (
+from demo.customers import (
     Population,
     build_population,
     customer_snapshots,
     person_names,
 )
-from orchestration.demo.financials import draw_financials
-from orchestration.demo.ground_truth import write_ground_truth
-from orchestration.demo.interactions import as_of_rows, draw_interactions
-from orchestration.demo.orders import (
+from demo.financials import draw_financials
+from demo.ground_truth import write_ground_truth
+from demo.interactions import as_of_rows, draw_interactions
+from demo.orders import (
     MEAN_LINES_PER_ORDER,
     draw_corrections,
     draw_orders,
     order_intensity,
 )
-from orchestration.demo.products import build_catalogue
-from orchestration.demo.receivables import draw_invoices, draw_payments
-from orchestration.demo.writer import LandingWriter
+from demo.products import build_catalogue
+from demo.receivables import draw_invoices, draw_payments
+from demo.writer import LandingWriter
 
 DAILY_SOURCES = ("transactions", "invoices", "payments", "interactions")
 LINES_PER_CUSTOMER = 100

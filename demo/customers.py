@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from orchestration.demo import names
-from orchestration.demo.products import N_CATEGORIES
+from demo import names
+from demo.products import N_CATEGORIES
 
 SIZE_SIGMA = 0.95  # spread of log customer size; sets the 80/20 revenue skew
 NEVER = np.iinfo(np.int64).max // 4  # "no stop date" sentinel, far beyond any demo day

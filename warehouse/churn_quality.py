@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from orchestration import score_store
 from scoring.churn_calibration import BASELINES, backtest, calibration_dates
 from scoring.config import ScoringConfig
+from warehouse import score_store
 
 QUALITY = score_store.CHURN_QUALITY
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from orchestration.demo.calendar import month_end
-from orchestration.demo.customers import LATE_PAYMENT, Population
-from orchestration.demo.orders import OrderBatch
+from demo.calendar import month_end
+from demo.customers import LATE_PAYMENT, Population
+from demo.orders import OrderBatch
 
 MONTHLY_INVOICED_CHANNEL = 1  # distributors get one invoice per month; others one per order
 EXTRA_DELAY_MEAN = (0.0, 20.0, 60.0)  # days beyond terms by payment behaviour
