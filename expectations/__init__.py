@@ -8,11 +8,10 @@ publishing, warnings do not. Checks, severities and recovery: docs/quality-gates
 from expectations.facts import validate_customer_facts
 from expectations.outcome import CheckOutcome, SuiteOutcome
 from expectations.raw import validate_raw_partition
-from expectations.scores import ScoreDriftThresholds, largest_remainder, validate_scores
+from expectations.scores import largest_remainder, validate_scores
 
 __all__ = [
     "CheckOutcome",
-    "ScoreDriftThresholds",
     "SuiteOutcome",
     "largest_remainder",
     "validate_customer_facts",

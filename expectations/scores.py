@@ -1,10 +1,10 @@
 """Suite for the customer scores of one as-of date (columns: docs/scoring.md), with drift checks
-against the previous published run."""
+against the previous business date of the same history (thresholds: ``gates`` in
+config/scoring.yaml)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 
 import great_expectations.expectations as gxe
@@ -21,45 +21,6 @@ from scoring.labels import KEY_ACCOUNT_STATUS
 REQUIRED_COLUMNS = ("customer_id",)
 CHURN_MODEL_STATUSES = churn.STATUSES
 CHURN_MODELS = (*MODELS, churn.MODEL_FREE)
-
-
-@dataclass(frozen=True)
-class ScoreDriftThresholds:
-    """How far a business date's scores may move from the previous business date's. Shares are
-    fractions (0.15 = 15 pp). The nightly gate takes them from ``gates`` in config/scoring.yaml
-    (:meth:`from_config`).
-
-    ``churn_share_error`` / ``churn_share_warn``: change of the share of ``is_churn_risk``
-    customers that blocks publishing / only warns. ``customer_drop_error``: the customer count may
-    fall by at most this share. ``grade_spread_min_customers``: fewer graded customers than this
-    may legitimately all share one credit grade, so the spread check is not run.
-    """
-
-    churn_share_error: float = 0.15
-    churn_share_warn: float = 0.05
-    customer_drop_error: float = 0.20
-    grade_spread_min_customers: int = 20
-
-    @classmethod
-    def from_config(cls, gates: GatesConfig) -> ScoreDriftThresholds:
-        return cls(
-            churn_share_error=gates.churn_share_error,
-            churn_share_warn=gates.churn_share_warn,
-            customer_drop_error=gates.customer_drop_error,
-            grade_spread_min_customers=gates.grade_spread_min_customers,
-        )
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.churn_share_warn <= self.churn_share_error <= 1:
-            raise ValueError(
-                f"ScoreDriftThresholds: need 0 ≤ churn_share_warn ({self.churn_share_warn}) ≤ "
-                f"churn_share_error ({self.churn_share_error}) ≤ 1 — write fractions (0.15 = 15 pp)"
-            )
-        if not 0 <= self.customer_drop_error <= 1:
-            raise ValueError(
-                f"ScoreDriftThresholds: customer_drop_error {self.customer_drop_error} is outside "
-                "0..1 — write a fraction (0.20 = 20 %)"
-            )
 
 
 def expected_columns(config: ScoringConfig) -> dict[str, str]:
@@ -100,7 +61,7 @@ def validate_scores(
     frame: pd.DataFrame,
     previous: pd.DataFrame | None,
     *,
-    thresholds: ScoreDriftThresholds = ScoreDriftThresholds(),  # noqa: B008 (frozen, immutable)
+    thresholds: GatesConfig = GatesConfig(),  # noqa: B008 (frozen, immutable)
     config: ScoringConfig | None = None,
 ) -> SuiteOutcome:
     """Check one as-of date of scores; compare with ``previous`` (the scores of the previous
@@ -217,7 +178,7 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
 def _drift_checks(
     frame: pd.DataFrame,
     previous: pd.DataFrame | None,
-    thresholds: ScoreDriftThresholds,
+    thresholds: GatesConfig,
 ) -> list[gxe.Expectation]:
     """GE expectations for grade spread, churn share shift and customer count drop."""
     checks = []
@@ -277,7 +238,7 @@ def _churn_share(frame: pd.DataFrame) -> float | None:
 
 
 def _skipped_drift(
-    frame: pd.DataFrame, previous: pd.DataFrame | None, thresholds: ScoreDriftThresholds
+    frame: pd.DataFrame, previous: pd.DataFrame | None, thresholds: GatesConfig
 ) -> list[CheckOutcome]:
     """Passed outcomes saying why a drift check could not run, so every run lists every check."""
     skipped = []

@@ -12,7 +12,6 @@ import duckdb
 import pandas as pd
 
 from expectations import (
-    ScoreDriftThresholds,
     SuiteOutcome,
     validate_customer_facts,
     validate_raw_partition,
@@ -169,8 +168,7 @@ def scores_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettings
             else None
         )
     config = load_scoring_config(settings.scoring_config_path)
-    thresholds = ScoreDriftThresholds.from_config(config.gates)
-    outcome = validate_scores(frame, previous, thresholds=thresholds, config=config)
+    outcome = validate_scores(frame, previous, thresholds=config.gates, config=config)
     accepted = list(kam.accept_gates)
     if accepted:
         try:

@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 from expectations import (
-    ScoreDriftThresholds,
     SuiteOutcome,
     largest_remainder,
     validate_customer_facts,
@@ -25,7 +24,7 @@ from expectations import (
 )
 from expectations import facts as facts_spec
 from expectations.schema import type_problem
-from scoring.config import DEFAULT_CONFIG_PATH, default_config, load_scoring_config
+from scoring.config import DEFAULT_CONFIG_PATH, GatesConfig, default_config, load_scoring_config
 from scoring.labels import KEY_ACCOUNT_STATUS
 
 BUSINESS_DATE = dt.date(2024, 6, 30)
@@ -466,7 +465,7 @@ def test_drift_thresholds_come_from_the_gates_of_the_configuration(tmp_path):
     )
     path = tmp_path / "scoring.yaml"
     path.write_text(text, encoding="utf-8")
-    thresholds = ScoreDriftThresholds.from_config(load_scoring_config(path).gates)
+    thresholds = load_scoring_config(path).gates
     outcome = validate_scores(
         clean_scores(flagged=10), clean_scores(flagged=4), thresholds=thresholds
     )
@@ -481,7 +480,7 @@ def test_churn_share_move_of_10_points_only_warns():
 
 
 def test_churn_share_thresholds_are_configurable():
-    loose = ScoreDriftThresholds(churn_share_error=0.40, churn_share_warn=0.35)
+    loose = GatesConfig(churn_share_error=0.40, churn_share_warn=0.35)
     outcome = validate_scores(clean_scores(flagged=10), clean_scores(flagged=4), thresholds=loose)
     assert failing(outcome) == {}
 
@@ -538,4 +537,4 @@ def test_scores_without_customer_id_fail_required_columns():
 
 def test_drift_thresholds_reject_warn_above_error():
     with pytest.raises(ValueError, match="churn_share_warn"):
-        ScoreDriftThresholds(churn_share_error=0.05, churn_share_warn=0.15)
+        GatesConfig(churn_share_error=0.05, churn_share_warn=0.15)
