@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.bench]
 
 REPO = Path(__file__).resolve().parents[1]
 LINES = 100_000
