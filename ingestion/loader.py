@@ -30,6 +30,7 @@ from ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
 from ingestion.mapping import Mapping
 from ingestion.plausibility import Plausibility
 from ingestion.schema import ensure_raw_schema
+from ingestion.sql import ident, lit, regex_char
 from ingestion.textfile import (
     LINE_SENTINEL,
     decodes_as,
@@ -40,15 +41,8 @@ from ingestion.textfile import (
     split_header,
     starts_with_utf16_bom,
 )
-from ingestion.validate import (
-    PLAIN_WHITESPACE,
-    ColumnInput,
-    has_zone,
-    ident,
-    lit,
-    regex_char,
-    validated_select,
-)
+from ingestion.typed_values import PLAIN_WHITESPACE, ColumnInput, has_zone
+from ingestion.validate import validated_select
 from warehouse.faults import crash_point
 from warehouse.settings import SOURCES
 

@@ -20,8 +20,8 @@ import duckdb
 
 from ingestion.contracts import SourceContract, load_contracts
 from ingestion.mapping import WHITESPACE
+from ingestion.sql import lit
 from ingestion.textfile import open_bytes
-from ingestion.validate import lit
 
 SAMPLE_ROWS = 500
 SAMPLE_BYTES = 1 << 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from ingestion.contracts import load_contracts
-from ingestion.validate import ident
+from ingestion.sql import ident
 
 LINEAGE_COLUMNS = (
     ("_business_date", "DATE"),

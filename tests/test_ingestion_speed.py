@@ -239,13 +239,13 @@ def test_trim_removes_no_ascii_character_but_the_space(con):
 
 
 def test_decimal_cast_accepts_nothing_but_the_pattern_once_the_extras_are_excluded(con):
-    # validate.typed() casts a decimal without the pattern check when the value holds none of
+    # typed_values.typed() casts a decimal without the pattern check when the value holds none of
     # DECIMAL_CAST_EXTRAS, no PLAIN_WHITESPACE and no space at an edge (it is trimmed). Every
     # string of up to 3 characters from ASCII and some look-alikes, of up to 6 from the
     # characters of numbers, and a 1 with any other character of the BMP before, after or
     # around it, is cast; none may pass that the pattern rejects.
     from ingestion.contracts import SQL_TYPES
-    from ingestion.validate import DECIMAL, DECIMAL_CAST_EXTRAS, PLAIN_WHITESPACE
+    from ingestion.typed_values import DECIMAL, DECIMAL_CAST_EXTRAS, PLAIN_WHITESPACE
 
     excluded = "".join(DECIMAL_CAST_EXTRAS) + PLAIN_WHITESPACE
     con.execute(
