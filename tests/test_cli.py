@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import cli
-from orchestration.cli import main, resolve_business_date
+from orchestration.cli import main, prepare
+from orchestration.cli.runs import resolve_business_date
 from orchestration.instance import INSTANCE_CONFIG
 from warehouse.settings import load_settings
 
@@ -31,7 +31,7 @@ def test_prepare_gives_the_homes_dagster_instance_kams_config_once(
 ) -> None:
     # The dbt parse itself writes the project's shared target folder; its own tests cover it.
     parsed: list[Path] = []
-    monkeypatch.setattr(cli, "prepare_dbt", lambda settings: parsed.append(settings.home))
+    monkeypatch.setattr(prepare, "prepare_dbt", lambda settings: parsed.append(settings.home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     config = tmp_path / "dagster" / "dagster.yaml"
 
@@ -115,7 +115,7 @@ def test_run_without_date_says_which_date_it_runs(capsys, tmp_path: Path, monkey
     monkeypatch.delenv("KAM_LANDING_DIR", raising=False)  # an earlier run's export
     ran: list[tuple[date, list[str]]] = []
     monkeypatch.setattr(
-        "orchestration.cli.run_job",
+        "orchestration.cli.runs.run_job",
         lambda settings, day, **kwargs: ran.append((day, kwargs["accept_gates"])) or True,
     )
     code, out = _run(

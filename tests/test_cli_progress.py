@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from orchestration import runner
-from orchestration.cli import _parser, backfill_progress, main
+from orchestration.cli import main
+from orchestration.cli.parser import build_parser
+from orchestration.cli.runs import backfill_progress
+from orchestration.run_progress import StepProgress
+from orchestration.run_summary import RunOutcome
 
 LANDING = Path(__file__).parent / "e2e_landing"
 STEP_LINE = re.compile(r"^  (done|FAILED|skipped) +(\S+(?: \S+)*?) {2,}(.*?) +(\d+\.\d) s$")
@@ -95,9 +99,10 @@ def test_quiet_prints_only_the_summary(
     def fake_execute(settings, business_date, **kwargs):
         calls.append(kwargs)
         if kwargs["on_step"] is not None:
-            kwargs["on_step"](runner.StepProgress("raw__customers", "succeeded", 1.25,
-                                                  ["raw/customers"], 3))
-        return runner.RunOutcome(business_date, "r1", False, failures=["step x: broken"])
+            kwargs["on_step"](
+                StepProgress("raw__customers", "succeeded", 1.25, ["raw/customers"], 3)
+            )
+        return RunOutcome(business_date, "r1", False, failures=["step x: broken"])
 
     monkeypatch.setattr(runner, "execute_nightly", fake_execute)
     assert main(["--home", str(tmp_path), "run", "--date", "2025-03-31", "--quiet"]) == 1
@@ -135,7 +140,7 @@ def test_backfill_prints_progress_before_each_date(
     _isolate(monkeypatch)
     ran: list[date] = []
     monkeypatch.setattr(
-        "orchestration.cli.run_job", lambda settings, day, **kw: ran.append(day) or True
+        "orchestration.cli.runs.run_job", lambda settings, day, **kw: ran.append(day) or True
     )
     code = main(["backfill", "--start", "2025-03-01", "--end", "2025-03-03", "--home",
                  str(tmp_path), "--quiet"])
@@ -147,7 +152,7 @@ def test_backfill_prints_progress_before_each_date(
 
 
 def test_global_options_work_before_and_after_the_command(tmp_path: Path) -> None:
-    parser = _parser()
+    parser = build_parser()
     after = parser.parse_args(["run", "--date", "2025-03-31", "--verbose", "--home", "h"])
     before = parser.parse_args(["--home", "h", "--verbose", "run", "--date", "2025-03-31"])
     for args in (after, before):
@@ -170,7 +175,7 @@ def test_version_is_the_installed_packages(capsys: pytest.CaptureFixture[str]) -
 def test_every_command_has_a_description_and_every_option_its_default(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    parser = _parser()
+    parser = build_parser()
     (commands,) = [a for a in parser._actions if a.dest == "==SUPPRESS==" and a.choices]
     assert "``" not in parser.format_help()
     for name, command in commands.choices.items():

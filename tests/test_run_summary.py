@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from orchestration.runner import RunOutcome
+from orchestration.run_summary import RunOutcome
 
 
 def _failed(*failures: str) -> str:
@@ -33,7 +33,7 @@ def test_a_second_run_on_the_same_warehouse_is_refused_naming_the_first(tmp_path
 
     import pytest
 
-    from orchestration.runner import RunLockedError, warehouse_run_lock
+    from orchestration.run_lock import RunLockedError, warehouse_run_lock
 
     warehouse = tmp_path / "warehouse" / "kam.duckdb"
     ready, release = multiprocessing.Event(), multiprocessing.Event()

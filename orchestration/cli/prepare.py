@@ -1,0 +1,54 @@
+"""``kam prepare``: parse the dbt project and give the Dagster home its dagster.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from orchestration.cli.common import UserError
+from warehouse.settings import DBT_PROJECT_DIR, Settings, load_settings
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from orchestration.instance import DagsterHomeError, dagster_home_of, ensure_instance_config
+
+    settings = load_settings()
+    prepare_dbt(settings)
+    print(f"dbt manifest ready in {DBT_PROJECT_DIR / 'target'}")
+    # Before any run, so that `make ui` (dagster dev) and the runs it launches use it too.
+    dagster_home = dagster_home_of(settings.home)
+    try:
+        written = ensure_instance_config(dagster_home)
+    except DagsterHomeError as exc:
+        raise UserError(str(exc)) from None
+    print(f"Dagster home {dagster_home}: dagster.yaml {'written' if written else 'kept as it is'}")
+    return 0
+
+
+def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
+    """Parse the dbt project once so the Dagster definitions can load its manifest.
+
+    dbt keeps its partial-parse state keyed on the profile, which holds the warehouse path: the
+    parse uses the path the runs of ``settings`` will use, so their first night partial-parses
+    too. ``target_path`` (default: the project's ``target``) is where the state is written; the
+    first run in a home copies the project's state into its own ``dbt_target`` if it has none.
+    """
+    from dbt.cli.main import dbtRunner
+
+    os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    target = ["--target-path", str(target_path)] if target_path is not None else []
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            *target,
+        ]
+    )
+    if not result.success:
+        raise UserError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
+
