@@ -15,7 +15,8 @@ import polars as pl
 
 from scoring.config import CreditConfig
 from scoring.labels import label_to_zh
-from scoring.metrics import metric_expr, points_expr
+from scoring.metrics import metric_expr
+from scoring.points import points_expr
 
 
 @dataclass(frozen=True)

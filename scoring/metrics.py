@@ -7,12 +7,8 @@ Polars expression. Derived metrics are small, documented formulas over facts col
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import polars as pl
-
-if TYPE_CHECKING:
-    from scoring.config import Scale
 
 _FACT_COLUMN_NAMES = """
     as_of_date customer_id customer_name industry province city channel_type account_manager
@@ -141,18 +137,3 @@ def metric_expr(name: str, schema: pl.Schema | None = None) -> pl.Expr:
     if schema is not None and schema.get(name) == pl.Boolean:
         return pl.col(name).cast(pl.Float64)
     return pl.col(name)
-
-
-def points_expr(value: pl.Expr, scale: Scale) -> pl.Expr:
-    """Points for ``value`` on a configured scale: first matching band (or the value map),
-    ``otherwise`` when no band matches, ``missing`` when the value is null."""
-    if scale.points_by_value:
-        mapped = value.cast(pl.String).replace_strict(
-            dict(scale.points_by_value), default=scale.otherwise, return_dtype=pl.Float64
-        )
-        return pl.when(value.is_null()).then(pl.lit(scale.missing)).otherwise(mapped)
-    rule = pl.when(value.is_null()).then(pl.lit(scale.missing))
-    for band in scale.bands:
-        met = value >= band.at_least if band.at_least is not None else value <= band.at_most
-        rule = rule.when(met).then(pl.lit(band.points))
-    return rule.otherwise(pl.lit(scale.otherwise)).cast(pl.Float64)

@@ -27,7 +27,8 @@ from scoring.config import (
 from scoring.frames import codes_fired, date_keys
 from scoring.frames import per_date as _over
 from scoring.labels import KEY_ACCOUNT_REASONS_ZH, KEY_ACCOUNT_STATUS, label_to_zh
-from scoring.metrics import metric_expr, points_expr
+from scoring.metrics import metric_expr
+from scoring.points import points_expr
 
 #: Cumulative shares within this distance of a class bound count as reaching it (float noise).
 SHARE_TOLERANCE = 1e-9

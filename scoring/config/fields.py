@@ -1,0 +1,63 @@
+"""Building blocks shared by every section's models: checked field types, the frozen base model
+that forbids unknown keys, and output labels (:class:`Level`)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from typing import Annotated
+
+from annotated_types import MinLen
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict
+
+from scoring.config.errors import ConfigProblem
+from scoring.metrics import KNOWN_METRICS
+
+SHARE_DECIMALS = 9  # shares are exact to 9 decimal places (see tier.pyramid)
+_TOLERANCE = 1e-9
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_metric(name: str) -> str:
+    if name not in KNOWN_METRICS:
+        close = difflib.get_close_matches(name, sorted(KNOWN_METRICS), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see docs/facts.md for the columns"
+        raise ConfigProblem(f"unknown metric '{name}'", f"name a customer-facts column; {hint}")
+    return name
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ConfigProblem(
+            f"'{name}' is not a valid name (it becomes part of an output column name)",
+            "use lower-case letters, digits and underscores, starting with a letter",
+        )
+    return name
+
+
+Number = Annotated[float, Strict()]
+Text = Annotated[str, Strict(), MinLen(1)]
+Metric = Annotated[str, Strict(), AfterValidator(_check_metric)]
+Identifier = Annotated[str, Strict(), AfterValidator(_check_identifier)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(names: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            raise ConfigProblem(
+                f"{what} '{name}' appears twice", f"give each {what} its own name", (index,)
+            )
+        seen.add(name)
+
+
+class Level(_Model):
+    """An output label with its Chinese name (e.g. ``vip`` / ``VIP客户``)."""
+
+    label: Text
+    name_zh: Text

@@ -1,0 +1,296 @@
+"""The ``tier`` section: customer pyramid, ABC classes, volume ladder and key-account rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from annotated_types import MinLen
+from pydantic import Strict, field_validator, model_validator
+
+from scoring.config.errors import ConfigProblem
+from scoring.config.fields import (
+    SHARE_DECIMALS,
+    Identifier,
+    Level,
+    Metric,
+    Number,
+    Text,
+    _Model,
+    _unique,
+)
+from scoring.config.scales import Scale
+
+
+def _check_shares(shares: Sequence[float], field: str) -> None:
+    for index, share in enumerate(shares):
+        if not 0 <= share <= 1:
+            raise ConfigProblem(
+                f"share {share} is outside 0..1", "write shares as fractions (0.15 = 15 %)",
+                (field, index),
+            )
+    scaled = [round(Decimal(repr(s)) * 10**SHARE_DECIMALS) for s in shares]
+    if sum(scaled) != 10**SHARE_DECIMALS:
+        total = float(sum(Decimal(repr(s)) for s in shares))
+        raise ConfigProblem(
+            f"shares sum to {total:g}, not 1",
+            f"adjust the shares so they add up to exactly 1 (to {SHARE_DECIMALS} decimals)",
+            (field,),
+        )
+
+
+class PyramidConfig(_Model):
+    """Customer pyramid (客户金字塔): fixed shares of customers by rank."""
+
+    metric: Metric = "revenue_trailing"
+    shares: tuple[Number, ...]
+    levels: tuple[Level, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> PyramidConfig:
+        _check_shares(self.shares, "shares")
+        if len(self.levels) != len(self.shares) or len(self.levels) < 2:
+            raise ConfigProblem(
+                f"{len(self.levels)} levels but {len(self.shares)} shares",
+                "give one share per level, at least two levels, top level first",
+                ("levels",),
+            )
+        _unique([lv.label for lv in self.levels], "label")
+        return self
+
+
+class AbcConfig(_Model):
+    """ABC classes by the Pareto rule (二八法则): shares of cumulative revenue."""
+
+    metric: Metric = "revenue_trailing"
+    shares: tuple[Number, ...]
+    classes: tuple[Level, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> AbcConfig:
+        _check_shares(self.shares, "shares")
+        if len(self.classes) != len(self.shares) or len(self.classes) < 2:
+            raise ConfigProblem(
+                f"{len(self.classes)} classes but {len(self.shares)} shares",
+                "give one share of cumulative revenue per class, top class first",
+                ("classes",),
+            )
+        _unique([c.label for c in self.classes], "label")
+        return self
+
+
+class Comparison(_Model):
+    """``metric op value`` or ``metric op factor × other_metric``; a null side is not met."""
+
+    metric: Metric
+    op: Literal[">", ">=", "<", "<=", "==", "!="]
+    value: Number | None = None
+    other_metric: Metric | None = None
+    factor: Number = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Comparison:
+        if (self.value is None) == (self.other_metric is None):
+            raise ConfigProblem(
+                "a comparison needs exactly one of 'value' or 'other_metric'",
+                "write e.g. {metric: days_past_due, op: '<=', value: 30}",
+            )
+        return self
+
+
+class Condition(_Model):
+    """A named condition: all of / any of a list of comparisons."""
+
+    name_zh: Text
+    all_of: tuple[Comparison, ...] = ()
+    any_of: tuple[Comparison, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Condition:
+        if bool(self.all_of) == bool(self.any_of):
+            raise ConfigProblem(
+                "a condition needs exactly one non-empty list: 'all_of' or 'any_of'",
+                "list the comparisons under all_of (every one must hold) or any_of (one is enough)",
+            )
+        return self
+
+
+class LadderRule(Level):
+    """First matching rule wins: min_value ≤ metric (< max_value) and every condition holds."""
+
+    min_value: Number
+    max_value: Number | None = None
+    conditions: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_range(self) -> LadderRule:
+        if self.max_value is not None and not self.max_value > self.min_value:
+            raise ConfigProblem(
+                f"max_value {self.max_value:g} is not above min_value {self.min_value:g}",
+                "give the band an upper bound above its lower bound, or leave max_value out",
+                ("max_value",),
+            )
+        return self
+
+    def covers(self, other: LadderRule) -> bool:
+        """Whether this rule matches every customer ``other`` matches (so, listed first, it
+        leaves ``other`` unreachable)."""
+        upper = float("inf") if self.max_value is None else self.max_value
+        other_upper = float("inf") if other.max_value is None else other.max_value
+        return (
+            self.min_value <= other.min_value
+            and upper >= other_upper
+            and set(self.conditions) <= set(other.conditions)
+        )
+
+
+class LadderConfig(_Model):
+    """Volume ladder: ordered rules on an annual-volume metric, plus a catch-all level."""
+
+    metric: Metric = "revenue_trailing"
+    conditions: dict[Identifier, Condition] = {}
+    rules: Annotated[tuple[LadderRule, ...], MinLen(1)]
+    otherwise: Level
+    display_order: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> LadderConfig:
+        for index, rule in enumerate(self.rules):
+            for position, name in enumerate(rule.conditions):
+                if name not in self.conditions:
+                    known = ", ".join(sorted(self.conditions)) or "none defined"
+                    raise ConfigProblem(
+                        f"condition '{name}' is not defined",
+                        f"define it under tier.ladder.conditions (defined: {known})",
+                        ("rules", index, "conditions", position),
+                    )
+        labels = [r.label for r in self.rules] + [self.otherwise.label]
+        _unique(labels, "label")
+        for index, rule in enumerate(self.rules):
+            for earlier in self.rules[:index]:
+                if earlier.covers(rule):
+                    raise ConfigProblem(
+                        f"rule '{rule.label}' can never apply: '{earlier.label}' is listed "
+                        "before it and matches every customer it would",
+                        f"list '{rule.label}' before '{earlier.label}', or give it a narrower "
+                        "range or other conditions",
+                        ("rules", index),
+                    )
+        if self.display_order and sorted(self.display_order) != sorted(labels):
+            raise ConfigProblem(
+                "display_order must list every rule label and the otherwise label once",
+                f"write display_order: [{', '.join(labels)}] in the order BI should sort them",
+                ("display_order",),
+            )
+        return self
+
+
+class Criterion(Scale):
+    """A key-account criterion rated 1–9 (bands/map give ratings), times its weight."""
+
+    name_zh: Text
+    metric: Metric
+    basis: Literal["value", "percentile"] = "value"
+    weight: Number = 1.0
+    otherwise: Number = 1.0
+    missing: Number = 1.0
+
+    @model_validator(mode="after")
+    def _check_criterion(self) -> Criterion:
+        if self.weight < 0:
+            raise ConfigProblem(
+                f"weight {self.weight} is negative", "use a weight ≥ 0", ("weight",)
+            )
+        for points in self.all_points:
+            if not 1 <= points <= 9:
+                raise ConfigProblem(
+                    f"rating {points} is outside 1..9",
+                    "rate every band, category, 'otherwise' and 'missing' from 1 to 9",
+                )
+        return self
+
+
+class CandidateScreen(_Model):
+    """Who the multi-criteria score rates (seed 000 stars a shortlist, not every customer):
+    the pyramid's top levels, or the top N customers by trailing revenue."""
+
+    pyramid_levels: tuple[Text, ...] = ()
+    top_n: Annotated[int, Strict()] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CandidateScreen:
+        if bool(self.pyramid_levels) == (self.top_n is not None):
+            raise ConfigProblem(
+                "give exactly one of 'pyramid_levels' or 'top_n'",
+                "write e.g. {pyramid_levels: [vip, major]} or {top_n: 20}",
+            )
+        if self.top_n is not None and self.top_n < 1:
+            raise ConfigProblem(f"top_n {self.top_n} is below 1", "use a count ≥ 1", ("top_n",))
+        return self
+
+
+class Steadiness(_Model):
+    """One-off buyers (seed 002: 今年采购了两个亿…明后年他就不买了) are not key accounts by
+    volume or score: bought in fewer than min_active_windows of the trailing windows the facts
+    look at, or (optionally) with more than max_window_share of that revenue in one window."""
+
+    min_active_windows: Annotated[int, Strict()] = 2
+    max_window_share: Number | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Steadiness:
+        if self.min_active_windows < 1:
+            raise ConfigProblem(
+                f"min_active_windows {self.min_active_windows} is below 1",
+                "use 2 (bought in at least two of the windows) or 1 to switch the rule off",
+                ("min_active_windows",),
+            )
+        if self.max_window_share is not None and not 0 < self.max_window_share <= 1:
+            raise ConfigProblem(
+                f"max_window_share {self.max_window_share} is outside (0, 1]",
+                "write e.g. 0.9 for 90 %, or null to switch the rule off",
+                ("max_window_share",),
+            )
+        return self
+
+
+class KeyAccountConfig(_Model):
+    """Key-account rules (大客户认定): revenue share, strategic flag, or a candidate's
+    multi-criteria score at or above the candidates' mean; one-off buyers only by strategy."""
+
+    revenue_share_metric: Metric = "revenue_share_trailing"
+    min_revenue_share: Number = 0.05
+    strategic_metric: Metric | None = "is_strategic"
+    candidates: CandidateScreen = CandidateScreen(pyramid_levels=("vip", "major"))
+    score_threshold: Literal["mean"] | Number = "mean"
+    steadiness: Steadiness = Steadiness()
+    criteria: Annotated[dict[Identifier, Criterion], MinLen(1)]
+
+    @field_validator("min_revenue_share")
+    @classmethod
+    def _share_range(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ConfigProblem(
+                f"min_revenue_share {value} is outside 0..1", "write 0.05 for 5 %"
+            )
+        return value
+
+
+class TierConfig(_Model):
+    pyramid: PyramidConfig
+    abc: AbcConfig
+    ladder: LadderConfig
+    key_account: KeyAccountConfig
+
+    @model_validator(mode="after")
+    def _check(self) -> TierConfig:
+        known = [level.label for level in self.pyramid.levels]
+        for index, level in enumerate(self.key_account.candidates.pyramid_levels):
+            if level not in known:
+                raise ConfigProblem(
+                    f"candidate pyramid level '{level}' is not a level of tier.pyramid",
+                    f"use one of: {', '.join(known)}",
+                    ("key_account", "candidates", "pyramid_levels", index),
+                )
+        return self
