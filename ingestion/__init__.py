@@ -1,14 +1,9 @@
 """Ingestion: landing files → typed ``raw`` tables in DuckDB, with quarantine and ledger."""
 
 from ingestion.contracts import contracts_markdown, load_contracts
-from ingestion.loader import (
-    FileResult,
-    LandingError,
-    PartitionResult,
-    ingest_partition,
-    sync_landing,
-)
+from ingestion.loader import ingest_partition, sync_landing
 from ingestion.mapping import Mapping, MappingError, load_mapping, load_mappings
+from ingestion.results import FileResult, LandingError, PartitionResult
 from ingestion.schema import ensure_raw_schema
 
 __all__ = [

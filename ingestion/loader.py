@@ -16,7 +16,7 @@ import re
 import tempfile
 import unicodedata
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -29,6 +29,13 @@ from ingestion.contracts import Column, SourceContract, load_contracts
 from ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
 from ingestion.mapping import Mapping
 from ingestion.plausibility import Plausibility
+from ingestion.results import (
+    FileRejected,
+    FileResult,
+    LandingError,
+    PartitionResult,
+    first_line,
+)
 from ingestion.schema import ensure_raw_schema
 from ingestion.sql import ident, lit, regex_char
 from ingestion.textfile import (
@@ -88,55 +95,6 @@ PARQUET_HINTS = {
     "timestamp": "a timestamp",
     "boolean": "a boolean",
 }
-
-
-class LandingError(ValueError):
-    """The landing area is laid out in a way kam cannot read."""
-
-
-class FileRejected(Exception):
-    """A whole file cannot be loaded; the message names the file, the problem and the fix."""
-
-
-@dataclass
-class FileResult:
-    """What happened to one file of a partition."""
-
-    source_file: str | None
-    file_checksum: str | None
-    file_bytes: int | None
-    status: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    message: str = ""
-
-
-@dataclass
-class PartitionResult:
-    """What happened to one landing folder (one source, one business date)."""
-
-    source: str
-    business_date: date
-    status: str  # loaded | replaced | unchanged | empty
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def problems(self) -> list[str]:
-        """Messages of rejected files: orchestration fails the run on these after loading."""
-        return [f.message for f in self.files if f.status == "rejected"]
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(f.rows_quarantined for f in self.files)
 
 
 def sync_landing(
@@ -509,7 +467,7 @@ def _stage_file(
                 {", ".join(f"t{i}" for i in range(n))}, _errors from ({select})""")
         except duckdb.Error as exc:
             raise FileRejected(
-                f"{name}: cannot be read ({_first_line(exc)}); check that the file "
+                f"{name}: cannot be read ({first_line(exc)}); check that the file "
                 f"is a complete {mapping.format} export"
             ) from exc
         finally:
@@ -544,7 +502,7 @@ def _csv_relation(
                 "missing from the export?); fix that line in the export"
             ) from exc
         raise FileRejected(
-            f"{name}: cannot be read ({_first_line(exc)}); check that it is a complete text export"
+            f"{name}: cannot be read ({first_line(exc)}); check that it is a complete text export"
         ) from exc
     d, q = ("," if mapping.whitespace else mapping.delimiter), mapping.quote
     rd, rq = regex_char(d), regex_char(q)
@@ -679,7 +637,7 @@ def _transcode(
     except (OSError, EOFError, zlib.error) as exc:
         if is_gzip(path):
             raise FileRejected(
-                f"{name}: cannot be decompressed ({_first_line(exc)}); the gzip file is damaged "
+                f"{name}: cannot be decompressed ({first_line(exc)}); the gzip file is damaged "
                 "or incomplete: land it again"
             ) from exc
         raise FileRejected(
@@ -702,7 +660,7 @@ def _parquet_relation(
         described = con.execute(f"describe select * from read_parquet({lit(str(path))})").fetchall()
     except duckdb.Error as exc:
         raise FileRejected(
-            f"{name}: cannot be read as Parquet ({_first_line(exc)}); export it "
+            f"{name}: cannot be read as Parquet ({first_line(exc)}); export it "
             "again or set format: csv in the mapping if it is a CSV"
         ) from exc
     names = [row[0] for row in described]
@@ -749,7 +707,7 @@ def _excel_relation(
             "kam's environment (.venv/bin/python -m pip install fastexcel)"
         ) from exc
     except Exception as exc:  # calamine's and fastexcel's errors share no base class
-        detail = _first_line(exc)
+        detail = first_line(exc)
         if mapping.sheet and "sheet" in detail.lower():
             raise FileRejected(
                 f"{name}: has no sheet {mapping.sheet!r} ({detail}); set sheet: in "
@@ -1281,5 +1239,3 @@ def _write_ledger(
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
