@@ -259,7 +259,7 @@ def _fixed_scorer(
         probability_no_purchase=lambda t, x, t_x, T: zero,
     )
     monkeypatch.setattr(
-        "scoring.churn.choose_scorer",
+        "scoring.churn.probability.choose_scorer",
         lambda *args, **kwargs: Choice(scorer, "fitted", "fixed by the test"),
     )
 
@@ -369,7 +369,7 @@ def _fixed_fit(monkeypatch: pytest.MonkeyPatch, params: dict[str, tuple[float, .
         r, alpha, a, b = params[model]
         return BgNbdFit(model, r, alpha, a, b, -1.0, len(x), converged, 1)
 
-    monkeypatch.setattr("scoring.churn.fit_model", fake)
+    monkeypatch.setattr("scoring.churn.fallback.fit_model", fake)
     return calls
 
 
@@ -616,7 +616,7 @@ def test_a_fit_that_fails_or_does_not_converge_falls_back(
     def broken(*_: Any) -> BgNbdFit:
         raise FloatingPointError("overflow")
 
-    monkeypatch.setattr("scoring.churn.fit_model", broken)
+    monkeypatch.setattr("scoring.churn.fallback.fit_model", broken)
     out = score_churn(_facts(rows), _min_repeat(2)).collect()
     assert out["churn_model_note"][0].startswith(
         "mbgnbd fit failed (FloatingPointError: overflow); bgnbd fit failed"
@@ -678,7 +678,7 @@ def test_precision_recall_counts_hits_and_is_none_over_nothing() -> None:
 
 
 def test_a_customer_whose_returns_outweigh_purchases_gets_the_population_purchase_value() -> None:
-    from scoring.churn import _spend_values
+    from scoring.churn.probability import _spend_values
     from scoring.clv import expected_purchase_value, fit_gamma_gamma
 
     rng = np.random.default_rng(3)

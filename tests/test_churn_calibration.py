@@ -125,7 +125,7 @@ def test_score_churn_applies_the_calibration_to_the_models_outputs(
         expected_purchases=lambda t, x, t_x, T: np.full(len(x), 0.05) * t,
         probability_no_purchase=lambda t, x, t_x, T: np.array([0.2, 0.7]),
     )
-    monkeypatch.setattr("scoring.churn.choose_scorer",
+    monkeypatch.setattr("scoring.churn.probability.choose_scorer",
                         lambda *a, **k: Choice(scorer, "fitted", "fixed"))
     facts = _facts_at(
         pl.DataFrame({"customer_id": ["a", "a", "b"],
