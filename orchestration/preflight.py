@@ -24,9 +24,11 @@ import yaml
 
 from ingestion import loader
 from ingestion.contracts import load_contracts
+from ingestion.discovery import date_folders, folder_date
 from ingestion.landing import list_folder
 from ingestion.mapping import Mapping, MappingError, load_mapping
 from ingestion.plausibility import PlausibilityError, load_plausibility
+from ingestion.results import LandingError
 from warehouse.settings import SOURCES, Settings, SettingsError, duckdb_memory_limit
 
 
@@ -90,7 +92,8 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
     # to load on these, so they are checked here without importing them.
     import dagster as dg
 
-    from warehouse.publish import StorageVersionError, _new_database
+    from warehouse.publish import StorageVersionError
+    from warehouse.publish.staging import new_database
 
     try:
         duckdb_memory_limit(dict(env))
@@ -129,7 +132,7 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
             )
     with tempfile.TemporaryDirectory(prefix="kam-check-") as tmp:
         try:
-            _new_database(Path(tmp) / "probe.duckdb", settings.publish_storage_version).close()
+            new_database(Path(tmp) / "probe.duckdb", settings.publish_storage_version).close()
         except StorageVersionError as exc:
             yield Problem("settings", f"KAM_PUBLISH_STORAGE_VERSION: {exc}")
     if not settings.config_dir.is_dir():
@@ -220,15 +223,15 @@ def _landing_problems(
     with duckdb.connect() as con, tempfile.TemporaryDirectory(prefix="kam-check-") as tmp:
         for source in SOURCES:
             try:
-                folders = loader._date_folders(landing_dir / source)
-            except loader.LandingError as exc:
+                folders = date_folders(landing_dir / source)
+            except LandingError as exc:
                 yield Problem("landing", str(exc))
                 continue
             mapping = mappings[source]
             for folder in folders:
                 try:
-                    loader.folder_date(folder)
-                except loader.LandingError as exc:
+                    folder_date(folder)
+                except LandingError as exc:
                     yield Problem("landing", str(exc))
                     continue
                 yield "folder"

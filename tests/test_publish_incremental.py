@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import publish as publish_module
 from warehouse.publish import PublishedTable, clone_or_copy, publish
+from warehouse.publish import reflink as publish_module
 
 FACTS = PublishedTable("main", "facts", "fct_customer_facts")
 LABELS = PublishedTable("main", "labels", "score_labels")

@@ -206,7 +206,7 @@ KILLED_PUBLICATION = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from warehouse import publish as p
+    from warehouse.publish import publication as p
 
     write_publication_table = p._write_publication_table
 
