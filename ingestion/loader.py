@@ -26,13 +26,13 @@ import pyarrow.parquet as pq
 
 from ingestion import checksums
 from ingestion.contracts import Column, SourceContract, load_contracts
+from ingestion.discovery import check_landing, date_folders, folder_date
 from ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
 from ingestion.mapping import Mapping
 from ingestion.plausibility import Plausibility
 from ingestion.results import (
     FileRejected,
     FileResult,
-    LandingError,
     PartitionResult,
     first_line,
 )
@@ -53,7 +53,6 @@ from ingestion.validate import validated_select
 from warehouse.faults import crash_point
 from warehouse.settings import SOURCES
 
-FOLDER_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"
 NUL_REASON = (
     "contains a NUL byte (\\x00), so the line is damaged; fix the line in the export "
@@ -119,7 +118,7 @@ def sync_landing(
     rules = rules or Plausibility.defaults()
     days = {
         source: sorted(
-            d for d in map(folder_date, _date_folders(landing_dir / source)) if d <= up_to
+            d for d in map(folder_date, date_folders(landing_dir / source)) if d <= up_to
         )
         for source in sources
     }
@@ -136,49 +135,6 @@ def sync_landing(
             for day in days[source]
         ]
     return results
-
-
-def folder_date(folder: Path) -> date:
-    """The business date a landing folder is named after."""
-    try:
-        if FOLDER_DATE.fullmatch(folder.name):
-            return date.fromisoformat(folder.name)
-    except ValueError:
-        pass
-    raise LandingError(
-        f"landing folder {folder} is not named after a business date; rename it to YYYY-MM-DD "
-        "(e.g. 2024-03-31) or move it out of the landing area"
-    )
-
-
-def _date_folders(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    try:
-        entries = sorted(p for p in root.iterdir() if not p.name.startswith("."))
-    except OSError as exc:
-        raise LandingError(
-            f"cannot list the landing folder {root} ({exc.strerror}); give the user running kam "
-            "read and execute permission on it (e.g. chmod a+rx)"
-        ) from exc
-    stray = [p for p in entries if not p.is_dir()]
-    if stray:
-        what = "a symbolic link to nothing" if stray[0].is_symlink() else "a file"
-        if stray[0].is_symlink() and stray[0].exists():
-            what = "a link to a file"
-        raise LandingError(
-            f"{stray[0]} ({what}) lies directly in {root}; move it into a folder named after its "
-            f"business date, e.g. {root / '2024-03-31'}/"
-        )
-    return entries
-
-
-def check_landing(landing_dir: Path, sources: tuple[str, ...] | list[str] = SOURCES) -> None:
-    """Raise :class:`LandingError` if any source's landing folder is laid out so that kam
-    cannot read it (a folder not named after a date, a stray file), before anything loads."""
-    for source in sources:
-        for folder in _date_folders(Path(landing_dir) / source):
-            folder_date(folder)
 
 
 def ingest_partition(
