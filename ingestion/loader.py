@@ -16,7 +16,6 @@ import re
 import tempfile
 import unicodedata
 import zlib
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,10 +23,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion import checksums
+from ingestion import checksums, ledger
 from ingestion.contracts import Column, SourceContract, load_contracts
 from ingestion.discovery import check_landing, date_folders, folder_date
-from ingestion.landing import RETRACTION_SUFFIX, is_gzip, list_folder
+from ingestion.landing import is_gzip, list_folder
 from ingestion.mapping import Mapping
 from ingestion.plausibility import Plausibility
 from ingestion.results import (
@@ -125,7 +124,7 @@ def sync_landing(
     _prepare(con)
     results = []
     for source in (s for s in sources if days[s]):
-        history = _last_attempts(con, source)
+        history = ledger.last_attempts(con, source)
         known = checksums.recorded(con, f"{source}/")
         mapping = mappings.get(source) or Mapping(source)
         results += [
@@ -156,7 +155,7 @@ def ingest_partition(
         landing_dir,
         mapping,
         run_id,
-        _last_attempts(con, source, business_date).get(business_date),
+        ledger.last_attempts(con, source, business_date).get(business_date),
         checksums.recorded(con, f"{source}/{business_date.isoformat()}/"),
         rules or Plausibility.defaults(),
     )
@@ -168,25 +167,6 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set enable_progress_bar = false")
 
 
-@dataclass(frozen=True)
-class LastAttempt:
-    """The latest ledger attempt of one partition."""
-
-    files: frozenset[tuple[str, str]]  # (file, checksum) of the files it read
-    entries: frozenset[tuple[str, str]]  # (entry, status) of what it did not read (kept too)
-    holding: dict[str, tuple[str, int | None]]  # file → (checksum, bytes) of files whose rows
-    # the partition holds (loaded, replaced or kept)
-    at: datetime
-    rejected_a_file: bool
-    loaded_before: bool  # any attempt ever loaded the partition
-
-
-KEPT_MESSAGE = (
-    "no longer in the landing folder (archived?); its rows are kept. To remove them, retract "
-    "the file: put an empty file named '{marker}' in the date folder"
-)
-
-
 def _ingest_folder(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -194,7 +174,7 @@ def _ingest_folder(
     landing_dir: Path,
     mapping: Mapping,
     run_id: str,
-    previous: LastAttempt | None,
+    previous: ledger.LastAttempt | None,
     known: dict[str, tuple[checksums.FileIdentity, str]],
     rules: Plausibility,
 ) -> PartitionResult:
@@ -245,14 +225,14 @@ def _ingest_folder(
     # Files are validated into a temporary table first (a file DuckDB cannot read then only
     # rejects that file); the partition itself is swapped in one transaction.
     results = _stage_files(con, contract, business_date, files, mapping, status, list(kept), rules)
-    results += _kept_results(con, source, business_date, kept)
+    results += ledger.kept_results(con, source, business_date, kept)
     results += others
     con.execute("begin transaction")
     try:
         _replace_partition(
             con, contract, business_date, list(files.items()), list(kept), loaded_at, run_id
         )
-        _write_ledger(con, source, business_date, results, loaded_at, run_id)
+        ledger.write_ledger(con, source, business_date, results, loaded_at, run_id)
         crash_point("ingestion")
         con.execute("commit")
     except BaseException:
@@ -261,73 +241,6 @@ def _ingest_folder(
     finally:
         con.execute("drop table if exists _stage")
     return PartitionResult(source, business_date, status, results)
-
-
-def _kept_results(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    business_date: date,
-    kept: dict[str, tuple[str, int | None]],
-) -> list[FileResult]:
-    """Ledger rows of files gone from the folder whose rows stay, with the rows they hold."""
-    results = []
-    for name, (checksum, size) in sorted(kept.items()):
-        loaded = con.execute(
-            f"select count(*) from raw.{source} where _business_date = ? and _source_file = ?",
-            [business_date, name],
-        ).fetchall()[0][0]
-        quarantined = con.execute(
-            "select count(*) from raw.quarantine where source = ? and business_date = ? "
-            "and source_file = ?",
-            [source, business_date, name],
-        ).fetchall()[0][0]
-        marker = name.rsplit("/", 1)[-1] + RETRACTION_SUFFIX
-        results.append(
-            FileResult(
-                name,
-                checksum,
-                size,
-                "kept",
-                rows_read=loaded + quarantined,
-                rows_loaded=loaded,
-                rows_quarantined=quarantined,
-                message=KEPT_MESSAGE.format(marker=marker),
-            )
-        )
-    return results
-
-
-def _last_attempts(
-    con: duckdb.DuckDBPyConnection, source: str, business_date: date | None = None
-) -> dict[date, LastAttempt]:
-    """The latest ledger attempt of each of ``source``'s partitions (or of one)."""
-    rows = con.execute(
-        f"""select business_date, source_file, file_checksum, status, loaded_at,
-                bool_or(status in ('loaded', 'replaced')) over (partition by business_date),
-                file_bytes
-            from raw.ingestion_ledger
-            where source = ? {"and business_date = ?" if business_date is not None else ""}
-            qualify loaded_at = max(loaded_at) over (partition by business_date)""",
-        [source, business_date] if business_date is not None else [source],
-    ).fetchall()
-    by_date: dict[date, list[tuple]] = {}
-    for row in rows:
-        by_date.setdefault(row[0], []).append(row)
-    return {
-        day: LastAttempt(
-            files=frozenset((r[1], r[2]) for r in attempt if r[2] is not None and r[3] != "kept"),
-            entries=frozenset((r[1], r[3]) for r in attempt if r[2] is None or r[3] == "kept"),
-            holding={
-                r[1]: (r[2], r[6])
-                for r in attempt
-                if r[2] is not None and r[3] in ("loaded", "replaced", "kept")
-            },
-            at=attempt[0][4],
-            rejected_a_file=any(r[3] == "rejected" for r in attempt),
-            loaded_before=attempt[0][5],
-        )
-        for day, attempt in by_date.items()
-    }
 
 
 def _stage_files(
@@ -1165,33 +1078,5 @@ def _valid_rows_in_order(con: duckdb.DuckDBPyConnection) -> bool:
     return descents.fetchall()[0][0] == 0
 
 
-def _write_ledger(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    business_date: date,
-    results: list[FileResult],
-    loaded_at: datetime,
-    run_id: str,
-) -> None:
-    con.executemany(
-        "insert into raw.ingestion_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                source,
-                business_date,
-                r.source_file,
-                r.file_checksum,
-                r.file_bytes,
-                r.rows_read,
-                r.rows_loaded,
-                r.rows_quarantined,
-                r.status,
-                r.message or None,
-                loaded_at,
-                run_id,
-            ]
-            for r in results
-        ],
-    )
 
 

@@ -14,8 +14,8 @@ from ingestion import (
     LandingError,
     Mapping,
     ingest_partition,
+    ledger,
     load_mapping,
-    loader,
     sync_landing,
 )
 
@@ -296,7 +296,7 @@ def test_failure_mid_load_keeps_previous_partition(con, tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loader, "_write_ledger", crash)
+    monkeypatch.setattr(ledger, "write_ledger", crash)
     with pytest.raises(RuntimeError):
         ingest(con, tmp_path, "payments", run_id="run-2")
     assert con.execute("select payment_id from raw.payments").fetchall() == [("P1",)]
