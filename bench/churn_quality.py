@@ -118,13 +118,15 @@ def call_list(frame: pl.DataFrame, label: str) -> dict[str, object]:
 
 
 def read_cdnow(path: Path) -> pl.LazyFrame:
-    """CDNOW_sample.txt as customer_id (the sample id, as in the summary), order_date, amount."""
+    """CDNOW_sample.txt as customer_id (the sample id, as in the summary), order_date, cds
+    (number of CDs), amount."""
     return (
         pl.scan_csv(path, has_header=False, new_columns=["line"], separator="\t")
         .select(pl.col("line").str.extract_groups(_CDNOW_LINE).struct.unnest())
         .select(
             pl.col("sample_id").alias("customer_id"),
             pl.col("date").str.to_date("%Y%m%d").alias("order_date"),
+            pl.col("cds").cast(pl.Int64),
             pl.col("dollars").cast(pl.Float64).alias("amount"),
         )
     )

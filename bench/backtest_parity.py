@@ -1,0 +1,405 @@
+"""`kam backtest` on a kam warehouse holding CDNOW's history against the same figures computed
+in-process by the churn bench.
+
+The CDNOW sample is landed into a fresh kam home as transaction exports by business date (one
+folder per date, holding the orders placed since the previous folder), with a mapping of CDNOW's
+columns onto the transactions contract and a scoring configuration whose churn horizon is the
+bench's. ``kam run`` builds the facts of every date, ``kam backtest`` measures every date whose
+outcome is in the warehouse, and its rows of ``scores.churn_model_quality`` are compared figure by
+figure with what the bench computes from the same transactions in-process: its own facts
+(``bench/churn_quality.py``), its own label (bought in (D, D + horizon] from the transactions),
+the calibration fitted on its own history as of D, ``score_churn`` and the rank AUC.
+
+Two horizons:
+
+- ``90`` (the default configuration): facts on the 30-day grid 1997-03-04 … 1997-09-30 plus
+  1997-12-29, so every date from 1997-03-04 and 1997-09-30 itself are measured, calibrated on
+  what was known then (the dates the bench calibrates on);
+- ``273``: 1997-09-30 and 1998-06-30, the issue's question (no purchase in weeks 40-78). No date
+  of CDNOW has a 273-day outcome before 1997-09-30, so the probability is uncalibrated.
+
+    .venv/bin/python bench/backtest_parity.py [--home /tmp/kam-backtest-parity] [--horizon 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from churn_quality import (  # noqa: E402 - a sibling script, not a package
+    CDNOW_AS_OF,
+    CDNOW_HOLDOUT_END,
+    cdnow_facts,
+    read_cdnow,
+)
+
+from scoring.churn import precision_recall, roc_auc, score_churn  # noqa: E402
+from scoring.churn_calibration import (  # noqa: E402
+    BASELINES,
+    CalibrationError,
+    bgnbd_expected_purchases,
+    deciles,
+    fit_calibration,
+)
+from scoring.config import ChurnConfig, load_scoring_config  # noqa: E402
+from warehouse.settings import DEFAULT_CONFIG_DIR  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "CDNOW_sample.txt"
+#: Figures compared (score, metric); AUCs of kam and the three baselines first.
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("churn_probability", "auc"),
+    *((b, "auc") for b in BASELINES),
+    ("churn_probability", "customers"),
+    ("churn_probability", "churned"),
+    ("churn_probability", "flagged"),
+    ("churn_probability", "precision"),
+    ("churn_probability", "recall"),
+    ("churn_probability", "calibrated"),
+)
+TOLERANCE = 1e-9
+
+#: CDNOW's columns as its export carries them, mapped onto the transactions contract. CDNOW
+#: has no order id, product or cost: the export numbers its lines (one line = one order, as in
+#: the bench), names the product ``CD`` and leaves the cost out (kam flags the margin unknown).
+CDNOW_MAPPING = """\
+# CDNOW purchase records (Fader, Hardie & Lee 2005) as transaction exports.
+format: csv
+encoding: utf-8
+delimiter: ','
+header: true
+date_format: '%Y%m%d'
+timestamp_format: '%Y%m%d'
+columns:
+  order_id: record
+  customer_id: customer
+  ordered_at: date
+  product_id: product
+  quantity: cds
+  unit_price: price_per_cd
+  line_amount: dollars
+"""
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def grid(horizon_days: int) -> tuple[list[dt.date], list[dt.date]]:
+    """(business dates to land and run, dates whose figures are compared) for a horizon."""
+    if horizon_days == 90:
+        dates = [CDNOW_AS_OF - dt.timedelta(days=30 * k) for k in range(7, -1, -1)]
+        outcome = CDNOW_AS_OF + dt.timedelta(days=horizon_days)
+        measured = [d for d in dates if d + dt.timedelta(days=horizon_days) in {*dates, outcome}]
+        return [*dates, outcome], measured
+    if horizon_days == (CDNOW_HOLDOUT_END - CDNOW_AS_OF).days:
+        return [CDNOW_AS_OF, CDNOW_HOLDOUT_END], [CDNOW_AS_OF]
+    raise SystemExit(
+        f"--horizon {horizon_days}: the parity bench knows 90 (the default) and "
+        f"{(CDNOW_HOLDOUT_END - CDNOW_AS_OF).days} (CDNOW's hold-out)"
+    )
+
+
+# --------------------------------------------------------------------------- the kam home
+
+
+def cdnow_export(transactions: pl.DataFrame) -> pl.DataFrame:
+    """CDNOW rows (with their line number ``record``) in the export's columns."""
+    return transactions.select(
+        pl.col("record").cast(pl.String),
+        customer=pl.col("customer_id"),
+        date=pl.col("order_date").dt.strftime("%Y%m%d"),
+        product=pl.lit("CD"),
+        cds=pl.col("cds"),
+        price_per_cd=(pl.col("amount") / pl.col("cds")).round(4),
+        dollars=pl.col("amount"),
+    )
+
+
+def land(transactions: pl.DataFrame, landing: Path, dates: Sequence[dt.date]) -> dict[dt.date, int]:
+    """One transactions folder per business date, holding the orders placed after the previous
+    date up to this one (the first holds all earlier orders); returns rows per folder."""
+    export = cdnow_export(transactions)
+    counts: dict[dt.date, int] = {}
+    previous = dt.date.min
+    for day in sorted(dates):
+        part = export.filter(
+            (transactions["order_date"] > previous) & (transactions["order_date"] <= day)
+        )
+        folder = landing / "transactions" / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        part.write_csv(folder / f"cdnow_{day:%Y%m%d}.csv")
+        counts[day] = part.height
+        previous = day
+    return counts
+
+
+def scoring_yaml(horizon_days: int) -> str:
+    """The shipped config/scoring.yaml with the bench's churn horizon and lifetime value by
+    revenue (CDNOW has no costs)."""
+    text = (DEFAULT_CONFIG_DIR / "scoring.yaml").read_text(encoding="utf-8")
+    for pattern, value in (
+        (r"(\n  prediction_horizon_days: )\d+", rf"\g<1>{horizon_days}"),
+        (r"(\n    value_basis: )\w+", r"\g<1>revenue"),
+    ):
+        text, count = re.subn(pattern, value, text)
+        if count != 1:
+            raise SystemExit(f"config/scoring.yaml: expected one line matching {pattern!r}")
+    return text
+
+
+def prepare_home(
+    home: Path, transactions: pl.DataFrame, dates: Sequence[dt.date], horizon_days: int
+) -> dict[dt.date, int]:
+    """A fresh kam home: landed CDNOW exports, the mappings with CDNOW's, the scoring config."""
+    if home.exists():
+        if not (home / "config" / "mappings" / "transactions.yaml").is_file():
+            raise SystemExit(f"{home} exists and is not a parity home: pass a new --home folder")
+        shutil.rmtree(home)
+    config = home / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR / "mappings", config / "mappings")
+    (config / "mappings" / "transactions.yaml").write_text(CDNOW_MAPPING, encoding="utf-8")
+    (config / "scoring.yaml").write_text(scoring_yaml(horizon_days), encoding="utf-8")
+    return land(transactions, home / "landing", dates)
+
+
+def kam(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kam --home HOME ARGS`` with the home's configuration, output captured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAM_", "DAGSTER_"))}
+    env["KAM_CONFIG_DIR"] = str(home / "config")
+    executable = shutil.which("kam") or str(Path(sys.executable).with_name("kam"))
+    return subprocess.run(
+        [executable, "--home", str(home), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def run_and_backtest(home: Path, dates: Sequence[dt.date]) -> pl.DataFrame:
+    """``kam run`` for every date (oldest first), then ``kam backtest``; the quality rows."""
+    for day in sorted(dates):
+        done = kam(home, "run", "--date", day.isoformat(), "--quiet")
+        if done.returncode != 0:
+            raise SystemExit(f"kam run --date {day} failed:\n{done.stdout}\n{done.stderr}")
+    done = kam(home, "backtest")
+    if done.returncode != 0:
+        raise SystemExit(f"kam backtest failed:\n{done.stdout}\n{done.stderr}")
+    print(done.stdout, file=sys.stderr)
+    with duckdb.connect(str(home / "warehouse" / "kam.duckdb"), read_only=True) as con:
+        return con.sql(
+            "select as_of_date, score, metric, decile, value from scores.churn_model_quality"
+        ).pl()
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def bench_figures(
+    transactions: pl.DataFrame,
+    dates: Sequence[dt.date],
+    measured: Sequence[dt.date],
+    config: ChurnConfig,
+) -> pl.DataFrame:
+    """The back-test's figures computed by the bench from the transactions: per measured date D,
+    facts as of D, the calibration fitted on the bench's facts of the earlier dates, the label
+    bought in (D, D + horizon] read from the transactions, AUC, flag and deciles."""
+    lazy = transactions.lazy()
+    history = pl.concat([cdnow_facts(lazy, d).collect() for d in sorted(dates)])
+    horizon = config.prediction_horizon_days
+    rows: list[dict[str, object]] = []
+    for day in measured:
+        facts = history.filter(pl.col("as_of_date") == day).sort("customer_id")
+        try:
+            calibration = fit_calibration(history.filter(pl.col("as_of_date") <= day), config)
+        except CalibrationError:
+            calibration = None
+        bought = (
+            transactions.filter(
+                (pl.col("order_date") > day)
+                & (pl.col("order_date") <= day + dt.timedelta(days=horizon))
+            )
+            .select("customer_id")
+            .unique()
+            .with_columns(bought=pl.lit(True))
+        )
+        frame = (
+            score_churn(facts, config, calibration=calibration)
+            .collect()
+            .join(
+                facts.select(
+                    "customer_id",
+                    "days_since_last_order",
+                    "order_days_lifetime",
+                    expected=bgnbd_expected_purchases(facts, horizon),
+                ),
+                on="customer_id",
+            )
+            .join(bought, on="customer_id", how="left")
+            .with_columns(churned=pl.col("bought").is_null())
+            .filter(pl.col("churn_probability").is_not_null())
+        )
+        label = frame["churned"]
+        flag = precision_recall(frame["is_churn_risk"], label)
+        values: dict[tuple[str, str], float | None] = {
+            ("churn_probability", "auc"): roc_auc(frame["churn_probability"], label),
+            ("bgnbd_expected_purchases", "auc"): (
+                None if frame["expected"].is_null().any() else roc_auc(-frame["expected"], label)
+            ),
+            ("days_since_last_order", "auc"): roc_auc(
+                frame["days_since_last_order"].cast(pl.Float64), label
+            ),
+            ("order_days_lifetime", "auc"): roc_auc(
+                -frame["order_days_lifetime"].cast(pl.Float64), label
+            ),
+            ("churn_probability", "customers"): float(frame.height),
+            ("churn_probability", "churned"): float(label.sum()),
+            ("churn_probability", "flagged"): float(flag.flagged),
+            ("churn_probability", "precision"): flag.precision,
+            ("churn_probability", "recall"): flag.recall,
+            ("churn_probability", "calibrated"): float(calibration is not None),
+        }
+        rows += [
+            {"as_of_date": day, "score": s, "metric": m, "decile": None, "value": v}
+            for (s, m), v in values.items()
+        ]
+        for decile, predicted, observed, _ in deciles(
+            frame["churn_probability"].to_numpy().astype(float),
+            label.cast(pl.Float64).to_numpy(),
+        ):
+            rows += [
+                {
+                    "as_of_date": day,
+                    "score": "churn_probability",
+                    "metric": "mean_predicted",
+                    "decile": decile,
+                    "value": predicted,
+                },
+                {
+                    "as_of_date": day,
+                    "score": "churn_probability",
+                    "metric": "observed_churn_rate",
+                    "decile": decile,
+                    "value": observed,
+                },
+            ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "as_of_date": pl.Date,
+            "score": pl.String,
+            "metric": pl.String,
+            "decile": pl.Int64,
+            "value": pl.Float64,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def compare(kam_rows: pl.DataFrame, bench_rows: pl.DataFrame) -> pl.DataFrame:
+    """Every figure of either side, with both values and whether they agree."""
+    keys = ["as_of_date", "score", "metric", "decile"]
+    return (
+        bench_rows.rename({"value": "bench"})
+        .join(
+            kam_rows.select(*keys, kam="value").with_columns(pl.col("decile").cast(pl.Int64)),
+            on=keys,
+            how="full",
+            coalesce=True,
+            nulls_equal=True,
+        )
+        .with_columns(
+            equal=(pl.col("bench") - pl.col("kam")).abs().le(TOLERANCE)
+            | (pl.col("bench").is_null() & pl.col("kam").is_null())
+        )
+        .with_columns(pl.col("equal").fill_null(False))
+        .sort(keys, nulls_last=False)
+    )
+
+
+def markdown(comparison: pl.DataFrame) -> str:
+    """Per date: AUC of kam's probability and of the baselines, flag figures, bench vs kam."""
+    lines = [
+        "| as of | figure | bench (in-process) | `kam backtest` | equal |",
+        "|---|---|---:|---:|---|",
+    ]
+    headline = comparison.filter(pl.col("decile").is_null())
+    order = {figure: i for i, figure in enumerate(FIGURES)}
+    rows = sorted(
+        headline.iter_rows(named=True),
+        key=lambda r: (r["as_of_date"], order.get((r["score"], r["metric"]), 99)),
+    )
+    for row in rows:
+        lines.append(
+            f"| {row['as_of_date']} | {row['score']} {row['metric']} | {_cell(row['bench'])} | "
+            f"{_cell(row['kam'])} | {'yes' if row['equal'] else '**NO**'} |"
+        )
+    deciles_ = comparison.filter(pl.col("decile").is_not_null())
+    lines.append(
+        f"\nDeciles: {deciles_['equal'].sum()} of {deciles_.height} figures equal "
+        "(mean predicted and observed churn rate per decile of every date)."
+    )
+    return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value == int(value) and abs(value) > 1 else f"{value:.4f}"
+
+
+def parity(
+    home: Path,
+    transactions: pl.DataFrame,
+    dates: Sequence[dt.date],
+    measured: Sequence[dt.date],
+    horizon_days: int,
+) -> pl.DataFrame:
+    """Land ``transactions`` (``record``, ``customer_id``, ``order_date``, ``cds``, ``amount``)
+    by ``dates`` into a fresh ``home``, run and back-test them, compute the figures of
+    ``measured`` in-process; the comparison frame."""
+    prepare_home(home, transactions, dates, horizon_days)
+    kam_rows = run_and_backtest(home, dates)
+    config = load_scoring_config(home / "config" / "scoring.yaml").churn
+    bench_rows = bench_figures(transactions, dates, measured, config)
+    return compare(kam_rows, bench_rows)
+
+
+def read_cdnow_records(path: Path) -> pl.DataFrame:
+    """CDNOW rows as the churn bench reads them, with their line number in the file
+    (``record``, the export's order id)."""
+    return read_cdnow(path).collect().with_row_index("record", offset=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=Path("/tmp/kam-backtest-parity"))
+    parser.add_argument("--horizon", type=int, default=90, help="churn horizon in days (90, 273)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args()
+    dates, measured = grid(args.horizon)
+    comparison = parity(args.home, read_cdnow_records(args.data), dates, measured, args.horizon)
+    print(markdown(comparison))
+    if args.json:
+        args.json.write_text(json.dumps(comparison.to_dicts(), indent=2, default=str))
+    if not comparison["equal"].all():
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
