@@ -29,6 +29,7 @@ from ingestion.landing import list_folder
 from ingestion.mapping import Mapping, MappingError, load_mapping
 from ingestion.plausibility import PlausibilityError, load_plausibility
 from ingestion.results import LandingError
+from ingestion.transcode import transcode
 from warehouse.settings import SOURCES, Settings, SettingsError, duckdb_memory_limit
 
 
@@ -253,7 +254,7 @@ def _file_problem(con, contract, mapping: Mapping, path: Path, name: str, tmp: s
     utf8 = Path(tmp) / "utf8.csv"
     try:
         if mapping.format == "csv":
-            header, _, _ = loader._transcode(path, name, mapping, utf8)
+            header, _, _ = transcode(path, name, mapping, utf8)
             native: dict[str, str] = {}
         elif mapping.format == "parquet":
             _, header, native = loader._parquet_relation(con, path, name)
