@@ -28,6 +28,7 @@ COUNTS = [
     "tenure_days",
     "days_since_last_order",
     *_windows("distinct_categories", WINDOWS_LT),
+    *_windows("distinct_products", WINDOWS_LT),
     "payment_count_trailing",
     "days_past_due",
     "max_days_past_due_trailing",

@@ -24,6 +24,7 @@ _FACT_COLUMN_NAMES = """
     return_count_lifetime return_count_trailing return_count_recent
     tenure_days mean_days_between_orders expected_sales_next_period
     distinct_categories_lifetime distinct_categories_trailing
+    distinct_products_lifetime distinct_products_trailing
     revenue_share_lifetime revenue_share_trailing revenue_recent_last_year revenue_prior_trailing
     active_trailing_windows observed_trailing_windows largest_trailing_window_share
     invoiced_amount_lifetime invoiced_amount_trailing paid_amount_lifetime paid_amount_trailing

@@ -154,7 +154,9 @@ def load_early(con: duckdb.DuckDBPyConnection) -> None:
         [
             order_line("O1", 1, "C1", "2023-05-10 09:00:00", "A", 10, 1000, 600),
             order_line("O1", 2, "C1", "2023-05-10 09:00:00", "B", 5, 500, 300),
-            order_line("O2", 1, "C1", "2024-02-15 10:00:00", "A", 20, 2000, 1300),
+            # Category A, another product than O1's and O3's.
+            order_line("O2", 1, "C1", "2024-02-15 10:00:00", "A", 20, 2000, 1300)
+            | {"product_id": "P-A2"},
             order_line("O6", 1, "C2", "2024-03-10 11:00:00", "A", 30, 3000, 2000),
         ],
     )
@@ -221,7 +223,9 @@ def load_late(con: duckdb.DuckDBPyConnection) -> None:
             order_line("O3", 1, "C1", "2024-04-01 15:00:00", "A", 8, 800, 500),
             order_line("O4", 1, "C1", "2024-05-20 09:30:00", "C", 12, 1200, 700),
             order_line("O4", 2, "C1", "2024-05-20 09:30:00", "C", -2, -240, -140),
-            order_line("R1", 1, "C1", "2024-06-10 16:00:00", "A", -5, -500, -325),
+            # A product C1 never bought: returned only, it does not count as bought.
+            order_line("R1", 1, "C1", "2024-06-10 16:00:00", "A", -5, -500, -325)
+            | {"product_id": "P-A3"},
             order_line("O5", 1, "C1", "2024-07-05 08:00:00", "D", 1, 9999, 1),
             order_line("O7", 1, "C2", "2024-06-29 13:00:00", "B", 10, 1000, 900),
             order_line("O8", 1, "C9", "2024-06-01 13:00:00", "A", 1, 100, 50),
@@ -300,6 +304,7 @@ AGGREGATES = {
         "intermediate.int_orders_aggregated",
         "intermediate.int_transactions_aggregated_to_customer_days",
         "intermediate.int_transactions_aggregated_to_customer_categories",
+        "intermediate.int_transactions_aggregated_to_customer_products",
         "staging.stg_raw__invoices",
         "staging.stg_raw__payments",
         "intermediate.int_payments_applied",
@@ -418,6 +423,13 @@ def test_order_timing_and_categories(warehouse: dict[str, Any]) -> None:
     assert c1["mean_days_between_orders"] == pytest.approx(376 / 3)
     assert c1["distinct_categories_lifetime"] == 3  # A, B, C; D is after D2
     assert c1["distinct_categories_trailing"] == 2  # A (O2, O3), C (O4)
+    # Products P-A (O1, O3), P-B (O1), P-A2 (O2), P-C (O4); R1's P-A3 was only returned
+    assert c1["distinct_products_lifetime"] == 4
+    assert c1["distinct_products_trailing"] == 3  # P-A (O3), P-A2, P-C; P-B last 2023-05-10
+    c2 = warehouse["facts_d2"]["C2"]
+    assert (c2["distinct_products_lifetime"], c2["distinct_products_trailing"]) == (2, 2)
+    c3 = warehouse["facts_d2"]["C3"]
+    assert (c3["distinct_products_lifetime"], c3["distinct_products_trailing"]) == (0, 0)
     assert c1["expected_sales_next_period"] == pytest.approx(3260 / 366 * 90)
     # Company trailing revenue 3260 (C1) + 3700 (C2) + 100 (C9, not in the master)
     assert c1["revenue_share_trailing"] == pytest.approx(3260 / 7060)
@@ -611,6 +623,7 @@ RUN_SCOPED = [
     "int_payments_applied",
     "int_transactions_aggregated_to_customer_categories",
     "int_transactions_aggregated_to_customer_days",
+    "int_transactions_aggregated_to_customer_products",
     "stg_raw__interactions",
     "stg_raw__invoices",
     "stg_raw__payments",
@@ -748,6 +761,11 @@ RUN_SCOPED_DEFECTS = {
         {"ordered_date": "null"},
         "not_null_int_transactions_aggregated_to_customer_days_ordered_date",
     ),
+    "int_transactions_aggregated_to_customer_products": (
+        "intermediate",
+        {"product_id": "null"},
+        "not_null_int_transactions_aggregated_to_customer_products_product_id",
+    ),
 }
 
 
@@ -766,7 +784,7 @@ def test_run_scoped_tests_check_the_rows_written_since_they_last_passed(
             return con.execute(sql).fetchall()
 
     def outcome() -> dict[str, str]:
-        """dbt test of the eight models: status of each of their data tests that did not pass."""
+        """dbt test of the nine models: status of each of their data tests that did not pass."""
         result = run_dbt(
             ["test", "--select", *RUN_SCOPED, "--exclude-resource-type", "unit_test"], tmp_path, D2
         )

@@ -10,17 +10,19 @@ its order or category did before D. Worked by hand, C1's landings:
 - D (2024-06-30): O1 line 2, A, sales 50 on 07-01 (the day after D); O2 line 2, B, a return of
   20 on 07-01; O4 line 1, C, sales 40 on 06-28; O5 line 1, C, sales 60 on 07-01; O3 line 1, A,
   sales 70 on 07-01; O6 line 1 again, re-dated to 07-01 (a correction of its date).
+  Each line's product is P-<category>, except O3's, product P-A7.
 
 As of D (every date is inside the 365- and 90-day windows):
 - orders O1 (100, dated 05-10) and O4 (40); O3 and O5 are dated 07-01, and so is O6: its D0
   version is replaced, not kept until 07-01. So 2 orders, sales 140 (70 an order), largest 100;
-- categories bought: A (05-10) and C (06-28), 2, both in the trailing window;
+- categories bought: A (05-10) and C (06-28), 2, both in the trailing window; products likewise
+  P-A and P-C, 2 (O3's P-A7 is dated 07-01);
 - orders with a return: O2 (05-20), 1;
 - revenue by day: 100 - 30 + 40 = 110.
 
 As of D + 1 (2024-07-01) everything counts:
 - orders O1 (150), O4 (40), O5 (60), O3 (70), O6 (25): 5, sales 345 (69 an order), largest 150;
-- categories A and C: 2; orders with a return: O2, 1;
+- categories A and C: 2; products P-A, P-C and P-A7: 3; orders with a return: O2, 1;
 - revenue 110 + 50 - 20 + 60 + 70 + 25 = 295.
 """
 
@@ -39,11 +41,16 @@ pytestmark = pytest.mark.slow
 
 D0, D, NEXT = "2024-05-31", "2024-06-30", "2024-07-01"
 SELECT = ["run", "--select", "+int_customer_transactions_aggregated"]
-VALID_FROM_TABLES = ("int_orders_aggregated", "int_transactions_aggregated_to_customer_categories")
+VALID_FROM_TABLES = (
+    "int_orders_aggregated",
+    "int_transactions_aggregated_to_customer_categories",
+    "int_transactions_aggregated_to_customer_products",
+)
 FACTS = (
     "select order_count_lifetime, order_count_trailing, average_order_value_lifetime,"
     " average_order_value_recent, largest_order_amount_lifetime, last_order_date,"
-    " distinct_categories_lifetime, distinct_categories_trailing, return_count_lifetime,"
+    " distinct_categories_lifetime, distinct_categories_trailing, distinct_products_lifetime,"
+    " distinct_products_trailing, return_count_lifetime,"
     " return_count_trailing, revenue_lifetime"
     " from intermediate.int_customer_transactions_aggregated where customer_id = 'C1'"
 )
@@ -56,6 +63,8 @@ AS_OF_D = {
     "last_order_date": "2024-06-28",
     "distinct_categories_lifetime": 2,
     "distinct_categories_trailing": 2,
+    "distinct_products_lifetime": 2,
+    "distinct_products_trailing": 2,
     "return_count_lifetime": 1,
     "return_count_trailing": 1,
     "revenue_lifetime": 110,
@@ -67,6 +76,8 @@ AS_OF_NEXT = AS_OF_D | {
     "average_order_value_recent": 69,
     "largest_order_amount_lifetime": 150,
     "last_order_date": "2024-07-01",
+    "distinct_products_lifetime": 3,
+    "distinct_products_trailing": 3,
     "revenue_lifetime": 295,
 }
 
@@ -120,7 +131,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     order_line("O2", 2, "C1", "2024-07-01 09:00:00", "B", -1, -20, -10),
                     order_line("O4", 1, "C1", "2024-06-28 10:00:00", "C", 1, 40, 20),
                     order_line("O5", 1, "C1", "2024-07-01 08:00:00", "C", 1, 60, 30),
-                    order_line("O3", 1, "C1", "2024-07-01 11:00:00", "A", 1, 70, 40),
+                    order_line("O3", 1, "C1", "2024-07-01 11:00:00", "A", 1, 70, 40)
+                    | {"product_id": "P-A7"},
                     order_line("O6", 1, "C1", "2024-07-01 10:00:00", "A", 1, 25, 15),
                 ],
             )

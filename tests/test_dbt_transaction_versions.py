@@ -1,11 +1,11 @@
-"""Superseded dates of order-line versions in the three order-line aggregates, worked by hand.
+"""Superseded dates of order-line versions in the four order-line aggregates, worked by hand.
 
 A full build computes superseded_date with a window only for the order lines that have several
 versions (macro transaction_versions_to_aggregate); every other line gets null. Timeline:
 
 - D1 (2024-03-31, first build, full): O1 lines 1-3 and O2 line 1 for C1; O3 line 1 twice in
   the same file (line 7, then line 8: the earlier version is never valid); O4 line 1, a
-  return, for C2.
+  return, for C2. Each line's product is P-<category>, except O1 line 3's, P-A3.
 - D2 (2024-04-01, incremental night): O1 line 2 corrected from 200 to 250; O2 line 1 moved
   from C1 to C2; O5 line 1, new, for C3.
 
@@ -31,6 +31,7 @@ MODELS = (
     "int_orders_aggregated",
     "int_transactions_aggregated_to_customer_days",
     "int_transactions_aggregated_to_customer_categories",
+    "int_transactions_aggregated_to_customer_products",
 )
 SELECT = ["run", "--select", *(f"+{model}" for model in MODELS)]
 ORDERS = (
@@ -47,6 +48,11 @@ CATEGORIES = (
     "select customer_id, product_category, landed_date, superseded_date, first_sales_date,"
     " last_sales_date, line_count"
     " from intermediate.int_transactions_aggregated_to_customer_categories order by all"
+)
+PRODUCTS = (
+    "select customer_id, product_id, landed_date, superseded_date, first_sales_date,"
+    " last_sales_date, line_count"
+    " from intermediate.int_transactions_aggregated_to_customer_products order by all"
 )
 COMPILED = Path("target/compiled/kam/models/intermediate/int_orders_aggregated.sql")
 
@@ -70,7 +76,7 @@ def line(
 D1_LINES = [
     line("O1", 1, "C1", "2024-03-10", "A", 1, 100, 60),
     line("O1", 2, "C1", "2024-03-10", "B", 2, 200, 120),
-    line("O1", 3, "C1", "2024-03-10", "A", 1, 10, 5),
+    line("O1", 3, "C1", "2024-03-10", "A", 1, 10, 5) | {"product_id": "P-A3"},
     line("O2", 1, "C1", "2024-03-20", "A", 1, 300, 200),
     line("O4", 1, "C2", "2024-03-30", "A", -1, -50, -30),
     # Source lines 7 and 8 of the same file: the later one wins the same day.
@@ -94,11 +100,12 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
         "orders": rows(path, ORDERS),
         "days": rows(path, DAYS),
         "categories": rows(path, CATEGORIES),
+        "products": rows(path, PRODUCTS),
     }
 
 
 def build(work_dir: Path, as_of: str, *extra: str) -> str:
-    """Run the three aggregates as of `as_of`; the path int_orders_aggregated took."""
+    """Run the four aggregates as of `as_of`; the path int_orders_aggregated took."""
     result = run_dbt([*SELECT, *extra], work_dir, as_of)
     assert result.success, failed_nodes(result)
     compiled = (work_dir / COMPILED).read_text(encoding="utf-8")
@@ -182,6 +189,22 @@ def test_customer_categories_after_a_correction_and_a_move(runs: dict[str, Any])
         ("C2", "B", DAY1, DAY1, march_25, march_25, 1),
         ("C2", "B", DAY1, None, march_25, march_25, 1),
         ("C3", "C", DAY2, None, date(2024, 4, 1), date(2024, 4, 1), 1),
+    ]
+
+
+def test_customer_products_after_a_correction_and_a_move(runs: dict[str, Any]) -> None:
+    march_10, march_20, march_25 = date(2024, 3, 10), date(2024, 3, 20), date(2024, 3, 25)
+    assert runs["d2"]["products"] == [
+        ("C1", "P-A", DAY1, DAY2, march_20, march_20, 1),  # O2 before its move
+        ("C1", "P-A", DAY1, None, march_10, march_10, 1),  # O1 line 1
+        ("C1", "P-A3", DAY1, None, march_10, march_10, 1),  # O1 line 3: category A, its own product
+        ("C1", "P-B", DAY1, DAY2, march_10, march_10, 1),
+        ("C1", "P-B", DAY2, None, march_10, march_10, 1),
+        ("C2", "P-A", DAY1, None, None, None, 1),  # O4, a return only
+        ("C2", "P-A", DAY2, None, march_20, march_20, 1),
+        ("C2", "P-B", DAY1, DAY1, march_25, march_25, 1),
+        ("C2", "P-B", DAY1, None, march_25, march_25, 1),
+        ("C3", "P-C", DAY2, None, date(2024, 4, 1), date(2024, 4, 1), 1),
     ]
 
 

@@ -39,11 +39,17 @@ customer_category_versions as (
 
 ),
 
+customer_product_versions as (
+
+    select * from {{ ref('int_transactions_aggregated_to_customer_products') }}
+
+),
+
 -- The aggregates hold every version of the order lines landed so far, possibly after the
 -- as-of date (a backfill); only the versions valid on the as-of date count (in orders and
 -- categories from valid_from: a line dated after its folder counts from its own date; days
--- are cut by their date below). An order or a category may span several version groups (lines
--- landed on different days), so they are combined here; day sums simply add up.
+-- are cut by their date below). An order, a category or a product may span several version groups
+-- (lines landed on different days), so they are combined here; day sums simply add up.
 orders as (
 
     select
@@ -75,6 +81,19 @@ customer_categories as (
     from customer_category_versions
     where {{ is_valid_on_as_of_date('valid_from') }}
     group by customer_id, product_category
+
+),
+
+customer_products as (
+
+    select
+        customer_id,
+        product_id,
+        min(first_sales_date) as first_sales_date,
+        max(last_sales_date) as last_sales_date
+    from customer_product_versions
+    where {{ is_valid_on_as_of_date('valid_from') }}
+    group by customer_id, product_id
 
 ),
 
@@ -210,6 +229,19 @@ category_facts as (
 
 ),
 
+-- Product dependence (seed 003: customers using one, two, three products stay at 17.3 %, 46 %,
+-- 86 %): the same counts per product.
+product_facts as (
+
+    select
+        customer_id,
+        count(*) filter (where first_sales_date <= {{ d }}) as distinct_products_lifetime,
+        count(*) filter (where {{ in_window('last_sales_date', trailing_start) }}) as distinct_products_trailing
+    from customer_products
+    group by customer_id
+
+),
+
 joined as (
 
     select
@@ -245,6 +277,8 @@ joined as (
         day_facts_with_shares.revenue_share_trailing,
         coalesce(category_facts.distinct_categories_lifetime, 0) as distinct_categories_lifetime,
         coalesce(category_facts.distinct_categories_trailing, 0) as distinct_categories_trailing,
+        coalesce(product_facts.distinct_products_lifetime, 0) as distinct_products_lifetime,
+        coalesce(product_facts.distinct_products_trailing, 0) as distinct_products_trailing,
         coalesce(steadiness_facts.active_trailing_windows, 0) as active_trailing_windows,
         history_windows.observed_trailing_windows,
         steadiness_facts.largest_trailing_window_share
@@ -252,6 +286,7 @@ joined as (
     left join order_facts on customer_ids.customer_id = order_facts.customer_id
     left join day_facts_with_shares on customer_ids.customer_id = day_facts_with_shares.customer_id
     left join category_facts on customer_ids.customer_id = category_facts.customer_id
+    left join product_facts on customer_ids.customer_id = product_facts.customer_id
     left join steadiness_facts on customer_ids.customer_id = steadiness_facts.customer_id
     cross join history_windows
 
@@ -300,6 +335,8 @@ final as (
             as expected_sales_next_period,
         distinct_categories_lifetime,
         distinct_categories_trailing,
+        distinct_products_lifetime,
+        distinct_products_trailing,
         revenue_share_lifetime,
         revenue_share_trailing,
         revenue_recent_last_year,

@@ -21,6 +21,7 @@ final as (
         line_number,
         customer_id,
         cast(ordered_at as date) as ordered_date,
+        product_id,
         -- An export without categories lets the product id serve (contracts.yaml when_absent).
         coalesce(product_category, product_id) as product_category,
         product_category is null as is_category_from_product_id,
