@@ -2,7 +2,7 @@
 
 Seed 004 defines a customer's value as the net present value of the profit stream over the
 customer's remaining lifetime. kam computes it as Fader, Hardie & Lee ("RFM and CLV", 2005)
-do: discounted expected remaining purchases from the repeat-buying model (scoring/bgnbd.py)
+do: discounted expected remaining purchases from the repeat-buying model (scoring/bgnbd/)
 × the expected value of one purchase from the Gamma-Gamma spend model, × the customer's
 contribution margin. See docs/churn-model.md.
 

@@ -14,7 +14,6 @@ from scoring._bgnbd_math import FloatArray
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T")
 
-
 _RowsInput = FloatArray | Sequence[float] | pl.Series
 
 

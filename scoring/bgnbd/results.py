@@ -8,7 +8,6 @@ MODELS: tuple[str, ...] = ("bgnbd", "mbgnbd")
 # Chosen from the CDNOW hold-out comparison in docs/churn-model.md.
 DEFAULT_MODEL = "mbgnbd"
 
-
 #: A fitted parameter outside these bounds marks a degenerate fit (e.g. r ≈ 123,591 when the
 #: data cannot tell customers' rates apart): such a fit is not used.
 PARAMETER_BOUNDS = (1e-4, 1e4)

@@ -16,12 +16,10 @@ from scoring.frames import date_keys as _keys
 
 log = logging.getLogger(__name__)
 
-
 #: A customer's own purchase cycle stretches their horizon only from this many repeat purchases.
 MIN_REPEATS_FOR_OWN_CYCLE = 2
 #: Steps of the lifetime-value sum, in days (each step's purchases discounted at its midpoint).
 LIFETIME_STEP_DAYS = 30
-
 
 _FIT_SCHEMA: dict[str, pl.DataType] = {
     "churn_probability": pl.Float64(),

@@ -13,7 +13,6 @@ import numpy as np
 #: Name of the model-free estimate in ``churn_model``.
 MODEL_FREE = "model_free"
 
-
 #: ``churn_model_status`` values.
 STATUS_FITTED = "fitted"
 STATUS_FALLBACK = "fallback"
@@ -27,7 +26,6 @@ STATUSES = (
     STATUS_INCONSISTENT,
     STATUS_NO_REPEAT_BUYERS,
 )
-
 
 #: Chinese names of the columns written by :func:`score_churn`.
 COLUMN_NAMES_ZH: dict[str, str] = {
@@ -51,7 +49,6 @@ COLUMN_NAMES_ZH: dict[str, str] = {
 }
 
 OUTPUT_COLUMNS: tuple[str, ...] = tuple(COLUMN_NAMES_ZH)
-
 
 #: Inputs of the calibration (scoring/churn_calibration.py), in the order of its weights.
 CALIBRATION_FEATURES = (
