@@ -229,7 +229,7 @@ def test_decimals_read_by_the_fast_cast_or_the_pattern_as_by_the_pattern_alone(c
 
 
 def test_trim_removes_no_ascii_character_but_the_space(con):
-    # The split skips trim() on ASCII lines with no space at a field's edge (loader.py).
+    # The split skips trim() on ASCII lines with no space at a field's edge (csv_reader.py).
     trimmed = con.execute(
         "select list(range order by range) from range(1, 128) "
         "where trim(chr(range::int) || 'a' || chr(range::int)) <> chr(range::int) || 'a' "
