@@ -18,15 +18,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ingestion import checksums, ledger
-from ingestion.contracts import Column, SourceContract, load_contracts
+from ingestion.contracts import SourceContract, load_contracts
 from ingestion.csv_reader import csv_relation
 from ingestion.discovery import check_landing, date_folders, folder_date
+from ingestion.excel_input import EXCEL_VIEW, excel_relation
 from ingestion.landing import list_folder
 from ingestion.mapping import Mapping
+from ingestion.parquet_input import check_parquet_type, parquet_kind, parquet_relation
 from ingestion.plausibility import Plausibility
 from ingestion.results import (
     FileRejected,
@@ -49,37 +49,7 @@ ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"
 LINE_NUMBER = "line_number"
 AMOUNT, QUANTITY, PRICE, DISCOUNT = "line_amount", "quantity", "unit_price", "discount_amount"
 AMOUNT_TOLERANCE = "0.01"
-EXCEL_VIEW = "_kam_excel_sheet"
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
-PARQUET_INTEGERS = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-)
-# Parquet types (besides text) whose values a contract type takes; see _parquet_kind.
-PARQUET_ACCEPTS = {
-    "string": ("integer", "fractional"),
-    "integer": ("integer", "fractional"),
-    "decimal": ("integer", "fractional"),
-    "date": ("date", "timestamp"),
-    "timestamp": ("date", "timestamp"),
-    "boolean": ("boolean",),
-}
-PARQUET_HINTS = {
-    "string": "text",
-    "integer": "a whole number",
-    "decimal": "a number",
-    "date": "a date",
-    "timestamp": "a timestamp",
-    "boolean": "a boolean",
-}
 
 
 def sync_landing(
@@ -298,9 +268,9 @@ def _stage_file(
     """Validate one file into ``_stage``; returns notes for the ledger message and whether its
     line numbers are to be derived (the file has none)."""
     if mapping.format == "parquet":
-        relation, header, native = _parquet_relation(con, path, name)
+        relation, header, native = parquet_relation(con, path, name)
     elif mapping.format == "excel":
-        relation, header, native = _excel_relation(con, path, name, mapping)
+        relation, header, native = excel_relation(con, path, name, mapping)
     else:
         relation, header, native = None, None, {}
     file_notes: list[str] = []
@@ -336,85 +306,6 @@ def _stage_file(
     return notes, numbers_lines
 
 
-def _parquet_relation(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str
-) -> tuple[str, list[str], dict[str, str]]:
-    try:
-        described = con.execute(f"describe select * from read_parquet({lit(str(path))})").fetchall()
-    except duckdb.Error as exc:
-        raise FileRejected(
-            f"{name}: cannot be read as Parquet ({first_line(exc)}); export it "
-            "again or set format: csv in the mapping if it is a CSV"
-        ) from exc
-    names = [row[0] for row in described]
-    # DuckDB renames a repeated column (amount, amount_1); the file's own names let the header
-    # check reject a repeated column as it does in a CSV header.
-    try:
-        header = pq.read_schema(path).names
-    except (OSError, pa.ArrowException):
-        header = names
-    if len(header) != len(names):
-        header = names
-    native = {h: row[1] for h, row in zip(header, described, strict=True)}
-    pack = ", ".join(f"{ident(c)} := {ident(c)}" for c in names)
-    # Columns are renamed by position, so an export column called e.g. _line cannot clash.
-    columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(names))
-    relation = f"""(select file_row_number + 1 as _line, to_json(struct_pack({pack})) as _raw,
-        cast(null as varchar) as _struct_error, false as _plain, {columns}
-        from read_parquet({lit(str(path))}, file_row_number = true))"""
-    return relation, header, native
-
-
-def _excel_relation(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str, mapping: Mapping
-) -> tuple[str, list[str], dict[str, str]]:
-    """One sheet of an .xlsx workbook (``sheet`` of the mapping, else the first), read by
-    calamine through Polars with the cells' own types, as a relation like a Parquet file's.
-
-    The header is row 1; a data line's number is its sheet row, and empty rows are skipped."""
-    import polars as pl  # imported here: only Excel sources need it at ingestion
-
-    try:
-        frame = pl.read_excel(
-            path,
-            sheet_name=mapping.sheet,
-            engine="calamine",
-            drop_empty_rows=False,
-            drop_empty_cols=False,
-            raise_if_empty=False,
-            infer_schema_length=None,
-        )
-    except ModuleNotFoundError as exc:
-        raise FileRejected(
-            f"{name}: reading Excel needs the fastexcel package ({exc}); install it into "
-            "kam's environment (.venv/bin/python -m pip install fastexcel)"
-        ) from exc
-    except Exception as exc:  # calamine's and fastexcel's errors share no base class
-        detail = first_line(exc)
-        if mapping.sheet and "sheet" in detail.lower():
-            raise FileRejected(
-                f"{name}: has no sheet {mapping.sheet!r} ({detail}); set sheet: in "
-                f"{mapping.describe()} to the name of the sheet holding the data"
-            ) from exc
-        raise FileRejected(
-            f"{name}: cannot be read as an Excel workbook ({detail}); save it again as .xlsx, "
-            "or export the data as CSV and set format: csv"
-        ) from exc
-    header = [str(c) for c in frame.columns]
-    frame = frame.with_row_index("_kam_row", offset=2)
-    con.register(EXCEL_VIEW, frame.to_arrow())
-    described = con.execute(f"describe select * from {EXCEL_VIEW}").fetchall()[1:]
-    native = {h: row[1] for h, row in zip(header, described, strict=True)}
-    names = [row[0] for row in described]
-    pack = ", ".join(f"{ident(h)} := {ident(c)}" for h, c in zip(header, names, strict=True))
-    columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(names))
-    present = " or ".join(f"{ident(c)} is not null" for c in names) or "false"
-    relation = f"""(select _kam_row as _line, to_json(struct_pack({pack})) as _raw,
-        cast(null as varchar) as _struct_error, false as _plain, {columns}
-        from {EXCEL_VIEW} where {present})"""
-    return relation, header, native
-
-
 def _match_header(
     contract: SourceContract,
     mapping: Mapping,
@@ -443,12 +334,12 @@ def _match_header(
                 inputs[col.name] = ColumnInput(f"_f[{header.index(export) + 1}]", pretrimmed=True)
             else:
                 what = "Excel" if mapping.format == "excel" else "Parquet"
-                _check_parquet_type(col, export, native[export], name, what)
+                check_parquet_type(col, export, native[export], name, what)
                 inputs[col.name] = ColumnInput(
                     f"_p{header.index(export)}",
                     native=native[export] != "VARCHAR",
                     tz_aware=native[export] == "TIMESTAMP WITH TIME ZONE",
-                    fractional=_parquet_kind(native[export]) == "fractional",
+                    fractional=parquet_kind(native[export]) == "fractional",
                 )
         elif col.required:
             missing.append((col.name, export))
@@ -586,30 +477,6 @@ def _delimiter_hint(header: list[str], mapping: Mapping) -> str | None:
     counts = {d: header[0].count(d) for d in CANDIDATE_DELIMITERS if d != mapping.delimiter}
     best = max(counts, key=lambda d: counts[d])
     return _shown_char(best) if counts[best] else None
-
-
-def _parquet_kind(sql_type: str) -> str:
-    if sql_type in PARQUET_INTEGERS:
-        return "integer"
-    if sql_type in ("FLOAT", "DOUBLE") or sql_type.startswith("DECIMAL"):
-        return "fractional"
-    if sql_type.startswith("TIMESTAMP"):
-        return "timestamp"
-    return sql_type.lower()
-
-
-def _check_parquet_type(
-    col: Column, export: str, sql_type: str, name: str, what: str = "Parquet"
-) -> None:
-    """Reject a typed column whose type cannot hold the contract's values (text always can)."""
-    if sql_type in ("VARCHAR", "NULL", '"NULL"'):  # an all-empty column has type NULL
-        return
-    if _parquet_kind(sql_type) in PARQUET_ACCEPTS[col.type]:
-        return
-    raise FileRejected(
-        f"{name}: column {export!r} ('{col.name}') has {what} type {sql_type}, which cannot hold "
-        f"{col.type} values; export it as {PARQUET_HINTS[col.type]} or as text"
-    )
 
 
 def _flag_duplicates(

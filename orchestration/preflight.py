@@ -27,6 +27,7 @@ from ingestion.contracts import load_contracts
 from ingestion.discovery import date_folders, folder_date
 from ingestion.landing import list_folder
 from ingestion.mapping import Mapping, MappingError, load_mapping
+from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import PlausibilityError, load_plausibility
 from ingestion.results import LandingError
 from ingestion.transcode import transcode
@@ -257,7 +258,7 @@ def _file_problem(con, contract, mapping: Mapping, path: Path, name: str, tmp: s
             header, _, _ = transcode(path, name, mapping, utf8)
             native: dict[str, str] = {}
         elif mapping.format == "parquet":
-            _, header, native = loader._parquet_relation(con, path, name)
+            _, header, native = parquet_relation(con, path, name)
         else:
             return None  # read by its own relation when the run loads it
         loader._match_header(contract, mapping, header, name, native)
