@@ -12,10 +12,10 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import psutil
 import pytest
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.runner import RunOutcome, execute_nightly
 from warehouse.partition_writes import HISTORY_TABLES
@@ -121,19 +121,19 @@ def test_every_run_succeeds(runs) -> None:
         assert outcome.success, outcome.report()
 
 
-def test_dagsters_own_storage_reads_every_dbt_test_of_a_run(runs) -> None:
-    """The home's Dagster instance stores events through kam's storage (orchestration/instance.py)
-    in Dagster's own files: the webserver, reading them with Dagster's class, finds each of the
+def test_the_dagster_instance_records_every_dbt_test_of_a_run(
+    runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The home's Dagster instance, opened as the webserver opens it, holds each of the
     full-refresh run's dbt tests (from dbt's run_results.json) as a check evaluation."""
-    dagster_home = runs["settings"].home / "dagster"
-    assert "KamSqliteEventLogStorage" in (dagster_home / "dagster.yaml").read_text()
-    stock = SqliteEventLogStorage(str(dagster_home / "history" / "runs"))
+    monkeypatch.setenv("DAGSTER_HOME", str(runs["settings"].home / "dagster"))
     refreshed = runs["outcomes"][-1]
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_records_for_run(
+            refreshed.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
     checks = [
-        entry.dagster_event.event_specific_data.check_name
-        for entry in stock.get_logs_for_run(refreshed.run_id)
-        if entry.dagster_event is not None
-        and entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
+        record.event_log_entry.dagster_event.event_specific_data.check_name for record in records
     ]
     dbt_tests = runs["dbt_tests_full_refresh"]
     assert len(dbt_tests) > 100

@@ -1,9 +1,4 @@
-"""kam's Dagster instance: its dagster.yaml, and an event log storage that keeps Dagster's files.
-
-Every event written through ``KamSqliteEventLogStorage`` is read back through Dagster's own
-``SqliteEventLogStorage`` on the same folder, which is what ``dagster dev`` and the daemon use
-when the dagster.yaml is gone.
-"""
+"""kam's Dagster instance: the dagster.yaml it writes, and run history in Dagster's own storage."""
 
 from __future__ import annotations
 
@@ -12,16 +7,38 @@ from pathlib import Path
 import dagster as dg
 import psutil
 import pytest
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+import yaml
 
-from orchestration import instance as kam_instance
 from orchestration.instance import (
     INSTANCE_CONFIG,
-    KEPT_ENGINES,
-    KamSqliteEventLogStorage,
+    DagsterHomeError,
     dagster_home_of,
     ensure_instance_config,
 )
+
+# The dagster.yaml files earlier kams wrote, as they wrote them: the first turned telemetry off
+# and named kam's own event log storage; the next added the warehouse pool's limit.
+FIRST_KAM_CONFIG = """\
+# Written by kam when this Dagster home had no dagster.yaml (orchestration/instance.py).
+# kam's event log storage keeps Dagster's SQLite files and layout, and keeps their connections
+# open between events; remove the event_log_storage block to go back to Dagster's own class.
+telemetry:
+  enabled: false
+event_log_storage:
+  module: orchestration.instance
+  class: KamSqliteEventLogStorage
+  config: {}
+"""
+POOL_LIMIT = """\
+# Every kam asset and check is in the pool kam_warehouse (kam's only pool): DuckDB lets one
+# process write a file, so runs launched from the UI or the daemon (a backfill, the schedule)
+# wait in the queue until the run using the warehouse has finished.
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: run
+"""
+SECOND_KAM_CONFIG = FIRST_KAM_CONFIG + POOL_LIMIT
 
 
 @dg.asset
@@ -51,15 +68,11 @@ def _materialize(instance: dg.DagsterInstance) -> str:
     return result.run_id
 
 
-def _stock_storage(dagster_home: Path) -> SqliteEventLogStorage:
-    return SqliteEventLogStorage(str(dagster_home / "history" / "runs"))
-
-
-def _event_types(storage: SqliteEventLogStorage, run_id: str) -> list[str]:
+def _event_types(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     return [
-        entry.dagster_event.event_type_value
-        for entry in storage.get_logs_for_run(run_id)
-        if entry.dagster_event is not None
+        record.event_log_entry.dagster_event.event_type_value
+        for record in instance.get_records_for_run(run_id).records
+        if record.event_log_entry.dagster_event is not None
     ]
 
 
@@ -73,6 +86,10 @@ def test_config_is_written_once_and_never_replaces_one_that_is_there(tmp_path: P
     assert (tmp_path / "own" / "dagster.yaml").read_text() == "telemetry:\n  enabled: true\n"
 
 
+def test_the_config_names_no_storage_class_so_dagster_keeps_its_own() -> None:
+    assert set(yaml.safe_load(INSTANCE_CONFIG)) == {"telemetry", "concurrency"}
+
+
 def test_dagster_home_is_dagster_home_if_set_else_in_the_kam_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,67 +99,53 @@ def test_dagster_home_is_dagster_home_if_set_else_in_the_kam_home(
     assert dagster_home_of(tmp_path / "kam") == tmp_path / "own"
 
 
-def test_runs_are_read_back_by_dagsters_own_storage(
+def test_runs_are_kept_in_the_dagster_home_and_read_back_by_a_new_instance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    instance = _instance(tmp_path, monkeypatch)
-    assert isinstance(instance.event_log_storage, KamSqliteEventLogStorage)
-    run_ids = [_materialize(instance), _materialize(instance)]
+    with _instance(tmp_path, monkeypatch) as instance:
+        run_ids = [_materialize(instance), _materialize(instance)]
+    # Dagster's SQLite storage: one database per run, and the index, under history/runs.
+    assert {p.name for p in (tmp_path / "history" / "runs").glob("*.db")} == {
+        "index.db",
+        *(f"{run_id}.db" for run_id in run_ids),
+    }
+    with dg.DagsterInstance.get() as reader:
+        for run_id in run_ids:
+            types = _event_types(reader, run_id)
+            assert types.count("ASSET_MATERIALIZATION") == 2
+            assert types.count("ASSET_CHECK_EVALUATION") == 1
+            assert types[-1] == "PIPELINE_SUCCESS"
+        # The cross-run index holds both runs' materializations.
+        records = reader.fetch_materializations(dg.AssetKey("downstream"), limit=10).records
+        assert sorted(r.run_id for r in records) == sorted(run_ids)
 
-    stock = _stock_storage(tmp_path)
-    for run_id in run_ids:
-        types = _event_types(stock, run_id)
-        assert types.count("ASSET_MATERIALIZATION") == 2
-        assert types.count("ASSET_CHECK_EVALUATION") == 1
-        assert types[-1] == "PIPELINE_SUCCESS"
-    # The cross-run index (mirrored asset events) holds both runs' materializations.
-    records = stock.fetch_materializations(dg.AssetKey("downstream"), limit=10).records
-    assert sorted(r.run_id for r in records) == sorted(run_ids)
-    check_key = dg.AssetCheckKey(dg.AssetKey("downstream"), "downstream_is_two")
-    latest = stock.get_latest_asset_check_execution_by_key([check_key])
-    assert latest[check_key].run_id == run_ids[1]
 
-
-def test_one_engine_per_database_for_a_whole_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("earlier", [FIRST_KAM_CONFIG, SECOND_KAM_CONFIG])
+def test_a_config_an_earlier_kam_wrote_is_replaced_so_dagster_can_load_it(
+    earlier: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened: list[str] = []
-    create_engine = kam_instance.create_engine
-
-    def counting(conn_string: str, **kwargs):
-        opened.append(Path(conn_string.split("///")[-1]).stem)
-        return create_engine(conn_string, **kwargs)
-
-    monkeypatch.setattr(kam_instance, "create_engine", counting)
-    instance = _instance(tmp_path, monkeypatch)
-    run_id = _materialize(instance)
-    # Dagster's own class opens one for every connection: about 60 for this run's 30-odd events.
-    assert sorted(opened) == sorted(["index", run_id])
-    assert len(_event_types(_stock_storage(tmp_path), run_id)) > 20
+    (tmp_path / "dagster.yaml").write_text(earlier, encoding="utf-8")
+    assert ensure_instance_config(tmp_path)
+    assert (tmp_path / "dagster.yaml").read_text(encoding="utf-8") == INSTANCE_CONFIG
+    with _instance(tmp_path, monkeypatch) as instance:
+        assert _event_types(instance, _materialize(instance))[-1] == "PIPELINE_SUCCESS"
 
 
-def test_engines_kept_are_bounded_and_evicted_shards_still_work(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_users_config_naming_the_former_storage_is_kept_and_named_with_the_fix(
+    tmp_path: Path,
 ) -> None:
-    instance = _instance(tmp_path, monkeypatch)
-    run_ids = [_materialize(instance) for _ in range(KEPT_ENGINES + 1)]
-    storage = instance.event_log_storage
-    assert len(storage._engines) == KEPT_ENGINES
-    assert run_ids[0] not in storage._engines
-    # Reading the evicted run's shard again opens it again, through this storage.
-    assert _event_types(storage, run_ids[0]) == _event_types(_stock_storage(tmp_path), run_ids[0])
-
-
-def test_a_wipe_leaves_no_connection_to_the_deleted_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    instance = _instance(tmp_path, monkeypatch)
-    wiped = _materialize(instance)
-    instance.wipe()
-    # A connection kept from before the wipe would still read, and write, the deleted file.
-    assert instance.event_log_storage.get_logs_for_run(wiped) == []
-    run_id = _materialize(instance)
-    assert _event_types(_stock_storage(tmp_path), run_id)[-1] == "PIPELINE_SUCCESS"
+    own = SECOND_KAM_CONFIG.replace("enabled: false", "enabled: true")
+    (tmp_path / "dagster.yaml").write_text(own, encoding="utf-8")
+    with pytest.raises(DagsterHomeError) as raised:
+        ensure_instance_config(tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path / 'dagster.yaml'} names the event log storage "
+        "orchestration.instance.KamSqliteEventLogStorage, which kam no longer has, so Dagster "
+        "cannot load this Dagster home. Fix: delete the event_log_storage block from it "
+        "(Dagster's own SQLite storage reads the run history in the same files), or delete the "
+        "file and run `kam prepare` for kam's"
+    )
+    assert (tmp_path / "dagster.yaml").read_text(encoding="utf-8") == own
 
 
 def _files_open_under(folder: Path) -> list[str]:
@@ -154,33 +157,12 @@ def test_closing_the_instance_closes_every_database_file(
 ) -> None:
     with _instance(tmp_path, monkeypatch) as instance:
         _materialize(instance)
-        assert _files_open_under(tmp_path)  # kept between events, as intended
     assert _files_open_under(tmp_path) == []
-
-
-def test_without_base_dir_or_dagster_home_the_error_says_what_to_set(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    with pytest.raises(ValueError, match="DAGSTER_HOME is not set"):
-        KamSqliteEventLogStorage.from_config_value(None, {})
-
-
-def test_base_dir_defaults_to_where_dagster_keeps_event_logs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    storage = KamSqliteEventLogStorage.from_config_value(None, {})
-    assert Path(storage._base_dir) == tmp_path / "history" / "runs"
-    explicit = KamSqliteEventLogStorage.from_config_value(None, {"base_dir": str(tmp_path / "x")})
-    assert Path(explicit._base_dir) == tmp_path / "x"
 
 
 def test_the_written_config_limits_the_warehouse_pool_to_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import yaml
-
     from orchestration.definitions import defs
 
     ensure_instance_config(tmp_path)
