@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import yaml
 
-from ingestion import loader
 from ingestion.contracts import load_contracts
 from ingestion.discovery import date_folders, folder_date
+from ingestion.header import match_header
 from ingestion.landing import list_folder
 from ingestion.mapping import Mapping, MappingError, load_mapping
 from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import PlausibilityError, load_plausibility
-from ingestion.results import LandingError
+from ingestion.results import FileRejected, LandingError
 from ingestion.transcode import transcode
 from warehouse.settings import SOURCES, Settings, SettingsError, duckdb_memory_limit
 
@@ -261,8 +261,8 @@ def _file_problem(con, contract, mapping: Mapping, path: Path, name: str, tmp: s
             _, header, native = parquet_relation(con, path, name)
         else:
             return None  # read by its own relation when the run loads it
-        loader._match_header(contract, mapping, header, name, native)
-    except loader.FileRejected as exc:
+        match_header(contract, mapping, header, name, native)
+    except FileRejected as exc:
         return str(exc)
     finally:
         utf8.unlink(missing_ok=True)
