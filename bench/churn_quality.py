@@ -50,6 +50,7 @@ _CDNOW_LINE = (
 CDNOW_ABSENT_COLUMNS: dict[str, pl.DataType] = {
     "open_complaint_count": pl.Int64(),
     "distinct_categories_trailing": pl.Int64(),
+    "distinct_products_trailing": pl.Int64(),
     "average_days_past_due_recent": pl.Float64(),
     "average_days_past_due_trailing": pl.Float64(),
     "interaction_count_recent": pl.Int64(),
@@ -136,7 +137,7 @@ def cdnow_facts(transactions: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """The churn inputs of fct_customer_facts that transactions alone give, as of ``as_of``.
 
     Same definitions as docs/facts.md (one CDNOW row = one order); complaint, category,
-    payment, contact and cost columns are null: CDNOW has no such data.
+    product, payment, contact and cost columns are null: CDNOW has no such data.
     """
     day = pl.col("order_date")
     in_window = (day > as_of - dt.timedelta(days=RECENT_DAYS)) & (day <= as_of)

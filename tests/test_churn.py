@@ -25,14 +25,14 @@ from scoring.churn import (
     roc_auc,
     score_churn,
 )
-from scoring.config import ChurnConfig, default_config
+from scoring.config import ChurnConfig, ProductDependenceSignal, default_config
 
 CONFIG = default_config().churn
 AS_OF = date(2024, 6, 30)
 
 # A customer who fires no sign: 3 order days (first 2024-01-01, last 2024-06-01), ordering every
-# 76 days and last ordered 29 days ago, revenue flat on last year, three categories, no complaints,
-# payments and contacts steady.
+# 76 days and last ordered 29 days ago, revenue flat on last year, three products in three
+# categories, no complaints, payments and contacts steady.
 NEUTRAL: dict[str, Any] = {
     "as_of_date": AS_OF,
     "order_days_lifetime": 3,
@@ -47,6 +47,7 @@ NEUTRAL: dict[str, Any] = {
     "open_complaint_count": 0,
     "order_count_trailing": 3,
     "distinct_categories_trailing": 3,
+    "distinct_products_trailing": 3,
     "average_days_past_due_recent": 10.0,
     "average_days_past_due_trailing": 10.0,
     "interaction_count_recent": 4,
@@ -59,7 +60,8 @@ SCHEMA = {
     "as_of_date": pl.Date, "customer_id": pl.String, "order_days_lifetime": pl.Int64,
     "first_order_date": pl.Date, "last_order_date": pl.Date, "days_since_last_order": pl.Int64,
     "open_complaint_count": pl.Int64, "order_count_trailing": pl.Int64,
-    "distinct_categories_trailing": pl.Int64, "interaction_count_recent": pl.Int64,
+    "distinct_categories_trailing": pl.Int64, "distinct_products_trailing": pl.Int64,
+    "interaction_count_recent": pl.Int64,
     "interaction_count_prior_recent": pl.Int64,
 }
 
@@ -136,27 +138,70 @@ def test_open_complaints_fire_from_one_open_complaint() -> None:
     assert reasons == {"zero": None, "one": "open_complaints", "null": None}
 
 
-def test_product_dependence_fires_for_one_or_two_categories_weighted_by_the_count() -> None:
-    rows = {
-        "three": {"distinct_categories_trailing": 3},
-        "two": {"distinct_categories_trailing": 2},
-        "one": {"distinct_categories_trailing": 1},
-        "none_bought": {"distinct_categories_trailing": 0, "order_count_trailing": 0},
-        "null": {"distinct_categories_trailing": None},
-        "null_orders": {"distinct_categories_trailing": 1, "order_count_trailing": None},
-    }
-    out = score_churn(_facts(rows), _rules_only()).collect()
-    got = {
+def _reasons_and_scores(
+    rows: dict[str, dict[str, Any]], config: ChurnConfig | None = None
+) -> dict[str, tuple[str | None, float]]:
+    out = score_churn(_facts(rows), config or _rules_only()).collect()
+    return {
         c: (r, score)
         for c, r, score in zip(out["customer_id"], out["churn_reasons"], out["churn_score"],
                                strict=True)
     }
-    # default weight_by_categories {1: 2, 2: 1}
+
+
+def test_product_dependence_fires_for_one_or_two_products_weighted_by_the_count() -> None:
+    # Each customer keeps NEUTRAL's three categories: only the product count matters.
+    got = _reasons_and_scores(
+        {
+            "three": {"distinct_products_trailing": 3},
+            "two": {"distinct_products_trailing": 2},
+            "one": {"distinct_products_trailing": 1},
+            "none_bought": {"distinct_products_trailing": 0, "order_count_trailing": 0},
+            "null": {"distinct_products_trailing": None},
+            "null_orders": {"distinct_products_trailing": 1, "order_count_trailing": None},
+            "one_category_three_products": {"distinct_categories_trailing": 1},
+        }
+    )
+    # default weight_by_products {1: 2, 2: 1}
     assert got == {
         "three": (None, 0.0), "two": ("product_dependence", 1.0),
         "one": ("product_dependence", 2.0), "none_bought": (None, 0.0), "null": (None, 0.0),
-        "null_orders": (None, 0.0),
+        "null_orders": (None, 0.0), "one_category_three_products": (None, 0.0),
     }
+
+
+def test_product_dependence_can_weigh_categories_instead() -> None:
+    dependence = ProductDependenceSignal(
+        name_zh="产品依赖度低(仅购买一个品类)", weight_by_categories={1: 4}
+    )
+    rules = _rules_only()
+    config = rules.model_copy(
+        update={"signals": rules.signals.model_copy(update={"product_dependence": dependence})}
+    )
+    got = _reasons_and_scores(
+        {
+            # one product in one category: 4 (the categories' weight, not the products' 2)
+            "one_one": {"distinct_products_trailing": 1, "distinct_categories_trailing": 1},
+            "three_one": {"distinct_categories_trailing": 1},  # three products, one category: 4
+            "one_two": {"distinct_products_trailing": 1, "distinct_categories_trailing": 2},
+        },
+        config,
+    )
+    assert got == {
+        "one_one": ("product_dependence", 4.0),
+        "three_one": ("product_dependence", 4.0),
+        "one_two": (None, 0.0),
+    }
+    # The products column is then not needed.
+    facts = _facts({"a": {"distinct_categories_trailing": 1}}).drop("distinct_products_trailing")
+    assert score_churn(facts, config).collect()["churn_score"].to_list() == [4.0]
+
+
+def test_missing_product_counts_are_named_with_the_fix() -> None:
+    facts = _facts({"a": {}}).drop("distinct_products_trailing")
+    with pytest.raises(ChurnInputError, match="distinct_products_trailing") as info:
+        score_churn(facts, _rules_only()).collect()
+    assert "weight_by_categories" in str(info.value)
 
 
 def test_payment_worsening_fires_when_recent_days_late_exceed_trailing_by_more_than_15() -> None:
@@ -220,7 +265,7 @@ def test_disabled_sign_never_fires() -> None:
 def test_reasons_follow_the_fixed_order_with_chinese_names_and_weights_summed() -> None:
     every = {
         "mean_days_between_orders": 10.0, "days_since_last_order": 29,
-        "revenue_recent": 10.0, "open_complaint_count": 2, "distinct_categories_trailing": 1,
+        "revenue_recent": 10.0, "open_complaint_count": 2, "distinct_products_trailing": 1,
         "average_days_past_due_recent": 40.0, "interaction_count_recent": 0,
     }
     out = score_churn(
@@ -233,11 +278,11 @@ def test_reasons_follow_the_fixed_order_with_chinese_names_and_weights_summed() 
         "revenue_drop;contact_quiet",
     ]
     assert out["churn_reasons_zh"].to_list() == [
-        "超出平时交易周期未下单;同比交易额大幅下降;有未解决投诉;产品依赖度低(仅购买一两个品类);"
+        "超出平时交易周期未下单;同比交易额大幅下降;有未解决投诉;产品依赖度低(仅购买一两种产品);"
         "回款恶化;联络减少",
         "同比交易额大幅下降;联络减少",
     ]
-    # product_dependence weighs 2 for one category
+    # product_dependence weighs 2 for one product
     assert out["churn_score"].to_list() == [3 + 3 + 2 + 2 + 2 + 1, 3 + 1]
 
 

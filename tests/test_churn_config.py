@@ -35,8 +35,11 @@ def test_shipped_churn_defaults() -> None:
     assert (lifetime.horizon_days, lifetime.annual_discount_rate, lifetime.value_basis) == (
         1095, 0.10, "contribution",
     )
-    assert churn.signals.product_dependence.weight_by_categories == {1: 2.0, 2: 1.0}
-    assert churn.signals.product_dependence.name_zh == "产品依赖度低(仅购买一两个品类)"
+    dependence = churn.signals.product_dependence
+    assert dependence.weight_by_products == {1: 2.0, 2: 1.0}
+    assert dependence.weight_by_categories is None
+    assert dependence.column == "distinct_products_trailing"
+    assert dependence.name_zh == "产品依赖度低(仅购买一两种产品)"
 
 
 def test_call_list_needs_a_size(tmp_path: Path) -> None:
@@ -67,7 +70,31 @@ def test_discount_rate_and_cycle_multiple_are_checked(tmp_path: Path) -> None:
     assert "horizon_cycle_multiple -1.0 is negative" in message
 
 
+PRODUCTS_LINE = "      weight_by_products: {1: 2, 2: 1}  # distinct_products_trailing -> weight\n"
+CATEGORIES_COMMENTED = "      # weight_by_categories: {1: 2, 2: 1}"
+
+
 def test_product_dependence_counts_start_at_one(tmp_path: Path) -> None:
-    message = _error(tmp_path, "weight_by_categories: {1: 2, 2: 1}",
-                     "weight_by_categories: {0: 2, 2: 1}")
-    assert "category count 0 < 1" in message
+    message = _error(tmp_path, "weight_by_products: {1: 2, 2: 1}",
+                     "weight_by_products: {0: 2, 2: 1}")
+    assert "product count 0 < 1" in message
+
+
+def test_product_dependence_can_count_categories_instead(tmp_path: Path) -> None:
+    assert SHIPPED.count(PRODUCTS_LINE) == 1
+    path = tmp_path / "scoring.yaml"
+    path.write_text(
+        SHIPPED.replace(PRODUCTS_LINE, "      weight_by_categories: {1: 3}\n"), encoding="utf-8"
+    )
+    dependence = load_scoring_config(path).churn.signals.product_dependence
+    assert dependence.column == "distinct_categories_trailing"
+    assert dependence.weights == {1: 3.0}
+    assert dependence.weight == 3.0
+
+
+def test_product_dependence_takes_exactly_one_count(tmp_path: Path) -> None:
+    both = _error(tmp_path, CATEGORIES_COMMENTED, CATEGORIES_COMMENTED.replace("# ", ""))
+    assert "product_dependence: both weight_by_products and weight_by_categories given" in both
+    assert "give one: weight_by_products: {1: 2, 2: 1}" in both
+    neither = _error(tmp_path, PRODUCTS_LINE, "")
+    assert "product_dependence: neither of weight_by_products and weight_by_categories" in neither

@@ -74,7 +74,7 @@ def test_shipped_config_holds_the_spec_defaults() -> None:
     assert churn.no_recent_order.cycle_multiple == 2.0
     assert churn.revenue_drop.max_ratio == 0.5
     assert churn.open_complaints.min_count == 1
-    assert churn.product_dependence.weight_by_categories == {1: 2.0, 2: 1.0}
+    assert churn.product_dependence.weight_by_products == {1: 2.0, 2: 1.0}
     assert churn.payment_worsening.min_increase_days == 15
     assert churn.contact_quiet.max_ratio == 0.5
     assert re.fullmatch(r"[0-9a-f]{12}", config.version)

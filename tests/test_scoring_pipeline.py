@@ -54,6 +54,7 @@ def _facts(as_of: date | None = DAY_2) -> pl.DataFrame:
         "open_complaint_count": [0, 0, 1, 0, 0],
         "order_count_trailing": [3, 0, 3, 2, 1],
         "distinct_categories_trailing": [2, 0, 1, 1, 1],
+        "distinct_products_trailing": [2, 0, 1, 1, 1],
         "average_days_past_due_recent": [0.0] * n,
         "average_days_past_due_trailing": [0.0] * n,
         "interaction_count_recent": [3] * n,

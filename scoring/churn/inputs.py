@@ -29,7 +29,7 @@ def required_columns(config: ChurnConfig, schema: pl.Schema) -> list[str]:
         "revenue_recent_last_year",
         "open_complaint_count",
         "order_count_trailing",
-        "distinct_categories_trailing",
+        config.signals.product_dependence.column,
         "average_days_past_due_recent",
         "average_days_past_due_trailing",
         "interaction_count_recent",
@@ -51,6 +51,12 @@ def _check_columns(config: ChurnConfig, schema: pl.Schema) -> None:
             if "order_days_lifetime" in missing
             else ""
         )
+        if "distinct_products_trailing" in missing:
+            hint += (
+                " distinct_products_trailing is added by the current dbt model (run the date"
+                " again), or weigh categories instead: churn.signals.product_dependence."
+                "weight_by_categories in the scoring configuration."
+            )
         raise ChurnInputError(
             f"customer facts are missing column(s) {', '.join(missing)} needed by the churn "
             f"step (scoring/churn/inputs.py) — fix: pass fct_customer_facts as documented in "

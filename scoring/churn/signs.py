@@ -14,7 +14,8 @@ from scoring.frames import per_date as _over
 def _sign_weights(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr]:
     """Each enabled sign's weight where it fires, else 0, in the fixed reason order.
 
-    A null input never fires. ``product_dependence`` weighs by the number of categories.
+    A null input never fires. ``product_dependence`` weighs by the number of distinct products
+    (or categories, by configuration) bought over the trailing window.
     """
     s = config.signals
     cycle = pl.coalesce(
@@ -23,13 +24,10 @@ def _sign_weights(config: ChurnConfig, keys: Sequence[str]) -> dict[str, pl.Expr
     last_year = _num("revenue_recent_last_year")
     prior = _num("interaction_count_prior_recent")
     dependence = s.product_dependence
-    categories = pl.col("distinct_categories_trailing").cast(pl.Int64)
     dependence_weight = pl.when(pl.col("order_count_trailing") > 0).then(
-        categories.replace_strict(
-            {int(k): float(v) for k, v in dependence.weight_by_categories.items()},
-            default=None,
-            return_dtype=pl.Float64,
-        )
+        pl.col(dependence.column)
+        .cast(pl.Int64)
+        .replace_strict(dependence.weights, default=None, return_dtype=pl.Float64)
     )
     rules = {
         "no_recent_order": _num("days_since_last_order") > s.no_recent_order.cycle_multiple * cycle,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from annotated_types import MinLen
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from scoring.config.errors import ConfigProblem
 from scoring.config.fields import Level, Number, Text, _Model, _unique
@@ -44,34 +44,67 @@ class OpenComplaintsSignal(_Signal):
 
 
 class ProductDependenceSignal(_Model):
-    """1 ≤ distinct_categories_trailing ≤ the largest count in weight_by_categories.
+    """1 ≤ distinct products bought over the trailing window ≤ the largest count weighed.
 
-    Seeds 003/004: customers using one, two, three products stay at 17.3 %, 46 %, 86 %; the
-    weight depends on the count (fewer categories, heavier).
+    Seed 003 (客户依赖度): customers using one, two, three products stay at 17.3 %, 46 %, 86 %;
+    the weight depends on the count (fewer products, heavier). ``weight_by_products`` counts
+    distinct_products_trailing; ``weight_by_categories`` counts distinct_categories_trailing
+    instead, for a catalogue whose product ids are finer (sizes, colours) than the products a
+    customer "uses". Exactly one of the two is given.
     """
 
     name_zh: Text
     enabled: bool = True
-    weight_by_categories: dict[int, Number]
+    weight_by_products: dict[int, Number] | None = None
+    weight_by_categories: dict[int, Number] | None = None
 
-    @field_validator("weight_by_categories")
+    @field_validator("weight_by_products", "weight_by_categories")
     @classmethod
-    def _weights(cls, value: dict[int, float]) -> dict[int, float]:
+    def _weights(
+        cls, value: dict[int, float] | None, info: ValidationInfo
+    ) -> dict[int, float] | None:
+        if value is None:
+            return value
+        what = "product" if info.field_name == "weight_by_products" else "category"
         if not value:
             raise ConfigProblem(
-                "no category count given", "map category counts to weights, e.g. {1: 2, 2: 1}"
+                f"no {what} count given", f"map {what} counts to weights, e.g. {{1: 2, 2: 1}}"
             )
         for count, weight in value.items():
             if count < 1:
-                raise ConfigProblem(f"category count {count} < 1", "use counts 1, 2, …")
+                raise ConfigProblem(f"{what} count {count} < 1", "use counts 1, 2, …")
             if weight < 0:
                 raise ConfigProblem(f"weight {weight} is negative", "use a weight ≥ 0")
         return value
 
+    @model_validator(mode="after")
+    def _one_count(self) -> ProductDependenceSignal:
+        if (self.weight_by_products is None) == (self.weight_by_categories is None):
+            given = "both" if self.weight_by_products is not None else "neither of"
+            raise ConfigProblem(
+                f"{given} weight_by_products and weight_by_categories given",
+                "give one: weight_by_products: {1: 2, 2: 1} weighs the distinct products bought "
+                "over the trailing window, weight_by_categories the distinct categories",
+            )
+        return self
+
+    @property
+    def column(self) -> str:
+        """The facts column counted: distinct products, or categories, of the trailing window."""
+        if self.weight_by_products is not None:
+            return "distinct_products_trailing"
+        return "distinct_categories_trailing"
+
+    @property
+    def weights(self) -> dict[int, float]:
+        """Count → weight, from whichever of the two mappings is given."""
+        weights = self.weight_by_products or self.weight_by_categories or {}
+        return {int(count): float(weight) for count, weight in weights.items()}
+
     @property
     def weight(self) -> float:
         """The largest weight (what the sign adds at most)."""
-        return max(self.weight_by_categories.values())
+        return max(self.weights.values())
 
 
 class PaymentWorseningSignal(_Signal):
