@@ -1,6 +1,6 @@
-"""Ingestion's shortcuts for large partitions give the same rows, order and messages as before.
+"""Ingestion's shortcuts for large partitions give the rows, order and messages of the plain way.
 
-The loader no longer sorts the partition on the swap (it relies on DuckDB keeping insertion
+The loader does not sort the partition on the swap (it relies on DuckDB keeping insertion
 order), skips the duplicate-key window when every key is distinct, and tests a line for
 blankness without trimming it when it starts with a printable character. It trims a line's
 fields only when a space can touch one, and casts a decimal without its pattern when the value
@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import Mapping, ingest_partition, loader
+from ingestion import Mapping, ingest_partition, partition_swap
 
 DAY = date(2024, 3, 31)
 TX_HEADER = (
@@ -150,13 +150,13 @@ def test_stage_stays_in_file_and_line_order_so_the_swap_needs_no_sort(con, tmp_p
     # An `in (...)` list in the validation SQL becomes a join in DuckDB's plan, which shuffles
     # rows; the loader then has to sort the partition, a large cost at 10M lines.
     answers = []
-    check = loader._valid_rows_in_order
+    check = partition_swap._valid_rows_in_order
 
     def spy(connection):
         answers.append(check(connection))
         return answers[-1]
 
-    monkeypatch.setattr(loader, "_valid_rows_in_order", spy)
+    monkeypatch.setattr(partition_swap, "_valid_rows_in_order", spy)
     big_partition(tmp_path)
     ingest(con, tmp_path)
     assert answers == [True]
