@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import sys
-from collections.abc import Sequence
-from functools import cached_property
-from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
-from packaging import version
 
+from orchestration.dagster_dbt_private import KamDbtCliResource
 from orchestration.dbt_project import dbt_executable, dbt_project
 from warehouse.settings import Settings, load_settings
 
@@ -50,23 +44,3 @@ def build_resources() -> dict[str, object]:
         "kam": KamSettingsResource(),
         "dbt": KamDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
-
-
-class KamDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI without two start-up costs kam never benefits from.
-
-    Before every invocation dagster-dbt 0.29 runs ``dbt --version`` in a subprocess (once per
-    run) and builds an in-process dbt adapter (loading profile, project and macros) that it only
-    uses to fetch column metadata and row counts, which kam does not ask for: together about
-    3.5 s of every nightly run. kam runs the dbt installed next to its own Python
-    (:func:`dbt_executable`), so that package's version is the CLI's.
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable).parent != Path(sys.executable).parent:
-            return super()._cli_version
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
-        return None

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -132,12 +133,11 @@ def _poll_location(port: int, proc: subprocess.Popen, deadline: float) -> dict:
     raise AssertionError("the webserver did not load the kam location within 180 s")
 
 
-def test_dbt_resource_skips_the_version_subprocess_and_the_unused_adapter() -> None:
-    from importlib.metadata import version
-
+def test_the_jobs_run_the_dbt_beside_this_python_without_its_start_up_costs() -> None:
+    """What the resource skips is tested in tests/test_dagster_dbt_private.py."""
+    from orchestration.dagster_dbt_private import KamDbtCliResource
     from orchestration.resources import build_resources
 
     dbt = build_resources()["dbt"]
-    # The version comes from the installed dbt-core package, not from `dbt --version`.
-    assert str(dbt._cli_version) == version("dbt-core")
-    assert dbt._initialize_dbt_core_adapter(["build"]) is None
+    assert type(dbt) is KamDbtCliResource
+    assert Path(dbt.dbt_executable) == Path(sys.executable).with_name("dbt")
