@@ -15,6 +15,7 @@ from expectations.runner import between, expect, in_set, not_null, run_expectati
 from expectations.schema import column_types_outcome
 from scoring import churn
 from scoring.bgnbd import MODELS
+from scoring.columns import expected_kinds
 from scoring.config import GatesConfig, ScoringConfig, default_config
 from scoring.labels import KEY_ACCOUNT_STATUS
 
@@ -24,37 +25,9 @@ CHURN_MODELS = (*MODELS, churn.MODEL_FREE)
 
 
 def expected_columns(config: ScoringConfig) -> dict[str, str]:
-    """Every documented score column and its type family (see expectations.schema)."""
-    s, n, i, b, d = "string", "decimal", "integer", "boolean", "date"
-    columns = {
-        "as_of_date": d, "customer_id": s,
-        "pyramid_tier": s, "pyramid_tier_zh": s, "pyramid_rank": i,
-        "abc_class": s, "abc_class_zh": s, "cumulative_revenue_share": n,
-        "ladder_tier": s, "ladder_tier_zh": s,
-        "revenue_rank": i, "is_key_account_candidate": b,
-        "multi_criteria_score": n, "multi_criteria_mean": n, "key_account_score_threshold": n,
-        "is_key_account": b, "key_account_reasons": s, "key_account_reasons_zh": s,
-        "key_account_status": s, "key_account_status_zh": s, "is_one_off_buyer": b,
-    }
-    columns |= {f"key_account_rating_{c}": n for c in config.tier.key_account.criteria}
-    columns |= {
-        "has_service_gap": b, "service_gaps": s, "service_gaps_zh": s,
-        "cost_to_serve_share_trailing": n, "share_of_wallet": n, "share_of_wallet_missing": b,
-        "contribution_after_handling_trailing": n, "is_unprofitable": b,
-        "lifecycle_stage": s, "lifecycle_stage_zh": s, "is_top_customer": b,
-    }
-    columns |= {
-        "churn_probability": n, "probability_alive": n, "expected_purchases": n,
-        "expected_revenue_next_period": n, "churn_model": s, "churn_model_status": s,
-        "churn_model_note": s, "expected_purchase_value": n, "customer_lifetime_value": n,
-        "churn_score": n, "churn_risk_level": s,
-        "churn_risk_level_zh": s, "is_churn_risk": b, "churn_reasons": s, "churn_reasons_zh": s,
-        "value_at_risk": n, "churn_call_priority": i, "config_version": s,
-        "credit_score": n, "credit_grade": s, "credit_grade_zh": s,
-        "credit_financials_missing": b,
-    }
-    columns |= {f"credit_points_{c}": n for c in config.credit.categories}
-    return columns
+    """Every documented score column and its type family (see expectations.schema), as
+    scoring/columns.py declares them."""
+    return dict(expected_kinds(config))
 
 
 def validate_scores(

@@ -8,36 +8,6 @@ import polars as pl
 
 from scoring.config import Level, ScoringConfig
 
-#: Chinese names of the score columns written by ``scoring.tier`` and ``scoring.credit``.
-COLUMN_NAMES_ZH: dict[str, str] = {
-    "pyramid_tier": "客户金字塔层级",
-    "pyramid_tier_zh": "客户金字塔层级(中文)",
-    "pyramid_rank": "客户金字塔排名",
-    "abc_class": "ABC分类",
-    "abc_class_zh": "ABC分类(中文)",
-    "cumulative_revenue_share": "累计交易额占比",
-    "ladder_tier": "客户等级",
-    "ladder_tier_zh": "客户等级(中文)",
-    "revenue_rank": "交易额排名",
-    "is_key_account_candidate": "是否大客户候选",
-    "multi_criteria_score": "多指标综合评分",
-    "multi_criteria_mean": "候选客户综合评分平均分",
-    "key_account_score_threshold": "综合评分门槛",
-    "is_key_account": "是否大客户",
-    "key_account_reasons": "大客户认定依据",
-    "key_account_reasons_zh": "大客户认定依据(中文)",
-    "key_account_status": "大客户状态",
-    "key_account_status_zh": "大客户状态(中文)",
-    "is_one_off_buyer": "是否一次性采购客户",
-    "credit_score": "信用评分",
-    "credit_grade": "信用等级",
-    "credit_grade_zh": "信用等级(中文)",
-    "credit_financials_missing": "缺少财务报表",
-    "credit_missing_indicators": "缺失数据的指标",
-    "credit_quarter": "信用评估季度",
-}
-
-
 #: Key-account reasons in their fixed order, with the Chinese names published beside them.
 KEY_ACCOUNT_REASONS_ZH: dict[str, str] = {
     "revenue_share": "交易额占比达标",

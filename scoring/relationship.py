@@ -12,28 +12,15 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from scoring.columns import columns_of
 from scoring.config import RelationshipConfig
 from scoring.frames import as_float as _num
 from scoring.frames import codes_fired, date_keys
 from scoring.frames import per_date as _over
 from scoring.labels import SERVICE_GAPS_ZH, label_to_zh
 
-#: Chinese names of the columns written by :func:`relationship`.
-COLUMN_NAMES_ZH: dict[str, str] = {
-    "has_service_gap": "是否存在服务缺口",
-    "service_gaps": "服务缺口",
-    "service_gaps_zh": "服务缺口(中文)",
-    "cost_to_serve_share_trailing": "服务成本占比",
-    "share_of_wallet": "占客户采购份额",
-    "share_of_wallet_missing": "缺少份额数据",
-    "contribution_after_handling_trailing": "扣除订单处理成本后的贡献",
-    "is_unprofitable": "是否亏损客户",
-    "lifecycle_stage": "客户生命周期阶段",
-    "lifecycle_stage_zh": "客户生命周期阶段(中文)",
-    "is_top_customer": "是否前十大客户",
-}
-
-OUTPUT_COLUMNS: tuple[str, ...] = tuple(COLUMN_NAMES_ZH)
+#: Columns written by :func:`relationship` (declared in scoring/columns.py).
+OUTPUT_COLUMNS: tuple[str, ...] = columns_of("relationship")
 
 
 def _share(column: str, keys: Sequence[str]) -> pl.Expr:

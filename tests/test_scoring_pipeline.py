@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 
 from scoring.churn import OUTPUT_COLUMNS as CHURN_COLUMNS
 from scoring.churn import score_churn
+from scoring.columns import COLUMN_NAMES_ZH, expected_kinds
 from scoring.config import default_config
 from scoring.credit import Quarter, score_credit_for_quarter
 from scoring.metrics import metric_expr
@@ -262,3 +263,26 @@ def test_migration_matrix_rejects_unknown_levels_and_duplicate_customers() -> No
     twice = pl.DataFrame({"customer_id": ["a", "a"], "tier": ["vip", "major"]})
     with pytest.raises(ValueError, match="previous frame holds customer 'a' more than once"):
         migration_matrix(twice, good, "tier", levels=LEVELS)
+
+
+def test_the_declared_score_columns_are_the_ones_scoring_writes_with_their_kinds() -> None:
+    """scoring/columns.py declares every score column once; score_customers must write exactly
+    the declared daily columns, each with a value of the declared kind."""
+    out = score_customers(_two_days().lazy(), CONFIG)
+    kinds = expected_kinds(CONFIG)
+    credit = {c for c in kinds if c.startswith("credit_")}
+    assert set(out.columns) == set(kinds) - credit
+    kind_of = {
+        pl.String: "string", pl.Float64: "decimal", pl.Boolean: "boolean", pl.Date: "date",
+        **dict.fromkeys((pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt32, pl.UInt64), "integer"),
+    }
+    wrong = {
+        c: (str(t), kinds[c]) for c, t in out.schema.items() if kind_of[t.base_type()] != kinds[c]
+    }
+    assert wrong == {}
+    # Every daily score column but the keys and the run's config version has its Chinese name,
+    # the relationship columns included (the published copy's column comments use them).
+    unnamed = set(out.columns) - set(COLUMN_NAMES_ZH) - {"as_of_date", "customer_id"}
+    assert unnamed == {"config_version"} | {
+        c for c in out.columns if c.startswith("key_account_rating_")
+    }

@@ -4,8 +4,7 @@ Nothing here is a second list: a mart's and a raw table's descriptions come from
 (the manifest's model and source descriptions); a column they do not describe from the table's
 section of ``docs/bi-tables.md`` (a ``| column | meaning |`` table under a heading that names the
 table), then, for the score tables, from the column tables of ``docs/scoring.md``. Score
-columns get their Chinese name from ``scoring.labels.COLUMN_NAMES_ZH`` and
-``scoring.churn.COLUMN_NAMES_ZH``.
+columns get their Chinese name from ``scoring.columns.COLUMN_NAMES_ZH``.
 
 A column may be documented by a pattern, ``credit_ind_<indicator>``, which describes every column
 it matches (handed to :func:`warehouse.publish.publish` as ``credit_ind_*``).
@@ -18,8 +17,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from scoring.churn import COLUMN_NAMES_ZH as CHURN_NAMES_ZH
-from scoring.labels import COLUMN_NAMES_ZH as LABEL_NAMES_ZH
+from scoring.columns import COLUMN_NAMES_ZH
 from warehouse.publish import PublishedTable
 from warehouse.settings import REPO_ROOT
 
@@ -29,7 +27,6 @@ SCORE_DOCS = "scoring.md"
 # The BI page: per-table sections, and the list of tables with their grain.
 BI_DOCS = "bi-tables.md"
 SCORE_SCHEMA = "scores"
-COLUMN_NAMES_ZH = {**LABEL_NAMES_ZH, **CHURN_NAMES_ZH}
 
 _HEADING = re.compile(r"^(#{2,6})\s+(.*)$")
 _ROW = re.compile(r"^\|(.*)\|\s*$")

@@ -39,7 +39,6 @@ from scoring.churn.probability import (
 from scoring.churn.quality import PrecisionRecall, precision_recall, roc_auc
 from scoring.churn.results import (
     CALIBRATION_FEATURES,
-    COLUMN_NAMES_ZH,
     MODEL_FREE,
     OUTPUT_COLUMNS,
     STATUS_FALLBACK,
@@ -56,7 +55,6 @@ from scoring.churn.score import score_churn
 
 __all__ = [
     "CALIBRATION_FEATURES",
-    "COLUMN_NAMES_ZH",
     "LIFETIME_STEP_DAYS",
     "MIN_REPEATS_FOR_OWN_CYCLE",
     "MODEL_FREE",

@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from scoring.columns import columns_of
+
 #: Name of the model-free estimate in ``churn_model``.
 MODEL_FREE = "model_free"
 
@@ -27,28 +29,8 @@ STATUSES = (
     STATUS_NO_REPEAT_BUYERS,
 )
 
-#: Chinese names of the columns written by :func:`score_churn`.
-COLUMN_NAMES_ZH: dict[str, str] = {
-    "churn_probability": "流失概率",
-    "probability_alive": "活跃概率",
-    "expected_purchases": "预期购买次数",
-    "expected_revenue_next_period": "预期下期交易额",
-    "churn_model": "流失模型",
-    "churn_model_status": "流失模型状态",
-    "churn_model_note": "流失模型说明",
-    "churn_score": "流失预警信号分",
-    "churn_risk_level": "流失风险等级",
-    "churn_risk_level_zh": "流失风险等级(中文)",
-    "is_churn_risk": "是否流失预警",
-    "churn_reasons": "流失预警原因",
-    "churn_reasons_zh": "流失预警原因(中文)",
-    "expected_purchase_value": "预期单次购买金额",
-    "customer_lifetime_value": "客户终身价值",
-    "value_at_risk": "流失损失金额",
-    "churn_call_priority": "挽留优先顺序",
-}
-
-OUTPUT_COLUMNS: tuple[str, ...] = tuple(COLUMN_NAMES_ZH)
+#: Columns written by :func:`score_churn` (declared in scoring/columns.py).
+OUTPUT_COLUMNS: tuple[str, ...] = columns_of("churn")
 
 #: Inputs of the calibration (scoring/churn_calibration.py), in the order of its weights.
 CALIBRATION_FEATURES = (
