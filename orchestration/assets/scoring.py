@@ -5,6 +5,7 @@ from datetime import date
 import dagster as dg
 import duckdb
 import polars as pl
+from dagster_dbt import get_asset_key_for_model
 
 from orchestration.asset_metadata import table_metadata
 from orchestration.assets.dbt import kam_dbt_models
@@ -59,7 +60,8 @@ def churn_calibration(
     group_name="scoring",
     partitions_def=daily_partitions,
     backfill_policy=ONE_DATE_PER_RUN,
-    deps=[kam_dbt_models],
+    # Scores read only the customer facts (also those as of a quarter's end, for credit).
+    deps=[get_asset_key_for_model([kam_dbt_models], "fct_customer_facts")],
     kinds={"polars", "duckdb"},
     pool="kam_warehouse",
 )
