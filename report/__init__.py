@@ -3,6 +3,6 @@ the published DuckDB copy (docs/report.md). A plain library: no Dagster here."""
 
 from report.build import LATEST, ReportResult, build_report, report_name
 from report.data import ReportDataError
-from report.page import Gate
+from report.elements import Gate
 
 __all__ = ["LATEST", "Gate", "ReportDataError", "ReportResult", "build_report", "report_name"]

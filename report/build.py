@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from report.data import load_report_data
-from report.page import Gate, build_page
+from report.elements import Gate
+from report.page import build_page
 from report.render import render_page
 
 LATEST = "latest.html"

@@ -1,4 +1,4 @@
-"""Render a :class:`report.page.Page` to one self-contained HTML file: plotly.js, styles and
+"""Render a :class:`report.elements.Page` to one self-contained HTML file: plotly.js, styles and
 data inline, nothing fetched from anywhere."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import jinja2
 import plotly.offline
 from markupsafe import Markup
 
-from report.page import Chart, Page, manager_anchor
+from report.elements import Chart, Page
+from report.sections.managers import manager_anchor
 
 # Plotly's own links (its logo, "edit in Chart Studio") would leave the file; charts resize
 # with the window.
