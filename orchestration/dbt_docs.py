@@ -55,10 +55,11 @@ class DocsSite:
 
 
 def score_tables(manifest: dict) -> list[PublishedTable]:
-    """The score tables as published, with their descriptions (orchestration/published_docs)."""
-    from orchestration.assets.publishing import published_tables
+    """The score tables as published, with their descriptions (warehouse/published_docs)."""
+    from warehouse.published_docs import published_tables
+    from warehouse.registry import SCORE_SCHEMA
 
-    return [t for t in published_tables(manifest) if t.source_schema == "scores"]
+    return [t for t in published_tables(manifest) if t.source_schema == SCORE_SCHEMA]
 
 
 def scores_source(

@@ -97,7 +97,7 @@ def test_table_names_must_be_plain_identifiers(name: str) -> None:
 
 
 def test_quarantined_customer_lines_are_withheld_from_the_bi_copy(tmp_path: Path) -> None:
-    from orchestration.assets.publishing import RAW_TABLES_PUBLISHED
+    from warehouse.registry import RAW_TABLES as RAW_TABLES_PUBLISHED
 
     writer = tmp_path / "w.duckdb"
     with duckdb.connect(str(writer)) as con:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from warehouse.publish import PublishedTable, publish
-from warehouse.published_docs import column_names, load_descriptions, markdown_tables
+from warehouse.published_docs import (
+    DOCS_DIR,
+    column_names,
+    load_descriptions,
+    markdown_tables,
+)
+from warehouse.registry import kept_on_backfill, registered_tables
+from warehouse.settings import DBT_PROJECT_DIR
 
 BI_PAGE = """# Tables
 
@@ -145,3 +154,48 @@ def test_a_pattern_describes_every_column_it_matches(tmp_path: Path) -> None:
 def test_an_escaped_pipe_stays_inside_its_cell() -> None:
     [table] = markdown_tables("## x\n| column | meaning |\n|---|---|\n| a | one \\| two |\n")
     assert table.rows == (("a", "one | two"),)
+
+
+def _model(name: str, folder: str) -> dict:
+    return {"resource_type": "model", "name": name, "alias": None, "schema": folder,
+            "fqn": ["kam", folder, name]}
+
+
+def test_the_registry_publishes_the_marts_the_audit_tables_and_the_scores() -> None:
+    manifest = {
+        "nodes": {
+            "model.kam.stg_orders": _model("stg_orders", "staging"),
+            "model.kam.fct_customer_facts": _model("fct_customer_facts", "marts"),
+            "model.kam.dim_customers": _model("dim_customers", "marts"),
+            "test.kam.unique_x": {"resource_type": "test", "name": "unique_x", "fqn": []},
+        }
+    }
+
+    tables = registered_tables(manifest)
+
+    assert [(t.source_schema, t.source_table, t.published_name, t.by_date) for t in tables] == [
+        ("marts", "dim_customers", "dim_customers", False),
+        ("marts", "fct_customer_facts", "fct_customer_facts", True),
+        ("raw", "ingestion_ledger", "ingestion_ledger", False),
+        ("raw", "quarantine", "quarantine", False),
+        ("scores", "customer_scores", "customer_scores", False),
+        ("scores", "customer_score_history", "customer_score_history", True),
+        ("scores", "credit_grades", "credit_grades", False),
+        ("scores", "score_migrations", "score_migrations", False),
+        ("scores", "credit_grade_migrations", "credit_grade_migrations", False),
+        ("scores", "score_labels", "score_labels", False),
+        ("scores", "churn_model_quality", "churn_model_quality", False),
+    ]
+    assert kept_on_backfill(tables) == {"dim_customers"}
+
+
+def test_the_bi_page_lists_exactly_the_tables_the_registry_publishes() -> None:
+    manifest_path = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest_path.is_file():
+        pytest.skip("no dbt manifest: run `kam prepare`")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+
+    listed = set(load_descriptions(manifest, DOCS_DIR).grains)
+
+    published = {t.published_name for t in registered_tables(manifest)}
+    assert listed == published | {"publication"}

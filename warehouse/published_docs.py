@@ -19,6 +19,7 @@ from pathlib import Path
 
 from scoring.columns import COLUMN_NAMES_ZH
 from warehouse.publish import PublishedTable
+from warehouse.registry import SCORE_SCHEMA, registered_tables
 from warehouse.settings import REPO_ROOT
 
 DOCS_DIR = REPO_ROOT / "docs"
@@ -26,7 +27,6 @@ DOCS_DIR = REPO_ROOT / "docs"
 SCORE_DOCS = "scoring.md"
 # The BI page: per-table sections, and the list of tables with their grain.
 BI_DOCS = "bi-tables.md"
-SCORE_SCHEMA = "scores"
 
 _HEADING = re.compile(r"^(#{2,6})\s+(.*)$")
 _ROW = re.compile(r"^\|(.*)\|\s*$")
@@ -196,6 +196,13 @@ def load_descriptions(manifest: dict, docs_dir: Path = DOCS_DIR) -> Descriptions
     }
     scores = column_docs(markdown_tables(_read(docs_dir / SCORE_DOCS)), topic=True)
     return Descriptions(models, sources, scores, sections, grains)
+
+
+def published_tables(manifest: dict, docs_dir: Path = DOCS_DIR) -> list[PublishedTable]:
+    """Every table BI reads (:mod:`warehouse.registry`), with its descriptions from the dbt docs
+    and kam's docs."""
+    descriptions = load_descriptions(manifest, docs_dir)
+    return [descriptions.describe(table) for table in registered_tables(manifest)]
 
 
 def _read(path: Path) -> str:

@@ -28,12 +28,7 @@ CREDIT_MIGRATIONS = f"{SCHEMA}.credit_grade_migrations"
 LABELS = f"{SCHEMA}.score_labels"
 # Written by warehouse/churn_quality.py.
 CHURN_QUALITY = f"{SCHEMA}.churn_model_quality"
-
-# Tables BI reads, in the published copy under their own names.
-PUBLISHED_TABLES = (
-    CURRENT, HISTORY, CREDIT, MIGRATIONS, CREDIT_MIGRATIONS, LABELS, CHURN_QUALITY
-)
-
+# Which of these BI reads: warehouse/registry.py.
 
 
 def scheme_levels(labels: pl.DataFrame) -> dict[str, list[str]]:

@@ -2,7 +2,6 @@
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,38 +12,10 @@ from orchestration.dbt_project import dbt_project
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from warehouse import score_store
-from warehouse.partition_writes import HISTORY_TABLES
-from warehouse.publish import PublishedTable, StorageVersionError, publish
-from warehouse.published_docs import DOCS_DIR, load_descriptions
+from warehouse.publish import StorageVersionError, publish
+from warehouse.published_docs import published_tables
+from warehouse.registry import kept_on_backfill
 from warehouse.settings import connect_warehouse
-
-# Audit tables written by ingestion that BI reads too.
-# A quarantined line of the customer master may hold key persons' names, phones and emails, so
-# BI sees the reason and position but not the line itself (the writer warehouse keeps it).
-WITHHELD_CUSTOMER_LINE = (
-    "case when source = 'customers' then '[withheld: customer master lines may hold personal "
-    "data; see raw.quarantine in the writer warehouse]' else raw_record end"
-)
-RAW_TABLES_PUBLISHED = (
-    PublishedTable("raw", "ingestion_ledger", "ingestion_ledger"),
-    PublishedTable(
-        "raw", "quarantine", "quarantine", replace=(("raw_record", WITHHELD_CUSTOMER_LINE),)
-    ),
-)
-
-
-def mart_tables(manifest: dict) -> list[PublishedTable]:
-    """Every dbt model in the marts layer, published under its model name."""
-    tables = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]:
-            schema, table = node["schema"], node["alias"] or node["name"]
-            tables.append(
-                PublishedTable(
-                    schema, table, node["name"], by_date=f"{schema}.{table}" in HISTORY_TABLES
-                )
-            )
-    return sorted(tables, key=lambda t: t.published_name)
 
 
 @dg.asset(
@@ -67,9 +38,7 @@ def published_warehouse(
         newest, stale = dates_state(con, run_date, context.run.run_id)
     # A backfill (an older date than the newest scored) rewrites the dimensions as of its own
     # date in the warehouse; the published copy keeps the newest date's.
-    as_of_run = frozenset(t.published_name for t in tables if t.source_schema == "marts"
-                          and not t.by_date)
-    keep = as_of_run if newest > run_date else frozenset()
+    keep = kept_on_backfill(tables) if newest > run_date else frozenset()
     if stale:
         context.log.warning(stale_notice(stale))
     try:
@@ -146,17 +115,3 @@ def stale_notice(stale: list[date]) -> str:
         f"and scores of {len(stale)} date(s) run before ({stale[0]} … {stale[-1]}) were "
         f"computed without them — re-run them: kam backfill --start {stale[0]} --end {stale[-1]}"
     )
-
-
-def published_tables(manifest: dict, docs_dir: Path = DOCS_DIR) -> list[PublishedTable]:
-    """Every table BI reads, with its descriptions from the dbt docs and kam's docs."""
-    tables = [
-        *mart_tables(manifest),
-        *RAW_TABLES_PUBLISHED,
-        *(
-            PublishedTable(*name.split("."), name.split(".")[1], by_date=name in HISTORY_TABLES)
-            for name in score_store.PUBLISHED_TABLES
-        ),
-    ]
-    descriptions = load_descriptions(manifest, docs_dir)
-    return [descriptions.describe(table) for table in tables]
