@@ -40,7 +40,8 @@ def _history(customers: int = 260, seed: int = 7) -> pl.DataFrame:
         stop = day + dt.timedelta(days=int(rng.exponential(150)))
         while day <= min(end, stop):
             cds = int(rng.integers(1, 4))
-            rows.append((f"{i:04d}", day, cds, round(cds * spend * float(rng.uniform(0.8, 1.2)), 2)))
+            amount = round(cds * spend * float(rng.uniform(0.8, 1.2)), 2)
+            rows.append((f"{i:04d}", day, cds, amount))
             day += dt.timedelta(days=max(1, int(rng.exponential(mean_gap))))
     return pl.DataFrame(
         rows, schema=["customer_id", "order_date", "cds", "amount"], orient="row"
@@ -49,9 +50,7 @@ def _history(customers: int = 260, seed: int = 7) -> pl.DataFrame:
 
 def test_kam_backtest_reports_the_figures_computed_in_process(tmp_path: Path) -> None:
     transactions = _history()
-    comparison = backtest_parity.parity(
-        tmp_path / "home", transactions, DATES, DATES[:2], HORIZON
-    )
+    comparison = backtest_parity.parity(tmp_path / "home", transactions, DATES, DATES[:2], HORIZON)
     # Every figure of both dates is on both sides, and equal.
     figures = comparison.filter(pl.col("decile").is_null())
     assert set(figures["as_of_date"].to_list()) == set(DATES[:2])
