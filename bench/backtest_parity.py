@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from churn_quality import (  # noqa: E402 - a sibling script, not a package
     CDNOW_AS_OF,
     CDNOW_HOLDOUT_END,
+    MARGIN,
     cdnow_facts,
     read_cdnow,
 )
@@ -332,34 +333,78 @@ def compare(kam_rows: pl.DataFrame, bench_rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def markdown(comparison: pl.DataFrame) -> str:
-    """Per date: AUC of kam's probability and of the baselines, flag figures, bench vs kam."""
-    lines = [
-        "| as of | figure | bench (in-process) | `kam backtest` | equal |",
-        "|---|---|---:|---:|---|",
+    """One row per date: each figure once where bench and ``kam backtest`` agree, both where
+    they differ (``bench / kam``); then how many figures agree, deciles included."""
+    columns = [
+        ("AUC kam", "churn_probability", "auc"),
+        ("AUC BG/NBD expected purchases", "bgnbd_expected_purchases", "auc"),
+        ("AUC recency", "days_since_last_order", "auc"),
+        ("AUC frequency", "order_days_lifetime", "auc"),
+        ("customers", "churn_probability", "customers"),
+        ("churned", "churn_probability", "churned"),
+        ("flagged", "churn_probability", "flagged"),
+        ("precision", "churn_probability", "precision"),
+        ("recall", "churn_probability", "recall"),
+        ("calibrated", "churn_probability", "calibrated"),
     ]
-    headline = comparison.filter(pl.col("decile").is_null())
-    order = {figure: i for i, figure in enumerate(FIGURES)}
-    rows = sorted(
-        headline.iter_rows(named=True),
-        key=lambda r: (r["as_of_date"], order.get((r["score"], r["metric"]), 99)),
-    )
-    for row in rows:
-        lines.append(
-            f"| {row['as_of_date']} | {row['score']} {row['metric']} | {_cell(row['bench'])} | "
-            f"{_cell(row['kam'])} | {'yes' if row['equal'] else '**NO**'} |"
+    lines = [
+        "| as of | " + " | ".join(name for name, _, _ in columns) + " | bar met | equal |",
+        "|---|" + "---:|" * len(columns) + "---|---|",
+    ]
+    for (day,), part in comparison.sort("as_of_date").group_by("as_of_date", maintain_order=True):
+        figures = {
+            (r["score"], r["metric"]): r
+            for r in part.filter(pl.col("decile").is_null()).iter_rows(named=True)
+        }
+        cells = []
+        for _, score, metric in columns:
+            row = figures.get((score, metric))
+            if row is None:
+                cells.append("–")
+            elif row["equal"]:
+                cells.append(_cell(row["bench"], metric))
+            else:
+                cells.append(f"**{_cell(row['bench'], metric)} / {_cell(row['kam'], metric)}**")
+        aucs = {
+            s: figures[(s, "auc")]["kam"]
+            for s in ("churn_probability", *BASELINES)
+            if (s, "auc") in figures and figures[(s, "auc")]["kam"] is not None
+        }
+        best = max((v for s, v in aucs.items() if s != "churn_probability"), default=None)
+        met = (
+            "–"
+            if best is None or "churn_probability" not in aucs
+            else ("yes" if aucs["churn_probability"] >= best - MARGIN else "**no**")
         )
-    deciles_ = comparison.filter(pl.col("decile").is_not_null())
+        lines.append(
+            f"| {day} | "
+            + " | ".join(cells)
+            + f" | {met} | {part['equal'].sum()} of {part.height} |"
+        )
+    differing = comparison.filter(~pl.col("equal"))
+    lines.append("")
     lines.append(
-        f"\nDeciles: {deciles_['equal'].sum()} of {deciles_.height} figures equal "
-        "(mean predicted and observed churn rate per decile of every date)."
+        f"{comparison['equal'].sum()} of {comparison.height} figures equal (to {TOLERANCE:g}), "
+        "deciles of the calibration table included; bar = best baseline − "
+        f"{MARGIN}."
     )
+    for row in differing.iter_rows(named=True):
+        where = "" if row["decile"] is None else f" decile {row['decile']}"
+        lines.append(
+            f"- differs: {row['as_of_date']} {row['score']} {row['metric']}{where}: "
+            f"bench {row['bench']!r}, kam backtest {row['kam']!r}"
+        )
     return "\n".join(lines)
 
 
-def _cell(value: float | None) -> str:
+def _cell(value: float | None, metric: str) -> str:
     if value is None:
         return "–"
-    return f"{value:,.0f}" if value == int(value) and abs(value) > 1 else f"{value:.4f}"
+    if metric in {"customers", "churned", "flagged"}:
+        return f"{value:,.0f}"
+    if metric == "calibrated":
+        return "yes" if value else "no"
+    return f"{value:.4f}"
 
 
 def parity(
