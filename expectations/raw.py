@@ -8,17 +8,14 @@ import pandas as pd
 from expectations.outcome import SuiteOutcome
 from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
 from expectations.schema import column_types_outcome
-from ingestion.contracts import SourceContract, load_contracts
+from ingestion.contracts import SQL_TYPES, SourceContract, load_contracts
+from ingestion.schema import LINEAGE_COLUMNS
 
-# Added by the loader to every raw row (ingestion/schema.py).
-LINEAGE_TYPES = {
-    "_business_date": "date",
-    "_source_file": "string",
-    "_source_line": "integer",
-    "_file_checksum": "string",
-    "_loaded_at": "timestamp",
-}
-LINEAGE_REQUIRED = ("_business_date", "_source_file", "_source_line", "_loaded_at")
+# Added by the loader to every raw row (declared in ingestion/schema.py), in contract types.
+_CONTRACT_TYPES = {sql_type: name for name, sql_type in SQL_TYPES.items()}
+LINEAGE_TYPES = {column: _CONTRACT_TYPES[sql_type] for column, sql_type in LINEAGE_COLUMNS}
+# Checked for nulls: every lineage column but the file checksum.
+LINEAGE_REQUIRED = tuple(column for column in LINEAGE_TYPES if column != "_file_checksum")
 
 
 def raw_column_types(source: str) -> dict[str, str]:

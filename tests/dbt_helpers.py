@@ -12,6 +12,7 @@ import pytest
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from ingestion import schema
 from ingestion.schema import LEDGER_DDL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,13 +27,7 @@ SQL_TYPES = {
     "timestamp": "timestamp",
     "boolean": "boolean",
 }
-LINEAGE_COLUMNS = {
-    "_business_date": "date",
-    "_source_file": "varchar",
-    "_source_line": "bigint",
-    "_file_checksum": "varchar",
-    "_loaded_at": "timestamp",
-}
+LINEAGE_COLUMNS = dict(schema.LINEAGE_COLUMNS)
 
 
 def contract_columns() -> dict[str, list[str]]:
