@@ -1,8 +1,9 @@
 """History tables are published date by date: only dates written since the last publication are
-compared and copied again, and each date is its own Parquet file (see warehouse/publish.py)."""
+compared and copied again, and each date is its own Parquet file (see warehouse/publish/)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 
 from warehouse import partition_writes
 from warehouse.publish import PublishedTable, publish
+from warehouse.settings import DBT_PROJECT_DIR
 
 HISTORY = PublishedTable("main", "history", "customer_score_history", by_date=True)
 D1, D2, D3 = date(2025, 12, 17), date(2025, 12, 18), date(2025, 12, 19)
@@ -170,3 +172,26 @@ def test_rows_without_a_date_get_their_own_file(tmp_path: Path) -> None:
 
     assert _files(pub)["undated.parquet"] == [(None, "C9", 1)]
     assert (None, "C9", 1) in _rows(pub)
+
+
+def test_dbt_makes_the_partition_write_log_as_the_python_writers_do() -> None:
+    macro = (DBT_PROJECT_DIR / "macros" / "partition_writes.sql").read_text(encoding="utf-8")
+    found = re.search(
+        r"create table if not exists \{\{ partition_writes_table\(\) \}\} \((.*?)\)\s*\{% endmacro",
+        macro,
+        re.DOTALL,
+    )
+    assert found, "dbt_project/macros/partition_writes.sql no longer creates the log"
+    with duckdb.connect() as con:
+        con.execute(f"create table from_dbt ({found.group(1)})")
+        partition_writes.record(con, "main.history", D1)
+
+        def columns(table: str) -> list[tuple]:
+            return [row[:3] for row in con.execute(f"describe {table}").fetchall()]
+
+        assert columns("from_dbt") == columns(partition_writes.TABLE) == [
+            ("table_name", "VARCHAR", "NO"),
+            ("as_of_date", "DATE", "NO"),
+            ("write_id", "BIGINT", "NO"),
+            ("written_at", "TIMESTAMP", "NO"),
+        ]
