@@ -12,7 +12,6 @@ runs write; without one, the site is built from the docs alone.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ import duckdb
 import yaml
 
 from warehouse.publish import PublishedTable
+from warehouse.publish.comments import column_comment
 from warehouse.settings import DBT_PROJECT_DIR, Settings, connect_warehouse
 
 DOCS_SUBDIR = "dbt_docs"
@@ -74,13 +74,10 @@ def scores_source(
     declared = []
     for table in tables:
         described = dict(table.column_comments)
-        patterns = [(p, text) for p, text in described.items() if "*" in p]
         names = (columns or {}).get(table.source_table) or list(described)
         entries = []
         for name in names:
-            text = described.get(name)
-            if text is None:
-                text = next((t for p, t in patterns if fnmatch.fnmatchcase(name, p)), None)
+            text = column_comment(name, described)
             entries.append({"name": name, **({"description": text} if text else {})})
         declared.append(
             {

@@ -19,17 +19,24 @@ def comment(
     ).fetchall()[0][0]
     if current != table:
         con.execute(f"comment on table main.{name} is {_literal(table)}")
-    patterns = [(p, text) for p, text in columns.items() if "*" in p]
     for column, old in con.execute(
         "select column_name, comment from duckdb_columns() where database_name = "
         "current_database() and schema_name = 'main' and table_name = ? order by column_index",
         [name],
     ).fetchall():
-        new = columns.get(column)
-        if new is None:
-            new = next((t for p, t in patterns if fnmatch.fnmatchcase(column, p)), None)
+        new = column_comment(column, columns)
         if new != old:
             con.execute(f"comment on column main.{name}.{_identifier(column)} is {_literal(new)}")
+
+
+def column_comment(column: str, columns: dict[str, str]) -> str | None:
+    """The description of ``column`` in ``columns``: its own, else that of the first pattern
+    (``credit_ind_*``) that matches it; None when neither names it."""
+    text = columns.get(column)
+    if text is None:
+        patterns = ((p, t) for p, t in columns.items() if "*" in p)
+        text = next((t for p, t in patterns if fnmatch.fnmatchcase(column, p)), None)
+    return text
 
 
 def _literal(text: str | None) -> str:
