@@ -24,8 +24,6 @@ NUL_REASON = (
     "contains a NUL byte (\\x00), so the line is damaged; fix the line in the export "
     "(NUL bytes are never valid in text)"
 )
-
-
 MAX_LINE_BYTES = 16 << 20
 
 
