@@ -36,6 +36,29 @@ def test_definitions_load_with_every_layer() -> None:
     assert defs.resolve_schedule_def("nightly").cron_schedule == "30 1 * * *"
 
 
+def test_scores_and_publishing_depend_on_the_tables_they_read() -> None:
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+
+    def parents(key: str) -> set[str]:
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        return {parent.to_user_string() for parent in node.parent_keys}
+
+    # Scores read only fct_customer_facts (warehouse/score_store.read_facts).
+    assert parents("scores/customer_scores") == {"marts/fct_customer_facts"}
+    # The copy holds the three marts, the scores, and the ledger and quarantine every raw
+    # source's ingestion writes; staging and intermediate models are not published.
+    assert parents("published/warehouse") == {
+        "marts/dim_customers",
+        "marts/dim_customers_history",
+        "marts/fct_customer_facts",
+        "scores/customer_scores",
+        *(f"raw/{source}" for source in ("customers", "transactions", "invoices", "payments",
+                                          "customer_financials", "interactions")),
+    }
+
+
 def test_dbt_tests_become_asset_checks() -> None:
     from orchestration.definitions import defs
 

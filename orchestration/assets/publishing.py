@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.assets.dbt import kam_dbt_models
+from orchestration.assets.ingestion import ingestion_assets
 from orchestration.assets.scoring import customer_scores
 from orchestration.dbt_project import dbt_project
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
@@ -23,7 +24,12 @@ from warehouse.settings import connect_warehouse
     group_name="publishing",
     partitions_def=daily_partitions,
     backfill_policy=ONE_DATE_PER_RUN,
-    deps=[kam_dbt_models, customer_scores],
+    # What the copy holds: the marts, the scores, and ingestion's ledger and quarantine.
+    deps=[
+        *(key for key in kam_dbt_models.keys if key.path[0] == "marts"),
+        customer_scores,
+        *ingestion_assets,
+    ],
     kinds={"duckdb", "parquet"},
     pool="kam_warehouse",
 )
