@@ -38,10 +38,16 @@
 
 {#-
     This invocation's run_seq. Models of `tests_scoped_by_run` select it as `written_in_run`.
-    Commands that run no on-run-start hook (compile, show) get null; they write nothing.
+    Commands that run no on-run-start hook (compile, show) get null; they write nothing. On a
+    database no run has numbered yet (a new warehouse, SQLFluff's in-memory `lint` target) there
+    is no table to look in.
 -#}
 {% macro this_run() -%}
     {%- if not execute -%}
+        {{ return('cast(null as bigint)') }}
+    {%- endif -%}
+    {%- if flags.WHICH not in ('run', 'build', 'test', 'retry')
+        and adapter.get_relation(target.database, target.schema, 'kam_dbt_runs') is none -%}
         {{ return('cast(null as bigint)') }}
     {%- endif -%}
     {%- set rows = run_query(

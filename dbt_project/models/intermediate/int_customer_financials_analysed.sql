@@ -36,8 +36,8 @@ with_prior_year as (
     from latest_statements
     left join statements_as_of_date as prior_year
         on latest_statements.customer_id = prior_year.customer_id
-        and year(prior_year.period_end_date) = year(latest_statements.period_end_date) - 1
-        and quarter(prior_year.period_end_date) = quarter(latest_statements.period_end_date)
+            and year(prior_year.period_end_date) = year(latest_statements.period_end_date) - 1
+            and quarter(prior_year.period_end_date) = quarter(latest_statements.period_end_date)
 
 ),
 

@@ -10,7 +10,7 @@
 {%- set steadiness_windows = var('steadiness_windows') | int -%}
 {%- set window_revenues = [] -%}
 {%- for k in range(steadiness_windows) -%}
-    {%- do window_revenues.append('greatest(coalesce(day_facts._window_' ~ k ~ '_revenue, 0), 0)') -%}
+{%- do window_revenues.append('greatest(coalesce(day_facts._window_' ~ k ~ '_revenue, 0), 0)') -%}
 {%- endfor -%}
 
 with
@@ -140,8 +140,12 @@ day_facts as (
         sum(gross_profit) filter (where {{ in_window('ordered_date', recent_start) }}) as gross_profit_recent,
         -- Days with a line without cost (gross_profit null): the window's profit is unknown.
         count(*) filter (where gross_profit is null and ordered_date <= {{ d }}) as _unknown_cost_days_lifetime,
-        count(*) filter (where gross_profit is null and {{ in_window('ordered_date', trailing_start) }}) as _unknown_cost_days_trailing,
-        count(*) filter (where gross_profit is null and {{ in_window('ordered_date', recent_start) }}) as _unknown_cost_days_recent,
+        count(*) filter (
+            where gross_profit is null and {{ in_window('ordered_date', trailing_start) }}
+        ) as _unknown_cost_days_trailing,
+        count(*) filter (
+            where gross_profit is null and {{ in_window('ordered_date', recent_start) }}
+        ) as _unknown_cost_days_recent,
         sum(return_amount) filter (where ordered_date <= {{ d }}) as return_amount_lifetime,
         sum(return_amount) filter (where {{ in_window('ordered_date', trailing_start) }}) as return_amount_trailing,
         sum(return_amount) filter (where {{ in_window('ordered_date', recent_start) }}) as return_amount_recent,
@@ -152,17 +156,17 @@ day_facts as (
                 'cast(' ~ d ~ ' - interval 1 year as date)'
             ) }}
         ) as revenue_recent_last_year,
-        sum(revenue) filter (
-            where {{ in_window('ordered_date', trailing_window_start(windows_back=1), trailing_start) }}
-        ) as revenue_prior_trailing,
         {#- Steadiness (seed 002: 今年1000万,明年1000万): revenue of each of the last
             `steadiness_windows` trailing windows, newest first. #}
         {%- for k in range(steadiness_windows) %}
+        {%- set window_end = as_of_date() if k == 0 else trailing_window_start(windows_back=k - 1) %}
         sum(revenue) filter (
-            where {{ in_window('ordered_date', trailing_window_start(windows_back=k),
-                               as_of_date() if k == 0 else trailing_window_start(windows_back=k - 1)) }}
-        ) as _window_{{ k }}_revenue{{ ',' if not loop.last }}
+            where {{ in_window('ordered_date', trailing_window_start(windows_back=k), window_end) }}
+        ) as _window_{{ k }}_revenue,
         {%- endfor %}
+        sum(revenue) filter (
+            where {{ in_window('ordered_date', trailing_window_start(windows_back=1), trailing_start) }}
+        ) as revenue_prior_trailing
     from customer_days
     group by customer_id
 
@@ -175,8 +179,8 @@ history_windows as (
     select
         (
             {%- for k in range(steadiness_windows) %}
-            coalesce(cast(min(ordered_date) <= {{ as_of_date() if k == 0 else trailing_window_start(windows_back=k - 1) }}
-                as integer), 0){{ ' +' if not loop.last }}
+            {%- set window_end = as_of_date() if k == 0 else trailing_window_start(windows_back=k - 1) %}
+            coalesce(cast(min(ordered_date) <= {{ window_end }} as integer), 0){{ ' +' if not loop.last }}
             {%- endfor %}
         ) as observed_trailing_windows
     from customer_days
@@ -264,8 +268,10 @@ joined as (
         coalesce(day_facts_with_shares.revenue_trailing, 0) as revenue_trailing,
         coalesce(day_facts_with_shares.revenue_recent, 0) as revenue_recent,
         {%- for window in ['lifetime', 'trailing', 'recent'] %}
-        case when coalesce(day_facts_with_shares._unknown_cost_days_{{ window }}, 0) = 0
-            then coalesce(day_facts_with_shares.gross_profit_{{ window }}, 0) end as gross_profit_{{ window }},
+        case
+            when coalesce(day_facts_with_shares._unknown_cost_days_{{ window }}, 0) = 0
+                then coalesce(day_facts_with_shares.gross_profit_{{ window }}, 0)
+        end as gross_profit_{{ window }},
         {%- endfor %}
         coalesce(day_facts_with_shares._unknown_cost_days_lifetime, 0) > 0 as has_unknown_line_cost,
         coalesce(day_facts_with_shares.return_amount_lifetime, 0) as return_amount_lifetime,

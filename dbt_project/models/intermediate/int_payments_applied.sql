@@ -200,10 +200,8 @@ applications as (
     from receivables_to_apply
     inner join settlements_to_apply
         on receivables_to_apply.customer_id = settlements_to_apply.customer_id
-        and settlements_to_apply.interval_end - settlements_to_apply.amount
-        < receivables_to_apply.interval_end
-        and settlements_to_apply.interval_end
-        > receivables_to_apply.interval_end - receivables_to_apply.amount
+            and settlements_to_apply.interval_end - settlements_to_apply.amount < receivables_to_apply.interval_end
+            and settlements_to_apply.interval_end > receivables_to_apply.interval_end - receivables_to_apply.amount
 
 ),
 

@@ -93,11 +93,14 @@ final as (
         coalesce(customers.first_cooperation_date, transaction_facts.first_order_date) as first_cooperation_date,
         ({{ as_of_date() }} - coalesce(customers.first_cooperation_date, transaction_facts.first_order_date))
         / 365.25 as cooperation_years,
+        -- SQLFluff takes the names a `* exclude (...)` leaves out for unqualified references.
+        -- noqa: disable=RF02
         transaction_facts.* exclude (customer_id, has_unknown_line_cost),
         finance_facts.* exclude (customer_id),
         contact_facts.* exclude (customer_id, cost_to_serve_trailing),
         statement_facts.customer_id is not null as has_financial_statement,
         statement_facts.* exclude (customer_id),
+        -- noqa: enable=RF02
         contact_facts.cost_to_serve_trailing,
         transaction_facts.gross_profit_trailing - contact_facts.cost_to_serve_trailing as contribution_trailing,
         coalesce(transaction_facts.has_unknown_line_cost, false) as has_unknown_line_cost,

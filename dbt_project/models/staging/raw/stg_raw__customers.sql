@@ -27,10 +27,11 @@ landed_by_as_of_date as (
     where _business_date <= {{ as_of_date() }}
     -- The contract makes the key unique within a landing date; if a date was re-delivered
     -- in two files anyway, the later file and line wins.
-    qualify row_number() over (
-        partition by customer_id, _business_date
-        order by _source_file desc, _source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by customer_id, _business_date
+            order by _source_file desc, _source_line desc
+        ) = 1
 
 ),
 

@@ -34,10 +34,11 @@ latest_version as (
 
     select * from source
     where {{ landed_since_watermark('_business_date', ['invoices']) }}
-    qualify row_number() over (
-        partition by invoice_id
-        order by _business_date desc, _source_file desc, _source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by invoice_id
+            order by _business_date desc, _source_file desc, _source_line desc
+        ) = 1
 
 ),
 

@@ -16,10 +16,11 @@ latest_version as (
 
     select * from source
     where _business_date <= {{ as_of_date() }}
-    qualify row_number() over (
-        partition by order_id, line_number
-        order by _business_date desc, _source_file desc, _source_line desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by order_id, line_number
+            order by _business_date desc, _source_file desc, _source_line desc
+        ) = 1
 
 ),
 
