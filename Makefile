@@ -34,6 +34,7 @@ test: prepare
 
 lint: setup
 	$(BIN)/ruff check ingestion warehouse demo orchestration scoring expectations report tests bench
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 # The Dagster home `kam run` uses, which `kam prepare` has given kam's dagster.yaml.
 # `make ui UI_PORT=3001` serves the UI on another port.
