@@ -35,7 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -122,21 +122,17 @@ def cdnow_export(transactions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def land(transactions: pl.DataFrame, landing: Path, dates: Sequence[dt.date]) -> dict[dt.date, int]:
-    """One transactions folder per business date, holding the orders placed after the previous
-    date up to this one (the first holds all earlier orders); returns rows per folder."""
-    counts: dict[dt.date, int] = {}
+def by_business_date(
+    frame: pl.DataFrame, day_column: str, dates: Sequence[dt.date]
+) -> dict[dt.date, pl.DataFrame]:
+    """The rows of each business date's folder: dated after the previous date up to this one
+    (the first date's folder holds every earlier row; rows after the last date are left out)."""
+    parts: dict[dt.date, pl.DataFrame] = {}
     previous = dt.date.min
     for day in sorted(dates):
-        part = cdnow_export(
-            transactions.filter(pl.col("order_date") > previous, pl.col("order_date") <= day)
-        )
-        folder = landing / "transactions" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        part.write_csv(folder / f"cdnow_{day:%Y%m%d}.csv")
-        counts[day] = part.height
+        parts[day] = frame.filter(pl.col(day_column) > previous, pl.col(day_column) <= day)
         previous = day
-    return counts
+    return parts
 
 
 def scoring_yaml(horizon_days: int) -> str:
@@ -154,18 +150,29 @@ def scoring_yaml(horizon_days: int) -> str:
 
 
 def prepare_home(
-    home: Path, transactions: pl.DataFrame, dates: Sequence[dt.date], horizon_days: int
-) -> dict[dt.date, int]:
-    """A fresh kam home: landed CDNOW exports, the mappings with CDNOW's, the scoring config."""
+    home: Path,
+    exports: Mapping[dt.date, pl.DataFrame],
+    horizon_days: int,
+    transactions_mapping: str | None = None,
+) -> None:
+    """A fresh kam home: each export in ``landing/transactions/<date>/``, the shipped mappings
+    (the transactions one replaced by ``transactions_mapping`` if given) and the scoring
+    config with the bench's horizon."""
     if home.exists():
         if not (home / "config" / "mappings" / "transactions.yaml").is_file():
             raise SystemExit(f"{home} exists and is not a parity home: pass a new --home folder")
         shutil.rmtree(home)
     config = home / "config"
     shutil.copytree(DEFAULT_CONFIG_DIR / "mappings", config / "mappings")
-    (config / "mappings" / "transactions.yaml").write_text(CDNOW_MAPPING, encoding="utf-8")
+    if transactions_mapping is not None:
+        (config / "mappings" / "transactions.yaml").write_text(
+            transactions_mapping, encoding="utf-8"
+        )
     (config / "scoring.yaml").write_text(scoring_yaml(horizon_days), encoding="utf-8")
-    return land(transactions, home / "landing", dates)
+    for day, export in exports.items():
+        folder = home / "landing" / "transactions" / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        export.write_csv(folder / f"export_{day:%Y%m%d}.csv")
 
 
 def kam(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -202,16 +209,15 @@ def run_and_backtest(home: Path, dates: Sequence[dt.date]) -> pl.DataFrame:
 
 
 def bench_figures(
-    transactions: pl.DataFrame,
-    dates: Sequence[dt.date],
+    history: pl.DataFrame,
+    orders: pl.DataFrame,
     measured: Sequence[dt.date],
     config: ChurnConfig,
 ) -> pl.DataFrame:
-    """The back-test's figures computed by the bench from the transactions: per measured date D,
-    facts as of D, the calibration fitted on the bench's facts of the earlier dates, the label
-    bought in (D, D + horizon] read from the transactions, AUC, flag and deciles."""
-    lazy = transactions.lazy()
-    history = pl.concat([cdnow_facts(lazy, d).collect() for d in sorted(dates)])
+    """The back-test's figures computed by the bench: per measured date D, its own facts as of D
+    (``history``), the calibration fitted on its facts up to D, the label "no order in
+    (D, D + horizon]" read from ``orders`` (``customer_id``, ``order_date``), AUC, flag and
+    deciles."""
     horizon = config.prediction_horizon_days
     rows: list[dict[str, object]] = []
     for day in measured:
@@ -221,7 +227,7 @@ def bench_figures(
         except CalibrationError:
             calibration = None
         bought = (
-            transactions.filter(
+            orders.filter(
                 (pl.col("order_date") > day)
                 & (pl.col("order_date") <= day + dt.timedelta(days=horizon))
             )
@@ -407,13 +413,18 @@ def parity(
     measured: Sequence[dt.date],
     horizon_days: int,
 ) -> pl.DataFrame:
-    """Land ``transactions`` (``record``, ``customer_id``, ``order_date``, ``cds``, ``amount``)
-    by ``dates`` into a fresh ``home``, run and back-test them, compute the figures of
-    ``measured`` in-process; the comparison frame."""
-    prepare_home(home, transactions, dates, horizon_days)
+    """Land CDNOW ``transactions`` (``record``, ``customer_id``, ``order_date``, ``cds``,
+    ``amount``) by ``dates`` into a fresh ``home``, run and back-test them, compute the figures
+    of ``measured`` in-process; the comparison frame."""
+    exports = {
+        day: cdnow_export(part)
+        for day, part in by_business_date(transactions, "order_date", dates).items()
+    }
+    prepare_home(home, exports, horizon_days, CDNOW_MAPPING)
     kam_rows = run_and_backtest(home, dates)
     config = load_scoring_config(home / "config" / "scoring.yaml").churn
-    bench_rows = bench_figures(transactions, dates, measured, config)
+    history = pl.concat([cdnow_facts(transactions.lazy(), d).collect() for d in sorted(dates)])
+    bench_rows = bench_figures(history, transactions, measured, config)
     return compare(kam_rows, bench_rows)
 
 
