@@ -35,6 +35,7 @@ from demo.orders import (
 from demo.products import build_catalogue
 from demo.receivables import draw_invoices, draw_payments
 from demo.writer import LandingWriter
+from ingestion.contracts import SOURCES
 
 DAILY_SOURCES = ("transactions", "invoices", "payments", "interactions")
 LINES_PER_CUSTOMER = 100
@@ -189,14 +190,7 @@ def generate_demo(
         planted_churners=int(population.is_churner.sum()),
         rows={
             source: writer.counts.get(source, 0)
-            for source in (
-                "customers",
-                "transactions",
-                "invoices",
-                "payments",
-                "customer_financials",
-                "interactions",
-            )
+            for source in SOURCES
         },
     )
 

@@ -199,3 +199,7 @@ def _rules(c: Column) -> str:
     if c.when_absent:
         rules.append(f"when absent: {c.when_absent}")
     return "; ".join(rules)
+
+
+#: The sources kam ingests, in the order of contracts.yaml.
+SOURCES: tuple[str, ...] = tuple(load_contracts())

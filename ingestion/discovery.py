@@ -7,8 +7,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+from ingestion.contracts import SOURCES
 from ingestion.results import LandingError
-from warehouse.settings import SOURCES
 
 FOLDER_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion import checksums, ledger
-from ingestion.contracts import load_contracts
+from ingestion.contracts import SOURCES, load_contracts
 from ingestion.discovery import check_landing, date_folders, folder_date
 from ingestion.landing import list_folder
 from ingestion.mapping import Mapping
@@ -30,7 +30,6 @@ from ingestion.results import FileResult, PartitionResult
 from ingestion.schema import ensure_raw_schema
 from ingestion.stage import stage_files
 from warehouse.faults import crash_point
-from warehouse.settings import SOURCES
 
 
 def sync_landing(

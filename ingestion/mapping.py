@@ -9,8 +9,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from ingestion.contracts import load_contracts
-from warehouse.settings import SOURCES
+from ingestion.contracts import SOURCES, load_contracts
 
 FORMATS = ("csv", "parquet", "excel")
 # `delimiter: whitespace`: fields are separated by runs of spaces or tabs (aligned text, no

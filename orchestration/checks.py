@@ -20,11 +20,12 @@ from expectations import (
 from expectations.facts import COLUMN_TYPES as FACT_TYPES
 from expectations.raw import raw_column_types
 from expectations.schema import frame_from_arrow
+from ingestion.contracts import SOURCES
 from orchestration.partitions import daily_partitions
 from orchestration.resources import KamSettingsResource
 from scoring.config import load_scoring_config
 from warehouse import score_store
-from warehouse.settings import SOURCES, connect_warehouse
+from warehouse.settings import connect_warehouse
 
 # Largest raw partition validated row by row with GE; bigger ones are sampled.
 RAW_SAMPLE_ROWS = 200_000

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import yaml
 
-from ingestion.contracts import load_contracts
+from ingestion.contracts import SOURCES, load_contracts
 from ingestion.discovery import date_folders, folder_date
 from ingestion.header import match_header
 from ingestion.landing import list_folder
@@ -31,7 +31,7 @@ from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import PlausibilityError, load_plausibility
 from ingestion.results import FileRejected, LandingError
 from ingestion.transcode import transcode
-from warehouse.settings import SOURCES, Settings, SettingsError, duckdb_memory_limit
+from warehouse.settings import Settings, SettingsError, duckdb_memory_limit
 
 
 @dataclass(frozen=True)

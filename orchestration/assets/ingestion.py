@@ -5,13 +5,13 @@ from datetime import date
 import dagster as dg
 
 from ingestion import sync_landing
-from ingestion.contracts import load_contracts
+from ingestion.contracts import SOURCES, load_contracts
 from ingestion.mapping import load_source_mapping
 from ingestion.plausibility import load_plausibility
 from orchestration.asset_metadata import table_metadata
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
-from warehouse.settings import SOURCES, connect_warehouse
+from warehouse.settings import connect_warehouse
 
 # Statuses of files read in this run (kept and unchanged files were read in an earlier one).
 READ = ("loaded", "replaced", "rejected")
