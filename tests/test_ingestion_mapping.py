@@ -13,7 +13,8 @@ from ingestion import (
     load_mapping,
     load_mappings,
 )
-from warehouse.settings import REPO_ROOT, SOURCES
+from ingestion.contracts import SOURCES
+from warehouse.settings import REPO_ROOT
 
 
 def write(tmp_path: Path, text: str, name: str = "customers.yaml") -> Path:

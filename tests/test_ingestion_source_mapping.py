@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.contracts import SOURCES
 from ingestion.mapping import Mapping, MappingError, load_source_mapping
-from warehouse.settings import SOURCES
 
 
 def test_a_broken_mapping_fails_only_its_own_source(tmp_path: Path) -> None:
