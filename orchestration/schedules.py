@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import dagster as dg
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
 
 from orchestration.partitions import business_timezone
 
@@ -34,8 +28,10 @@ def daily_time(cron: str) -> tuple[int, int] | None:
     return int(hour), int(minute)
 
 
-def build_nightly_schedule(job: UnresolvedAssetJobDefinition):
-    """Nightly at ``KAM_NIGHTLY_CRON`` (01:30) in ``KAM_TIMEZONE`` (Asia/Shanghai) by default.
+def build_nightly_schedule(job):
+    """The schedule of ``job`` (what ``dg.define_asset_job`` returns; Dagster exports no public
+    type for it): nightly at ``KAM_NIGHTLY_CRON`` (01:30) in ``KAM_TIMEZONE`` (Asia/Shanghai)
+    by default.
 
     A daily time (``M H * * *``) is built from the partitioned job, so Dagster picks each
     tick's partition: the newest business date that has ended. Any other cron (e.g. weekdays
