@@ -3,7 +3,8 @@
 Before every ``dbt`` invocation dagster-dbt 0.29 runs ``dbt --version`` in a subprocess (once per
 resource) and builds an in-process dbt adapter (loading profile, project and macros) that it only
 uses to fetch column metadata and row counts, which kam never asks for. dagster-dbt offers no
-public switch for either; together they cost about 3 s of every night (docs/performance.md).
+public switch for either; together they cost 3 s of CPU before the first dbt command, 1-2 s of
+a whole demo night (docs/performance.md).
 ``tests/test_dagster_dbt_private.py`` fails, naming this module, when an upgrade of dagster-dbt
 renames or stops calling them; then adapt the two overrides, or delete this module and use
 ``DbtCliResource`` itself.

@@ -18,7 +18,7 @@ from orchestration.dbt_project import dbt_executable, dbt_project
 
 UPGRADED = (
     f"dagster-dbt {version('dagster-dbt')} changed DbtCliResource.{{name}}, which "
-    "orchestration/dagster_dbt_private.py overrides to save about 3 s a night: adapt the "
+    "orchestration/dagster_dbt_private.py overrides to save 1-3 s a night: adapt the "
     "override to the new dagster-dbt, or delete that module and use DbtCliResource "
     "(docs/performance.md)"
 )
