@@ -63,6 +63,34 @@ def expect(
     return expectation_type(meta=meta, **kwargs)
 
 
+def columns_present(
+    columns: Sequence[str],
+    description: str,
+    check: str = "columns_present",
+    severity: Severity = "error",
+) -> Expectation:
+    """``check``: every one of ``columns`` is in the frame (others may be too)."""
+    return expect(
+        gxe.ExpectTableColumnsToMatchSet,
+        check=check,
+        severity=severity,
+        description=description,
+        column_set=list(columns),
+        exact_match=False,
+    )
+
+
+def not_empty(what: str) -> Expectation:
+    """``not_empty``: the frame holds at least one row (``what``: "the facts", …)."""
+    return expect(
+        gxe.ExpectTableRowCountToBeBetween,
+        check="not_empty",
+        severity="error",
+        description=f"{what} hold at least one customer",
+        min_value=1,
+    )
+
+
 def not_null(column: str, severity: Severity = "error", role: str = "") -> Expectation:
     """``<column>_not_null``."""
     return expect(

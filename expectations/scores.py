@@ -11,7 +11,16 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, SuiteOutcome
-from expectations.runner import between, expect, in_set, not_null, run_expectations, unique
+from expectations.runner import (
+    between,
+    columns_present,
+    expect,
+    in_set,
+    not_empty,
+    not_null,
+    run_expectations,
+    unique,
+)
 from expectations.schema import column_types_outcome
 from scoring import churn
 from scoring.bgnbd import MODELS
@@ -47,29 +56,18 @@ def validate_scores(
     types = expected_columns(config)
     present = set(frame.columns)
     checks = [
-        expect(
-            gxe.ExpectTableColumnsToMatchSet,
+        columns_present(
+            REQUIRED_COLUMNS,
+            f"required columns present: {', '.join(REQUIRED_COLUMNS)}",
             check="required_columns_present",
-            severity="error",
-            description=f"required columns present: {', '.join(REQUIRED_COLUMNS)}",
-            column_set=list(REQUIRED_COLUMNS),
-            exact_match=False,
         ),
-        expect(
-            gxe.ExpectTableColumnsToMatchSet,
+        columns_present(
+            types,
+            "every score column of docs/scoring.md is present (absent ones unchecked)",
             check="expected_columns_present",
             severity="warn",
-            description="every score column of docs/scoring.md is present (absent ones unchecked)",
-            column_set=list(types),
-            exact_match=False,
         ),
-        expect(
-            gxe.ExpectTableRowCountToBeBetween,
-            check="not_empty",
-            severity="error",
-            description="the scores hold at least one customer",
-            min_value=1,
-        ),
+        not_empty("the scores"),
     ]
     checks += [e for e in _value_checks(config) if e.configuration.kwargs["column"] in present]
     checks += _drift_checks(frame, previous, thresholds)
