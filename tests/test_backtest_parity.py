@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import backtest_parity  # noqa: E402
 
-# Three `kam run`s and a back-test: about three minutes on a busy 2-core machine.
+# Three `kam run`s and a back-test: 80 s to 3.5 min on 2 shared cores, by their load.
 pytestmark = [pytest.mark.slow, pytest.mark.bench]
 
 HORIZON = 60
