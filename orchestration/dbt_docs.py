@@ -13,7 +13,6 @@ runs write; without one, the site is built from the docs alone.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,13 @@ import yaml
 
 from warehouse.publish import PublishedTable
 from warehouse.publish.comments import column_comment
-from warehouse.settings import DBT_PROJECT_DIR, Settings, connect_warehouse
+from warehouse.settings import (
+    DBT_PROJECT_DIR,
+    Settings,
+    connect_warehouse,
+    dbt_environment,
+    environment,
+)
 
 DOCS_SUBDIR = "dbt_docs"
 SCORES_SOURCE_FILE = Path("models") / "scores" / "_scores__sources.yml"
@@ -127,7 +132,6 @@ def build_docs(settings: Settings) -> DocsSite:
     # The profile reads the warehouse path from the environment, as in a run. Without a
     # warehouse dbt is pointed at a file of its own, so that none appears where runs keep theirs.
     used = warehouse if columns is not None else root / "no-warehouse-yet.duckdb"
-    os.environ["KAM_WAREHOUSE_PATH"] = str(used)
     # --no-compile: compiling would run the project's on-run-start hooks, which write kam's
     # bookkeeping tables into the warehouse; the docs only read it (the catalog). The pages show
     # each model's SQL as written.
@@ -148,9 +152,10 @@ def build_docs(settings: Settings) -> DocsSite:
     if columns is None:
         args.append("--empty-catalog")
     # Without compiling, docs generate reads the manifest a parse writes.
-    result = dbtRunner().invoke(["parse", "--quiet", *common])
-    if result.success:
-        result = dbtRunner().invoke(args)
+    with environment(dbt_environment(used)):
+        result = dbtRunner().invoke(["parse", "--quiet", *common])
+        if result.success:
+            result = dbtRunner().invoke(args)
     if not result.success:
         raise DocsError(
             f"dbt docs generate failed: {result.exception or 'see the dbt output above'}"

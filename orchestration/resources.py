@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -14,7 +15,9 @@ from warehouse.settings import Settings, load_settings
 class KamSettingsResource(dg.ConfigurableResource):
     """Locations of landing files, the writer warehouse, published copy and configuration.
 
-    Unset fields fall back to the ``KAM_*`` environment variables (see ``warehouse.settings``).
+    ``kam run`` gives every field as run config (:meth:`run_config`); unset fields (a run
+    launched from the UI or the schedule) fall back to the ``KAM_*`` environment variables and
+    their defaults (see ``warehouse.settings``).
     """
 
     home: str | None = None
@@ -22,6 +25,7 @@ class KamSettingsResource(dg.ConfigurableResource):
     warehouse_path: str | None = None
     publish_dir: str | None = None
     config_dir: str | None = None
+    publish_storage_version: str | None = None
     #: Score gates an operator accepted for this run (``kam run --accept-gate NAME``): their
     #: errors become warnings, recorded as accepted.
     accept_gates: list[str] = []
@@ -33,9 +37,25 @@ class KamSettingsResource(dg.ConfigurableResource):
             "KAM_WAREHOUSE_PATH": self.warehouse_path,
             "KAM_PUBLISH_DIR": self.publish_dir,
             "KAM_CONFIG_DIR": self.config_dir,
+            "KAM_PUBLISH_STORAGE_VERSION": self.publish_storage_version,
         }
         environ = {**os.environ, **{k: v for k, v in overrides.items() if v}}
         return load_settings(environ)
+
+    @staticmethod
+    def run_config(settings: Settings, accept_gates: Sequence[str] = ()) -> dict[str, object]:
+        """This resource's run config for a run on ``settings``: ``{"config": {...}}``."""
+        return {
+            "config": {
+                "home": str(settings.home),
+                "landing_dir": str(settings.landing_dir),
+                "warehouse_path": str(settings.warehouse_path),
+                "publish_dir": str(settings.publish_dir),
+                "config_dir": str(settings.config_dir),
+                "publish_storage_version": settings.publish_storage_version,
+                "accept_gates": list(accept_gates),
+            }
+        }
 
 
 def build_resources() -> dict[str, object]:

@@ -7,7 +7,6 @@ The run's lock, its step lines, its summary and the disk-full diagnosis live bes
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -16,7 +15,7 @@ from orchestration.disk_full import disk_full_message
 from orchestration.run_lock import warehouse_run_lock
 from orchestration.run_progress import StepListener, StepProgress
 from orchestration.run_summary import RunOutcome, fill_counts
-from warehouse.settings import Settings
+from warehouse.settings import Settings, definitions_environment, environment
 
 
 class BusinessDateError(ValueError):
@@ -37,17 +36,45 @@ def execute_nightly(
     ``full_refresh`` rebuilds every incremental dbt model from all landed history;
     ``accept_gates`` names score checks whose failure only warns in this run; ``on_step`` is
     called as each step finishes; ``verbose`` shows Dagster's INFO log and dbt's output.
+
+    The Dagster home (``$KAM_HOME/dagster`` unless DAGSTER_HOME is set) is given kam's
+    dagster.yaml if it has none. The resources get the settings as run config; two readers take
+    them from the environment only, which is set for the run's duration: Dagster its home
+    (``DAGSTER_HOME``), and the partitions the landing folder, whose first landed date starts
+    them when the definitions are first loaded in this process.
     """
+    from orchestration.instance import dagster_home_of, ensure_instance_config
+
+    dagster_home = dagster_home_of(settings.home)
+    ensure_instance_config(dagster_home)
+    with environment({**definitions_environment(settings), "DAGSTER_HOME": str(dagster_home)}):
+        return _execute_nightly(
+            settings,
+            business_date,
+            verbose=verbose,
+            full_refresh=full_refresh,
+            accept_gates=accept_gates,
+            on_step=on_step,
+        )
+
+
+def _execute_nightly(
+    settings: Settings,
+    business_date: date,
+    *,
+    verbose: bool,
+    full_refresh: bool,
+    accept_gates: Sequence[str],
+    on_step: Callable[[StepProgress], None] | None,
+) -> RunOutcome:
     import dagster as dg
 
-    # The partitions start at the first landed date of the settings' landing folder: export the
-    # settings before they are first built in this process.
-    _export_settings(settings)
     from orchestration.partitions import daily_partitions
 
     key = business_date.isoformat()
     _check_partition(daily_partitions, key)
     from orchestration.definitions import defs
+    from orchestration.resources import KamSettingsResource
 
     job = defs.resolve_job_def("nightly_job")
     log_path = settings.home / "logs" / f"kam-run-{key}.log"
@@ -78,7 +105,7 @@ def execute_nightly(
                         "console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}
                     },
                     "ops": {"kam_dbt_models": {"config": {"full_refresh": full_refresh}}},
-                    "resources": {"kam": {"config": {"accept_gates": list(accept_gates)}}},
+                    "resources": {"kam": KamSettingsResource.run_config(settings, accept_gates)},
                 },
             )
     except Exception as exc:
@@ -109,22 +136,6 @@ def _maybe_redirect(target, redirect: bool) -> Iterator[None]:
         return
     with contextlib.redirect_stdout(target):
         yield
-
-
-def _export_settings(settings: Settings) -> None:
-    """Make the settings visible to resources and to the dbt subprocess of this run, and give
-    the Dagster home (``$KAM_HOME/dagster`` unless DAGSTER_HOME is set) kam's dagster.yaml if it
-    has none."""
-    from orchestration.instance import dagster_home_of, ensure_instance_config
-
-    os.environ["KAM_HOME"] = str(settings.home)
-    os.environ["KAM_LANDING_DIR"] = str(settings.landing_dir)
-    os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
-    os.environ["KAM_PUBLISH_DIR"] = str(settings.publish_dir)
-    os.environ["KAM_CONFIG_DIR"] = str(settings.config_dir)
-    dagster_home = dagster_home_of(settings.home)
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    ensure_instance_config(dagster_home)
 
 
 def _check_partition(partitions, key: str) -> None:

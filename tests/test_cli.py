@@ -16,7 +16,7 @@ from warehouse.settings import load_settings
 
 @pytest.fixture(autouse=True)
 def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`kam --home` exports KAM_HOME; undo it after each test."""
+    """A KAM_HOME in the environment would take the place of the tests' --home-less homes."""
     monkeypatch.delenv("KAM_HOME", raising=False)
 
 
@@ -112,7 +112,7 @@ def test_no_date_is_the_newest_landed_folder_and_ignores_other_folders(tmp_path:
 
 def test_run_without_date_says_which_date_it_runs(capsys, tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "landing" / "payments" / "2025-03-31").mkdir(parents=True)
-    monkeypatch.delenv("KAM_LANDING_DIR", raising=False)  # an earlier run's export
+    monkeypatch.delenv("KAM_LANDING_DIR", raising=False)  # the landing folder is the home's
     ran: list[tuple[date, list[str]]] = []
     monkeypatch.setattr(
         "orchestration.cli.runs.run_job",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shutil
 from datetime import date
@@ -21,11 +22,12 @@ from orchestration.run_summary import RunOutcome
 LANDING = Path(__file__).parent / "e2e_landing"
 STEP_LINE = re.compile(r"^  (done|FAILED|skipped) +(\S+(?: \S+)*?) {2,}(.*?) +(\d+\.\d) s$")
 KAM_VARIABLES = ("KAM_HOME", "KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR",
-                 "KAM_CONFIG_DIR", "DAGSTER_HOME")
+                 "KAM_CONFIG_DIR", "DAGSTER_HOME", "KAM_AS_OF_DATE")
 
 
 def _isolate(mp: pytest.MonkeyPatch) -> None:
-    """Unset kam's variables for the test and restore them after (the run exports them)."""
+    """Unset kam's variables for the test (a developer's own would point the run elsewhere) and
+    restore them after."""
     for name in KAM_VARIABLES:
         mp.setenv(name, "unset")
         mp.delenv(name)
@@ -41,7 +43,16 @@ def verbose_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         _isolate(mp)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(["run", "--date", "2025-03-31", "--home", str(home), "--verbose"])
-    return {"code": code, "out": out.getvalue(), "err": err.getvalue()}
+        left = {name: os.environ[name] for name in KAM_VARIABLES if name in os.environ}
+    return {"code": code, "out": out.getvalue(), "err": err.getvalue(), "left": left}
+
+
+@pytest.mark.slow
+def test_a_run_leaves_the_environment_as_it_found_it(verbose_run) -> None:
+    # The settings reach the run as run config; dbt's and Dagster's variables are set only
+    # while the run needs them.
+    assert verbose_run["code"] == 0, verbose_run["out"] + verbose_run["err"]
+    assert verbose_run["left"] == {}
 
 
 @pytest.mark.slow
@@ -87,7 +98,7 @@ def test_verbose_shows_dagsters_info_log_and_dbts_output_not_debug(verbose_run) 
     assert " - INFO - nightly_job - " in err
     assert " - DEBUG - " not in err
     assert "Running dbt command" in err
-    assert "Found 20 models" in out  # dbt's own output reaches the terminal
+    assert "Found 21 models" in out  # dbt's own output reaches the terminal
 
 
 def test_quiet_prints_only_the_summary(

@@ -2,12 +2,20 @@
 
 Every path kam touches derives from these settings, so a test or a user can point the whole
 pipeline at another folder by setting ``KAM_HOME`` (or the individual variables).
+
+This is also the one module that writes the process environment, and only for the block that
+needs it (:func:`environment`): for readers that take their settings from nowhere else — dbt's
+profile and macros (:func:`dbt_environment`), Dagster's ``DAGSTER_HOME``, and the business-date
+partitions built when the definitions load. Dagster's resources get the settings as run config.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -115,3 +123,41 @@ def connect_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPy
     if not read_only:
         config["temp_directory"] = str(path.parent / ".duckdb_tmp")
     return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+#: The business date reaches dbt through this environment variable (macro as_of_date), not
+#: through --vars: a var that changes every night makes dbt re-parse the whole project, an
+#: environment variable read only at execution time does not.
+AS_OF_DATE_ENV = "KAM_AS_OF_DATE"
+
+
+def dbt_environment(warehouse_path: Path, as_of: date | None = None) -> dict[str, str]:
+    """What kam's dbt project reads from the environment: the warehouse (profiles.yml) and, for
+    a build, the as-of date (:data:`AS_OF_DATE_ENV`)."""
+    values = {"KAM_WAREHOUSE_PATH": str(warehouse_path)}
+    if as_of is not None:
+        values[AS_OF_DATE_ENV] = as_of.isoformat()
+    return values
+
+
+def definitions_environment(settings: Settings) -> dict[str, str]:
+    """What the Dagster definitions read when they load: the landing folder, whose oldest date
+    starts the business-date partitions (``orchestration/partitions.py``)."""
+    return {"KAM_HOME": str(settings.home), "KAM_LANDING_DIR": str(settings.landing_dir)}
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``values`` in the process environment while the block runs, then put back what was
+    there before (unset what was unset). dbt's subprocess and in-process runner take a copy of
+    the environment when they start, so the block must hold the whole dbt call."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

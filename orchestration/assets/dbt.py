@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets; dbt tests become asset checks."""
 
-import os
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from orchestration.resources import KamSettingsResource
 from scoring.credit import quarter_for
 from warehouse.faults import crash_point
 from warehouse.score_store import has_facts
+from warehouse.settings import dbt_environment, environment
 
 
 class KamDbtTranslator(DagsterDbtTranslator):
@@ -43,14 +43,9 @@ class DbtRunConfig(dg.Config):
     full_refresh: bool = False
 
 
-# The business date reaches dbt through this environment variable (macro as_of_date), not
-# through --vars: a var that changes every night makes dbt re-parse the whole project, an
-# environment variable read only at execution time does not.
-AS_OF_DATE_ENV = "KAM_AS_OF_DATE"
-
-
 def dbt_build_args(full_refresh: bool = False) -> list[str]:
-    """The nightly `dbt build` invocation (the business date is in KAM_AS_OF_DATE).
+    """The nightly `dbt build` invocation (the business date is in KAM_AS_OF_DATE: see
+    ``warehouse.settings.dbt_environment``).
 
     dbt unit tests check the SQL logic, not the night's data, so they run in the test suite
     (tests/test_dbt_*.py), not every night.
@@ -101,9 +96,6 @@ def kam_dbt_models(
 ) -> Iterator[Any]:
     """Build and test the dbt models as of the partition's business date."""
     settings = kam.settings()
-    # dbt reads the warehouse location from the environment (profiles.yml); runs are in-process and
-    # sequential, so pointing it at this run's warehouse here is safe.
-    os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     target = settings.home / "dbt_target"
     business_date = date.fromisoformat(context.partition_key)
     quarter = quarter_for(business_date)
@@ -111,11 +103,13 @@ def kam_dbt_models(
         # Credit grades are evaluated on the facts as of the last full quarter's end; build them
         # once if the nightly run of that day never happened (first run, or a gap).
         context.log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
-        os.environ[AS_OF_DATE_ENV] = quarter.end.isoformat()
-        dbt.cli(quarter_end_facts_args(), target_path=target).wait()
-    os.environ[AS_OF_DATE_ENV] = context.partition_key
-    for event in dbt.cli(
-        dbt_build_args(config.full_refresh), context=context, target_path=target
-    ).stream():
-        yield event
-        crash_point("dbt")
+        with environment(dbt_environment(settings.warehouse_path, quarter.end)):
+            dbt.cli(quarter_end_facts_args(), target_path=target).wait()
+    # dbt reads the warehouse and the business date from its environment (profiles.yml, macro
+    # as_of_date); dagster-dbt hands the subprocess a copy of this process's environment.
+    with environment(dbt_environment(settings.warehouse_path, business_date)):
+        for event in dbt.cli(
+            dbt_build_args(config.full_refresh), context=context, target_path=target
+        ).stream():
+            yield event
+            crash_point("dbt")

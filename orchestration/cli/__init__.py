@@ -6,11 +6,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from orchestration.cli.common import UserError
 from orchestration.cli.parser import build_parser
@@ -26,8 +24,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         # Library deprecation and beta notices are for developers, not for someone running a date.
         warnings.simplefilter("ignore")
-    if args.home:
-        os.environ["KAM_HOME"] = str(Path(args.home).resolve())
     try:
         return args.handler(args)
     except (UserError, SettingsError) as exc:

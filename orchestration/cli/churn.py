@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from orchestration.cli.common import UserError, parse_date
-from warehouse.settings import load_settings
+from orchestration.cli.common import UserError, parse_date, settings_of
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -16,7 +15,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from warehouse import churn_quality
     from warehouse.settings import connect_warehouse
 
-    settings = load_settings()
+    settings = settings_of(args)
     start = parse_date(args.start, "--start") if args.start else date.min
     end = parse_date(args.end, "--end") if args.end else date.max
     try:

@@ -1,8 +1,13 @@
-"""What every command shares: the error a user can fix, and reading a date argument."""
+"""What every command shares: its settings, the error a user can fix, reading a date argument."""
 
 from __future__ import annotations
 
+import argparse
+import os
 from datetime import date
+from pathlib import Path
+
+from warehouse.settings import Settings, load_settings
 
 
 class UserError(Exception):
@@ -25,3 +30,17 @@ def parse_date(value: str, what: str) -> date:
         raise UserError(
             f"{what} {value!r} is not a date; use YYYY-MM-DD, e.g. 2025-12-31"
         ) from None
+
+
+def environ_of(args: argparse.Namespace) -> dict[str, str]:
+    """The ``KAM_*`` settings a command runs with: the process environment, with ``--home`` in
+    place of ``KAM_HOME``."""
+    environ = dict(os.environ)
+    if args.home:
+        environ["KAM_HOME"] = str(Path(args.home).resolve())
+    return environ
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings a command runs with (:func:`environ_of`)."""
+    return load_settings(environ_of(args))

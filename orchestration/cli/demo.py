@@ -7,14 +7,13 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from orchestration.cli.common import UserError
-from warehouse.settings import load_settings
+from orchestration.cli.common import UserError, settings_of
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from demo import DemoError, generate_demo
 
-    settings = load_settings()
+    settings = settings_of(args)
     landing = settings.landing_dir
     if landing.exists() and any(landing.iterdir()) and not args.force:
         print(f"landing files already present in {landing}; keeping them (--force regenerates)")

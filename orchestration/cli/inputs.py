@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from orchestration.cli.common import UserError
+from orchestration.cli.common import UserError, environ_of, settings_of
 from warehouse.settings import load_settings
 
 
@@ -28,7 +27,7 @@ def cmd_map(args: argparse.Namespace) -> int:
             load_mapping(output, args.source)
         except MappingError as exc:
             raise UserError(f"the proposal does not validate: {exc}") from None
-    target = load_settings().mappings_dir / f"{args.source}.yaml"
+    target = settings_of(args).mappings_dir / f"{args.source}.yaml"
     print(f"wrote {output}: review it, then move it to {target}")
     return 1 if proposal.missing_required else 0
 
@@ -38,7 +37,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from orchestration.preflight import check
 
     # Settings kam cannot use are among the problems listed, not a reason to stop.
-    report = check(load_settings({**os.environ, "KAM_DUCKDB_MEMORY_LIMIT": ""}))
+    environ = environ_of(args)
+    report = check(load_settings({**environ, "KAM_DUCKDB_MEMORY_LIMIT": ""}), environ)
     print(report.text())
     return 0 if report.ok else 1
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from orchestration.cli.common import UserError, parse_date
-from warehouse.settings import load_settings
+from orchestration.cli.common import UserError, parse_date, settings_of
+from warehouse.settings import environment
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -18,7 +17,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from report import ReportDataError, build_report
     from report.browser import BrowserMissingError, take_screenshots
 
-    settings = load_settings()
+    settings = settings_of(args)
     business_date = parse_date(args.date, "--date") if args.date else None
     dagster_home = dagster_home_of(settings.home)
 
@@ -26,8 +25,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         """The checks of the run that scored the date, from the Dagster home kam runs use."""
         if not (dagster_home / "dagster.yaml").is_file():
             return None
-        os.environ["DAGSTER_HOME"] = str(dagster_home)
-        with dg.DagsterInstance.get() as instance:
+        with (
+            environment({"DAGSTER_HOME": str(dagster_home)}),
+            dg.DagsterInstance.get() as instance,
+        ):
             return run_gates(instance, run_id)
 
     try:
@@ -57,7 +58,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from orchestration.dbt_docs import DocsError, build_docs, serve_docs
 
-    settings = load_settings()
+    settings = settings_of(args)
     try:
         site = build_docs(settings)
         catalog = (

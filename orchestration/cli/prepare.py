@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from orchestration.cli.common import UserError
-from warehouse.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.cli.common import UserError, settings_of
+from warehouse.settings import DBT_PROJECT_DIR, Settings, dbt_environment, environment
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     from orchestration.instance import DagsterHomeError, dagster_home_of, ensure_instance_config
 
-    settings = load_settings()
+    settings = settings_of(args)
     prepare_dbt(settings)
     print(f"dbt manifest ready in {DBT_PROJECT_DIR / 'target'}")
     # Before any run, so that `make ui` (dagster dev) and the runs it launches use it too.
@@ -36,19 +35,19 @@ def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
     """
     from dbt.cli.main import dbtRunner
 
-    os.environ["KAM_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     target = ["--target-path", str(target_path)] if target_path is not None else []
-    result = dbtRunner().invoke(
-        [
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            *target,
-        ]
-    )
+    with environment(dbt_environment(settings.warehouse_path)):
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                *target,
+            ]
+        )
     if not result.success:
         raise UserError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
 

@@ -8,12 +8,12 @@ import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from orchestration.cli.common import UserError, is_iso_date, parse_date
-from warehouse.settings import Settings, load_settings
+from orchestration.cli.common import UserError, is_iso_date, parse_date, settings_of
+from warehouse.settings import Settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = settings_of(args)
     business_date = resolve_business_date(args.date, settings)
     if args.date is None:
         print(f"kam run: no --date given; running the newest landed business date {business_date}")
@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = settings_of(args)
     start, end = parse_date(args.start, "--start"), parse_date(args.end, "--end")
     if end < start:
         raise UserError(f"--end {end} is before --start {start}; swap them")
