@@ -7,50 +7,26 @@ Polars expression. Derived metrics are small, documented formulas over facts col
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import polars as pl
+import yaml
 
-_FACT_COLUMN_NAMES = """
-    as_of_date customer_id customer_name industry province city channel_type account_manager
-    status is_strategic qualitative_rating payment_terms_days credit_limit first_cooperation_date
-    cooperation_years first_order_date last_order_date days_since_last_order
-    order_count_lifetime order_count_trailing order_count_recent
-    revenue_lifetime revenue_trailing revenue_recent
-    gross_profit_lifetime gross_profit_trailing gross_profit_recent
-    gross_margin_rate_lifetime gross_margin_rate_trailing gross_margin_rate_recent
-    average_order_value_lifetime average_order_value_trailing average_order_value_recent
-    largest_order_amount_lifetime largest_order_amount_trailing
-    return_amount_lifetime return_amount_trailing return_amount_recent
-    return_count_lifetime return_count_trailing return_count_recent
-    tenure_days mean_days_between_orders expected_sales_next_period
-    distinct_categories_lifetime distinct_categories_trailing
-    distinct_products_lifetime distinct_products_trailing
-    revenue_share_lifetime revenue_share_trailing revenue_recent_last_year revenue_prior_trailing
-    active_trailing_windows observed_trailing_windows largest_trailing_window_share
-    invoiced_amount_lifetime invoiced_amount_trailing paid_amount_lifetime paid_amount_trailing
-    payment_count_trailing largest_payment_amount_lifetime largest_payment_amount_trailing
-    average_payment_amount_lifetime average_payment_amount_trailing
-    average_collection_days_lifetime average_collection_days_trailing
-    outstanding_balance average_outstanding_balance_trailing average_outstanding_ratio_trailing
-    overdue_amount days_past_due average_days_past_due_trailing average_days_past_due_recent
-    max_days_past_due_trailing on_time_payment_rate_trailing average_collection_days_recent
-    max_days_past_due_recent on_time_payment_rate_recent long_overdue_amount dso_days
-    interaction_count_lifetime interaction_count_trailing interaction_count_recent
-    interaction_count_prior_recent
-    task_count_lifetime task_count_trailing process_count_lifetime process_count_trailing
-    praise_count_lifetime praise_count_trailing complaint_count_lifetime complaint_count_trailing
-    suggestion_count_lifetime suggestion_count_trailing
-    praise_share_lifetime praise_share_trailing complaint_share_lifetime complaint_share_trailing
-    suggestion_share_lifetime suggestion_share_trailing
-    open_complaint_count last_contact_date contact_employee_count_trailing days_since_last_contact
-    has_financial_statement statement_period_end_date statement_age_days
-    current_ratio quick_ratio debt_to_asset_ratio net_profit_margin return_on_assets
-    asset_turnover receivable_days inventory_days revenue_growth cost_of_goods_sold_annualised
-    cost_to_serve_trailing contribution_trailing
-"""
+# The facts' columns are declared where dbt builds them: the model's yml (docs/facts.md too).
+FACTS_MODEL_YML = (
+    Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+)
+
+
+def _fact_columns(path: Path = FACTS_MODEL_YML) -> frozenset[str]:
+    """The columns of ``fct_customer_facts`` documented in the marts' model yml."""
+    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
+    model = next(m for m in models if m["name"] == "fct_customer_facts")
+    return frozenset(column["name"] for column in model["columns"])
+
 
 #: Columns of ``fct_customer_facts`` (docs/facts.md) a rule may name directly.
-FACT_COLUMNS: frozenset[str] = frozenset(_FACT_COLUMN_NAMES.split())
+FACT_COLUMNS: frozenset[str] = _fact_columns()
 
 
 def _revenue_growth_trailing() -> pl.Expr:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scoring.config import (
     DEFAULT_CONFIG_PATH,
@@ -14,6 +15,7 @@ from scoring.config import (
     load_scoring_config,
 )
 from scoring.labels import label_table
+from scoring.metrics import FACT_COLUMNS, FACTS_MODEL_YML
 
 SHIPPED = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
 
@@ -193,6 +195,18 @@ def test_error_for_unknown_metric_suggests_the_closest_name(tmp_path: Path) -> N
     message = _error(path)
     assert "criteria.growth_potential.metric: unknown metric 'revenue_grwth_trailing'" in message
     assert "did you mean 'revenue_growth_trailing'?" in message
+
+
+def test_a_rule_may_name_every_column_the_facts_model_documents(tmp_path: Path) -> None:
+    # order_days_lifetime is a documented fact (dbt_project/models/marts/_marts__models.yml)
+    # that a hand-kept list of metric names once missed.
+    path = _variant(tmp_path, "metric: revenue_growth_trailing", "metric: order_days_lifetime")
+    criterion = load_scoring_config(path).tier.key_account.criteria["growth_potential"]
+    assert criterion.metric == "order_days_lifetime"
+    documented = yaml.safe_load(FACTS_MODEL_YML.read_text(encoding="utf-8"))["models"]
+    facts = next(m for m in documented if m["name"] == "fct_customer_facts")
+    assert {c["name"] for c in facts["columns"]} == FACT_COLUMNS
+    assert {"customer_id", "revenue_trailing", "distinct_products_trailing"} <= FACT_COLUMNS
 
 
 def test_error_when_financial_points_do_not_match_categories(tmp_path: Path) -> None:
