@@ -20,33 +20,4 @@
     )
 }}
 
-with
-
-line_versions as (
-
-    select
-        *,
-        {{ valid_from() }} as valid_from
-    from {{ transaction_versions_to_aggregate(ref('stg_raw__transaction_versions')) }}
-
-),
-
-final as (
-
-    select
-        customer_id,
-        product_id,
-        landed_date,
-        superseded_date,
-        valid_from,
-        min(ordered_date) filter (where not is_return) as first_sales_date,
-        max(ordered_date) filter (where not is_return) as last_sales_date,
-        count(*) as line_count,
-        max(loaded_at) as loaded_at
-    from line_versions
-    group by customer_id, product_id, landed_date, superseded_date, valid_from
-
-)
-
--- The run that wrote the row: its data tests check rows written since they last passed.
-select *, {{ this_run() }} as written_in_run from final
+{{ customer_sales_span('product_id') }}
