@@ -4,10 +4,11 @@
     PYTHONPATH=. python bench/scoring_speed.py --parquet FACTS.parquet
 
 Facts come from ``fct_customer_facts`` at the latest as_of_date (Decimal money cast to
-Float64, as orchestration/score_store.read_facts does) or from a Parquet file of them.
+Float64, as warehouse/score_store.read_facts does) or from a Parquet file of them.
 Prints the best of ``--repeat`` warm runs, in seconds, as JSON: the whole
-``score_customers``, the churn-model fit alone, ``score_customers`` without the fit, and
-bench/pandas_scoring.py's ``score``. Set OPENBLAS_NUM_THREADS=1 to compare thread settings.
+``score_customers``, its churn step alone (``score_churn``: the repeat-buying fit,
+probabilities, lifetime value, signs and call list) and bench/pandas_scoring.py's ``score``.
+Set OPENBLAS_NUM_THREADS=1 to compare thread settings.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pandas_scoring  # noqa: E402
 
-from scoring import churn  # noqa: E402
+from scoring.churn import score_churn  # noqa: E402
 from scoring.config import default_config  # noqa: E402
 from scoring.pipeline import score_customers  # noqa: E402
 
@@ -65,31 +66,14 @@ def main() -> None:
     args = parser.parse_args()
     facts = read_facts(args)
     config = default_config()
-    model_inputs = facts.select(
-        "as_of_date", "customer_id", **churn._model_inputs(facts.schema, 7)
-    )
-    horizon = config.churn.prediction_horizon_days / 7
     as_pandas = facts.to_pandas()
     figures = {
         "customers": facts.height,
         "score_customers": best_of(lambda: score_customers(facts, config), args.repeat),
-        "churn_model_fit": best_of(
-            lambda: churn._fit_all_dates(model_inputs, config.churn.model, horizon), args.repeat
-        ),
+        # The churn step alone: repeat-buying fit, probabilities, lifetime value, signs, call list.
+        "score_churn": best_of(lambda: score_churn(facts, config.churn).collect(), args.repeat),
         "pandas_score": best_of(lambda: pandas_scoring.score(as_pandas), args.repeat),
     }
-    fit = churn._fit_all_dates
-    churn._fit_all_dates = lambda frame, model, horizon: frame.with_columns(  # type: ignore[assignment]
-        probability_alive=pl.lit(None, dtype=pl.Float64),
-        expected_purchases=pl.lit(None, dtype=pl.Float64),
-        churn_model_status=pl.lit("fitted"),
-    )
-    try:
-        figures["score_customers_without_fit"] = best_of(
-            lambda: score_customers(facts, config), args.repeat
-        )
-    finally:
-        churn._fit_all_dates = fit
     print(json.dumps(figures, indent=2))
 
 
