@@ -2,11 +2,9 @@
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -16,10 +14,9 @@ from dagster_dbt import (
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
+from orchestration.quarter_end_facts import build_missing_quarter_end_facts
 from orchestration.resources import KamSettingsResource
-from scoring.credit import quarter_for
 from warehouse.faults import crash_point
-from warehouse.score_store import has_facts
 from warehouse.settings import dbt_environment, environment
 
 
@@ -58,28 +55,6 @@ def dbt_build_args(full_refresh: bool = False) -> list[str]:
     ]
 
 
-def quarter_end_facts_args() -> list[str]:
-    """Build only the customer facts (as of a quarter's last day, for credit grades)."""
-    return ["run", "--select", "+fct_customer_facts"]
-
-
-def facts_missing(warehouse_path: Path, as_of: date) -> bool:
-    """True when facts as of ``as_of`` could exist (customers had landed) but were never built."""
-    if not warehouse_path.exists():
-        return False
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        landed = (
-            con.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'raw' "
-                "and table_name = 'customers'"
-            ).fetchall()[0][0]
-            and con.execute(
-                "select count(*) from raw.customers where _business_date <= ?", [as_of]
-            ).fetchall()[0][0]
-        )
-        return bool(landed) and not has_facts(con, as_of)
-
-
 @dbt_assets(
     manifest=manifest_path_or_raise(),
     project=dbt_project,
@@ -98,13 +73,7 @@ def kam_dbt_models(
     settings = kam.settings()
     target = settings.home / "dbt_target"
     business_date = date.fromisoformat(context.partition_key)
-    quarter = quarter_for(business_date)
-    if quarter.end < business_date and facts_missing(settings.warehouse_path, quarter.end):
-        # Credit grades are evaluated on the facts as of the last full quarter's end; build them
-        # once if the nightly run of that day never happened (first run, or a gap).
-        context.log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
-        with environment(dbt_environment(settings.warehouse_path, quarter.end)):
-            dbt.cli(quarter_end_facts_args(), target_path=target).wait()
+    build_missing_quarter_end_facts(dbt, settings, business_date, target, context.log)
     # dbt reads the warehouse and the business date from its environment (profiles.yml, macro
     # as_of_date); dagster-dbt hands the subprocess a copy of this process's environment.
     with environment(dbt_environment(settings.warehouse_path, business_date)):

@@ -1,0 +1,56 @@
+"""Customer facts as of the last full quarter's end, which credit grades are evaluated on.
+
+The nightly run of a quarter's last day builds them; when that run never happened (the first
+run, or a gap) the dbt step builds them once before the night's own build.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from dagster_dbt import DbtCliResource
+
+from scoring.credit import quarter_for
+from warehouse.score_store import has_facts
+from warehouse.settings import Settings, dbt_environment, environment
+
+
+def quarter_end_facts_args() -> list[str]:
+    """Build only the customer facts (as of a quarter's last day, for credit grades)."""
+    return ["run", "--select", "+fct_customer_facts"]
+
+
+def facts_missing(warehouse_path: Path, as_of: date) -> bool:
+    """True when facts as of ``as_of`` could exist (customers had landed) but were never built."""
+    if not warehouse_path.exists():
+        return False
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        landed = (
+            con.execute(
+                "select count(*) from duckdb_tables() where schema_name = 'raw' "
+                "and table_name = 'customers'"
+            ).fetchall()[0][0]
+            and con.execute(
+                "select count(*) from raw.customers where _business_date <= ?", [as_of]
+            ).fetchall()[0][0]
+        )
+        return bool(landed) and not has_facts(con, as_of)
+
+
+def build_missing_quarter_end_facts(
+    dbt: DbtCliResource,
+    settings: Settings,
+    business_date: date,
+    target_path: Path,
+    log: logging.Logger,
+) -> None:
+    """Build the facts as of the end of the last full quarter before ``business_date`` if they
+    could exist but were never built; nothing otherwise."""
+    quarter = quarter_for(business_date)
+    if quarter.end < business_date and facts_missing(settings.warehouse_path, quarter.end):
+        log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
+        with environment(dbt_environment(settings.warehouse_path, quarter.end)):
+            dbt.cli(quarter_end_facts_args(), target_path=target_path).wait()
