@@ -7,6 +7,7 @@ The run's lock, its step lines, its summary and the disk-full diagnosis live bes
 from __future__ import annotations
 
 import contextlib
+import gc
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -113,10 +114,19 @@ def _execute_nightly(
         full = disk_full_message(settings, [repr(exc)])
         if full is None:
             raise
-        return RunOutcome(
+        failed = RunOutcome(
             business_date=business_date, run_id=run_id, success=False, failures=[full],
             log_path=log_path,
         )
+    else:
+        failed = None
+    if failed is not None:
+        # The broken run's frames, and the DuckDB connections they held, stay in reference
+        # cycles with its exception until the collector runs; until then this process keeps
+        # the warehouse locked and the next `kam run` (or the next date of a backfill) cannot
+        # open it. Collect them now.
+        gc.collect()
+        return failed
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
     outcome.log_path = log_path
     if not result.success:
