@@ -82,8 +82,7 @@ def _execute_nightly(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # The full log is kept in the Dagster instance and dbt's output in the log file; the terminal
     # shows problems and the summary unless asked for more. The instance is closed after the
-    # run: its event log keeps database connections open (orchestration/instance.py), and a
-    # backfill runs many nights in one process.
+    # run, so a backfill running many nights in one process keeps no storage open between them.
     run_id = str(uuid.uuid4())
     try:
         with (

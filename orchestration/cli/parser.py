@@ -100,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = command(
         "prepare",
         "parse the dbt project (builds the manifest) and give the Dagster home a dagster.yaml",
-        "The Dagster definitions load the manifest; the dagster.yaml sets kam's event log "
-        "storage and the warehouse pool's limit. An existing dagster.yaml is kept as it is.",
+        "The Dagster definitions load the manifest; the dagster.yaml turns telemetry off and "
+        "sets the warehouse pool's limit. An existing dagster.yaml is kept as it is (one an "
+        "earlier kam wrote is renewed).",
     )
     prepare.set_defaults(handler=cmd_prepare)
 
