@@ -17,7 +17,7 @@ import pytest
 from orchestration.runner import execute_nightly
 from warehouse.settings import load_settings
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 pytestmark = pytest.mark.slow
 
 
@@ -91,7 +91,7 @@ def test_a_full_disk_is_named_with_its_fix_and_the_copy_stays_whole(
     env |= {"KAM_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     again = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run", "--date", "2025-03-31", "--quiet"],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,

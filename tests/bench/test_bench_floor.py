@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-FLOOR_SQL = Path(__file__).resolve().parents[1] / "bench" / "duckdb_floor.sql"
+FLOOR_SQL = Path(__file__).resolve().parents[2] / "bench" / "duckdb_floor.sql"
 HEADER = (
     "order_id,line_number,customer_id,ordered_at,product_id,product_category,quantity,"
     "unit_price,line_amount,line_cost,discount_amount"

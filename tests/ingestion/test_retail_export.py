@@ -19,7 +19,7 @@ from ingestion.mapping import load_mapping
 from orchestration.runner import execute_nightly
 from warehouse.settings import load_settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DAY = date.fromisoformat(retail.BUSINESS_DATE)
 ALIGNED = {

@@ -19,7 +19,7 @@ import pytest
 
 from warehouse.publish import PublishedTable, StorageVersionError, publish
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TABLES = [PublishedTable("main", "scores", "customer_scores")]
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from warehouse.settings import DBT_PROJECT_DIR
 
-LANDING = Path(__file__).parent / "e2e_landing"
-REPO = Path(__file__).resolve().parent.parent
+LANDING = Path(__file__).parents[1] / "e2e_landing"
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

@@ -10,7 +10,7 @@ import duckdb
 
 from warehouse.partition_writes import HISTORY_TABLES
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import history  # noqa: E402
 

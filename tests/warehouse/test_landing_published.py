@@ -20,7 +20,7 @@ import pytest
 from orchestration.runner import execute_nightly
 from warehouse.settings import Settings, load_settings
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 DAY = date(2025, 3, 31)
 INV = "invoice_id,customer_id,invoice_date,due_date,amount,currency\n"
 PAY = "payment_id,customer_id,invoice_id,payment_date,amount\n"

@@ -19,7 +19,7 @@ import pytest
 from orchestration.runner import execute_nightly
 from warehouse.settings import DEFAULT_CONFIG_DIR, load_settings
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 pytestmark = pytest.mark.slow
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_definitions_load_with_every_layer() -> None:
@@ -157,7 +157,7 @@ def _poll_location(port: int, proc: subprocess.Popen, deadline: float) -> dict:
 
 
 def test_the_jobs_run_the_dbt_beside_this_python_without_its_start_up_costs() -> None:
-    """What the resource skips is tested in tests/test_dagster_dbt_private.py."""
+    """What the resource skips is tested in tests/orchestration/test_dagster_dbt_private.py."""
     from orchestration.dagster_dbt_private import KamDbtCliResource
     from orchestration.resources import build_resources
 

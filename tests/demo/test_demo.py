@@ -12,7 +12,7 @@ import yaml
 
 from demo import DemoError, DemoSummary, generate_demo
 
-CONTRACTS = Path(__file__).resolve().parent.parent / "ingestion/contracts.yaml"
+CONTRACTS = Path(__file__).resolve().parents[2] / "ingestion/contracts.yaml"
 SOURCES = (
     "customers", "transactions", "invoices", "payments", "customer_financials", "interactions",
 )

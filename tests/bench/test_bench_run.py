@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.bench]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LINES = 100_000
 GO_LIVE, NEXT = date(2025, 12, 17), date(2025, 12, 18)
 PHASES = ("ingest", "dbt", "scoring", "checks", "publish")

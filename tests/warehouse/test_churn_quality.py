@@ -12,8 +12,8 @@ import pytest
 
 from scoring.config import default_config
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-_BENCH = Path(__file__).resolve().parents[1] / "bench" / "churn_quality.py"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+_BENCH = Path(__file__).resolve().parents[2] / "bench" / "churn_quality.py"
 _spec = importlib.util.spec_from_file_location("churn_quality", _BENCH)
 assert _spec is not None and _spec.loader is not None
 cq = importlib.util.module_from_spec(_spec)

@@ -20,7 +20,7 @@ from scoring.clv import (
     gamma_gamma_log_likelihood,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # Fader & Hardie, "The Gamma-Gamma Model of Monetary Value" (2013), CDNOW weeks 1-39.
 PUBLISHED = GammaGammaFit(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0, n_customers=946,
                           converged=True)

@@ -15,7 +15,7 @@ from ingestion import Mapping, ingest_partition
 from orchestration.runner import execute_nightly
 from warehouse.settings import load_settings
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 DAY = date(2025, 3, 20)
 CUSTOMER_HEADER = (
     "customer_id,customer_name,industry,province,city,channel_type,account_manager,"

@@ -140,7 +140,7 @@ def test_bgnbd_missing_file_is_a_clear_error(capsys, tmp_path: Path) -> None:
 
 def test_bgnbd_command_prints_published_cdnow_estimates(capsys) -> None:
     summary = (
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow_customers_summary.csv"
+        Path(__file__).resolve().parents[3] / "shared" / "data" / "cdnow_customers_summary.csv"
     )
     code, out = _run(capsys, "bgnbd", "--summary", str(summary))
     assert code == 0

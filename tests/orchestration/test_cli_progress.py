@@ -19,7 +19,7 @@ from orchestration.cli.runs import backfill_progress
 from orchestration.run_progress import StepProgress
 from orchestration.run_summary import RunOutcome
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 STEP_LINE = re.compile(r"^  (done|FAILED|skipped) +(\S+(?: \S+)*?) {2,}(.*?) +(\d+\.\d) s$")
 KAM_VARIABLES = ("KAM_HOME", "KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR",
                  "KAM_CONFIG_DIR", "DAGSTER_HOME", "KAM_AS_OF_DATE")

@@ -28,7 +28,7 @@ from scoring.bgnbd import (
     summarise_transactions,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SUMMARY_CSV = DATA / "cdnow_customers_summary.csv"
 # Fader, Hardie & Lee (2005), CDNOW weeks 1-39.
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4}

@@ -11,7 +11,7 @@ import pytest
 from orchestration.cli import main
 from warehouse.settings import DEFAULT_CONFIG_DIR
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 
 from orchestration.partitions import first_business_date, landed_dates
 
-REPO = Path(__file__).resolve().parents[1]
-LANDING = Path(__file__).parent / "e2e_landing"
+REPO = Path(__file__).resolve().parents[2]
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 
 
 def _land(root: Path, *folders: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 pytestmark = pytest.mark.slow
 
 

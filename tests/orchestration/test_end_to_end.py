@@ -21,7 +21,7 @@ from orchestration.runner import RunOutcome, execute_nightly
 from warehouse.partition_writes import HISTORY_TABLES
 from warehouse.settings import Settings, load_settings
 
-LANDING = Path(__file__).parent / "e2e_landing"
+LANDING = Path(__file__).parents[1] / "e2e_landing"
 pytestmark = pytest.mark.slow
 
 
