@@ -20,8 +20,8 @@ DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 # Besides DECIMAL's digits, sign and point, DuckDB's text-to-decimal cast accepts only an
 # exponent, digit-group underscores, and ASCII whitespace at either end. A trimmed value on a
 # row without tab, vertical tab, form feed or carriage return (``_plain``) and without these
-# characters therefore casts exactly when it matches DECIMAL; tests/ingestion/test_ingestion_speed.py
-# checks this against DuckDB's cast on every short string.
+# characters therefore casts exactly when it matches DECIMAL;
+# tests/ingestion/test_ingestion_speed.py checks this against DuckDB's cast on every short string.
 DECIMAL_CAST_EXTRAS = ("e", "E", "_")
 PLAIN_WHITESPACE = "\t\x0b\x0c\r\n"
 

@@ -5,9 +5,9 @@ resource) and builds an in-process dbt adapter (loading profile, project and mac
 uses to fetch column metadata and row counts, which kam never asks for. dagster-dbt offers no
 public switch for either; together they cost 3 s of CPU before the first dbt command, 1-2 s of
 a whole demo night (docs/performance.md).
-``tests/orchestration/test_dagster_dbt_private.py`` fails, naming this module, when an upgrade of dagster-dbt
-renames or stops calling them; then adapt the two overrides, or delete this module and use
-``DbtCliResource`` itself.
+``tests/orchestration/test_dagster_dbt_private.py`` fails, naming this module, when an upgrade
+of dagster-dbt renames or stops calling them; then adapt the two overrides, or delete this
+module and use ``DbtCliResource`` itself.
 """
 
 from __future__ import annotations
