@@ -113,19 +113,15 @@ def _execute_nightly(
         full = disk_full_message(settings, [repr(exc)])
         if full is None:
             raise
-        failed = RunOutcome(
-            business_date=business_date, run_id=run_id, success=False, failures=[full],
-            log_path=log_path,
-        )
-    else:
-        failed = None
-    if failed is not None:
         # The broken run's frames, and the DuckDB connections they held, stay in reference
         # cycles with its exception until the collector runs; until then this process keeps
         # the warehouse locked and the next `kam run` (or the next date of a backfill) cannot
         # open it. Collect them now.
         gc.collect()
-        return failed
+        return RunOutcome(
+            business_date=business_date, run_id=run_id, success=False, failures=[full],
+            log_path=log_path,
+        )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
     outcome.log_path = log_path
     if not result.success:
