@@ -63,7 +63,7 @@ def validate_scores(
         ),
         columns_present(
             types,
-            "every score column of docs/scoring.md is present (absent ones unchecked)",
+            "every score column of scoring/columns.py is present (absent ones unchecked)",
             check="expected_columns_present",
             severity="warn",
         ),

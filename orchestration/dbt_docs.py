@@ -3,7 +3,8 @@
 The score tables are written by kam's Python scoring step, not by dbt, so the dbt project does not
 know them. For the docs they are declared as a dbt source ``scores`` whose tables and columns are
 described by the same function that writes the published copy's ``COMMENT ON``
-(:mod:`warehouse.published_docs`: docs/scoring.md, docs/bi-tables.md and the Chinese names).
+(:mod:`warehouse.published_docs`: docs/scoring.md, credit.md, churn.md, bi-tables.md and the
+Chinese names).
 That declaration is generated into a copy of the dbt project under ``<home>/dbt_docs/``, never
 into ``dbt_project/`` itself: the nightly build does not see it, and there is no second list of
 columns to keep in step. The catalog (column types) is read from the warehouse the

@@ -3,8 +3,9 @@
 Nothing here is a second list: a mart's and a raw table's descriptions come from the dbt docs
 (the manifest's model and source descriptions); a column they do not describe from the table's
 section of ``docs/bi-tables.md`` (a ``| column | meaning |`` table under a heading that names the
-table), then, for the score tables, from the column tables of ``docs/scoring.md``. Score
-columns get their Chinese name from ``scoring.columns.COLUMN_NAMES_ZH``.
+table), then, for the score tables, from the column tables of ``docs/scoring.md``,
+``docs/credit.md`` and ``docs/churn.md``. Score columns get their Chinese name from
+``scoring.columns.COLUMN_NAMES_ZH``.
 
 A column may be documented by a pattern, ``credit_ind_<indicator>``, which describes every column
 it matches (handed to :func:`warehouse.publish.publish` as ``credit_ind_*``).
@@ -24,7 +25,7 @@ from warehouse.settings import REPO_ROOT
 
 DOCS_DIR = REPO_ROOT / "docs"
 # Where the columns of the score tables (schema ``scores``) are described.
-SCORE_DOCS = "scoring.md"
+SCORE_DOCS = ("scoring.md", "credit.md", "churn.md")
 # The BI page: per-table sections, and the list of tables with their grain.
 BI_DOCS = "bi-tables.md"
 
@@ -194,7 +195,9 @@ def load_descriptions(manifest: dict, docs_dir: Path = DOCS_DIR) -> Descriptions
         for row in table.rows
         if column_names(row[0])
     }
-    scores = column_docs(markdown_tables(_read(docs_dir / SCORE_DOCS)), topic=True)
+    scores = column_docs(
+        [t for page in SCORE_DOCS for t in markdown_tables(_read(docs_dir / page))], topic=True
+    )
     return Descriptions(models, sources, scores, sections, grains)
 
 

@@ -34,7 +34,7 @@ def score_churn(
     probability is replaced by the calibrated one before levels and the call list are set.
     ``with_value=False`` skips the spend model and lifetime value (their columns, and so the
     call list's ranking, are null) — for calibration and back-tests, which need the probability.
-    Columns: see :data:`OUTPUT_COLUMNS` and docs/scoring.md. Raises :class:`ChurnInputError`
+    Columns: see :data:`OUTPUT_COLUMNS` and docs/churn.md. Raises :class:`ChurnInputError`
     when a needed facts column is missing.
     """
     if time_unit_days <= 0:
