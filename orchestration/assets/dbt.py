@@ -45,7 +45,7 @@ def dbt_build_args(full_refresh: bool = False) -> list[str]:
     ``warehouse.settings.dbt_environment``).
 
     dbt unit tests check the SQL logic, not the night's data, so they run in the test suite
-    (tests/test_dbt_*.py), not every night.
+    (tests/dbt_project/), not every night.
     """
     return [
         "build",
