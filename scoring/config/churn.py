@@ -9,20 +9,25 @@ from annotated_types import MinLen
 from pydantic import ValidationInfo, field_validator, model_validator
 
 from scoring.config.errors import ConfigProblem
-from scoring.config.fields import Level, Number, Text, _Model, _unique
+from scoring.config.fields import (
+    Level,
+    Number,
+    Text,
+    Weight,
+    _Model,
+    _unique,
+    at_least,
+    fraction,
+)
+
+HorizonDays = Annotated[int, at_least(1, "use a number of days ≥ 1")]
+Count = Annotated[int, at_least(1, "use a count ≥ 1")]
 
 
 class _Signal(_Model):
     name_zh: Text
     enabled: bool = True
-    weight: Number
-
-    @field_validator("weight")
-    @classmethod
-    def _weight(cls, value: float) -> float:
-        if value < 0:
-            raise ConfigProblem(f"weight {value} is negative", "use a weight ≥ 0")
-        return value
+    weight: Weight
 
 
 class NoRecentOrderSignal(_Signal):
@@ -142,9 +147,12 @@ class RiskLevel(Level):
 class CallListConfig(_Model):
     """Who is flagged (is_churn_risk): the top of the ranking by churn probability × value."""
 
-    top_share: Number | None = 0.05
-    top_n: int | None = None
-    min_probability: Number = 0.5
+    top_share: (
+        Annotated[Number, fraction("write a fraction of customers, e.g. 0.05 for 5 %", zero=False)]
+        | None
+    ) = 0.05
+    top_n: Count | None = None
+    min_probability: Annotated[Number, fraction("write a probability, e.g. 0.5")] = 0.5
 
     @model_validator(mode="after")
     def _check(self) -> CallListConfig:
@@ -153,45 +161,17 @@ class CallListConfig(_Model):
                 "neither top_share nor top_n is set",
                 "size the call list: set top_share (e.g. 0.05) and/or top_n (e.g. 100)",
             )
-        if self.top_share is not None and not 0 < self.top_share <= 1:
-            raise ConfigProblem(
-                f"top_share {self.top_share} is outside (0, 1]",
-                "write a fraction of customers, e.g. 0.05 for 5 %",
-                ("top_share",),
-            )
-        if self.top_n is not None and self.top_n < 1:
-            raise ConfigProblem(f"top_n {self.top_n} < 1", "use a count ≥ 1", ("top_n",))
-        if not 0 <= self.min_probability <= 1:
-            raise ConfigProblem(
-                f"min_probability {self.min_probability} is outside 0..1",
-                "write a probability, e.g. 0.5",
-                ("min_probability",),
-            )
         return self
 
 
 class LifetimeValueConfig(_Model):
     """Customer lifetime value: discounted expected purchases × expected value per purchase."""
 
-    horizon_days: int = 1095
-    annual_discount_rate: Number = 0.10
+    horizon_days: HorizonDays = 1095
+    annual_discount_rate: Annotated[
+        Number, fraction("write a yearly rate as a fraction, e.g. 0.10 for 10 %", one=False)
+    ] = 0.10
     value_basis: Literal["contribution", "revenue"] = "contribution"
-
-    @model_validator(mode="after")
-    def _check(self) -> LifetimeValueConfig:
-        if self.horizon_days <= 0:
-            raise ConfigProblem(
-                f"horizon {self.horizon_days} is not positive",
-                "use a number of days ≥ 1",
-                ("horizon_days",),
-            )
-        if not 0 <= self.annual_discount_rate < 1:
-            raise ConfigProblem(
-                f"annual_discount_rate {self.annual_discount_rate} is outside [0, 1)",
-                "write a yearly rate as a fraction, e.g. 0.10 for 10 %",
-                ("annual_discount_rate",),
-            )
-        return self
 
 
 class ChurnConfig(_Model):
@@ -200,40 +180,17 @@ class ChurnConfig(_Model):
     # First choice of repeat-buying model; the other one, then a model-free estimate, are the
     # fallbacks when a fit is rejected (docs/churn-model.md).
     model: Literal["mbgnbd", "bgnbd"] = "mbgnbd"
-    prediction_horizon_days: int = 90
+    prediction_horizon_days: HorizonDays = 90
     # Stretch a slow buyer's horizon to this many of their own mean days between orders
     # (0: the same horizon for everyone).
-    horizon_cycle_multiple: Number = 0.0
-    min_repeat_buyers: int = 20
+    horizon_cycle_multiple: Annotated[Number, at_least(0, "use 0 (off) or a multiple > 0")] = 0.0
+    min_repeat_buyers: Annotated[
+        int, at_least(2, "a model needs at least 2 repeat buyers")
+    ] = 20
     signals: ChurnSignals
     risk_levels: Annotated[tuple[RiskLevel, ...], MinLen(2)]
     call_list: CallListConfig
     lifetime_value: LifetimeValueConfig
-
-    @field_validator("prediction_horizon_days")
-    @classmethod
-    def _horizon(cls, value: int) -> int:
-        if value <= 0:
-            raise ConfigProblem(f"horizon {value} is not positive", "use a number of days ≥ 1")
-        return value
-
-    @field_validator("horizon_cycle_multiple")
-    @classmethod
-    def _cycle_multiple(cls, value: float) -> float:
-        if value < 0:
-            raise ConfigProblem(
-                f"horizon_cycle_multiple {value} is negative", "use 0 (off) or a multiple > 0"
-            )
-        return value
-
-    @field_validator("min_repeat_buyers")
-    @classmethod
-    def _repeat_buyers(cls, value: int) -> int:
-        if value < 2:
-            raise ConfigProblem(
-                f"min_repeat_buyers {value} < 2", "a model needs at least 2 repeat buyers"
-            )
-        return value
 
     @model_validator(mode="after")
     def _check(self) -> ChurnConfig:

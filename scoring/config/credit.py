@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from annotated_types import MinLen
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
 from scoring.config.errors import ConfigProblem
 from scoring.config.fields import (
@@ -17,6 +17,7 @@ from scoring.config.fields import (
     Text,
     _Model,
     _unique,
+    fraction,
 )
 from scoring.config.scales import Scale
 
@@ -72,17 +73,8 @@ class MissingFinancials(_Model):
     """What to do when a customer has no (recent) financial statement."""
 
     policy: Literal["neutral", "zero", "rescale"] = "neutral"
-    neutral_fraction: Number = 0.5
+    neutral_fraction: Annotated[Number, fraction("write 0.5 for half the points")] = 0.5
     max_statement_age_days: int | None = None
-
-    @field_validator("neutral_fraction")
-    @classmethod
-    def _fraction(cls, value: float) -> float:
-        if not 0 <= value <= 1:
-            raise ConfigProblem(
-                f"neutral_fraction {value} is outside 0..1", "write 0.5 for half the points"
-            )
-        return value
 
 
 class CreditConfig(_Model):

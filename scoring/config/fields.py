@@ -1,5 +1,6 @@
-"""Building blocks shared by every section's models: checked field types, the frozen base model
-that forbids unknown keys, and output labels (:class:`Level`)."""
+"""Building blocks shared by every section's models: checked field types, the range checks of a
+single key (:func:`fraction`, :func:`at_least`), the frozen base model that forbids unknown keys,
+and output labels (:class:`Level`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from annotated_types import MinLen
-from pydantic import AfterValidator, BaseModel, ConfigDict, Strict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationInfo
 
 from scoring.config.errors import ConfigProblem
 from scoring.metrics import KNOWN_METRICS
@@ -40,6 +41,40 @@ Number = Annotated[float, Strict()]
 Text = Annotated[str, Strict(), MinLen(1)]
 Metric = Annotated[str, Strict(), AfterValidator(_check_metric)]
 Identifier = Annotated[str, Strict(), AfterValidator(_check_identifier)]
+
+
+def fraction(fix: str, *, zero: bool = True, one: bool = True) -> AfterValidator:
+    """The key's value must lie within 0..1 (``zero``/``one``: whether the ends are allowed).
+
+    Use as ``Annotated[Number, fraction("write 0.05 for 5 %")]``: a value outside is reported as
+    ``<key> <value> is outside 0..1`` (``(0, 1]``, ``[0, 1)``, ``(0, 1)``) with ``fix``."""
+    interval = "0..1" if zero and one else f"{'[' if zero else '('}0, 1{']' if one else ')'}"
+
+    def check(value: float, info: ValidationInfo) -> float:
+        inside = (value >= 0 if zero else value > 0) and (value <= 1 if one else value < 1)
+        if not inside:  # written so that NaN is outside too
+            raise ConfigProblem(f"{info.field_name} {value} is outside {interval}", fix)
+        return value
+
+    return AfterValidator(check)
+
+
+def at_least(low: int, fix: str) -> AfterValidator:
+    """The key's value must be ``low`` or more.
+
+    Use as ``Annotated[Number, at_least(0, "use a weight ≥ 0")]``: a value below is reported as
+    ``<key> <value> is negative`` (``low`` 0) or ``<key> <value> is below <low>``, with ``fix``."""
+    problem = "is negative" if low == 0 else f"is below {low}"
+
+    def check(value: float, info: ValidationInfo) -> float:
+        if value < low:
+            raise ConfigProblem(f"{info.field_name} {value} {problem}", fix)
+        return value
+
+    return AfterValidator(check)
+
+
+Weight = Annotated[Number, at_least(0, "use a weight ≥ 0")]
 
 
 class _Model(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Strict, model_validator
 
 from scoring.config.errors import ConfigProblem
-from scoring.config.fields import Number, _Model
+from scoring.config.fields import Number, _Model, at_least, fraction
 
 
 class GatesConfig(_Model):
@@ -16,8 +16,8 @@ class GatesConfig(_Model):
 
     churn_share_error: Number = 0.15
     churn_share_warn: Number = 0.05
-    customer_drop_error: Number = 0.20
-    grade_spread_min_customers: Annotated[int, Strict()] = 20
+    customer_drop_error: Annotated[Number, fraction("write a fraction (0.2 = 20 %)")] = 0.20
+    grade_spread_min_customers: Annotated[int, Strict(), at_least(0, "use a count ≥ 0")] = 20
 
     @model_validator(mode="after")
     def _check(self) -> GatesConfig:
@@ -26,17 +26,5 @@ class GatesConfig(_Model):
                 f"need 0 ≤ churn_share_warn ({self.churn_share_warn:g}) ≤ churn_share_error "
                 f"({self.churn_share_error:g}) ≤ 1",
                 "write fractions, the warning below the error (0.05 and 0.15)",
-            )
-        if not 0 <= self.customer_drop_error <= 1:
-            raise ConfigProblem(
-                f"customer_drop_error {self.customer_drop_error:g} is outside 0..1",
-                "write a fraction (0.2 = 20 %)",
-                ("customer_drop_error",),
-            )
-        if self.grade_spread_min_customers < 0:
-            raise ConfigProblem(
-                f"grade_spread_min_customers {self.grade_spread_min_customers} is negative",
-                "use a count ≥ 0",
-                ("grade_spread_min_customers",),
             )
         return self

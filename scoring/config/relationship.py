@@ -8,14 +8,9 @@ from typing import Annotated
 from pydantic import Strict, model_validator
 
 from scoring.config.errors import ConfigProblem
-from scoring.config.fields import Level, Number, Text, _Model
+from scoring.config.fields import Level, Number, Text, _Model, at_least, fraction
 
-Days = Annotated[int, Strict()]
-
-
-def _check_non_negative(value: float, name: str) -> None:
-    if value < 0:
-        raise ConfigProblem(f"{name} {value:g} is negative", f"use a {name} ≥ 0", (name,))
+Days = Annotated[int, Strict(), at_least(0, "use a number of days ≥ 0")]
 
 
 class ServiceCoverage(_Model):
@@ -23,14 +18,12 @@ class ServiceCoverage(_Model):
 
     watched_pyramid_levels: tuple[Text, ...] = ("vip",)
     max_days_without_contact: Days = 30
-    min_contact_employees: Days = 2
+    min_contact_employees: Annotated[int, Strict(), at_least(0, "use a number of people ≥ 0")] = 2
     small_pyramid_levels: tuple[Text, ...] = ("small",)
     max_cost_share_over_revenue_share: Number = 10.0
 
     @model_validator(mode="after")
     def _check(self) -> ServiceCoverage:
-        _check_non_negative(self.max_days_without_contact, "max_days_without_contact")
-        _check_non_negative(self.min_contact_employees, "min_contact_employees")
         if not self.max_cost_share_over_revenue_share > 0:
             raise ConfigProblem(
                 f"max_cost_share_over_revenue_share {self.max_cost_share_over_revenue_share:g} "
@@ -45,12 +38,7 @@ class Profitability(_Model):
     """Unprofitable customers (seed 004: 找出他们是谁): contribution after cost to serve and a
     handling cost per order below zero."""
 
-    handling_cost_per_order: Number = 0.0
-
-    @model_validator(mode="after")
-    def _check(self) -> Profitability:
-        _check_non_negative(self.handling_cost_per_order, "handling_cost_per_order")
-        return self
+    handling_cost_per_order: Annotated[Number, at_least(0, "use a cost ≥ 0 (0 adds none)")] = 0.0
 
 
 LIFECYCLE_STAGES = ("prospect", "newcomer", "growing", "stable", "declining", "lapsed")
@@ -62,8 +50,13 @@ class Lifecycle(_Model):
 
     new_tenure_days: Days = 365
     lapsed_days_since_last_order: Days = 365
-    growth_rate: Number = 0.1
-    decline_rate: Number = 0.1
+    growth_rate: Annotated[
+        Number, at_least(0, "write e.g. 0.1: revenue more than 10 % above the year before")
+    ] = 0.1
+    decline_rate: Annotated[
+        Number,
+        fraction("write e.g. 0.1: revenue more than 10 % below the year before", one=False),
+    ] = 0.1
     names_zh: dict[str, Text] = {
         "prospect": "潜在客户",
         "newcomer": "新客户",
@@ -75,14 +68,6 @@ class Lifecycle(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Lifecycle:
-        for name in ("new_tenure_days", "lapsed_days_since_last_order", "growth_rate"):
-            _check_non_negative(getattr(self, name), name)
-        if not 0 <= self.decline_rate < 1:
-            raise ConfigProblem(
-                f"decline_rate {self.decline_rate:g} is outside 0..1",
-                "write e.g. 0.1: revenue more than 10 % below the year before",
-                ("decline_rate",),
-            )
         if sorted(self.names_zh) != sorted(LIFECYCLE_STAGES):
             raise ConfigProblem(
                 "names_zh must name every stage once",
@@ -99,13 +84,7 @@ class Lifecycle(_Model):
 class TopCustomers(_Model):
     """The top N customers by trailing revenue (seed 000: 前十名; seed 004: 名列前十位)."""
 
-    count: Days = 10
-
-    @model_validator(mode="after")
-    def _check(self) -> TopCustomers:
-        if self.count < 1:
-            raise ConfigProblem(f"count {self.count} is below 1", "use e.g. 10", ("count",))
-        return self
+    count: Annotated[int, Strict(), at_least(1, "use e.g. 10")] = 10
 
 
 class RelationshipConfig(_Model):

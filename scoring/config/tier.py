@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from annotated_types import MinLen
-from pydantic import Strict, field_validator, model_validator
+from pydantic import Strict, model_validator
 
 from scoring.config.errors import ConfigProblem
 from scoring.config.fields import (
@@ -17,8 +17,11 @@ from scoring.config.fields import (
     Metric,
     Number,
     Text,
+    Weight,
     _Model,
     _unique,
+    at_least,
+    fraction,
 )
 from scoring.config.scales import Scale
 
@@ -192,16 +195,12 @@ class Criterion(Scale):
     name_zh: Text
     metric: Metric
     basis: Literal["value", "percentile"] = "value"
-    weight: Number = 1.0
+    weight: Weight = 1.0
     otherwise: Number = 1.0
     missing: Number = 1.0
 
     @model_validator(mode="after")
     def _check_criterion(self) -> Criterion:
-        if self.weight < 0:
-            raise ConfigProblem(
-                f"weight {self.weight} is negative", "use a weight ≥ 0", ("weight",)
-            )
         for points in self.all_points:
             if not 1 <= points <= 9:
                 raise ConfigProblem(
@@ -216,7 +215,7 @@ class CandidateScreen(_Model):
     the pyramid's top levels, or the top N customers by trailing revenue."""
 
     pyramid_levels: tuple[Text, ...] = ()
-    top_n: Annotated[int, Strict()] | None = None
+    top_n: Annotated[int, Strict(), at_least(1, "use a count ≥ 1")] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> CandidateScreen:
@@ -225,8 +224,6 @@ class CandidateScreen(_Model):
                 "give exactly one of 'pyramid_levels' or 'top_n'",
                 "write e.g. {pyramid_levels: [vip, major]} or {top_n: 20}",
             )
-        if self.top_n is not None and self.top_n < 1:
-            raise ConfigProblem(f"top_n {self.top_n} is below 1", "use a count ≥ 1", ("top_n",))
         return self
 
 
@@ -235,24 +232,18 @@ class Steadiness(_Model):
     volume or score: bought in fewer than min_active_windows of the trailing windows the facts
     look at, or (optionally) with more than max_window_share of that revenue in one window."""
 
-    min_active_windows: Annotated[int, Strict()] = 2
-    max_window_share: Number | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Steadiness:
-        if self.min_active_windows < 1:
-            raise ConfigProblem(
-                f"min_active_windows {self.min_active_windows} is below 1",
-                "use 2 (bought in at least two of the windows) or 1 to switch the rule off",
-                ("min_active_windows",),
-            )
-        if self.max_window_share is not None and not 0 < self.max_window_share <= 1:
-            raise ConfigProblem(
-                f"max_window_share {self.max_window_share} is outside (0, 1]",
-                "write e.g. 0.9 for 90 %, or null to switch the rule off",
-                ("max_window_share",),
-            )
-        return self
+    min_active_windows: Annotated[
+        int,
+        Strict(),
+        at_least(1, "use 2 (bought in at least two of the windows) or 1 to switch the rule off"),
+    ] = 2
+    max_window_share: (
+        Annotated[
+            Number,
+            fraction("write e.g. 0.9 for 90 %, or null to switch the rule off", zero=False),
+        ]
+        | None
+    ) = None
 
 
 class KeyAccountConfig(_Model):
@@ -260,21 +251,12 @@ class KeyAccountConfig(_Model):
     multi-criteria score at or above the candidates' mean; one-off buyers only by strategy."""
 
     revenue_share_metric: Metric = "revenue_share_trailing"
-    min_revenue_share: Number = 0.05
+    min_revenue_share: Annotated[Number, fraction("write 0.05 for 5 %")] = 0.05
     strategic_metric: Metric | None = "is_strategic"
     candidates: CandidateScreen = CandidateScreen(pyramid_levels=("vip", "major"))
     score_threshold: Literal["mean"] | Number = "mean"
     steadiness: Steadiness = Steadiness()
     criteria: Annotated[dict[Identifier, Criterion], MinLen(1)]
-
-    @field_validator("min_revenue_share")
-    @classmethod
-    def _share_range(cls, value: float) -> float:
-        if not 0 <= value <= 1:
-            raise ConfigProblem(
-                f"min_revenue_share {value} is outside 0..1", "write 0.05 for 5 %"
-            )
-        return value
 
 
 class TierConfig(_Model):
