@@ -14,6 +14,7 @@ from scoring.config.fields import (
     Number,
     Text,
     Weight,
+    _exactly_one,
     _Model,
     _unique,
     at_least,
@@ -84,13 +85,13 @@ class ProductDependenceSignal(_Model):
 
     @model_validator(mode="after")
     def _one_count(self) -> ProductDependenceSignal:
-        if (self.weight_by_products is None) == (self.weight_by_categories is None):
-            given = "both" if self.weight_by_products is not None else "neither of"
-            raise ConfigProblem(
-                f"{given} weight_by_products and weight_by_categories given",
-                "give one: weight_by_products: {1: 2, 2: 1} weighs the distinct products bought "
-                "over the trailing window, weight_by_categories the distinct categories",
-            )
+        _exactly_one(
+            self,
+            "weight_by_products",
+            "weight_by_categories",
+            "give one: weight_by_products: {1: 2, 2: 1} weighs the distinct products bought "
+            "over the trailing window, weight_by_categories the distinct categories",
+        )
         return self
 
     @property

@@ -81,6 +81,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _exactly_one(model: BaseModel, first: str, second: str, fix: str) -> None:
+    """Of the keys ``first`` and ``second`` of ``model`` exactly one must be given (set, and not
+    an empty list or mapping); otherwise the problem says whether both or neither were."""
+    given = [getattr(model, key) not in (None, (), {}) for key in (first, second)]
+    if given[0] == given[1]:
+        both = "both" if given[0] else "neither of"
+        raise ConfigProblem(f"{both} {first} and {second} given; exactly one is needed", fix)
+
+
 def _unique(names: Sequence[str], what: str) -> None:
     seen: set[str] = set()
     for index, name in enumerate(names):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pydantic import model_validator
 
 from scoring.config.errors import ConfigProblem
-from scoring.config.fields import Number, _Model
+from scoring.config.fields import Number, _exactly_one, _Model
 
 
 class Band(_Model):
@@ -20,11 +20,12 @@ class Band(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Band:
-        if (self.at_least is None) == (self.at_most is None):
-            raise ConfigProblem(
-                "a band needs exactly one of 'at_least' or 'at_most'",
-                "write e.g. {at_least: 0.95, points: 12} or {at_most: 30, points: 4}",
-            )
+        _exactly_one(
+            self,
+            "at_least",
+            "at_most",
+            "write e.g. {at_least: 0.95, points: 12} or {at_most: 30, points: 4}",
+        )
         return self
 
 
@@ -38,11 +39,12 @@ class Scale(_Model):
 
     @model_validator(mode="after")
     def _check_scale(self) -> Scale:
-        if bool(self.bands) == bool(self.points_by_value):
-            raise ConfigProblem(
-                "give exactly one of 'bands' or 'points_by_value'",
-                "use bands for numbers, points_by_value for categories such as industry",
-            )
+        _exactly_one(
+            self,
+            "bands",
+            "points_by_value",
+            "use bands for numbers, points_by_value for categories such as industry",
+        )
         if self.bands:
             _check_bands(self.bands, self.otherwise)
         return self

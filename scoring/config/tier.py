@@ -18,6 +18,7 @@ from scoring.config.fields import (
     Number,
     Text,
     Weight,
+    _exactly_one,
     _Model,
     _unique,
     at_least,
@@ -43,6 +44,15 @@ def _check_shares(shares: Sequence[float], field: str) -> None:
         )
 
 
+def _check_scheme(shares: Sequence[float], levels: Sequence[Level], key: str, fix: str) -> None:
+    """A scheme of shares (pyramid, ABC): shares summing to 1, one of the ``key`` levels per
+    share (at least two), each label once."""
+    _check_shares(shares, "shares")
+    if len(levels) != len(shares) or len(levels) < 2:
+        raise ConfigProblem(f"{len(levels)} {key} but {len(shares)} shares", fix, (key,))
+    _unique([level.label for level in levels], "label")
+
+
 class PyramidConfig(_Model):
     """Customer pyramid (客户金字塔): fixed shares of customers by rank."""
 
@@ -52,14 +62,12 @@ class PyramidConfig(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> PyramidConfig:
-        _check_shares(self.shares, "shares")
-        if len(self.levels) != len(self.shares) or len(self.levels) < 2:
-            raise ConfigProblem(
-                f"{len(self.levels)} levels but {len(self.shares)} shares",
-                "give one share per level, at least two levels, top level first",
-                ("levels",),
-            )
-        _unique([lv.label for lv in self.levels], "label")
+        _check_scheme(
+            self.shares,
+            self.levels,
+            "levels",
+            "give one share per level, at least two levels, top level first",
+        )
         return self
 
 
@@ -72,14 +80,12 @@ class AbcConfig(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> AbcConfig:
-        _check_shares(self.shares, "shares")
-        if len(self.classes) != len(self.shares) or len(self.classes) < 2:
-            raise ConfigProblem(
-                f"{len(self.classes)} classes but {len(self.shares)} shares",
-                "give one share of cumulative revenue per class, top class first",
-                ("classes",),
-            )
-        _unique([c.label for c in self.classes], "label")
+        _check_scheme(
+            self.shares,
+            self.classes,
+            "classes",
+            "give one share of cumulative revenue per class, top class first",
+        )
         return self
 
 
@@ -94,11 +100,9 @@ class Comparison(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Comparison:
-        if (self.value is None) == (self.other_metric is None):
-            raise ConfigProblem(
-                "a comparison needs exactly one of 'value' or 'other_metric'",
-                "write e.g. {metric: days_past_due, op: '<=', value: 30}",
-            )
+        _exactly_one(
+            self, "value", "other_metric", "write e.g. {metric: days_past_due, op: '<=', value: 30}"
+        )
         return self
 
 
@@ -111,11 +115,12 @@ class Condition(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Condition:
-        if bool(self.all_of) == bool(self.any_of):
-            raise ConfigProblem(
-                "a condition needs exactly one non-empty list: 'all_of' or 'any_of'",
-                "list the comparisons under all_of (every one must hold) or any_of (one is enough)",
-            )
+        _exactly_one(
+            self,
+            "all_of",
+            "any_of",
+            "list the comparisons under all_of (every one must hold) or any_of (one is enough)",
+        )
         return self
 
 
@@ -219,11 +224,12 @@ class CandidateScreen(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> CandidateScreen:
-        if bool(self.pyramid_levels) == (self.top_n is not None):
-            raise ConfigProblem(
-                "give exactly one of 'pyramid_levels' or 'top_n'",
-                "write e.g. {pyramid_levels: [vip, major]} or {top_n: 20}",
-            )
+        _exactly_one(
+            self,
+            "pyramid_levels",
+            "top_n",
+            "write e.g. {pyramid_levels: [vip, major]} or {top_n: 20}",
+        )
         return self
 
 

@@ -1,0 +1,102 @@
+"""Keys of config/scoring.yaml that come in pairs of which exactly one is given, and the lists
+of levels that go with a list of shares: a mistake names the key path, what is wrong and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scoring.config import DEFAULT_CONFIG_PATH, ScoringConfigError, load_scoring_config
+
+SHIPPED = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+BAND = "{at_least: 0.95, points: 12}"
+BANDS = "credit.categories.payment_record.indicators.on_time_payment_rate.bands[1]"
+COMPARISON = '{metric: days_past_due, op: "<=", value: 30}'
+CONDITION = "        any_of:\n          - {metric: revenue_trailing"
+CANDIDATES = "pyramid_levels: [vip, major]    #"
+VALUE_MAP = "points_by_value: {direct: 7, distributor: 5, retail_member: 3}"
+
+
+def _error(tmp_path: Path, old: str, new: str) -> str:
+    assert SHIPPED.count(old) == 1, old
+    path = tmp_path / "scoring.yaml"
+    path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
+    with pytest.raises(ScoringConfigError) as info:
+        load_scoring_config(path)
+    return str(info.value)
+
+
+CASES = [
+    (
+        BAND,
+        "{points: 12}",
+        f"{BANDS}: neither of at_least and at_most given; exactly one is needed"
+        " — fix: write e.g. {at_least: 0.95, points: 12} or {at_most: 30, points: 4}",
+    ),
+    (
+        BAND,
+        "{at_least: 0.95, at_most: 0.99, points: 12}",
+        f"{BANDS}: both at_least and at_most given; exactly one is needed",
+    ),
+    (
+        COMPARISON,
+        '{metric: days_past_due, op: "<=", value: 30, other_metric: tenure_days}',
+        "tier.ladder.conditions.good_payment.all_of[1]: both value and other_metric given;"
+        " exactly one is needed — fix: write e.g. {metric: days_past_due, op: '<=', value: 30}",
+    ),
+    (
+        COMPARISON,
+        '{metric: days_past_due, op: "<="}',
+        "tier.ladder.conditions.good_payment.all_of[1]: neither of value and other_metric given",
+    ),
+    (
+        CONDITION,
+        "        all_of: [{metric: tenure_days, op: '<', value: 365}]\n" + CONDITION,
+        "tier.ladder.conditions.growth_potential: both all_of and any_of given; exactly one is"
+        " needed — fix: list the comparisons under all_of (every one must hold) or any_of (one is"
+        " enough)",
+    ),
+    (
+        CANDIDATES,
+        "pyramid_levels: [vip, major]\n      top_n: 20    #",
+        "tier.key_account.candidates: both pyramid_levels and top_n given; exactly one is needed"
+        " — fix: write e.g. {pyramid_levels: [vip, major]} or {top_n: 20}",
+    ),
+    (
+        CANDIDATES,
+        "pyramid_levels: []    #",
+        "tier.key_account.candidates: neither of pyramid_levels and top_n given",
+    ),
+    (
+        VALUE_MAP,
+        VALUE_MAP + "\n        bands: [{at_least: 1, points: 9}]",
+        "tier.key_account.criteria.policy_support: both bands and points_by_value given; exactly"
+        " one is needed — fix: use bands for numbers, points_by_value for categories such as"
+        " industry",
+    ),
+    (
+        VALUE_MAP,
+        "points_by_value: {}",
+        "tier.key_account.criteria.policy_support: neither of bands and points_by_value given",
+    ),
+    (
+        "shares: [0.80, 0.15, 0.05]",
+        "shares: [0.80, 0.20]",
+        "tier.abc.classes: 3 classes but 2 shares — fix: give one share of cumulative revenue"
+        " per class, top class first",
+    ),
+    (
+        "    - {label: small, name_zh: 小客户}\n",
+        "",
+        "tier.pyramid.levels: 3 levels but 4 shares — fix: give one share per level, at least"
+        " two levels, top level first",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "reported"), CASES)
+def test_a_pair_given_both_or_neither_ways_is_reported(
+    tmp_path: Path, old: str, new: str, reported: str
+) -> None:
+    assert reported in _error(tmp_path, old, new)
