@@ -84,6 +84,11 @@ def test_old_parquet_versions_are_pruned(tmp_path: Path) -> None:
     writer = _writer(tmp_path / "w.duckdb", [("c1", 90)])
     for i in range(5):
         publish(writer, tmp_path / "pub", TABLES, f"run-{i}")
+        # Nightly runs: each version was published a day before the next (a version replaced
+        # minutes ago is kept, tests/warehouse/test_parquet_readers.py).
+        for marker in (tmp_path / "pub" / "parquet").glob("run-*/_SUCCESS"):
+            published = marker.stat().st_mtime - 24 * 3600
+            os.utime(marker, (published, published))
     versions = sorted(
         p.name for p in (tmp_path / "pub" / "parquet").iterdir() if not p.is_symlink()
     )

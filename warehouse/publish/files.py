@@ -12,6 +12,8 @@ DATABASE_NAME = "kam.duckdb"
 DATABASE_VERSIONS = "versions"
 # Name prefix of everything a publication leaves beside the link while it is being written.
 STAGING_PREFIX = f".{DATABASE_NAME}."
+# File a finished Parquet version holds; its time is the moment the version was published.
+SUCCESS_MARKER = "_SUCCESS"
 
 
 def remove_leftovers(publish_dir: Path) -> None:
@@ -22,7 +24,7 @@ def remove_leftovers(publish_dir: Path) -> None:
     parquet_root = publish_dir / "parquet"
     if parquet_root.is_dir():
         for version in parquet_root.iterdir():
-            finished = (version / "_SUCCESS").exists()
+            finished = (version / SUCCESS_MARKER).exists()
             if version.is_dir() and not version.is_symlink() and not finished:
                 remove(version)
 

@@ -1,20 +1,31 @@
 """The Parquet copy: a folder per publication under ``parquet/``, the ``current`` link swapped to
 the newest. An unchanged table's file is hard-linked from the previous version when it holds the
 same rows; a history table (``by_date``) is a folder of one file per date, the dates not replaced
-hard-linked from the previous version."""
+hard-linked from the previous version.
+
+A published file is never written again: a reader that resolved ``current`` once reads one whole
+version. Readers that open ``current/<table>.parquet`` more than once per read (the footer, then
+the data: pyarrow, Polars and DuckDB all do) can pair one version's footer with the next one's
+bytes, so docs/bi-tables.md tells readers to resolve ``current`` once per query. An old version is
+removed only when it is older than the newest ``KEEP_PARQUET_VERSIONS`` and has not been current
+for ``RETIRED_VERSION_GRACE_SECONDS``: a backfill publishing many dates in a row does not remove a
+version a reader resolved a minute ago."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
 
-from warehouse.publish.files import sql_path
+from warehouse.publish.files import SUCCESS_MARKER, sql_path
 from warehouse.publish.table_sync import PARTITION_COLUMN, find_changes, table_columns
 
 KEEP_PARQUET_VERSIONS = 3
+# How long a version stays after it stopped being current (a running query, a held reader).
+RETIRED_VERSION_GRACE_SECONDS = 15 * 60
 # File name, in a by-date table's Parquet folder, of the rows without a date (normally none).
 UNDATED_FILE = "undated.parquet"
 
@@ -73,12 +84,27 @@ def link_parquet(
     return True
 
 
-def prune_versions(parquet_root: Path, keep: int) -> None:
+def prune_versions(
+    parquet_root: Path,
+    keep: int,
+    grace_seconds: float = RETIRED_VERSION_GRACE_SECONDS,
+    now: float | None = None,
+) -> None:
+    """Remove the versions older than the newest ``keep`` whose successor was published more than
+    ``grace_seconds`` before ``now`` (then they stopped being current that long ago)."""
     current = (parquet_root / "current").resolve()
+    now = time.time() if now is None else now
     versions = sorted(
         (p for p in parquet_root.iterdir() if p.is_dir() and not p.is_symlink()),
-        key=lambda p: p.stat().st_mtime,
+        key=published_at,
     )
-    for old in versions[:-keep]:
-        if old.resolve() != current:
+    for index, old in enumerate(versions[:-keep]):
+        retired_for = now - published_at(versions[index + 1])
+        if old.resolve() != current and retired_for > grace_seconds:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def published_at(version: Path) -> float:
+    """When ``version`` was published: its success marker's time (the folder's, without one)."""
+    marker = version / SUCCESS_MARKER
+    return (marker if marker.is_file() else version).stat().st_mtime

@@ -47,6 +47,7 @@ from warehouse.publish.files import (
     DATABASE_NAME,
     DATABASE_VERSIONS,
     STAGING_PREFIX,
+    SUCCESS_MARKER,
     prune_databases,
     remove,
     remove_leftovers,
@@ -159,7 +160,7 @@ def publish(
         remove(staging_db)
         remove(version_dir)
         raise
-    (version_dir / "_SUCCESS").touch()
+    (version_dir / SUCCESS_MARKER).touch()
 
     crash_point("publishing")
     version_db = versions / f"{publication_id}.duckdb"
