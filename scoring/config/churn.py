@@ -16,7 +16,7 @@ from scoring.config.fields import (
     Weight,
     _exactly_one,
     _Model,
-    _unique,
+    _unique_labels,
     at_least,
     fraction,
 )
@@ -213,5 +213,5 @@ class ChurnConfig(_Model):
                 "the last risk level must start at 0", "set its min_probability to 0",
                 ("risk_levels", len(self.risk_levels) - 1, "min_probability"),
             )
-        _unique([r.label for r in self.risk_levels], "label")
+        _unique_labels(self.risk_levels, "risk_levels")
         return self

@@ -17,6 +17,7 @@ from scoring.config.fields import (
     Text,
     _Model,
     _unique,
+    _unique_labels,
     fraction,
 )
 from scoring.config.scales import Scale
@@ -109,8 +110,14 @@ class CreditConfig(_Model):
                 "no non-financial points left", "keep some non-financial categories",
                 ("financial_points",),
             )
-        names: list[str] = [n for c in self.categories.values() for n in c.indicators]
-        _unique(names, "indicator name")
+        _unique(
+            (
+                (name, ("categories", category, "indicators", name))
+                for category, c in self.categories.items()
+                for name in c.indicators
+            ),
+            "indicator name",
+        )
         for index in range(1, len(self.grades)):
             if not self.grades[index].min_score < self.grades[index - 1].min_score:
                 raise ConfigProblem(
@@ -125,7 +132,7 @@ class CreditConfig(_Model):
                 "set the last grade's min_score to 0",
                 ("grades", len(self.grades) - 1, "min_score"),
             )
-        _unique([g.label for g in self.grades], "label")
+        _unique_labels(self.grades, "grades")
         return self
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated
 
 from annotated_types import MinLen
@@ -90,14 +90,21 @@ def _exactly_one(model: BaseModel, first: str, second: str, fix: str) -> None:
         raise ConfigProblem(f"{both} {first} and {second} given; exactly one is needed", fix)
 
 
-def _unique(names: Sequence[str], what: str) -> None:
+def _unique(named: Iterable[tuple[str, tuple[str | int, ...]]], what: str) -> None:
+    """Each name once; ``named`` pairs a name with the key path it was written at, so a repeat
+    is reported where it stands."""
     seen: set[str] = set()
-    for index, name in enumerate(names):
+    for name, at in named:
         if name in seen:
             raise ConfigProblem(
-                f"{what} '{name}' appears twice", f"give each {what} its own name", (index,)
+                f"{what} '{name}' appears twice", f"give each {what} its own name", at
             )
         seen.add(name)
+
+
+def _unique_labels(levels: Sequence[Level], key: str) -> None:
+    """Each label of the list ``key`` once."""
+    _unique(((level.label, (key, index, "label")) for index, level in enumerate(levels)), "label")
 
 
 class Level(_Model):

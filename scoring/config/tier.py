@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from annotated_types import MinLen
 from pydantic import Strict, model_validator
@@ -21,6 +21,7 @@ from scoring.config.fields import (
     _exactly_one,
     _Model,
     _unique,
+    _unique_labels,
     at_least,
     fraction,
 )
@@ -44,49 +45,46 @@ def _check_shares(shares: Sequence[float], field: str) -> None:
         )
 
 
-def _check_scheme(shares: Sequence[float], levels: Sequence[Level], key: str, fix: str) -> None:
-    """A scheme of shares (pyramid, ABC): shares summing to 1, one of the ``key`` levels per
-    share (at least two), each label once."""
-    _check_shares(shares, "shares")
-    if len(levels) != len(shares) or len(levels) < 2:
-        raise ConfigProblem(f"{len(levels)} {key} but {len(shares)} shares", fix, (key,))
-    _unique([level.label for level in levels], "label")
+class _ShareScheme(_Model):
+    """Levels by fixed shares of a metric, top level first: the shares sum to 1, one level per
+    share (at least two), each label once. A scheme names its list of levels ``levels_key``."""
+
+    levels_key: ClassVar[str]
+    count_fix: ClassVar[str]
+
+    metric: Metric = "revenue_trailing"
+    shares: tuple[Number, ...]
+
+    @model_validator(mode="after")
+    def _check_scheme(self) -> _ShareScheme:
+        _check_shares(self.shares, "shares")
+        levels: tuple[Level, ...] = getattr(self, self.levels_key)
+        if len(levels) != len(self.shares) or len(levels) < 2:
+            raise ConfigProblem(
+                f"{len(levels)} {self.levels_key} but {len(self.shares)} shares",
+                self.count_fix,
+                (self.levels_key,),
+            )
+        _unique_labels(levels, self.levels_key)
+        return self
 
 
-class PyramidConfig(_Model):
+class PyramidConfig(_ShareScheme):
     """Customer pyramid (客户金字塔): fixed shares of customers by rank."""
 
-    metric: Metric = "revenue_trailing"
-    shares: tuple[Number, ...]
+    levels_key = "levels"
+    count_fix = "give one share per level, at least two levels, top level first"
+
     levels: tuple[Level, ...]
 
-    @model_validator(mode="after")
-    def _check(self) -> PyramidConfig:
-        _check_scheme(
-            self.shares,
-            self.levels,
-            "levels",
-            "give one share per level, at least two levels, top level first",
-        )
-        return self
 
-
-class AbcConfig(_Model):
+class AbcConfig(_ShareScheme):
     """ABC classes by the Pareto rule (二八法则): shares of cumulative revenue."""
 
-    metric: Metric = "revenue_trailing"
-    shares: tuple[Number, ...]
-    classes: tuple[Level, ...]
+    levels_key = "classes"
+    count_fix = "give one share of cumulative revenue per class, top class first"
 
-    @model_validator(mode="after")
-    def _check(self) -> AbcConfig:
-        _check_scheme(
-            self.shares,
-            self.classes,
-            "classes",
-            "give one share of cumulative revenue per class, top class first",
-        )
-        return self
+    classes: tuple[Level, ...]
 
 
 class Comparison(_Model):
@@ -174,7 +172,11 @@ class LadderConfig(_Model):
                         ("rules", index, "conditions", position),
                     )
         labels = [r.label for r in self.rules] + [self.otherwise.label]
-        _unique(labels, "label")
+        _unique(
+            [(r.label, ("rules", i, "label")) for i, r in enumerate(self.rules)]
+            + [(self.otherwise.label, ("otherwise", "label"))],
+            "label",
+        )
         for index, rule in enumerate(self.rules):
             for earlier in self.rules[:index]:
                 if earlier.covers(rule):

@@ -100,3 +100,52 @@ def test_a_pair_given_both_or_neither_ways_is_reported(
     tmp_path: Path, old: str, new: str, reported: str
 ) -> None:
     assert reported in _error(tmp_path, old, new)
+
+
+LABEL_FIX = "— fix: give each label its own name"
+REPEATS = [
+    (
+        "{label: major, name_zh: 主要客户}",
+        "{label: vip, name_zh: 主要客户}",
+        ":14:10: tier.pyramid.levels[1].label: label 'vip' appears twice",
+    ),
+    (
+        "{label: B, name_zh: B类客户}",
+        "{label: A, name_zh: B类客户}",
+        ":24:10: tier.abc.classes[1].label: label 'A' appears twice",
+    ),
+    (
+        "otherwise: {label: D, name_zh: D类客户}",
+        "otherwise: {label: B2, name_zh: D类客户}",
+        ":63:17: tier.ladder.otherwise.label: label 'B2' appears twice",
+    ),
+    (
+        "{label: A, name_zh: A级, min_score: 70}",
+        "{label: AA, name_zh: A级, min_score: 70}",
+        ":192:8: credit.grades[2].label: label 'AA' appears twice",
+    ),
+    (
+        "{label: low, name_zh: 低风险, min_probability: 0.3}",
+        "{label: high, name_zh: 低风险, min_probability: 0.3}",
+        ":451:8: churn.risk_levels[2].label: label 'high' appears twice",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "reported"), REPEATS)
+def test_a_repeated_label_is_reported_where_the_repeat_stands(
+    tmp_path: Path, old: str, new: str, reported: str
+) -> None:
+    message = _error(tmp_path, old, new)
+    assert f"{tmp_path / 'scoring.yaml'}{reported} {LABEL_FIX}" in message
+
+
+def test_an_indicator_name_used_by_two_categories_is_reported_at_the_second(
+    tmp_path: Path,
+) -> None:
+    message = _error(tmp_path, "        current_ratio:\n", "        purchase_scale:\n")
+    assert (
+        f"{tmp_path / 'scoring.yaml'}:325:9: credit.categories.solvency.indicators.purchase_scale:"
+        " indicator name 'purchase_scale' appears twice — fix: give each indicator name its own"
+        " name"
+    ) in message
