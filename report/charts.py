@@ -16,6 +16,12 @@ LEVEL_COLOURS = ("#1b4f72", "#2e86c1", "#85c1e9", "#d6eaf8", "#f5b041", "#cb4335
 PARETO_MAX_POINTS = 1000
 
 
+def _hover(*lines: str, trace: str = "") -> str:
+    """A plotly hover template: the ``lines`` one under another, and ``trace`` in the box beside
+    them (empty: no box)."""
+    return "<br>".join(lines) + f"<extra>{trace}</extra>"
+
+
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
@@ -41,8 +47,9 @@ def pyramid(levels: Sequence[str], counts: Sequence[int], revenue_shares: Sequen
             text=[f"{c:,} · {s:.1%}" for c, s in zip(counts, revenue_shares, strict=True)],
             textinfo="text",
             marker={"color": list(LEVEL_COLOURS[: len(levels)])},
-            hovertemplate="%{y}<br>客户数 customers: %{x:,}<br>"
-            "收入占比 revenue share: %{customdata[0]:.1%}<extra></extra>",
+            hovertemplate=_hover(
+                "%{y}", "客户数 customers: %{x:,}", "收入占比 revenue share: %{customdata[0]:.1%}"
+            ),
         )
     )
     return _layout(
@@ -75,10 +82,11 @@ def pareto(
                 mode="lines",
                 name=class_names.get(cls, cls),
                 line={"color": LEVEL_COLOURS[i % len(LEVEL_COLOURS)], "width": 3},
-                hovertemplate="前 top %{x:.1%} 客户 customers<br>"
-                "累计收入 cumulative revenue %{y:.1%}<extra>"
-                + class_names.get(cls, cls)
-                + "</extra>",
+                hovertemplate=_hover(
+                    "前 top %{x:.1%} 客户 customers",
+                    "累计收入 cumulative revenue %{y:.1%}",
+                    trace=class_names.get(cls, cls),
+                ),
             )
         )
     for cls, x in boundaries:
@@ -118,11 +126,7 @@ def bars(
             cliponaxis=False,
             marker={"color": LEVEL_COLOURS[1]},
             customdata=[[e] for e in (extra or [""] * len(values))],
-            hovertemplate="%{x}<br>"
-            + value_name
-            + ": "
-            + number
-            + "<br>%{customdata[0]}<extra></extra>",
+            hovertemplate=_hover("%{x}", f"{value_name}: {number}", "%{customdata[0]}"),
         )
     )
     fig.update_yaxes(title=value_name, rangemode="tozero")
@@ -149,7 +153,7 @@ def heatmap(
             showscale=False,
             xgap=1,
             ygap=1,
-            hovertemplate="从 from %{y}<br>到 to %{x}<br>客户数 customers: %{z:,}<extra></extra>",
+            hovertemplate=_hover("从 from %{y}", "到 to %{x}", "客户数 customers: %{z:,}"),
         )
     )
     fig.update_yaxes(autorange="reversed", title="从 from", type="category")
@@ -173,11 +177,7 @@ def scatter(
             mode="markers",
             text=list(labels),
             marker={"size": 9, "color": LEVEL_COLOURS[5], "opacity": 0.8},
-            hovertemplate="%{text}<br>"
-            + x_name
-            + ": %{x:.1%}<br>"
-            + y_name
-            + ": %{y:,.0f}<extra></extra>",
+            hovertemplate=_hover("%{text}", x_name + ": %{x:.1%}", y_name + ": %{y:,.0f}"),
         )
     )
     fig.update_xaxes(title=x_name, tickformat=".0%")
@@ -204,7 +204,7 @@ def lines(
                 mode="lines+markers",
                 stackgroup="one" if stacked else None,
                 line={"color": LEVEL_COLOURS[i % len(LEVEL_COLOURS)]},
-                hovertemplate="%{x}<br>" + name + ": %{y:,.0f}<extra></extra>",
+                hovertemplate=_hover("%{x}", name + ": %{y:,.0f}"),
             )
         )
     fig.update_xaxes(title="业务日期 business date", type="category")
