@@ -18,6 +18,7 @@ frame (the shape of a ``churn_model_quality`` table).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,6 +41,13 @@ MIN_CALIBRATION_OUTCOMES = 20
 #: It learns from at most this many past dates, the latest first, at least this far apart.
 CALIBRATION_DATES = 6
 CALIBRATION_SPACING_DAYS = 30
+#: It learns from at least this many such dates when it can: over the configured horizon when
+#: that many dates have their outcome, otherwise over the longest shorter horizon, down to
+#: this fraction of the configured one, that has them (one snapshot is a thin sample; the
+#: weights of a shorter horizon carry over, see :func:`calibration_horizon`); over the
+#: configured horizon from a single date only when no shorter horizon has enough.
+MIN_CALIBRATION_DATES = 2
+MIN_SHORTER_HORIZON_FRACTION = 1 / 3
 _RIDGE = 1e-3  # a whisper of L2 so separable data still give finite weights
 
 #: Baseline scores of :func:`backtest` (each oriented so that higher = more likely to churn).
@@ -82,16 +90,42 @@ def _spaced(dates: Sequence[dt.date]) -> list[dt.date]:
     return sorted(chosen)
 
 
+def _starts(have: set[dt.date], horizon_days: int) -> list[dt.date]:
+    """The spaced dates D of ``have`` whose D + horizon is in ``have`` too."""
+    horizon = dt.timedelta(days=horizon_days)
+    return _spaced([d for d in have if d + horizon in have])
+
+
+def calibration_horizon(available: Sequence[dt.date], horizon_days: int) -> int | None:
+    """The horizon, in days, of the outcomes the calibration learns from: the longest horizon
+    from ``horizon_days`` down to :data:`MIN_SHORTER_HORIZON_FRACTION` of it for which
+    :data:`MIN_CALIBRATION_DATES` spaced dates of ``available`` have their outcome; else
+    ``horizon_days`` if one date has; else None.
+
+    The calibration's inputs are the model's own outputs for the horizon it scores, so weights
+    learnt on a shorter horizon carry over: they correct how the model ranks and how confident
+    it is, while the model's probability for the configured horizon keeps the horizon's length.
+    """
+    have = set(available)
+    shortest = max(1, math.ceil(horizon_days * MIN_SHORTER_HORIZON_FRACTION))
+    for days in range(horizon_days, shortest - 1, -1):
+        if len(_starts(have, days)) >= MIN_CALIBRATION_DATES:
+            return days
+    return horizon_days if _starts(have, horizon_days) else None
+
+
 def calibration_dates(
     available: Sequence[dt.date], as_of: dt.date, horizon_days: int
 ) -> list[dt.date]:
     """The fact dates :func:`fit_calibration` would use for a run on ``as_of``: the latest
-    spaced past dates D whose D + horizon (≤ ``as_of``) is also available, and those D + horizon.
-    Read only these from the warehouse."""
+    spaced past dates D whose D + h (≤ ``as_of``) is also available, and those D + h, where h
+    is :func:`calibration_horizon`. Read only these from the warehouse."""
     have = {d for d in available if d <= as_of}
-    horizon = dt.timedelta(days=horizon_days)
-    starts = _spaced([d for d in have if d + horizon in have])
-    return sorted({*starts, *(d + horizon for d in starts)})
+    days = calibration_horizon(sorted(have), horizon_days)
+    if days is None:
+        return []
+    starts = _starts(have, days)
+    return sorted({*starts, *(d + dt.timedelta(days=days) for d in starts)})
 
 
 def _logistic(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -141,20 +175,26 @@ def fit_calibration(
     """Learn the calibration from past dates of ``history`` (facts per ``as_of_date``) whose
     outcome over ``config.prediction_horizon_days`` is in ``history`` too: the latest
     :data:`CALIBRATION_DATES` such dates at least :data:`CALIBRATION_SPACING_DAYS` apart.
+    The horizon of the outcomes is :func:`calibration_horizon`: shorter than the configured one
+    while the history has too few dates with that outcome (``Calibration.horizon_days`` says).
 
     Raises :class:`CalibrationError` when no such date exists, or fewer than
     :data:`MIN_CALIBRATION_ROWS` scored rows or :data:`MIN_CALIBRATION_OUTCOMES` of either
     outcome are available.
     """
     facts = history.lazy().collect()
-    horizon = config.prediction_horizon_days
+    configured = config.prediction_horizon_days
+    horizon = calibration_horizon(facts["as_of_date"].unique().to_list(), configured)
+    if horizon is None:
+        shortest = max(1, math.ceil(configured * MIN_SHORTER_HORIZON_FRACTION))
+        raise CalibrationError(
+            f"no past date has its outcome {configured} days later in the history, nor "
+            f"{MIN_CALIBRATION_DATES} dates {CALIBRATION_SPACING_DAYS} days apart with "
+            f"their outcome at least {shortest} days later: score more business dates "
+            "(backfill) before calibrating"
+        )
     known = outcomes(facts, horizon)
     dates = _spaced(sorted(set(known["as_of_date"].to_list())))
-    if not dates:
-        raise CalibrationError(
-            f"no past date has its outcome {horizon} days later in the history: score more "
-            "business dates (backfill) before calibrating"
-        )
     past = facts.filter(pl.col("as_of_date").is_in(dates))
     keys = ["as_of_date", "customer_id"]
     rows = (

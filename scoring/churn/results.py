@@ -44,7 +44,9 @@ CALIBRATION_FEATURES = (
 @dataclass(frozen=True)
 class Calibration:
     """Logistic weights over :data:`CALIBRATION_FEATURES`, learnt by
-    :func:`scoring.churn_calibration.fit_calibration` from ``rows`` past customer rows."""
+    :func:`scoring.churn_calibration.fit_calibration` from ``rows`` past customer rows and
+    their outcomes over ``horizon_days`` (the configured horizon, or a shorter one while the
+    history is shorter than that)."""
 
     weights: tuple[float, ...]
     rows: int
@@ -56,7 +58,8 @@ class Calibration:
         """One clause for ``churn_model_note``."""
         return (
             f"probability calibrated on {self.rows} customer rows of {len(self.dates)} past "
-            f"date(s) {min(self.dates)}..{max(self.dates)}"
+            f"date(s) {min(self.dates)}..{max(self.dates)}, outcomes over "
+            f"{self.horizon_days} days"
         )
 
 

@@ -18,6 +18,7 @@ from scoring.churn_calibration import (
     _logistic,
     backtest,
     calibration_dates,
+    calibration_horizon,
     deciles,
     fit_calibration,
     outcomes,
@@ -186,7 +187,9 @@ def test_backtest_reports_auc_flag_and_deciles_per_date() -> None:
     report = backtest(history, CONFIG)
     assert sorted(set(report["as_of_date"].to_list())) == dates[:4]  # D + 90 in the history
     calibrated = report.filter(metric="calibrated").sort("as_of_date")["value"].to_list()
-    assert calibrated == [0.0, 0.0, 0.0, 1.0]  # only dates[3] knows an outcome (dates[0])
+    # dates[2] knows 30-day outcomes of two dates (dates[0], dates[1]); dates[3] 60-day ones of
+    # the same two (its single 90-day outcome, of dates[0], is too thin); dates[0..1] nothing
+    assert calibrated == [0.0, 0.0, 1.0, 1.0]
     # AUC of days since last order, recomputed by counting pairs on the same customers
     day = dates[1]
     scored = score_churn(history.filter(pl.col("as_of_date") == day), CONFIG).collect()
@@ -234,6 +237,47 @@ def test_calibration_dates_pair_each_past_date_with_its_outcome_date() -> None:
     assert calibration_dates(available, d + timedelta(days=80), 90) == []
 
 
+def test_calibration_horizon_prefers_two_dates_then_the_longest_horizon() -> None:
+    d = date(2024, 1, 1)
+
+    def days(*offsets: int) -> list[date]:
+        return [d + timedelta(days=k) for k in offsets]
+
+    # two dates with their 90-day outcome: the configured horizon
+    assert calibration_horizon(days(0, 30, 90, 120), 90) == 90
+    # one 90-day outcome (day 0); 60 days: days 0 → 60 and 30 → 90, two dates 30 apart
+    assert calibration_horizon(days(0, 30, 60, 90), 90) == 60
+    # one 90-day outcome and no shorter horizon with two dates: the single date
+    assert calibration_horizon(days(0, 90), 90) == 90
+    # 60 days: only day 0 (day 20 + 60 missing); 40: days 0 and 20, but 20 apart (spaced: one);
+    # 20 days: days 0, 20, 40 → spaced from the latest: 40, then 0 → two; 20 = 60 / 3 is allowed
+    assert calibration_horizon(days(0, 20, 40, 60), 60) == 20
+    # nothing down to 30 days (a third of 90) has an outcome: none
+    assert calibration_horizon(days(0, 20, 40), 90) is None
+
+
+def test_a_shorter_horizons_calibration_scores_the_configured_horizon() -> None:
+    dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(3)]
+    history = _history(3, dates)
+    calibration = fit_calibration(history, CONFIG)
+    # no 90-day outcome in 60 days of history: 30-day outcomes of the first two dates
+    assert (calibration.dates, calibration.horizon_days) == (tuple(dates[:2]), 30)
+    assert calibration.describe().endswith("outcomes over 30 days")
+    day = history.filter(pl.col("as_of_date") == dates[2]).sort("customer_id")
+    raw = score_churn(day, CONFIG).collect().sort("customer_id")
+    scored = score_churn(day, CONFIG, calibration=calibration).collect().sort("customer_id")
+    # the weights apply to the model's 90-day outputs (the formula computed a second time)
+    eligible = raw["churn_probability"].is_not_null().to_numpy()
+    x = day["order_days_lifetime"].cast(pl.Float64).to_numpy()[eligible] - 1
+    p = np.clip(raw["churn_probability"].to_numpy()[eligible], 1e-6, 1 - 1e-6)
+    e = raw["expected_purchases"].to_numpy()[eligible]
+    w = calibration.weights
+    z = w[0] + w[1] * np.log(p / (1 - p)) + w[2] * np.log(e + 1e-3) + w[3] * np.log1p(x)
+    np.testing.assert_allclose(
+        scored["churn_probability"].to_numpy()[eligible], 1 / (1 + np.exp(-z)), rtol=1e-12
+    )
+
+
 def test_the_nightly_asset_calibrates_from_the_warehouse_history(tmp_path: Path) -> None:
     from orchestration.assets.scoring import churn_calibration
 
@@ -248,7 +292,11 @@ def test_the_nightly_asset_calibrates_from_the_warehouse_history(tmp_path: Path)
         # outcome dates up to dates[6]: D in dates[0..3], the latest spaced 6 → all four
         assert calibration.dates == tuple(dates[:4])
         assert note == calibration.describe()
-        none, why = churn_calibration(con, config, dates[2])
+        # as of dates[2] no 90-day outcome yet: the 30-day ones of dates[0] and dates[1]
+        shorter, _ = churn_calibration(con, config, dates[2])
+        assert shorter is not None
+        assert (shorter.dates, shorter.horizon_days) == (tuple(dates[:2]), 30)
+        none, why = churn_calibration(con, config, dates[1])
         assert none is None and why == "no past business date with its outcome in the history"
     assert calibration == fit_calibration(
         history.filter(pl.col("as_of_date").is_in([*dates[:4], *dates[3:7]])), CONFIG
