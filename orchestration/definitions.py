@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.assets.ingestion import ingestion_assets
 from orchestration.assets.publishing import published_warehouse
+from orchestration.assets.quarter_end_facts import quarter_end_facts
 from orchestration.assets.report import kam_report
 from orchestration.assets.scoring import customer_scores
 from orchestration.checks import quality_checks
@@ -15,7 +16,14 @@ from orchestration.resources import build_resources
 from orchestration.schedules import build_nightly_schedule
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, kam_dbt_models, customer_scores, published_warehouse, kam_report],
+    assets=[
+        *ingestion_assets,
+        quarter_end_facts,
+        kam_dbt_models,
+        customer_scores,
+        published_warehouse,
+        kam_report,
+    ],
     asset_checks=quality_checks,
     jobs=[nightly_job],
     schedules=[build_nightly_schedule(nightly_job)],

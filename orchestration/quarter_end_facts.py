@@ -1,15 +1,18 @@
 """Customer facts as of the last full quarter's end, which credit grades are evaluated on.
 
 The nightly run of a quarter's last day builds them; when that run never happened (the first
-run, or a gap) the dbt step builds them once before the night's own build.
+run, or a gap) the ``quarter_end_facts`` asset builds them once, before the night's own build.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
@@ -17,10 +20,34 @@ from scoring.credit import quarter_for
 from warehouse.score_store import has_facts
 from warehouse.settings import Settings, dbt_environment, environment
 
+#: The asset that builds them; every dbt model the quarter-end run rebuilds depends on it.
+QUARTER_END_FACTS = dg.AssetKey(["quarter_end_facts"])
+#: The dbt model holding the facts (one row per customer and as-of date).
+FACTS_MODEL = "fct_customer_facts"
+
 
 def quarter_end_facts_args() -> list[str]:
     """Build only the customer facts (as of a quarter's last day, for credit grades)."""
-    return ["run", "--select", "+fct_customer_facts"]
+    return ["run", "--select", f"+{FACTS_MODEL}"]
+
+
+def quarter_end_nodes(manifest: Mapping[str, Any]) -> frozenset[str]:
+    """Unique ids of the dbt nodes :func:`quarter_end_facts_args` selects: the facts model and
+    all its ancestors (sources included), from the manifest's ``parent_map``."""
+    parents = manifest["parent_map"]
+    [facts] = [
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["name"] == FACTS_MODEL
+    ]
+    selected: set[str] = set()
+    pending = [facts]
+    while pending:
+        unique_id = pending.pop()
+        if unique_id not in selected:
+            selected.add(unique_id)
+            pending.extend(parents.get(unique_id, ()))
+    return frozenset(selected)
 
 
 def facts_missing(warehouse_path: Path, as_of: date) -> bool:
@@ -46,11 +73,13 @@ def build_missing_quarter_end_facts(
     business_date: date,
     target_path: Path,
     log: logging.Logger,
-) -> None:
+) -> date | None:
     """Build the facts as of the end of the last full quarter before ``business_date`` if they
-    could exist but were never built; nothing otherwise."""
+    could exist but were never built, and return that date; nothing (None) otherwise."""
     quarter = quarter_for(business_date)
     if quarter.end < business_date and facts_missing(settings.warehouse_path, quarter.end):
         log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
         with environment(dbt_environment(settings.warehouse_path, quarter.end)):
             dbt.cli(quarter_end_facts_args(), target_path=target_path).wait()
+        return quarter.end
+    return None

@@ -1,7 +1,9 @@
 """The dbt project as Dagster assets; dbt tests become asset checks."""
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -9,19 +11,21 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
-from orchestration.quarter_end_facts import build_missing_quarter_end_facts
+from orchestration.quarter_end_facts import QUARTER_END_FACTS, quarter_end_nodes
 from orchestration.resources import KamSettingsResource
 from warehouse.faults import crash_point
-from warehouse.settings import dbt_environment, environment
+from warehouse.settings import Settings, dbt_environment, environment
 
 
 class KamDbtTranslator(DagsterDbtTranslator):
-    """Groups dbt models by their layer folder (staging / intermediate / marts)."""
+    """Groups dbt models by their layer folder (staging / intermediate / marts); the models the
+    quarter-end run also builds come after it (``orchestration.assets.quarter_end_facts``)."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
@@ -29,8 +33,42 @@ class KamDbtTranslator(DagsterDbtTranslator):
             return fqn[1]
         return super().get_group_name(dbt_resource_props)
 
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id.startswith("model.") and unique_id in self._quarter_end_nodes(manifest):
+            # The quarter-end run leaves these models as of the quarter's end; the night's build
+            # must follow it to make them as of the night's date again.
+            return spec.merge_attributes(deps=[QUARTER_END_FACTS])
+        return spec
+
+    def _quarter_end_nodes(self, manifest: Mapping[str, Any]) -> frozenset[str]:
+        cached = getattr(self, "_quarter_end_cache", None)
+        if cached is None or cached[0] is not manifest:
+            cached = (manifest, quarter_end_nodes(manifest))
+            self._quarter_end_cache = cached
+        return cached[1]
+
 
 translator = KamDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Parsed once: the dbt assets and the quarter-end facts asset's inputs are read from it.
+manifest: dict[str, Any] = json.loads(Path(manifest_path_or_raise()).read_text(encoding="utf-8"))
+
+
+def quarter_end_sources() -> list[dg.AssetKey]:
+    """The tables the quarter-end run reads: the dbt sources among the nodes it selects."""
+    keys = {
+        translator.get_asset_spec(manifest, unique_id, dbt_project).key
+        for unique_id in quarter_end_nodes(manifest)
+        if unique_id.startswith("source.")
+    }
+    return sorted(keys, key=lambda key: key.path)
+
+
+def dbt_target_path(settings: Settings) -> Path:
+    """dbt's target folder of kam's runs (artifacts, partial parse), one per kam home."""
+    return settings.home / "dbt_target"
 
 
 class DbtRunConfig(dg.Config):
@@ -56,7 +94,7 @@ def dbt_build_args(full_refresh: bool = False) -> list[str]:
 
 
 @dbt_assets(
-    manifest=manifest_path_or_raise(),
+    manifest=manifest,
     project=dbt_project,
     dagster_dbt_translator=translator,
     partitions_def=daily_partitions,
@@ -71,14 +109,14 @@ def kam_dbt_models(
 ) -> Iterator[Any]:
     """Build and test the dbt models as of the partition's business date."""
     settings = kam.settings()
-    target = settings.home / "dbt_target"
     business_date = date.fromisoformat(context.partition_key)
-    build_missing_quarter_end_facts(dbt, settings, business_date, target, context.log)
     # dbt reads the warehouse and the business date from its environment (profiles.yml, macro
     # as_of_date); dagster-dbt hands the subprocess a copy of this process's environment.
     with environment(dbt_environment(settings.warehouse_path, business_date)):
         for event in dbt.cli(
-            dbt_build_args(config.full_refresh), context=context, target_path=target
+            dbt_build_args(config.full_refresh),
+            context=context,
+            target_path=dbt_target_path(settings),
         ).stream():
             yield event
             crash_point("dbt")

@@ -9,6 +9,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration.asset_metadata import table_metadata
 from orchestration.assets.dbt import kam_dbt_models
+from orchestration.assets.quarter_end_facts import quarter_end_facts
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.resources import KamSettingsResource
 from scoring.churn import Calibration
@@ -60,8 +61,8 @@ def churn_calibration(
     group_name="scoring",
     partitions_def=daily_partitions,
     backfill_policy=ONE_DATE_PER_RUN,
-    # Scores read only the customer facts (also those as of a quarter's end, for credit).
-    deps=[get_asset_key_for_model([kam_dbt_models], "fct_customer_facts")],
+    # Scores read only the customer facts: the night's, and those as of a quarter's end (credit).
+    deps=[get_asset_key_for_model([kam_dbt_models], "fct_customer_facts"), quarter_end_facts],
     kinds={"polars", "duckdb"},
     pool="kam_warehouse",
 )

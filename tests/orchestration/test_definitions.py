@@ -45,8 +45,9 @@ def test_scores_and_publishing_depend_on_the_tables_they_read() -> None:
         node = graph.get(dg.AssetKey.from_user_string(key))
         return {parent.to_user_string() for parent in node.parent_keys}
 
-    # Scores read only fct_customer_facts (warehouse/score_store.read_facts).
-    assert parents("scores/customer_scores") == {"marts/fct_customer_facts"}
+    # Scores read only fct_customer_facts (warehouse/score_store.read_facts): the night's rows
+    # and those as of the quarter's end that the quarter-end facts asset builds when missing.
+    assert parents("scores/customer_scores") == {"marts/fct_customer_facts", "quarter_end_facts"}
     # The copy holds the three marts, the scores, and the ledger and quarantine every raw
     # source's ingestion writes; staging and intermediate models are not published.
     assert parents("published/warehouse") == {
@@ -57,6 +58,45 @@ def test_scores_and_publishing_depend_on_the_tables_they_read() -> None:
         *(f"raw/{source}" for source in ("customers", "transactions", "invoices", "payments",
                                           "customer_financials", "interactions")),
     }
+
+
+RAW_TABLES = {f"raw/{source}" for source in ("customers", "transactions", "invoices", "payments",
+                                             "customer_financials", "interactions",
+                                             "ingestion_ledger")}
+
+
+def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> None:
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    quarter_end = dg.AssetKey(["quarter_end_facts"])
+    # The quarter-end run (`dbt run --select +fct_customer_facts`) reads every raw table the
+    # facts model descends from; the night's build follows it, so every model that run rebuilds
+    # is left as of the night's date. stg_raw__transactions is no ancestor of the facts.
+    assert {key.to_user_string() for key in graph.get(quarter_end).parent_keys} == RAW_TABLES
+    children = {key.to_user_string() for key in graph.get(quarter_end).child_keys}
+    assert {"scores/customer_scores", "staging/stg_raw__customers",
+            "staging/stg_raw__transaction_versions", "intermediate/int_orders_aggregated",
+            "marts/dim_customers", "marts/dim_customers_history",
+            "marts/fct_customer_facts"} <= children
+    assert "staging/stg_raw__transactions" not in children
+    dbt_models = {key.to_user_string() for key in graph.get(quarter_end).child_keys
+                  if key.path[0] in ("staging", "intermediate", "marts")}
+    assert len(dbt_models) == 20  # every model but stg_raw__transactions (21 in all)
+    # A step of its own in the nightly job: after the raw tables and their blocking checks (as
+    # the dbt step), before the dbt step.
+    job = defs.resolve_job_def("nightly_job")
+
+    def upstream_steps(step: str) -> set[str]:
+        inputs = job.graph.dependency_structure.input_to_upstream_outputs_for_node(step)
+        return {output.node_name for outputs in inputs.values() for output in outputs}
+
+    raw_steps = {f"raw__{source}{suffix}" for source in ("customers", "transactions", "invoices",
+                                                        "payments", "customer_financials",
+                                                        "interactions")
+                 for suffix in ("", "_expectations")}
+    assert upstream_steps("quarter_end_facts") == raw_steps
+    assert upstream_steps("kam_dbt_models") == raw_steps | {"quarter_end_facts"}
 
 
 def test_dbt_tests_become_asset_checks() -> None:

@@ -1,4 +1,5 @@
-"""The dbt step builds the facts as of the last full quarter's end once, when they are missing."""
+"""The quarter-end facts asset builds the facts as of the last full quarter's end once, when they
+are missing, from the same models the night's dbt build then rebuilds."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import os
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
-from orchestration.quarter_end_facts import build_missing_quarter_end_facts
+from orchestration.assets.quarter_end_facts import quarter_end_facts
+from orchestration.quarter_end_facts import build_missing_quarter_end_facts, quarter_end_nodes
+from orchestration.resources import KamSettingsResource
 from warehouse.settings import load_settings
 
 
@@ -76,3 +80,64 @@ def test_nothing_is_built_when_no_customer_had_landed_by_the_quarter_end(tmp_pat
     _warehouse(warehouse, [date(2025, 4, 1)], [])
     assert _build(tmp_path, date(2025, 4, 2)).calls == []
     assert _build(tmp_path / "no-warehouse", date(2025, 4, 2)).calls == []
+
+
+def _materialize(home: Path, business_date: str) -> tuple[_RecordingDbt, dict]:
+    dbt = _RecordingDbt()
+    result = dg.materialize(
+        [quarter_end_facts],
+        partition_key=business_date,
+        resources={"dbt": dbt, "kam": KamSettingsResource(home=str(home))},
+    )
+    [event] = result.get_asset_materialization_events()
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    return dbt, metadata
+
+
+def test_the_asset_records_the_quarter_and_whether_this_run_built_its_facts(tmp_path):
+    warehouse = tmp_path / "warehouse" / "kam.duckdb"
+    _warehouse(warehouse, [date(2025, 2, 3)], [date(2025, 4, 1)])
+    dbt, metadata = _materialize(tmp_path, "2025-04-02")
+    assert [(args, as_of) for args, _, as_of in dbt.calls] == [
+        (["run", "--select", "+fct_customer_facts"], "2025-03-31")
+    ]
+    assert metadata == {
+        "credit_quarter": "2025Q1",
+        "quarter_end_date": "2025-03-31",
+        "built_now": True,
+    }
+    # The quarter's last day itself: the night's own build makes them, the asset builds nothing.
+    dbt, metadata = _materialize(tmp_path, "2025-03-31")
+    assert dbt.calls == []
+    assert metadata["built_now"] is False
+
+
+def test_the_quarter_end_run_selects_the_facts_model_and_its_ancestors_only() -> None:
+    # A hand-made manifest: facts <- dim <- stg <- source, and an unrelated model beside.
+    def node(name: str) -> dict:
+        return {"resource_type": "model", "name": name}
+
+    manifest = {
+        "nodes": {
+            "model.kam.fct_customer_facts": node("fct_customer_facts"),
+            "model.kam.dim_customers": node("dim_customers"),
+            "model.kam.stg_customers": node("stg_customers"),
+            "model.kam.stg_other": node("stg_other"),
+            "test.kam.not_null_facts": {"resource_type": "test", "name": "not_null_facts"},
+        },
+        "parent_map": {
+            "model.kam.fct_customer_facts": ["model.kam.dim_customers", "model.kam.stg_customers"],
+            "model.kam.dim_customers": ["model.kam.stg_customers"],
+            "model.kam.stg_customers": ["source.kam.raw.customers"],
+            "model.kam.stg_other": ["source.kam.raw.other"],
+            "test.kam.not_null_facts": ["model.kam.fct_customer_facts"],
+            "source.kam.raw.customers": [],
+            "source.kam.raw.other": [],
+        },
+    }
+    assert quarter_end_nodes(manifest) == {
+        "model.kam.fct_customer_facts",
+        "model.kam.dim_customers",
+        "model.kam.stg_customers",
+        "source.kam.raw.customers",
+    }
