@@ -6,6 +6,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from expectations.outcome import SuiteOutcome
+from expectations.plausibility import plausibility_outcomes
 from expectations.runner import (
     between,
     columns_present,
@@ -17,6 +18,7 @@ from expectations.runner import (
 )
 from expectations.schema import column_types_outcome
 from ingestion.contracts import SQL_TYPES, SourceContract, load_contracts
+from ingestion.plausibility import Plausibility
 from ingestion.schema import LINEAGE_COLUMNS
 
 # Added by the loader to every raw row (declared in ingestion/schema.py), in contract types.
@@ -42,8 +44,12 @@ def _contract(source: str) -> SourceContract:
     return contracts[source]
 
 
-def validate_raw_partition(source: str, frame: pd.DataFrame) -> SuiteOutcome:
-    """Check a raw partition against its contract: columns, types, keys, required, ranges, enums."""
+def validate_raw_partition(
+    source: str, frame: pd.DataFrame, plausibility: Plausibility | None = None
+) -> SuiteOutcome:
+    """Check a raw partition against its contract: columns, types, keys, required, ranges, enums,
+    and the plausibility rules under ``plausibility`` (the installation's settings; the defaults
+    of contracts.yaml when None)."""
     contract = _contract(source)
     suite = f"raw_{source}"
     types = raw_column_types(source)
@@ -109,4 +115,6 @@ def validate_raw_partition(source: str, frame: pd.DataFrame) -> SuiteOutcome:
         )
     outcomes = run_expectations(suite, frame, checks)
     outcomes.insert(1, column_types_outcome(frame, types))
+    settings = plausibility or Plausibility.defaults()
+    outcomes += plausibility_outcomes(contract, frame, settings, suite)
     return SuiteOutcome(suite, outcomes)

@@ -182,11 +182,27 @@ def _chunk(groups: _Groups, width: int) -> _Groups:
 
 
 def _columns(expectation: Expectation) -> tuple[str, ...]:
-    """The columns an expectation reads; () for table-level ones."""
+    """The columns an expectation reads; () for table-level ones. A row condition counts when
+    given as GE condition objects (``Column("quantity") > 0``), not as a pandas query string."""
     kwargs = expectation.configuration.kwargs
     if "column_list" in kwargs:
         return tuple(kwargs["column_list"])
-    return (kwargs["column"],) if "column" in kwargs else ()
+    if "column_A" in kwargs:
+        return (kwargs["column_A"], kwargs["column_B"])
+    if "column" not in kwargs:
+        return ()
+    condition = _condition_columns(kwargs.get("row_condition"))
+    return tuple(dict.fromkeys((kwargs["column"], *condition)))
+
+
+def _condition_columns(condition: object) -> tuple[str, ...]:
+    """The columns a row condition reads, as GE serialises it (``{"column": {"name": …}}``, or
+    ``{"conditions": [...]}`` for and/or)."""
+    if not isinstance(condition, dict):
+        return ()
+    if "column" in condition:
+        return (condition["column"]["name"],)
+    return tuple(c for part in condition.get("conditions", ()) for c in _condition_columns(part))
 
 
 def _view(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -252,8 +268,11 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, dict):  # a compound key
         return "(" + ", ".join(_show(v) for v in value.values()) + ")"
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    if isinstance(value, float):  # short, but never a rounded value (12.34567 is no 12.3457)
+        short = f"{value:.6g}"
+        return short if float(short) == value else repr(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, np.datetime64):  # a timestamp of a column pair
+        return str(pd.Timestamp(value))
     return repr(value) if isinstance(value, str) else str(value)

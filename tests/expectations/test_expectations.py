@@ -111,7 +111,7 @@ def test_missing_contract_column_fails_columns_present(transactions):
     assert outcome.outcome("columns_present").details == "missing: product_category"
     assert "[ERROR] columns_present" in outcome.summary()
     assert outcome.summary().startswith(
-        "raw_transactions: 1 error(s), 0 warning(s) in 18 checks — blocks publishing\n"
+        "raw_transactions: 1 error(s), 0 warning(s) in 29 checks — blocks publishing\n"
     )
 
 
