@@ -21,6 +21,7 @@ from expectations.facts import COLUMN_TYPES as FACT_TYPES
 from expectations.raw import raw_column_types
 from expectations.schema import frame_from_arrow
 from ingestion.contracts import SOURCES
+from ingestion.plausibility import load_plausibility
 from orchestration.partitions import daily_partitions
 from orchestration.resources import KamSettingsResource
 from scoring.config import load_scoring_config
@@ -118,7 +119,7 @@ def build_raw_check(source: str) -> dg.AssetChecksDefinition:
             query, sampled = raw_partition_query(source, rows)
             frame = _frame(con, query, {"d": business_date}, raw_column_types(source))
         return check_result(
-            validate_raw_partition(source, frame),
+            validate_raw_partition(source, frame, load_plausibility(settings.config_dir)),
             len(frame),
             partition_rows=rows,
             sampled=sampled,
