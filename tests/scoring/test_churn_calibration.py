@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from churn_histories import facts_at, facts_history
 from scipy.optimize import minimize
 
 from scoring.churn import Calibration, Choice, Scorer, calibration_features, score_churn
@@ -27,63 +27,6 @@ from scoring.config import default_config
 
 FULL = default_config()
 CONFIG = FULL.churn
-START = date(2023, 1, 1)
-# Columns the churn step reads that these tests do not vary.
-CONSTANT: dict[str, Any] = {
-    "revenue_recent": 100.0, "revenue_recent_last_year": 100.0, "revenue_trailing": 400.0,
-    "contribution_trailing": 100.0, "open_complaint_count": 0, "order_count_trailing": 3,
-    "distinct_categories_trailing": 3, "distinct_products_trailing": 3,
-    "average_days_past_due_recent": 0.0,
-    "average_days_past_due_trailing": 0.0, "interaction_count_recent": 2,
-    "interaction_count_prior_recent": 2, "average_order_value_trailing": 50.0,
-    "average_order_value_lifetime": 50.0,
-}
-
-
-def _facts_at(orders: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """The order-history facts of every customer with an order on or before ``as_of``."""
-    day = pl.col("order_date")
-    days = day.n_unique()
-    return (
-        orders.filter(day <= as_of)
-        .group_by("customer_id")
-        .agg(
-            first_order_date=day.min(),
-            last_order_date=day.max(),
-            order_days_lifetime=days.cast(pl.Int64),
-            revenue_lifetime=pl.col("amount").sum(),
-        )
-        .with_columns(
-            as_of_date=pl.lit(as_of),
-            days_since_last_order=(pl.lit(as_of) - pl.col("last_order_date")).dt.total_days(),
-            mean_days_between_orders=pl.when(pl.col("order_days_lifetime") >= 2).then(
-                (pl.col("last_order_date") - pl.col("first_order_date")).dt.total_days()
-                / (pl.col("order_days_lifetime") - 1)
-            ),
-            **{k: pl.lit(v) for k, v in CONSTANT.items()},
-        )
-        .sort("customer_id")
-    )
-
-
-def _orders(seed: int, customers: int = 600) -> pl.DataFrame:
-    """Customers who buy at their own rate until they stop (a stop date), over two years."""
-    rng = np.random.default_rng(seed)
-    rows: list[tuple[str, date, float]] = []
-    for i in range(customers):
-        start = rng.integers(0, 200)
-        life = rng.exponential(300)
-        gap = rng.gamma(2.0, 20.0)
-        t = float(start)
-        while t < min(start + life, 730):
-            rows.append((f"c{i:04d}", START + timedelta(days=int(t)), float(rng.gamma(3, 20))))
-            t += rng.exponential(gap) + 1
-    return pl.DataFrame(rows, schema=["customer_id", "order_date", "amount"], orient="row")
-
-
-def _history(seed: int, dates: list[date]) -> pl.DataFrame:
-    orders = _orders(seed)
-    return pl.concat([_facts_at(orders, d) for d in dates], how="vertical")
 
 
 def test_outcome_is_an_order_after_the_date_within_the_horizon() -> None:
@@ -129,7 +72,7 @@ def test_score_churn_applies_the_calibration_to_the_models_outputs(
     )
     monkeypatch.setattr("scoring.churn.probability.choose_scorer",
                         lambda *a, **k: Choice(scorer, "fitted", "fixed"))
-    facts = _facts_at(
+    facts = facts_at(
         pl.DataFrame({"customer_id": ["a", "a", "b"],
                       "order_date": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 1, 5)],
                       "amount": [10.0, 20.0, 30.0]}),
@@ -154,14 +97,14 @@ def test_calibration_features_are_the_documented_transforms() -> None:
 
 
 def test_calibration_needs_a_past_date_with_a_known_outcome() -> None:
-    history = _history(1, [date(2024, 6, 30)])
+    history = facts_history(1, [date(2024, 6, 30)])
     with pytest.raises(CalibrationError, match="no past date has its outcome 90 days later"):
         fit_calibration(history, CONFIG)
 
 
 def test_calibrated_probability_matches_observed_churn_on_a_later_date() -> None:
     dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(8)]
-    history = _history(2, dates)
+    history = facts_history(2, dates)
     train = history.filter(pl.col("as_of_date") <= dates[5])
     calibration = fit_calibration(train, CONFIG)
     # dates with outcomes in train: up to dates[5] − 90 days = dates[2]; latest 6, 30 days apart
@@ -183,7 +126,7 @@ def _pairwise_auc(score: np.ndarray, label: np.ndarray) -> float:
 
 def test_backtest_reports_auc_flag_and_deciles_per_date() -> None:
     dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(7)]
-    history = _history(5, dates)
+    history = facts_history(5, dates)
     report = backtest(history, CONFIG)
     assert sorted(set(report["as_of_date"].to_list())) == dates[:4]  # D + 90 in the history
     calibrated = report.filter(metric="calibrated").sort("as_of_date")["value"].to_list()
@@ -258,7 +201,7 @@ def test_calibration_horizon_prefers_two_dates_then_the_longest_horizon() -> Non
 
 def test_a_shorter_horizons_calibration_scores_the_configured_horizon() -> None:
     dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(3)]
-    history = _history(3, dates)
+    history = facts_history(3, dates)
     calibration = fit_calibration(history, CONFIG)
     # no 90-day outcome in 60 days of history: 30-day outcomes of the first two dates
     assert (calibration.dates, calibration.horizon_days) == (tuple(dates[:2]), 30)
@@ -282,7 +225,7 @@ def test_the_nightly_asset_calibrates_from_the_warehouse_history(tmp_path: Path)
     from orchestration.assets.scoring import churn_calibration
 
     dates = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(7)]
-    history = _history(7, dates)
+    history = facts_history(7, dates)
     config = FULL
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         con.execute("create schema marts")

@@ -9,11 +9,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from test_churn_calibration import FULL, _history
+from churn_histories import facts_history
 
 from scoring.churn_calibration import backtest
+from scoring.config import default_config
 from warehouse import churn_quality
 
+FULL = default_config()
 DATES = [date(2024, 3, 1) + timedelta(days=30 * k) for k in range(7)]
 
 
@@ -33,7 +35,7 @@ def test_measurable_dates_need_their_outcome_date_by_the_run() -> None:
 
 
 def test_nightly_measures_the_newest_date_with_a_known_outcome(tmp_path: Path) -> None:
-    history = _history(7, DATES)
+    history = facts_history(7, DATES)
     with _warehouse(tmp_path / "w.duckdb", history) as con:
         rows = churn_quality.measure_newest(con, FULL, DATES[-1], "run-1")
         stored = con.sql(f"select * from {churn_quality.QUALITY}").pl()
@@ -50,7 +52,7 @@ def test_nightly_measures_the_newest_date_with_a_known_outcome(tmp_path: Path) -
 
 
 def test_measuring_a_date_again_replaces_its_rows_and_keeps_the_others(tmp_path: Path) -> None:
-    history = _history(7, DATES)
+    history = facts_history(7, DATES)
     with _warehouse(tmp_path / "w.duckdb", history) as con:
         churn_quality.measure(con, FULL, DATES[:4], "backtest")
         first = con.execute(f"select count(*) from {churn_quality.QUALITY}").fetchall()[0][0]
@@ -67,7 +69,7 @@ def test_measuring_a_date_again_replaces_its_rows_and_keeps_the_others(tmp_path:
 
 
 def test_no_measurable_date_still_creates_the_table(tmp_path: Path) -> None:
-    history = _history(7, DATES[:2])
+    history = facts_history(7, DATES[:2])
     with _warehouse(tmp_path / "w.duckdb", history) as con:
         rows = churn_quality.measure_newest(con, FULL, DATES[1], "run-1")
         count = con.execute(f"select count(*) from {churn_quality.QUALITY}").fetchall()[0][0]
@@ -75,7 +77,7 @@ def test_no_measurable_date_still_creates_the_table(tmp_path: Path) -> None:
 
 
 def test_summary_line_reads_the_newest_date_measured(tmp_path: Path) -> None:
-    history = _history(7, DATES)
+    history = facts_history(7, DATES)
     with _warehouse(tmp_path / "w.duckdb", history) as con:
         rows = churn_quality.measure(con, FULL, DATES[2:4], "night")
         con.execute(f"create view churn_model_quality as select * from {churn_quality.QUALITY}")
@@ -94,7 +96,7 @@ def test_kam_backtest_measures_every_date_with_an_outcome_and_prints_them(
 
     home = tmp_path / "home"
     (home / "warehouse").mkdir(parents=True)
-    _warehouse(home / "warehouse" / "kam.duckdb", _history(7, DATES)).close()
+    _warehouse(home / "warehouse" / "kam.duckdb", facts_history(7, DATES)).close()
     monkeypatch.delenv("KAM_WAREHOUSE_PATH", raising=False)
     monkeypatch.delenv("KAM_CONFIG_DIR", raising=False)
     code = main(["--home", str(home), "backtest", "--start", str(DATES[1])])
@@ -117,7 +119,7 @@ def test_kam_backtest_without_an_outcome_says_what_it_needs(
 
     home = tmp_path / "home"
     (home / "warehouse").mkdir(parents=True)
-    _warehouse(home / "warehouse" / "kam.duckdb", _history(7, DATES[:2])).close()
+    _warehouse(home / "warehouse" / "kam.duckdb", facts_history(7, DATES[:2])).close()
     monkeypatch.delenv("KAM_WAREHOUSE_PATH", raising=False)
     code = main(["--home", str(home), "backtest"])
     err = capsys.readouterr().err
