@@ -134,3 +134,23 @@ def test_a_published_file_is_never_written_again(tmp_path: Path) -> None:
     changed = {seen[f"parquet/run-{run}/customer_scores.parquet"][0] for run in range(4)}
     assert (len(labels), len(first_date), len(changed)) == (1, 1, 4)
     assert len(seen) == 4 * 2 + (1 + 2 + 3 + 4)
+
+
+def test_the_database_copy_names_its_parquet_version_for_sql_readers(tmp_path: Path) -> None:
+    # The SQL route of docs/bi-tables.md: take the folder from `publication.parquet_version` of
+    # the open database copy and read that folder, never `current/`.
+    writer, pub = tmp_path / "w.duckdb", tmp_path / "pub"
+    _publish(writer, pub, 0)
+    with duckdb.connect(str(pub / "kam.duckdb"), read_only=True) as con:
+        folder = con.execute(
+            "select value from publication where key = 'parquet_version'"
+        ).fetchall()[0][0]
+        assert folder == (pub / "parquet" / "current").resolve().name == "run-0"
+        for run in range(1, KEEP_PARQUET_VERSIONS + 2):
+            _publish(writer, pub, run)
+        scores = pub / "parquet" / folder / "customer_scores.parquet"
+        from_parquet = con.execute(
+            f"select * from read_parquet('{scores}') order by customer_id"
+        ).fetchall()
+        from_database = con.execute("select * from customer_scores order by customer_id").fetchall()
+    assert from_parquet == from_database == sorted((f"c{i}", 0) for i in range(10))
