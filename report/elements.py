@@ -19,8 +19,10 @@ class Gate:
     description: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Column:
+    """A table column (frozen: the columns every section shows are shared instances)."""
+
     key: str
     header: str
     kind: str = "text"  # text, int, money, share, prob, date

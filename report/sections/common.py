@@ -16,6 +16,13 @@ NEW, GONE = "new", "gone"
 
 ENDPOINT_NAMES = {NEW: "新增 new", GONE: "流出 gone"}
 
+# The names of the figures most sections show, as headers, axes and headline labels.
+CUSTOMERS = "客户数 customers"
+TRAILING_REVENUE = "近12月收入 trailing revenue"
+# A level's (or a manager's) customer count and trailing revenue, as table columns.
+CUSTOMER_COUNT = Column("customers", CUSTOMERS, "int")
+REVENUE_TOTAL = Column("revenue", TRAILING_REVENUE, "money")
+
 
 def absent_columns(data: ReportData, *columns: str) -> list[str]:
     return [c for c in columns if not data.has(c)]
@@ -70,7 +77,7 @@ def customer_columns(data: ReportData) -> list[Column]:
         Column("customer_name", "客户名称 name"),
         Column("account_manager", "客户经理 account manager"),
         Column("pyramid_tier_zh", "金字塔 pyramid"),
-        Column("revenue_trailing", "近12月收入 trailing revenue", "money"),
+        Column("revenue_trailing", TRAILING_REVENUE, "money"),
     )
 
 
@@ -109,8 +116,8 @@ def count_table(
         [
             Column("level", level_header),
             Column("code", "代码 code"),
-            Column("customers", "客户数 customers", "int"),
-            Column("revenue", "近12月收入 trailing revenue", "money"),
+            CUSTOMER_COUNT,
+            REVENUE_TOTAL,
             *extra,
         ],
         rows,
@@ -127,7 +134,7 @@ def count_chart(
             title,
             [r["level"] for r in rows],
             [r["customers"] for r in rows],
-            "客户数 customers",
+            CUSTOMERS,
             extra=extra,
         ),
     )

@@ -8,23 +8,17 @@ import polars as pl
 
 from report.data import ReportData
 from report.elements import Figure, Gate
+from report.sections.common import CUSTOMERS, TRAILING_REVENUE
 
 
 def headline(data: ReportData, gates: Sequence[Gate] | None) -> list[Figure]:
     c = data.customers
     figures = [
         Figure("headline-date", "业务日期 business date", data.business_date.isoformat(), "text"),
-        Figure("headline-customers", "客户数 customers", c.height),
+        Figure("headline-customers", CUSTOMERS, c.height),
     ]
     if data.has("revenue_trailing"):
-        figures.append(
-            Figure(
-                "headline-revenue",
-                "近12月收入 trailing revenue",
-                float(c["revenue_trailing"].sum()),
-                "money",
-            )
-        )
+        figures.append(_sum("headline-revenue", TRAILING_REVENUE, c["revenue_trailing"]))
     if data.has("is_key_account"):
         figures.append(
             Figure("headline-key-accounts", "大客户 key accounts", int(c["is_key_account"].sum()))
@@ -34,11 +28,10 @@ def headline(data: ReportData, gates: Sequence[Gate] | None) -> list[Figure]:
         figures.append(Figure("headline-churn-flagged", "流失预警 churn flagged", flagged.height))
         if data.has("value_at_risk"):
             figures.append(
-                Figure(
+                _sum(
                     "headline-value-at-risk",
                     "风险价值 value at risk (flagged)",
-                    float(flagged["value_at_risk"].sum()),
-                    "money",
+                    flagged["value_at_risk"],
                 )
             )
     ingestion = data.ingestion
@@ -85,3 +78,8 @@ def headline(data: ReportData, gates: Sequence[Gate] | None) -> list[Figure]:
             )
         )
     return figures
+
+
+def _sum(figure_id: str, label: str, amounts: pl.Series) -> Figure:
+    """A headline amount of money: the sum of ``amounts``."""
+    return Figure(figure_id, label, float(amounts.sum()), "money")

@@ -8,6 +8,8 @@ from report.data import ReportData
 from report.elements import Column, Section, Table
 from report.sections.churn import call_list, call_list_columns
 from report.sections.common import (
+    CUSTOMER_COUNT,
+    REVENUE_TOTAL,
     customer_columns,
     customer_order,
     lacks,
@@ -99,8 +101,8 @@ def manager_section(data: ReportData) -> Section:
             "table-managers",
             [
                 Column("account_manager", "客户经理 account manager"),
-                Column("customers", "客户数 customers", "int"),
-                Column("revenue", "近12月收入 trailing revenue", "money"),
+                CUSTOMER_COUNT,
+                REVENUE_TOTAL,
                 Column("key_accounts", "大客户 key accounts", "int"),
                 Column("calls", "拨打名单 call list", "int"),
             ],

@@ -9,6 +9,7 @@ from report import charts
 from report.data import ReportData
 from report.elements import Chart, Column, Section, Table
 from report.sections.common import (
+    CUSTOMER_COUNT,
     absent_columns,
     absent_note,
     count_chart,
@@ -134,7 +135,7 @@ def _pareto(data: ReportData, section: Section) -> None:
             "table-abc",
             [
                 Column("level", "ABC分类 class"),
-                Column("customers", "客户数 customers", "int"),
+                CUSTOMER_COUNT,
                 Column("customer_share", "客户占比 share of customers", "share"),
                 Column("revenue_share", "收入占比 revenue share", "share"),
                 Column("cumulative", "累计收入占比 cumulative", "share"),

@@ -7,7 +7,14 @@ import polars as pl
 from report import charts
 from report.data import ReportData
 from report.elements import Chart, Column, Section, Table
-from report.sections.common import absent_note, display, scheme_levels, table_rows
+from report.sections.common import (
+    CUSTOMERS,
+    TRAILING_REVENUE,
+    absent_note,
+    display,
+    scheme_levels,
+    table_rows,
+)
 
 
 def trend_section(data: ReportData) -> Section:
@@ -40,7 +47,7 @@ def trend_section(data: ReportData) -> Section:
                     "各层级近12月收入<br>Trailing revenue by tier",
                     dates,
                     series,
-                    "近12月收入 trailing revenue",
+                    TRAILING_REVENUE,
                     stacked=True,
                 ),
             )
@@ -78,13 +85,13 @@ def trend_section(data: ReportData) -> Section:
                 "流失预警客户数 Churn-flagged customers",
                 "churn_flagged",
                 "流失预警 flagged",
-                "客户数 customers",
+                CUSTOMERS,
             )
         )
     columns = [
         Column("as_of_date", "业务日期 business date", "date"),
-        Column("customers", "客户数 customers", "int"),
-        Column("revenue_trailing", "近12月收入 trailing revenue", "money"),
+        Column("customers", CUSTOMERS, "int"),
+        Column("revenue_trailing", TRAILING_REVENUE, "money"),
         Column("key_accounts", "大客户 key accounts", "int"),
         Column("churn_flagged", "流失预警 churn flagged", "int"),
         Column("churn_flagged_value", "风险价值 value at risk", "money"),
