@@ -17,17 +17,22 @@ a weighted mean of the population mean p γ / (q − 1) and the customer's own m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import digamma, gammaln
 
 from scoring._bgnbd_math import FloatArray
 
 #: Gamma-Gamma is fitted only with at least this many customers with a positive mean value.
 MIN_SPEND_CUSTOMERS = 10
+#: The fit is used only when the spread of spend between customers is evident: twice its
+#: log-likelihood gain over one common spend rate for everyone is at least this (the 95 %
+#: point of a chi-square with one degree of freedom).
+MIN_SPREAD_EVIDENCE = 3.84
 _LOG_BOUND = 15.0
 
 
@@ -41,11 +46,19 @@ class GammaGammaFit:
     log_likelihood: float
     n_customers: int
     converged: bool
+    #: 2 × (log-likelihood − that of one common spend rate ν for everyone, the model's limit
+    #: q, γ → ∞ with q / γ = ν): the evidence that customers' spend differs at all.
+    spread_evidence: float = math.inf
 
     @property
     def usable(self) -> bool:
-        """Converged, inside the bounds, and q > 1 (otherwise the mean value is infinite)."""
-        return self.converged and self.q > 1.0
+        """Converged, inside the bounds, q > 1 (otherwise the mean value is infinite), and
+        customers' spend evidently differs (:data:`MIN_SPREAD_EVIDENCE`).
+
+        Without spread the likelihood is a ridge towards q, γ → ∞ and whether the optimiser
+        reports convergence on it hangs on the last bits of the inputs; the evidence does not.
+        """
+        return self.converged and self.q > 1.0 and self.spread_evidence >= MIN_SPREAD_EVIDENCE
 
 
 def gamma_gamma_log_likelihood(
@@ -129,14 +142,38 @@ def fit_gamma_gamma(x: FloatArray, mean_value: FloatArray) -> GammaGammaFit:
     )
     at_bound = bool(np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6))
     p, q, gamma = (float(v) for v in np.exp(result.x))
+    log_likelihood = float(-result.fun * n)
     return GammaGammaFit(
         p=p,
         q=q,
         gamma=gamma,
-        log_likelihood=float(-result.fun * n),
+        log_likelihood=log_likelihood,
         n_customers=n,
         converged=bool(result.success) and not at_bound and bool(np.isfinite(result.fun)),
+        spread_evidence=2.0 * (log_likelihood - common_rate_log_likelihood(x, mean_value)),
     )
+
+
+def common_rate_log_likelihood(x: FloatArray, mean_value: FloatArray) -> float:
+    """Maximum log-likelihood of the customers' mean values when everyone's purchases are
+    Gamma(p, ν) with one ν: m̄ ~ Gamma(p x, ν x), ν̂ = p Σx / Σ x m̄ for each p, p by a bounded
+    one-dimensional search."""
+    x = np.asarray(x, dtype=np.float64)
+    mean_value = np.asarray(mean_value, dtype=np.float64)
+    sum_x, sum_x_m = float(np.sum(x)), float(np.sum(x * mean_value))
+    log_m, log_x = np.log(mean_value), np.log(x)
+
+    def negative(log_p: float) -> float:
+        p = math.exp(log_p)
+        nu = p * sum_x / sum_x_m
+        px = p * x
+        ll = np.sum(px * (math.log(nu) + log_x) - gammaln(px) + (px - 1) * log_m) - nu * sum_x_m
+        return -float(ll)
+
+    result = minimize_scalar(
+        negative, bounds=(-_LOG_BOUND, _LOG_BOUND), method="bounded", options={"xatol": 1e-10}
+    )
+    return -float(result.fun)
 
 
 def expected_purchase_value(

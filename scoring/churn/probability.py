@@ -10,7 +10,12 @@ import polars as pl
 
 from scoring.churn.fallback import choose_scorer
 from scoring.churn.results import STATUS_FITTED, STATUS_NO_REPEAT_BUYERS, Calibration, _Rows
-from scoring.clv import discounted_expected_purchases, expected_purchase_value, fit_gamma_gamma
+from scoring.clv import (
+    MIN_SPREAD_EVIDENCE,
+    discounted_expected_purchases,
+    expected_purchase_value,
+    fit_gamma_gamma,
+)
 from scoring.config import ChurnConfig
 from scoring.frames import date_keys as _keys
 
@@ -74,7 +79,13 @@ def _spend_values(part: pl.DataFrame, eligible: np.ndarray) -> tuple[np.ndarray,
     except ValueError as error:
         return own, f"spend: own average value (Gamma-Gamma not fitted: {error})"
     if not spend.usable:
-        return own, "spend: own average value (Gamma-Gamma fit not usable)"
+        why = (
+            f"customers' spend barely differs, spread evidence {spend.spread_evidence:.3g} "
+            f"< {MIN_SPREAD_EVIDENCE}"
+            if spend.spread_evidence < MIN_SPREAD_EVIDENCE
+            else "fit not usable"
+        )
+        return own, f"spend: own average value (Gamma-Gamma {why})"
     value = expected_purchase_value(spend, np.where(usable, occasions, 0.0), mean_value)
     return value, (
         f"spend: Gamma-Gamma p = {spend.p:.4g}, q = {spend.q:.4g}, γ = {spend.gamma:.4g}"

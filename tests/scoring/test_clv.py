@@ -10,10 +10,13 @@ import numpy as np
 import polars as pl
 import pytest
 from scipy.integrate import quad
+from scipy.optimize import minimize
 from scipy.stats import gamma as gamma_dist
 
 from scoring.clv import (
+    MIN_SPREAD_EVIDENCE,
     GammaGammaFit,
+    common_rate_log_likelihood,
     discounted_expected_purchases,
     expected_purchase_value,
     fit_gamma_gamma,
@@ -81,6 +84,34 @@ def test_fit_reproduces_published_cdnow_parameters() -> None:
     # the fit's grouped likelihood equals the per-customer density summed
     by_row = gamma_gamma_log_likelihood(fit.p, fit.q, fit.gamma, x.astype(float), mean_value)
     assert fit.log_likelihood == pytest.approx(float(np.sum(by_row)), rel=1e-12)
+
+
+def test_one_common_spend_rate_is_fitted_by_its_likelihood() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 6, 300).astype(float)
+    mean_value = rng.gamma(4.0 * x, 1 / (0.1 * x))  # Gamma(p x, ν x), p = 4, ν = 0.1
+
+    # a second method: both parameters by a general optimiser on scipy's Gamma density
+    def negative(log_params: np.ndarray) -> float:
+        p, nu = np.exp(log_params)
+        return -float(np.sum(gamma_dist.logpdf(mean_value, a=p * x, scale=1 / (nu * x))))
+
+    other = minimize(negative, np.log([1.0, 0.05]), method="Nelder-Mead",
+                     options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    assert common_rate_log_likelihood(x, mean_value) == pytest.approx(-other.fun, abs=1e-6)
+
+
+def test_spend_without_spread_between_customers_is_not_used_whatever_its_last_bits() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.integers(1, 8, 500).astype(float)
+    same = np.full(500, 50.0)
+    # the same spend as exact decimals and as float sums (6e-14 apart): the same decision
+    for mean_value in (same, same * (1 + 6e-14 * rng.random(500))):
+        fit = fit_gamma_gamma(x, mean_value)
+        assert fit.spread_evidence < MIN_SPREAD_EVIDENCE and not fit.usable
+    # CDNOW's spend differs between customers: overwhelming evidence
+    cdnow = fit_gamma_gamma(*_cdnow_repeat_spend())
+    assert cdnow.spread_evidence > 100 and cdnow.usable
 
 
 def test_fit_refuses_too_few_customers() -> None:
