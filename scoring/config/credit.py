@@ -23,6 +23,13 @@ from scoring.config.fields import (
 from scoring.config.scales import Scale
 
 
+def _check_total(total: float, expected: float, problem: str, fix: str, key: str) -> None:
+    """Points must add up: ``total`` equal to ``expected`` (to float rounding), else ``problem``
+    at ``key``."""
+    if abs(total - expected) > _TOLERANCE:
+        raise ConfigProblem(problem, fix, (key,))
+
+
 class Indicator(Scale):
     """A credit indicator: a metric scored by bands (or a category map) up to max_points."""
 
@@ -38,13 +45,13 @@ class Indicator(Scale):
                     f"points {points} outside 0..max_points ({self.max_points})",
                     "keep every band, category, 'otherwise' and 'missing' within 0..max_points",
                 )
-        if abs(self.best_points - self.max_points) > _TOLERANCE:
-            raise ConfigProblem(
-                f"the best band gives {self.best_points} points but max_points is "
-                f"{self.max_points}",
-                "let the best band award max_points, or lower max_points",
-                ("max_points",),
-            )
+        _check_total(
+            self.best_points,
+            self.max_points,
+            f"the best band gives {self.best_points} points but max_points is {self.max_points}",
+            "let the best band award max_points, or lower max_points",
+            "max_points",
+        )
         return self
 
 
@@ -57,12 +64,13 @@ class CreditCategory(_Model):
     @model_validator(mode="after")
     def _check(self) -> CreditCategory:
         total = sum(i.max_points for i in self.indicators.values())
-        if abs(total - self.points) > _TOLERANCE:
-            raise ConfigProblem(
-                f"indicators' max_points sum to {total:g}, category points is {self.points:g}",
-                "make the indicators' max_points add up to the category's points",
-                ("points",),
-            )
+        _check_total(
+            total,
+            self.points,
+            f"indicators' max_points sum to {total:g}, category points is {self.points:g}",
+            "make the indicators' max_points add up to the category's points",
+            "points",
+        )
         return self
 
 
@@ -91,20 +99,22 @@ class CreditConfig(_Model):
     @model_validator(mode="after")
     def _check(self) -> CreditConfig:
         total = sum(c.points for c in self.categories.values())
-        if abs(total - self.total_points) > _TOLERANCE:
-            raise ConfigProblem(
-                f"category points sum to {total:g}, not total_points ({self.total_points:g})",
-                "make the categories' points add up to total_points",
-                ("categories",),
-            )
+        _check_total(
+            total,
+            self.total_points,
+            f"category points sum to {total:g}, not total_points ({self.total_points:g})",
+            "make the categories' points add up to total_points",
+            "categories",
+        )
         financial = sum(c.points for c in self.categories.values() if c.financial)
-        if abs(financial - self.financial_points) > _TOLERANCE:
-            raise ConfigProblem(
-                f"financial categories sum to {financial:g}, not financial_points "
-                f"({self.financial_points:g})",
-                "mark the right categories 'financial: true' or change financial_points",
-                ("financial_points",),
-            )
+        _check_total(
+            financial,
+            self.financial_points,
+            f"financial categories sum to {financial:g}, not financial_points "
+            f"({self.financial_points:g})",
+            "mark the right categories 'financial: true' or change financial_points",
+            "financial_points",
+        )
         if financial >= self.total_points:
             raise ConfigProblem(
                 "no non-financial points left", "keep some non-financial categories",

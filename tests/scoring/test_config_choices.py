@@ -149,3 +149,21 @@ def test_an_indicator_name_used_by_two_categories_is_reported_at_the_second(
         " indicator name 'purchase_scale' appears twice — fix: give each indicator name its own"
         " name"
     ) in message
+
+
+def test_points_that_do_not_add_up_name_the_key_to_change(tmp_path: Path) -> None:
+    # cooperation_years (max_points 4) is the only indicator whose bands open with these two.
+    bands = "max_points: 4\n          bands:\n            - {at_least: 5, points: %d}\n" + (
+        "            - {at_least: 3"
+    )
+    best = _error(tmp_path, bands % 4, bands % 3)
+    assert (
+        "credit.categories.character.indicators.cooperation_years.max_points: the best band"
+        " gives 3.0 points but max_points is 4.0 — fix: let the best band award max_points, or"
+        " lower max_points"
+    ) in best
+    total = _error(tmp_path, "total_points: 100", "total_points: 90")
+    assert (
+        "credit.categories: category points sum to 100, not total_points (90) — fix: make the"
+        " categories' points add up to total_points"
+    ) in total
