@@ -198,24 +198,29 @@ def _plausibility(
                 f" || {lit(', or set reporting_currency in config/ingestion.yaml')}",
             )
         )
-    if col.not_before:
-        j = others[col.not_before]
-        whens.append(
-            (
-                f"{t} < t{j}",
-                f"{shown} || {lit(f' is before {col.not_before} (')}"
-                f" || {shown_value(f'c{j}', quote_values)} || ')'"
-                f" || {lit('; one of the two dates is wrong: fix it in the export')}",
+    # Rules comparing the value with another column of the line quote that column's value too.
+    paired = (
+        (
+            col.not_before,
+            "{t} < t{j}",
+            "is before",
+            "one of the two dates is wrong: fix it in the export",
+        ),
+        (
+            col.sign_of,
+            "sign({t}) * sign(t{j}) < 0",
+            "has the opposite sign of",
+            "a sale has positive, a return negative quantity, amount and cost",
+        ),
+    )
+    for other, condition, breaks, fix in paired:
+        if other:
+            j = others[other]
+            whens.append(
+                (
+                    condition.format(t=t, j=j),
+                    f"{shown} || {lit(f' {breaks} {other} (')}"
+                    f" || {shown_value(f'c{j}', quote_values)} || ')' || {lit(f'; {fix}')}",
+                )
             )
-        )
-    if col.sign_of:
-        j = others[col.sign_of]
-        whens.append(
-            (
-                f"sign({t}) * sign(t{j}) < 0",
-                f"{shown} || {lit(f' has the opposite sign of {col.sign_of} (')}"
-                f" || {shown_value(f'c{j}', quote_values)} || ')'"
-                f" || {lit('; a sale has positive, a return negative quantity, amount and cost')}",
-            )
-        )
     return whens
