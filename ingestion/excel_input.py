@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -10,7 +11,34 @@ from ingestion.mapping import Mapping
 from ingestion.results import FileRejected, first_line
 from ingestion.sql import ident
 
+if TYPE_CHECKING:
+    import polars as pl
+
 EXCEL_VIEW = "_kam_excel_sheet"
+
+
+class ExcelUnavailable(RuntimeError):
+    """Polars cannot read Excel: the fastexcel package is missing (the message says how to
+    install it)."""
+
+
+def read_sheet(path: Path, sheet: str | None, **options: Any) -> pl.DataFrame:
+    """One sheet of an .xlsx workbook (``sheet``, else the first) read by calamine through
+    Polars; ``options`` go to ``pl.read_excel``.
+
+    Raises :class:`ExcelUnavailable` when fastexcel is missing; calamine's own errors, which
+    share no base class, pass through for the caller to word."""
+    import polars as pl  # imported here: only Excel sources need it
+
+    try:
+        return pl.read_excel(
+            path, sheet_name=sheet, engine="calamine", raise_if_empty=False, **options
+        )
+    except ModuleNotFoundError as exc:
+        raise ExcelUnavailable(
+            f"reading Excel needs the fastexcel package ({exc}); install it into kam's "
+            "environment (.venv/bin/python -m pip install fastexcel)"
+        ) from exc
 
 
 def excel_relation(
@@ -20,23 +48,16 @@ def excel_relation(
     calamine through Polars with the cells' own types, as a relation like a Parquet file's.
 
     The header is row 1; a data line's number is its sheet row, and empty rows are skipped."""
-    import polars as pl  # imported here: only Excel sources need it at ingestion
-
     try:
-        frame = pl.read_excel(
+        frame = read_sheet(
             path,
-            sheet_name=mapping.sheet,
-            engine="calamine",
+            mapping.sheet,
             drop_empty_rows=False,
             drop_empty_cols=False,
-            raise_if_empty=False,
             infer_schema_length=None,
         )
-    except ModuleNotFoundError as exc:
-        raise FileRejected(
-            f"{name}: reading Excel needs the fastexcel package ({exc}); install it into "
-            "kam's environment (.venv/bin/python -m pip install fastexcel)"
-        ) from exc
+    except ExcelUnavailable as exc:
+        raise FileRejected(f"{name}: {exc}") from exc
     except Exception as exc:  # calamine's and fastexcel's errors share no base class
         detail = first_line(exc)
         if mapping.sheet and "sheet" in detail.lower():

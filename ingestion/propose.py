@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.contracts import SourceContract, load_contracts
+from ingestion.excel_input import ExcelUnavailable, read_sheet
 from ingestion.mapping import WHITESPACE
 from ingestion.sql import lit
 from ingestion.textfile import open_bytes
@@ -269,15 +270,10 @@ def _parquet_sample(path: Path) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def _excel_sample(path: Path, sheet: str | None) -> tuple[list[str], dict[str, list[str]]]:
-    import polars as pl
-
     try:
-        frame = pl.read_excel(path, sheet_name=sheet, engine="calamine", raise_if_empty=False)
-    except ModuleNotFoundError as exc:
-        raise ProposalError(
-            f"reading Excel needs the fastexcel package ({exc}); install it into kam's "
-            "environment (.venv/bin/python -m pip install fastexcel)"
-        ) from exc
+        frame = read_sheet(path, sheet)
+    except ExcelUnavailable as exc:
+        raise ProposalError(str(exc)) from exc
     except Exception as exc:  # calamine's errors share no base class
         raise ProposalError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
     return [str(c) for c in frame.columns], {}
