@@ -44,7 +44,9 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from churn_quality import (  # noqa: E402 - a sibling script, not a package
     CDNOW_AS_OF,
+    CDNOW_FILE,
     CDNOW_HOLDOUT_END,
+    DATA_DIR,
     MARGIN,
     cdnow_facts,
     read_cdnow,
@@ -61,8 +63,7 @@ from scoring.churn_calibration import (  # noqa: E402
 from scoring.config import ChurnConfig, load_scoring_config  # noqa: E402
 from warehouse.settings import DEFAULT_CONFIG_DIR  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "CDNOW_sample.txt"
+DEFAULT_DATA = DATA_DIR / CDNOW_FILE
 #: Largest difference between the two ways that still counts as equal.
 TOLERANCE = 1e-9
 
@@ -443,9 +444,15 @@ def main() -> None:
     args = parser.parse_args()
     dates, measured = grid(args.horizon)
     comparison = parity(args.home, read_cdnow_records(args.data), dates, measured, args.horizon)
+    report(comparison, args.json)
+
+
+def report(comparison: pl.DataFrame, json_path: Path | None) -> None:
+    """Print the comparison as markdown, write every figure to ``json_path`` if given, and exit
+    with status 1 if any figure differs."""
     print(markdown(comparison))
-    if args.json:
-        args.json.write_text(json.dumps(comparison.to_dicts(), indent=2, default=str))
+    if json_path:
+        json_path.write_text(json.dumps(comparison.to_dicts(), indent=2, default=str))
     if not comparison["equal"].all():
         raise SystemExit(1)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import shutil
 import sys
 from collections.abc import Sequence
@@ -34,11 +33,11 @@ from backtest_parity import (  # noqa: E402 - a sibling script, not a package
     by_business_date,
     compare,
     kam,
-    markdown,
     prepare_home,
+    report,
     run_and_backtest,
 )
-from churn_quality import CDNOW_ABSENT_COLUMNS, RECENT_DAYS, TRAILING_DAYS  # noqa: E402
+from order_facts import as_of_columns, order_date_facts, revenue_facts  # noqa: E402
 
 from scoring.config import load_scoring_config  # noqa: E402
 
@@ -100,33 +99,12 @@ def line_facts(lines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """The churn inputs of fct_customer_facts as of ``as_of`` from order lines alone (the other
     sources' columns null, as for CDNOW), for every customer with a line by then."""
     upto = lines.filter(pl.col("day") <= as_of)
-    orders = orders_of(upto)
-    day = pl.col("order_date")
-    in_trailing = day > as_of - dt.timedelta(days=TRAILING_DAYS)
-    first, last, days = day.min(), day.max(), day.n_unique()
-    order_facts = orders.group_by("customer_id").agg(
-        first_order_date=first,
-        last_order_date=last,
-        order_days_lifetime=days.cast(pl.Int64),
-        mean_days_between_orders=pl.when(days >= 2).then(
-            (last - first).dt.total_days() / (days - 1)
-        ),
-        order_count_trailing=in_trailing.sum().cast(pl.Int64),
-        _orders=pl.len(),
+    order_facts = (
+        orders_of(upto)
+        .group_by("customer_id")
+        .agg(**order_date_facts(pl.col("order_date"), as_of), _orders=pl.len())
     )
-    line_day = pl.col("day")
-    recent = (line_day > as_of - dt.timedelta(days=RECENT_DAYS)) & (line_day <= as_of)
-    year_ago = as_of - dt.timedelta(days=365)
-    recent_last_year = (line_day > year_ago - dt.timedelta(days=RECENT_DAYS)) & (
-        line_day <= year_ago
-    )
-    trailing = line_day > as_of - dt.timedelta(days=TRAILING_DAYS)
-    revenue = upto.group_by("customer_id").agg(
-        revenue_lifetime=pl.col("amount").sum(),
-        revenue_trailing=pl.col("amount").filter(trailing).sum(),
-        revenue_recent=pl.col("amount").filter(recent).sum(),
-        revenue_recent_last_year=pl.col("amount").filter(recent_last_year).sum(),
-    )
+    revenue = upto.group_by("customer_id").agg(**revenue_facts(pl.col("day"), as_of))
     return (
         revenue.join(order_facts, on="customer_id", how="left")
         .with_columns(
@@ -135,9 +113,7 @@ def line_facts(lines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
             average_order_value_trailing=pl.col("revenue_trailing")
             / pl.col("order_count_trailing"),
             average_order_value_lifetime=pl.col("revenue_lifetime") / pl.col("_orders"),
-            as_of_date=pl.lit(as_of),
-            days_since_last_order=(pl.lit(as_of) - pl.col("last_order_date")).dt.total_days(),
-            **{name: pl.lit(None, dtype=dtype) for name, dtype in CDNOW_ABSENT_COLUMNS.items()},
+            **as_of_columns(as_of),
         )
         .drop("_orders")
         .sort("customer_id")
@@ -185,12 +161,7 @@ def main() -> None:
         raise SystemExit(f"kam demo failed:\n{done.stdout}\n{done.stderr}")
     lines = demo_lines(generated)
     dates, measured = grid(lines["day"].max())
-    comparison = parity_demo(args.home, lines, dates, measured)
-    print(markdown(comparison))
-    if args.json:
-        args.json.write_text(json.dumps(comparison.to_dicts(), indent=2, default=str))
-    if not comparison["equal"].all():
-        raise SystemExit(1)
+    report(parity_demo(args.home, lines, dates, measured), args.json)
 
 
 if __name__ == "__main__":

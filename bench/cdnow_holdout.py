@@ -11,65 +11,49 @@ Also times a fit on 100,000 customers drawn from the fitted model.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from scoring import _bgnbd_math
-from scoring.bgnbd import (
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from churn_quality import (  # noqa: E402 - a sibling script, not a package
+    CDNOW_AS_OF,
+    CDNOW_FILE,
+    CDNOW_HOLDOUT_END,
+    DATA_DIR,
+    read_cdnow,
+)
+
+from scoring import _bgnbd_math  # noqa: E402
+from scoring.bgnbd import (  # noqa: E402
     MODELS,
     expected_purchases,
     fit_model,
     probability_alive,
     summarise_transactions,
 )
-
-CALIBRATION_END = dt.date(1997, 9, 30)
-HOLDOUT_END = dt.date(1998, 6, 30)
-_LINE = (
-    r"^\s*(?<customer_id>\d+)\s+(?<sample_id>\d+)\s+(?<date>\d{8})"
-    r"\s+(?<cds>\d+)\s+(?<dollars>[\d.]+)\s*$"
-)
+from scoring.churn import roc_auc  # noqa: E402
 
 
-def read_cdnow(path: Path) -> pl.LazyFrame:
-    """CDNOW_sample.txt (whitespace separated) as customer_id, purchase_date."""
-    return (
-        pl.scan_csv(path, has_header=False, new_columns=["line"], separator="\t")
-        .select(pl.col("line").str.extract_groups(_LINE).struct.unnest())
-        .select(
-            pl.col("sample_id").cast(pl.Int64).alias("customer_id"),
-            pl.col("date").str.to_date("%Y%m%d").alias("purchase_date"),
-        )
+def read_purchases(path: Path) -> pl.LazyFrame:
+    """CDNOW_sample.txt as customer_id (the sample id as a number), purchase_date."""
+    return read_cdnow(path).select(
+        pl.col("customer_id").cast(pl.Int64), purchase_date=pl.col("order_date")
     )
-
-
-def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
-    """P(score of a random positive > score of a random negative), ties counted half."""
-    order = np.argsort(score, kind="mergesort")
-    sorted_score = score[order]
-    # Average 1-based rank of each tie group.
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_score)) + 1]
-    ends = np.r_[starts[1:], len(score)]
-    ranks = np.empty(len(score))
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    positives = label.astype(bool)
-    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
-    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def holdout_frame(transactions: pl.LazyFrame) -> pl.DataFrame:
     """Calibration summary plus hold-out purchase occasions per customer."""
     calibration = summarise_transactions(
-        transactions, "customer_id", "purchase_date", CALIBRATION_END, time_unit_days=7
+        transactions, "customer_id", "purchase_date", CDNOW_AS_OF, time_unit_days=7
     )
     holdout = (
         transactions.filter(
-            (pl.col("purchase_date") > CALIBRATION_END) & (pl.col("purchase_date") <= HOLDOUT_END)
+            (pl.col("purchase_date") > CDNOW_AS_OF) & (pl.col("purchase_date") <= CDNOW_HOLDOUT_END)
         )
         .group_by("customer_id")
         .agg(holdout_purchases=pl.col("purchase_date").n_unique())
@@ -114,12 +98,10 @@ def time_large_fit(model: str, params: tuple[float, float, float, float]) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
-    )
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
     args = parser.parse_args()
-    frame = holdout_frame(read_cdnow(args.data / "CDNOW_sample.txt"))
-    horizon = (HOLDOUT_END - CALIBRATION_END).days / 7
+    frame = holdout_frame(read_purchases(args.data / CDNOW_FILE))
+    horizon = (CDNOW_HOLDOUT_END - CDNOW_AS_OF).days / 7
     bought = frame["holdout_purchases"].to_numpy() > 0
     weeks_since_last = (frame["T"] - frame["recency"]).to_numpy()
     report: dict[str, object] = {

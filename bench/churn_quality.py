@@ -27,36 +27,35 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from scoring.churn import precision_recall, roc_auc, score_churn
-from scoring.churn_calibration import (
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from order_facts import (  # noqa: E402 - a sibling script, not a package
+    as_of_columns,
+    order_date_facts,
+    revenue_facts,
+    trailing,
+)
+
+from scoring.churn import precision_recall, roc_auc, score_churn  # noqa: E402
+from scoring.churn_calibration import (  # noqa: E402
     CalibrationError,
     bgnbd_expected_purchases,
     deciles,
     fit_calibration,
 )
-from scoring.config import ChurnConfig, default_config
+from scoring.config import ChurnConfig, default_config  # noqa: E402
+
+#: Where the CDNOW files are (``--data``): the shared folder beside the checkout.
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+CDNOW_FILE = "CDNOW_sample.txt"
 
 CDNOW_AS_OF = dt.date(1997, 9, 30)
 CDNOW_HOLDOUT_END = dt.date(1998, 6, 30)
 CDNOW_HISTORY_DATES = 8  # the as-of date and 7 earlier ones, 30 days apart
-TRAILING_DAYS = 365  # facts' trailing window: 12 months
-RECENT_DAYS = 90  # facts' recent window
 MARGIN = 0.005  # acceptance: AUC ≥ best baseline − MARGIN
 _CDNOW_LINE = (
     r"^\s*(?<customer_id>\d+)\s+(?<sample_id>\d+)\s+(?<date>\d{8})"
     r"\s+(?<cds>\d+)\s+(?<dollars>[\d.]+)\s*$"
 )
-#: Facts columns the churn step reads that CDNOW transactions cannot give (left null).
-CDNOW_ABSENT_COLUMNS: dict[str, pl.DataType] = {
-    "open_complaint_count": pl.Int64(),
-    "distinct_categories_trailing": pl.Int64(),
-    "distinct_products_trailing": pl.Int64(),
-    "average_days_past_due_recent": pl.Float64(),
-    "average_days_past_due_trailing": pl.Float64(),
-    "interaction_count_recent": pl.Int64(),
-    "interaction_count_prior_recent": pl.Int64(),
-    "contribution_trailing": pl.Float64(),
-}
 
 
 def _r(value: float | None) -> float | None:
@@ -140,35 +139,16 @@ def cdnow_facts(transactions: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     product, payment, contact and cost columns are null: CDNOW has no such data.
     """
     day = pl.col("order_date")
-    in_window = (day > as_of - dt.timedelta(days=RECENT_DAYS)) & (day <= as_of)
-    last_year_end = as_of - dt.timedelta(days=365)
-    in_last_year = (day > last_year_end - dt.timedelta(days=RECENT_DAYS)) & (day <= last_year_end)
-    in_trailing = day > as_of - dt.timedelta(days=TRAILING_DAYS)
-    first, last = day.min(), day.max()
-    days = day.n_unique()
     return (
         transactions.filter(day <= as_of)
         .group_by("customer_id")
         .agg(
-            first_order_date=first,
-            last_order_date=last,
-            order_days_lifetime=days.cast(pl.Int64),
-            mean_days_between_orders=pl.when(days >= 2).then(
-                (last - first).dt.total_days() / (days - 1)
-            ),
-            order_count_trailing=in_trailing.sum().cast(pl.Int64),
-            revenue_lifetime=pl.col("amount").sum(),
-            revenue_trailing=pl.col("amount").filter(in_trailing).sum(),
-            revenue_recent=pl.col("amount").filter(in_window).sum(),
-            revenue_recent_last_year=pl.col("amount").filter(in_last_year).sum(),
-            average_order_value_trailing=pl.col("amount").filter(in_trailing).mean(),
+            **order_date_facts(day, as_of),
+            **revenue_facts(day, as_of),
+            average_order_value_trailing=pl.col("amount").filter(trailing(day, as_of)).mean(),
             average_order_value_lifetime=pl.col("amount").mean(),
         )
-        .with_columns(
-            as_of_date=pl.lit(as_of),
-            days_since_last_order=(pl.lit(as_of) - pl.col("last_order_date")).dt.total_days(),
-            **{name: pl.lit(None, dtype=dtype) for name, dtype in CDNOW_ABSENT_COLUMNS.items()},
-        )
+        .with_columns(**as_of_columns(as_of))
         .sort("customer_id")
     )
 
@@ -447,14 +427,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse a published --home")
     parser.add_argument("--skip-demo", action="store_true", help="CDNOW only")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
-    parser.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
-    )
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
     args = parser.parse_args()
     config = default_config().churn
-    report: dict[str, dict[str, object]] = {
-        "cdnow": evaluate_cdnow(args.data / "CDNOW_sample.txt", config)
-    }
+    report: dict[str, dict[str, object]] = {"cdnow": evaluate_cdnow(args.data / CDNOW_FILE, config)}
     if not args.skip_demo:
         run_demo(args.home, args.lines, args.date, args.reuse)
         frame = demo_frame(args.home, config, args.recent_days)
