@@ -15,8 +15,10 @@ Two horizons:
 - ``90`` (the default configuration): facts on the 30-day grid 1997-03-04 … 1997-09-30 plus
   1997-12-29, so 1997-03-04 … 1997-07-02 and 1997-09-30 are measured, each calibrated on what
   was known then (1997-09-30 on the dates the churn bench calibrates on);
-- ``273``: 1997-09-30 and 1998-06-30, the issue's question (no purchase in weeks 40-78). No date
-  of CDNOW has a 273-day outcome before 1997-09-30, so the probability is uncalibrated.
+- ``273``: the same grid plus 1998-06-30, so 1997-09-30 is measured against the issue's
+  question (no purchase in weeks 40-78). No date of CDNOW has a 273-day outcome before
+  1997-09-30, so the probability is calibrated on a shorter horizon's outcomes (180 days:
+  1997-03-04 and 1997-04-03; ``scoring.churn_calibration.calibration_horizon``).
 
 Prints ``kam backtest``'s own table on stderr, then one row per date with every figure (both
 values where they differ) on stdout; exits 1 when any figure differs by more than 1e-9.
@@ -94,13 +96,13 @@ columns:
 
 def grid(horizon_days: int) -> tuple[list[dt.date], list[dt.date]]:
     """(business dates to land and run, dates whose figures are compared) for a horizon."""
-    if horizon_days == 90:
-        dates = [CDNOW_AS_OF - dt.timedelta(days=30 * k) for k in range(7, -1, -1)]
+    # Both: the eight dates of the churn bench's history (1997-03-04 … 1997-09-30, 30 days
+    # apart), as a warehouse run monthly since March 1997 holds them, and the outcome date.
+    dates = [CDNOW_AS_OF - dt.timedelta(days=30 * k) for k in range(7, -1, -1)]
+    if horizon_days in (90, (CDNOW_HOLDOUT_END - CDNOW_AS_OF).days):
         outcome = CDNOW_AS_OF + dt.timedelta(days=horizon_days)
         measured = [d for d in dates if d + dt.timedelta(days=horizon_days) in {*dates, outcome}]
         return [*dates, outcome], measured
-    if horizon_days == (CDNOW_HOLDOUT_END - CDNOW_AS_OF).days:
-        return [CDNOW_AS_OF, CDNOW_HOLDOUT_END], [CDNOW_AS_OF]
     raise SystemExit(
         f"--horizon {horizon_days}: the parity bench knows 90 (the default) and "
         f"{(CDNOW_HOLDOUT_END - CDNOW_AS_OF).days} (CDNOW's hold-out)"
