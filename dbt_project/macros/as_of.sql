@@ -40,15 +40,15 @@
 
 {#- `windows_back=1` gives the start of the window before the current one. -#}
 {% macro trailing_window_start(windows_back=0) -%}
-    cast({{ as_of_date() }} - interval ({{ var('trailing_window_months') | int * (1 + windows_back) }}) month as date)
+    cast({{ as_of_date() }} - interval {{ var('trailing_window_months') | int * (1 + windows_back) }} month as date)
 {%- endmacro %}
 
 {% macro recent_window_start(windows_back=0) -%}
-    cast({{ as_of_date() }} - interval ({{ var('recent_window_days') | int * (1 + windows_back) }}) day as date)
+    cast({{ as_of_date() }} - interval {{ var('recent_window_days') | int * (1 + windows_back) }} day as date)
 {%- endmacro %}
 
 {% macro trailing_window_days() -%}
-    ({{ as_of_date() }} - {{ trailing_window_start() }})
+    {{ days_between(trailing_window_start(), as_of_date()) }}
 {%- endmacro %}
 
 {#- True when `column` falls in (start, end]; end defaults to the as-of date. -#}

@@ -11,7 +11,7 @@
 #}
 
 {% macro incremental_state_table() -%}
-    {{ target.database }}.{{ target.schema }}.kam_incremental_state
+    {{ side_table('kam_incremental_state') }}
 {%- endmacro %}
 
 {#-
@@ -25,6 +25,10 @@
     {#- Unit tests render models without a target relation: they test the full build. -#}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return({'mode': 'full'}) }}
+    {%- endif -%}
+    {#- An engine whose tables cannot delete rows (Spark's Parquet) rebuilds these models. -#}
+    {%- if not can_delete_rows() -%}
+        {{ return({'mode': 'rebuild'}) }}
     {%- endif -%}
     {%- set exists = run_query(
         "select count(*) from duckdb_tables() where database_name = '" ~ target.database
@@ -69,7 +73,7 @@
 {#- Pre-hook: empty the table before a rebuild, so rows that vanished from raw go too. -#}
 {% macro reset_on_rebuild(sources) %}
     {%- if landing_state(sources).mode == 'rebuild' -%}
-        delete from {{ this }}
+        {{ empty_table(this) }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -80,16 +84,23 @@
     threads would otherwise both try to create it (a DuckDB catalog write-write conflict).
 -#}
 {% macro create_incremental_state_table() %}
+    {%- if not can_delete_rows() -%}
+        select 1
+    {%- else %}
     create table if not exists {{ incremental_state_table() }} (
         model_name varchar primary key,
         as_of_date date not null,
         ledger_high_water timestamp,
         built_at timestamp not null
     )
+    {%- endif %}
 {% endmacro %}
 
 {#- Post-hook: record that the table is now exact as of this run's date. -#}
 {% macro record_landing_state(sources) %}
+    {%- if not can_delete_rows() -%}
+        select 1
+    {%- else %}
     insert or replace into {{ incremental_state_table() }}
     select
         '{{ this.identifier }}',
@@ -97,6 +108,7 @@
         (select max(loaded_at) from {{ source('raw', 'ingestion_ledger') }}
          where source in ('{{ sources | join("', '") }}')),
         current_timestamp::timestamp
+    {%- endif %}
 {% endmacro %}
 
 {#-
@@ -155,7 +167,7 @@
 {% macro reset_finance_customers(changed_rows=none) %}
     {%- set state = landing_state(['invoices', 'payments']) -%}
     {%- if state.mode == 'rebuild' -%}
-        delete from {{ this }}
+        {{ empty_table(this) }}
     {%- elif state.mode == 'incremental' -%}
         create or replace table {{ finance_customers_table() }} as
         select customer_id, min(finance_date) as changed_from
@@ -182,6 +194,10 @@
 
 {#- Post-hook of a per-customer finance model: drop the scratch table, record the state. -#}
 {% macro finish_finance_customers() %}
+    {%- if not can_delete_rows() -%}
+        select 1
+    {%- else %}
     drop table if exists {{ finance_customers_table() }};
     {{ record_landing_state(['invoices', 'payments']) }}
+    {%- endif %}
 {% endmacro %}

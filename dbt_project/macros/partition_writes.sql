@@ -5,13 +5,13 @@
 #}
 
 {% macro partition_writes_table() -%}
-    {{ target.database }}.{{ target.schema }}.kam_partition_writes
+    {{ side_table('kam_partition_writes') }}
 {%- endmacro %}
 
 {#- on-run-start: create the log before any model runs (same columns as the Python side). -#}
 {% macro create_partition_writes_table() %}
     create table if not exists {{ partition_writes_table() }} (
-        table_name varchar not null,
+        table_name {{ dbt.type_string() }} not null,
         as_of_date date not null,
         write_id bigint not null,
         written_at timestamp not null

@@ -13,11 +13,15 @@
 #}
 
 {% macro tests_passed_table() -%}
-    {{ target.database }}.{{ target.schema }}.kam_tests_passed
+    {{ side_table('kam_tests_passed') }}
 {%- endmacro %}
 
 {#- on-run-start: create the record before any test reads it. -#}
 {% macro create_tests_passed_table() %}
+    {{ return(adapter.dispatch('create_tests_passed_table')()) }}
+{% endmacro %}
+
+{% macro default__create_tests_passed_table() %}
     create table if not exists {{ tests_passed_table() }} (
         model_name varchar primary key,
         passed_through date not null,
@@ -25,6 +29,16 @@
     );
     {#- passed_run: for the models of `tests_scoped_by_run` (macros/written_rows.sql). -#}
     alter table {{ tests_passed_table() }} add column if not exists passed_run bigint
+{% endmacro %}
+
+{#- A Parquet table has no primary key to upsert on: one partition per model, overwritten. -#}
+{% macro spark__create_tests_passed_table() %}
+    create table if not exists {{ tests_passed_table() }} (
+        passed_through date not null,
+        recorded_at timestamp not null,
+        passed_run bigint,
+        model_name string
+    ) using parquet partitioned by (model_name)
 {% endmacro %}
 
 {#-
@@ -62,24 +76,34 @@
     test not selected, keeps the earlier record.
 -#}
 {% macro record_tests_passed(results) %}
+    {{ return(adapter.dispatch('record_tests_passed')(results)) }}
+{% endmacro %}
+
+{#- The models of `tests_scoped` and `tests_scoped_by_run` whose every data test passed. -#}
+{% macro models_whose_tests_passed(results) %}
+    {%- set outcome = {} -%}
+    {%- for result in results if result.node.resource_type == 'test' -%}
+        {%- do outcome.update({result.node.unique_id: result.status}) -%}
+    {%- endfor -%}
+    {%- set passed = [] -%}
+    {%- for name in (var('tests_scoped', {}) | list) + var('tests_scoped_by_run', []) -%}
+        {%- set tests = [] -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'test'
+            and (node.attached_node or '').split('.')[-1] == name -%}
+            {%- do tests.append(outcome.get(node.unique_id)) -%}
+        {%- endfor -%}
+        {%- if tests and tests | reject('in', ['pass', 'warn']) | list | length == 0 -%}
+            {%- do passed.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(passed) }}
+{% endmacro %}
+
+{% macro default__record_tests_passed(results) %}
     {%- if not execute -%}
         select 1
     {%- else -%}
-        {%- set outcome = {} -%}
-        {%- for result in results if result.node.resource_type == 'test' -%}
-            {%- do outcome.update({result.node.unique_id: result.status}) -%}
-        {%- endfor -%}
-        {%- set passed = [] -%}
-        {%- for name in (var('tests_scoped', {}) | list) + var('tests_scoped_by_run', []) -%}
-            {%- set tests = [] -%}
-            {%- for node in graph.nodes.values() if node.resource_type == 'test'
-                and (node.attached_node or '').split('.')[-1] == name -%}
-                {%- do tests.append(outcome.get(node.unique_id)) -%}
-            {%- endfor -%}
-            {%- if tests and tests | reject('in', ['pass', 'warn']) | list | length == 0 -%}
-                {%- do passed.append(name) -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {%- set passed = models_whose_tests_passed(results) -%}
         {%- if passed -%}
             insert into {{ tests_passed_table() }}
                 (model_name, passed_through, recorded_at, passed_run)
@@ -93,4 +117,26 @@
             select 1
         {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+{#-
+    Spark: each model's record is its own partition, overwritten with the later of the earlier
+    record and this run (read first: a table is not overwritten while the same query reads it).
+    The session runs one statement per call, so each is run here.
+-#}
+{% macro spark__record_tests_passed(results) %}
+    {%- if execute -%}
+        {%- for name in models_whose_tests_passed(results) -%}
+            {%- set earlier = run_query(
+                "select passed_through, passed_run from " ~ tests_passed_table()
+                ~ " where model_name = '" ~ name ~ "'").rows -%}
+            {%- set through = "date '" ~ earlier[0][0] ~ "'" if earlier else 'null' -%}
+            {%- set run = earlier[0][1] if earlier and earlier[0][1] is not none else 'null' -%}
+            {%- do run_query(
+                "insert overwrite table " ~ tests_passed_table() ~ " partition (model_name = '"
+                ~ name ~ "') select greatest(" ~ as_of_date() ~ ", " ~ through
+                ~ "), current_timestamp, greatest(" ~ this_run() ~ ", " ~ run ~ ")") -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
 {% endmacro %}

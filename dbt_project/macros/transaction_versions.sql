@@ -63,7 +63,7 @@
 {#- Pre-hook: empty the table before a 'rebuild', so groups that vanished from raw go too. -#}
 {% macro reset_when_rebuilding(versions) %}
     {%- if transaction_versions_state(versions).mode == 'rebuild' -%}
-        delete from {{ this }}
+        {{ empty_table(this) }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -91,9 +91,20 @@
 
         affected_groups as (
 
+            {%- if config.get('incremental_strategy') == 'insert_overwrite' %}
+            {#- The write replaces whole landed_date partitions (Spark): every group of a
+                landed_date that holds a touched line. #}
+            select distinct customer_id, landed_date
+            from {{ versions }}
+            where landed_date in (
+                select landed_date from {{ versions }}
+                semi join touched_lines using (order_id, line_number)
+            )
+            {%- else %}
             select distinct customer_id, landed_date
             from {{ versions }}
             semi join touched_lines using (order_id, line_number)
+            {%- endif %}
 
         ),
 
@@ -131,9 +142,9 @@
         -- aggregate finds them far more cheaply than sorting all versions. A hash collision
         -- only sends single-version lines through the window, which gives them null as well;
         -- hash() of null keys is a value, so null keys group as the window partitions them.
-        multi_version_lines as materialized (
+        multi_version_lines as {{ materialized_cte() }} (
 
-            select hash(order_id, line_number) as line_hash
+            select {{ hash_columns(['order_id', 'line_number']) }} as line_hash
             from {{ versions }}
             group by line_hash
             having count(*) > 1
@@ -147,7 +158,7 @@
                 cast(null as date) as superseded_date
             from {{ versions }} as versions
             anti join multi_version_lines
-                on hash(versions.order_id, versions.line_number) = multi_version_lines.line_hash
+                on {{ hash_columns(['versions.order_id', 'versions.line_number']) }} = multi_version_lines.line_hash
 
         ),
 
@@ -163,7 +174,7 @@
                 ) as superseded_date
             from {{ versions }} as versions
             semi join multi_version_lines
-                on hash(versions.order_id, versions.line_number) = multi_version_lines.line_hash
+                on {{ hash_columns(['versions.order_id', 'versions.line_number']) }} = multi_version_lines.line_hash
 
         )
 
@@ -195,10 +206,9 @@
                     {{ log('kam: ' ~ relation.schema ~ '.' ~ relation.identifier
                            ~ ' has no column ' ~ column
                            ~ ' (built by an earlier kam): rebuilding it in full', info=true) }}
-                    {#- Dropped by this hook's statement, and forgotten by dbt's relation cache
-                        so that the model finds no table and builds it in full. -#}
-                    {%- do adapter.cache_dropped(relation) -%}
-                    {%- do drops.append('drop table ' ~ relation ~ ';') -%}
+                    {#- Dropped, and forgotten by dbt's relation cache so that the model finds
+                        no table and builds it in full (macros/engine.sql). -#}
+                    {%- do drops.append(drop_for_full_build(relation)) -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endfor -%}

@@ -19,11 +19,15 @@
 #}
 
 {% macro run_sequence_table() -%}
-    {{ target.database }}.{{ target.schema }}.kam_dbt_runs
+    {{ side_table('kam_dbt_runs') }}
 {%- endmacro %}
 
 {#- on-run-start: number this dbt invocation (after every earlier one). -#}
 {% macro record_run_start() %}
+    {{ return(adapter.dispatch('record_run_start')()) }}
+{% endmacro %}
+
+{% macro default__record_run_start() %}
     create table if not exists {{ run_sequence_table() }} (
         run_seq bigint primary key,
         invocation_id varchar not null unique,
@@ -33,6 +37,22 @@
     insert into {{ run_sequence_table() }}
     select coalesce(max(run_seq), 0) + 1, '{{ invocation_id }}', '{{ flags.WHICH }}',
         current_timestamp::timestamp
+    from {{ run_sequence_table() }}
+{% endmacro %}
+
+{#-
+    Spark: no primary key or unique constraint on a Parquet table (dbt runs one build at a time
+    per warehouse), and the session runs one statement per call: the table is created here.
+-#}
+{% macro spark__record_run_start() %}
+    {%- if execute -%}
+        {%- do run_query(
+            "create table if not exists " ~ run_sequence_table() ~ " (run_seq bigint, "
+            ~ "invocation_id string not null, command string not null, started_at timestamp not null) "
+            ~ "using parquet") -%}
+    {%- endif -%}
+    insert into {{ run_sequence_table() }}
+    select coalesce(max(run_seq), 0) + 1, '{{ invocation_id }}', '{{ flags.WHICH }}', current_timestamp
     from {{ run_sequence_table() }}
 {% endmacro %}
 
@@ -47,7 +67,7 @@
         {{ return('cast(null as bigint)') }}
     {%- endif -%}
     {%- if flags.WHICH not in ('run', 'build', 'test', 'retry')
-        and adapter.get_relation(target.database, target.schema, 'kam_dbt_runs') is none -%}
+        and adapter.get_relation(target.get('database'), target.schema, 'kam_dbt_runs') is none -%}
         {{ return('cast(null as bigint)') }}
     {%- endif -%}
     {%- set rows = run_query(

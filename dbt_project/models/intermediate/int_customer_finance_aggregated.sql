@@ -151,13 +151,14 @@ balance_facts as (
 
     select
         customer_id,
+        -- Divided as a double on both engines (Spark keeps decimal / integer a decimal).
         sum(
             balance_after * greatest(
-                least(coalesce(next_event_date, {{ d }} + 1), {{ d }} + 1)
-                - greatest(event_date, {{ trailing_start }} + 1),
+                {{ days_between('greatest(event_date, ' ~ trailing_start ~ ' + 1)',
+                                'least(coalesce(next_event_date, ' ~ d ~ ' + 1), ' ~ d ~ ' + 1)') }},
                 0
             )
-        ) / {{ trailing_window_days() }} as average_outstanding_balance_trailing
+        ) / cast({{ trailing_window_days() }} as double) as average_outstanding_balance_trailing
     from balance_events
     group by customer_id
 

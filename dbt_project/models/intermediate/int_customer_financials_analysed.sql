@@ -46,7 +46,7 @@ final as (
     select
         customer_id,
         period_end_date as statement_period_end_date,
-        {{ as_of_date() }} - period_end_date as statement_age_days,
+        {{ days_between('period_end_date', as_of_date()) }} as statement_age_days,
         {{ safe_divide('current_assets', 'current_liabilities') }} as current_ratio,
         {{ safe_divide('current_assets - inventory', 'current_liabilities') }} as quick_ratio,
         {{ safe_divide('total_liabilities', 'total_assets') }} as debt_to_asset_ratio,

@@ -112,7 +112,7 @@ final as (
         {{ safe_divide(type ~ '_count_' ~ window, 'interaction_count_' ~ window) }} as {{ type }}_share_{{ window }},
         {%- endfor %}
         {%- endfor %}
-        {{ d }} - last_contact_date as days_since_last_contact
+        {{ days_between('last_contact_date', d) }} as days_since_last_contact
     from joined
 
 )

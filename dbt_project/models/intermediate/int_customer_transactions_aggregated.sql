@@ -304,8 +304,8 @@ final as (
         customer_id,
         first_order_date,
         last_order_date,
-        {{ d }} - last_order_date as days_since_last_order,
-        {{ d }} - first_order_date as tenure_days,
+        {{ days_between('last_order_date', d) }} as days_since_last_order,
+        {{ days_between('first_order_date', d) }} as tenure_days,
         -- Purchase occasions (days with an order) feed the repeat-buying churn model.
         coalesce(distinct_order_date_count, 0) as order_days_lifetime,
         order_count_lifetime,
@@ -335,7 +335,7 @@ final as (
         return_count_lifetime,
         return_count_trailing,
         return_count_recent,
-        {{ safe_divide('last_order_date - first_order_date', 'distinct_order_date_count - 1') }}
+        {{ safe_divide(days_between('first_order_date', 'last_order_date'), 'distinct_order_date_count - 1') }}
             as mean_days_between_orders,
         {{ safe_divide('revenue_trailing', trailing_window_days()) }} * {{ var('recent_window_days') | int }}
             as expected_sales_next_period,

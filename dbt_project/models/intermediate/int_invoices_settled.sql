@@ -42,7 +42,7 @@ final as (
         case
             when invoices.amount - coalesce(settled_amounts.settled_amount, 0) > 0
                 and invoices.due_date < {{ as_of_date() }}
-                then {{ as_of_date() }} - invoices.due_date
+                then {{ days_between('invoices.due_date', as_of_date()) }}
             else 0
         end as days_past_due
     from invoices

@@ -10,7 +10,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=replace_strategy(),
+        partition_by=business_date_partition('landed_date'),
         unique_key=['customer_id', 'landed_date'],
         on_schema_change='fail',
         pre_hook="{{ reset_when_rebuilding(ref('stg_raw__transaction_versions')) }}",

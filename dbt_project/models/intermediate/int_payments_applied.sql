@@ -219,8 +219,8 @@ final as (
         -- issued: zero collection days, never negative ones.
         greatest(settled_date, invoice_date) as applied_date,
         applied_amount,
-        greatest(settled_date, invoice_date) - invoice_date as collection_days,
-        greatest(greatest(settled_date, invoice_date) - due_date, 0) as days_late,
+        {{ days_between('invoice_date', 'greatest(settled_date, invoice_date)') }} as collection_days,
+        greatest({{ days_between('due_date', 'greatest(settled_date, invoice_date)') }}, 0) as days_late,
         greatest(settled_date, invoice_date) <= due_date as is_on_time
     from applications
 

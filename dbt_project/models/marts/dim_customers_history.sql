@@ -21,7 +21,7 @@ compared_with_previous as (
         *,
         -- Row comparison with `is distinct from` treats two nulls as equal, so a missing
         -- industry in two snapshots is not a change.
-        (row({{ attributes | join(', ') }}) is distinct from lag(row({{ attributes | join(', ') }})) over (
+        ({{ row_value(attributes) }} is distinct from lag({{ row_value(attributes) }}) over (
             partition by customer_id order by landed_date
         )) as is_changed
     from customers

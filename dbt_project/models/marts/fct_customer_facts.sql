@@ -13,7 +13,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=replace_strategy(),
+        partition_by=business_date_partition('as_of_date'),
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
         full_refresh=false,
@@ -91,15 +92,18 @@ final as (
         -- Masters often leave the start of the relationship empty; the first order is the
         -- best evidence of it then.
         coalesce(customers.first_cooperation_date, transaction_facts.first_order_date) as first_cooperation_date,
-        ({{ as_of_date() }} - coalesce(customers.first_cooperation_date, transaction_facts.first_order_date))
-        / 365.25 as cooperation_years,
+        {{ days_between(
+            'coalesce(customers.first_cooperation_date, transaction_facts.first_order_date)', as_of_date()
+        ) }}
+        -- A double on both engines (Spark divides by a decimal literal in decimal).
+        / cast(365.25 as double) as cooperation_years,
         -- SQLFluff takes the names a `* exclude (...)` leaves out for unqualified references.
         -- noqa: disable=RF02
-        transaction_facts.* exclude (customer_id, has_unknown_line_cost),
-        finance_facts.* exclude (customer_id),
-        contact_facts.* exclude (customer_id, cost_to_serve_trailing),
+        {{ star_except('transaction_facts', ['customer_id', 'has_unknown_line_cost']) }},
+        {{ star_except('finance_facts', ['customer_id']) }},
+        {{ star_except('contact_facts', ['customer_id', 'cost_to_serve_trailing']) }},
         statement_facts.customer_id is not null as has_financial_statement,
-        statement_facts.* exclude (customer_id),
+        {{ star_except('statement_facts', ['customer_id']) }},
         -- noqa: enable=RF02
         contact_facts.cost_to_serve_trailing,
         transaction_facts.gross_profit_trailing - contact_facts.cost_to_serve_trailing as contribution_trailing,

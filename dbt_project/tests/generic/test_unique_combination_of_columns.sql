@@ -15,7 +15,9 @@ select
     count(*) as row_count
 from {{ whole if whole is not none else model }}
 {%- if whole is not none %}
-where hash({{ columns }}) in (select hash({{ columns }}) from {{ model }})
+where {{ hash_columns(combination_of_columns) }} in (
+    select {{ hash_columns(combination_of_columns) }} from {{ model }}
+)
 {%- endif %}
 group by {{ columns }}
 having count(*) > 1

@@ -67,17 +67,17 @@ derived_from_transactions as (
         cast(min(ordered_at) as date) as landed_date,
         {%- for column in ['customer_name', 'industry', 'province', 'city', 'channel_type',
                            'account_manager'] %}
-        cast(null as varchar) as {{ column }},
+        cast(null as string) as {{ column }},
         {%- endfor %}
         cast(null as date) as first_cooperation_date,
         cast(null as decimal(18, 4)) as credit_limit,
         cast(null as bigint) as payment_terms_days,
         cast(null as boolean) as is_strategic,
         cast(null as bigint) as qualitative_rating,
-        cast(null as varchar) as status,
-        cast(null as varchar) as key_person_role,
+        cast(null as string) as status,
+        cast(null as string) as key_person_role,
         true as is_derived_from_transactions,
-        cast(null as varchar) as source_file,
+        cast(null as string) as source_file,
         cast(null as bigint) as source_line
     from transactions
     where _business_date <= {{ as_of_date() }}
@@ -88,5 +88,5 @@ derived_from_transactions as (
 )
 
 select * from final
-union all by name
+union all
 select * from derived_from_transactions

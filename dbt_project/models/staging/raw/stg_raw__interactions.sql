@@ -14,7 +14,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=replace_strategy(),
         unique_key='interaction_id',
         on_schema_change='fail',
         pre_hook="{{ reset_on_rebuild(['interactions']) }}",
