@@ -28,15 +28,6 @@ DEFAULT_CONFIG_DIR = REPO_ROOT / "config"
 # every later release read it (BI tools bundle DuckDB 1.x).
 DEFAULT_PUBLISH_STORAGE_VERSION = "v1.0.0"
 
-SOURCES = (
-    "customers",
-    "transactions",
-    "invoices",
-    "payments",
-    "customer_financials",
-    "interactions",
-)
-
 
 @dataclass(frozen=True)
 class Settings:
