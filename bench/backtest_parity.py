@@ -63,11 +63,16 @@ from scoring.churn_calibration import (  # noqa: E402
     fit_calibration,
 )
 from scoring.config import ChurnConfig, load_scoring_config  # noqa: E402
+from warehouse.churn_quality import SCHEMA as QUALITY_SCHEMA  # noqa: E402
 from warehouse.settings import DEFAULT_CONFIG_DIR  # noqa: E402
 
 DEFAULT_DATA = DATA_DIR / CDNOW_FILE
 #: Largest difference between the two ways that still counts as equal.
 TOLERANCE = 1e-9
+#: What identifies a figure; the bench's figures have these and ``value``, typed as the
+#: ``scores.churn_model_quality`` rows they are compared with.
+KEYS = ["as_of_date", "score", "metric", "decile"]
+FIGURES = pl.Schema({name: QUALITY_SCHEMA[name] for name in [*KEYS, "value"]})
 
 #: CDNOW's columns as its export carries them, mapped onto the transactions contract. CDNOW
 #: has no order id, product or cost: the export numbers its lines (one line = one order, as in
@@ -298,16 +303,7 @@ def bench_figures(
                     "value": observed,
                 },
             ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "as_of_date": pl.Date,
-            "score": pl.String,
-            "metric": pl.String,
-            "decile": pl.Int64,
-            "value": pl.Float64,
-        },
-    )
+    return pl.DataFrame(rows, schema=FIGURES)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -315,12 +311,13 @@ def bench_figures(
 
 def compare(kam_rows: pl.DataFrame, bench_rows: pl.DataFrame) -> pl.DataFrame:
     """Every figure of either side, with both values and whether they agree."""
-    keys = ["as_of_date", "score", "metric", "decile"]
     return (
         bench_rows.rename({"value": "bench"})
         .join(
-            kam_rows.select(*keys, kam="value").with_columns(pl.col("decile").cast(pl.Int64)),
-            on=keys,
+            kam_rows.select(*KEYS, kam="value").with_columns(
+                pl.col("decile").cast(FIGURES["decile"])
+            ),
+            on=KEYS,
             how="full",
             coalesce=True,
             nulls_equal=True,
@@ -330,7 +327,7 @@ def compare(kam_rows: pl.DataFrame, bench_rows: pl.DataFrame) -> pl.DataFrame:
             | (pl.col("bench").is_null() & pl.col("kam").is_null())
         )
         .with_columns(pl.col("equal").fill_null(False))
-        .sort(keys, nulls_last=False)
+        .sort(KEYS, nulls_last=False)
     )
 
 
