@@ -1,0 +1,7 @@
+"""kam on Apache Spark (``KAM_ENGINE=spark``): what the Python steps exchange with Spark.
+
+dbt builds the warehouse in Spark through dbt-spark (``dbt_project/``, docs/spark.md). Around
+it: the session both share (:mod:`.session`); the raw tables exported from ingestion's DuckDB
+warehouse as partitioned Parquet (:mod:`.raw`, through :mod:`.export` and :mod:`.tables`); the
+facts read through Arrow and frames written back (:mod:`.arrow`).
+"""
