@@ -272,3 +272,102 @@ def test_a_date_written_again_replaces_that_dates_rows_only(spark: Any) -> None:
         ("C1", date(2025, 12, 31), 7),
         ("C3", date(2025, 12, 31), 7),
     ]
+
+
+def test_marts_copied_from_spark_into_duckdb_publish_what_spark_holds(
+    spark: Any, tmp_path: Path
+) -> None:
+    from warehouse.publish import PublishedTable, publish
+    from warehouse.spark.arrow import read_table, write_table
+    from warehouse.spark.marts import copy_marts
+
+    facts = facts_frame()
+    dims = pl.DataFrame({"customer_id": ["C1", "C2", "C3"], "tier": ["A", "B", None]})
+    write_table(spark, facts, "marts.fct_customer_facts", "as_of_date")
+    write_table(spark, dims, "marts.dim_customers")
+    marts = ["marts.fct_customer_facts", "marts.dim_customers"]
+    warehouse = tmp_path / "kam.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        # First copy: the facts are new in DuckDB, so every date comes over.
+        assert copy_marts(spark, con, marts, date(2025, 12, 31)) == {
+            "marts.fct_customer_facts": 4,
+            "marts.dim_customers": 3,
+        }
+        # The next night rewrites 2025-12-31 in Spark; only that date is copied again.
+        night = facts.filter(pl.col("as_of_date") == date(2025, 12, 31)).with_columns(
+            share_of_wallet=pl.lit(0.5)
+        )
+        write_table(spark, night, "marts.fct_customer_facts", "as_of_date")
+        assert copy_marts(spark, con, marts, date(2025, 12, 31))["marts.fct_customer_facts"] == 2
+        logged = con.execute(
+            "select as_of_date, count(*) from main.kam_partition_writes "
+            "where table_name = 'marts.fct_customer_facts' group by 1 order by 1"
+        ).fetchall()
+        assert logged == [(date(2025, 12, 30), 1), (date(2025, 12, 31), 2)]
+    tables = [
+        PublishedTable("marts", "fct_customer_facts", "fct_customer_facts", by_date=True),
+        PublishedTable("marts", "dim_customers", "dim_customers"),
+    ]
+    result = publish(warehouse, tmp_path / "published", tables, "night2")
+    assert result.row_counts == {"fct_customer_facts": 4, "dim_customers": 3}
+    with duckdb.connect(str(result.database_path), read_only=True) as published:
+        for table in marts:
+            name = table.split(".")[1]
+            in_spark = read_table(spark, table)
+            columns = in_spark.columns
+            assert_frame_equal(
+                published.sql(f"select * from main.{name}").pl().select(columns).sort(columns),
+                in_spark.sort(columns),
+            )
+        shares = published.execute(
+            "select as_of_date, customer_id, share_of_wallet from main.fct_customer_facts "
+            "order by 1, 2"
+        ).fetchall()
+    assert shares == [
+        (date(2025, 12, 30), "C1", 1 / 3),
+        (date(2025, 12, 30), "C2", 0.125),
+        (date(2025, 12, 31), "C1", 0.5),
+        (date(2025, 12, 31), "C3", 0.5),
+    ]
+
+
+def test_scores_go_to_spark_rewriting_only_the_dates_that_changed(spark: Any) -> None:
+    from warehouse.spark.arrow import read_table
+    from warehouse.spark.scores import export_scores
+    from warehouse.spark.session import tables_root
+
+    con = duckdb.connect()
+    con.execute("create schema scores")
+    con.execute(
+        "create table scores.customer_score_history as select * from (values "
+        "('C1', date '2025-12-30', 'A', 0.91::double, 'run-1'), "
+        "('C2', date '2025-12-30', 'C', 0.12::double, 'run-1'), "
+        "('C1', date '2025-12-31', 'A', 0.93::double, 'run-2'), "
+        "('C2', date '2025-12-31', 'B', 0.40::double, 'run-2')) "
+        "t(customer_id, as_of_date, tier, churn_probability, run_id)"
+    )
+    con.execute(
+        "create table scores.customer_scores as "
+        "select * from scores.customer_score_history where as_of_date = date '2025-12-31'"
+    )
+    first = {e.table: e.written for e in export_scores(con, spark)}
+    assert first == {
+        "scores.customer_score_history": [date(2025, 12, 30), date(2025, 12, 31)],
+        "scores.customer_scores": [None],
+    }
+    history_dir = tables_root(spark) / "scores.db" / "customer_score_history"
+    before = files_of(history_dir / "as_of_date=2025-12-30")
+    # The night of 2025-12-31 is scored again (another run): only that date changes.
+    con.execute(
+        "update scores.customer_score_history set run_id = 'run-3' "
+        "where as_of_date = date '2025-12-31'"
+    )
+    again = {e.table: e.written for e in export_scores(con, spark) if e.changed}
+    assert again == {"scores.customer_score_history": [date(2025, 12, 31)]}
+    assert files_of(history_dir / "as_of_date=2025-12-30") == before
+    for table in ("scores.customer_score_history", "scores.customer_scores"):
+        columns = spark.table(table).columns
+        assert_frame_equal(
+            read_table(spark, table).select(columns).sort(columns),
+            con.sql(f"select * from {table}").pl().select(columns).sort(columns),
+        )

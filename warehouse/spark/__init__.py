@@ -3,5 +3,7 @@
 dbt builds the warehouse in Spark through dbt-spark (``dbt_project/``, docs/spark.md). Around
 it: the session both share (:mod:`.session`); the raw tables exported from ingestion's DuckDB
 warehouse as partitioned Parquet (:mod:`.raw`, through :mod:`.export` and :mod:`.tables`); the
-facts read through Arrow and frames written back (:mod:`.arrow`).
+facts read through Arrow and frames written back (:mod:`.arrow`); the marts copied into the
+DuckDB warehouse that scoring and publishing read (:mod:`.marts`); the scores exported back to
+Spark (:mod:`.scores`).
 """

@@ -20,8 +20,10 @@ from warehouse.spark import tables
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-#: The fingerprint of every row (count, and the XOR of the rows' hashes): reads every column.
-CONTENT = "count(*) || '-' || bit_xor(hash(t))"
+#: The fingerprint of every row (count, and the XOR of the hashes of the rows as text): reads
+#: every column. Not ``hash(t)`` of the row itself: DuckDB combines the columns' hashes so that
+#: the same change to one column of two rows cancels out in the XOR.
+CONTENT = "count(*) || '-' || bit_xor(hash(t::varchar))"
 
 
 def loaded_at_fingerprint(column: str) -> str:
