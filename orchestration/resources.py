@@ -26,6 +26,9 @@ class KamSettingsResource(dg.ConfigurableResource):
     publish_dir: str | None = None
     config_dir: str | None = None
     publish_storage_version: str | None = None
+    #: The engine dbt builds on (duckdb, spark) and the Spark engine's folder.
+    engine: str | None = None
+    spark_warehouse: str | None = None
     #: Score gates an operator accepted for this run (``kam run --accept-gate NAME``): their
     #: errors become warnings, recorded as accepted.
     accept_gates: list[str] = []
@@ -38,6 +41,8 @@ class KamSettingsResource(dg.ConfigurableResource):
             "KAM_PUBLISH_DIR": self.publish_dir,
             "KAM_CONFIG_DIR": self.config_dir,
             "KAM_PUBLISH_STORAGE_VERSION": self.publish_storage_version,
+            "KAM_ENGINE": self.engine,
+            "KAM_SPARK_WAREHOUSE": self.spark_warehouse,
         }
         environ = {**os.environ, **{k: v for k, v in overrides.items() if v}}
         return load_settings(environ)
@@ -53,6 +58,10 @@ class KamSettingsResource(dg.ConfigurableResource):
                 "publish_dir": str(settings.publish_dir),
                 "config_dir": str(settings.config_dir),
                 "publish_storage_version": settings.publish_storage_version,
+                "engine": settings.engine,
+                "spark_warehouse": (
+                    str(settings.spark_warehouse) if settings.spark_warehouse else None
+                ),
                 "accept_gates": list(accept_gates),
             }
         }

@@ -28,6 +28,10 @@ DEFAULT_CONFIG_DIR = REPO_ROOT / "config"
 # every later release read it (BI tools bundle DuckDB 1.x).
 DEFAULT_PUBLISH_STORAGE_VERSION = "v1.0.0"
 
+# The engines dbt builds the warehouse on (``KAM_ENGINE``): DuckDB, embedded, by default, or
+# Apache Spark through dbt-spark (docs/spark.md).
+ENGINES = ("duckdb", "spark")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -41,6 +45,11 @@ class Settings:
     # DuckDB release whose storage format the published file is written in (the oldest that
     # must read it): ``KAM_PUBLISH_STORAGE_VERSION``.
     publish_storage_version: str = DEFAULT_PUBLISH_STORAGE_VERSION
+    # The engine dbt builds on (``KAM_ENGINE``, one of :data:`ENGINES`).
+    engine: str = ENGINES[0]
+    # Folder of the Spark engine's tables and catalog (``KAM_SPARK_WAREHOUSE``); None: the
+    # default under home (:attr:`spark_warehouse_dir`).
+    spark_warehouse: Path | None = None
 
     @property
     def mappings_dir(self) -> Path:
@@ -49,6 +58,11 @@ class Settings:
     @property
     def scoring_config_path(self) -> Path:
         return self.config_dir / "scoring.yaml"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        """Where the Spark engine keeps its Parquet tables and their catalog."""
+        return self.spark_warehouse or self.home / "warehouse" / "spark"
 
     @property
     def published_path(self) -> Path:
@@ -69,6 +83,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     duckdb_memory_limit(env)
     home = Path(env.get("KAM_HOME", str(REPO_ROOT / "var"))).expanduser().resolve()
+    spark = env.get("KAM_SPARK_WAREHOUSE")
     return Settings(
         home=home,
         landing_dir=_path(env, "KAM_LANDING_DIR", home / "landing"),
@@ -78,7 +93,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         publish_storage_version=(
             env.get("KAM_PUBLISH_STORAGE_VERSION") or DEFAULT_PUBLISH_STORAGE_VERSION
         ),
+        engine=engine(env),
+        spark_warehouse=Path(spark).expanduser().resolve() if spark else None,
     )
+
+
+def engine(env: os._Environ[str] | dict[str, str]) -> str:
+    """``KAM_ENGINE`` (default duckdb), checked against :data:`ENGINES`."""
+    value = env.get("KAM_ENGINE") or ENGINES[0]
+    if value not in ENGINES:
+        raise SettingsError(
+            f"KAM_ENGINE={env.get('KAM_ENGINE')!r} is not an engine kam builds on — fix: "
+            f"set it to one of {', '.join(ENGINES)}, or unset it for the default {ENGINES[0]}"
+        )
+    return value
 
 
 def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:

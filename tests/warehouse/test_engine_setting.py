@@ -1,0 +1,50 @@
+"""The engine setting: ``KAM_ENGINE`` (duckdb by default, or spark) and the Spark engine's
+folder, read by warehouse.settings and carried to a run by the Dagster resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.resources import KamSettingsResource
+from warehouse.settings import SettingsError, load_settings
+
+
+def test_engine_is_duckdb_unless_kam_engine_says_spark(tmp_path: Path) -> None:
+    home = {"KAM_HOME": str(tmp_path)}
+    assert load_settings(home).engine == "duckdb"
+    assert load_settings({**home, "KAM_ENGINE": ""}).engine == "duckdb"
+    assert load_settings({**home, "KAM_ENGINE": "spark"}).engine == "spark"
+
+
+def test_an_unknown_engine_is_refused_with_the_values_kam_takes(tmp_path: Path) -> None:
+    # dbt's profile picks its target by the same name, so "Spark" is not "spark".
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"KAM_HOME": str(tmp_path), "KAM_ENGINE": "Spark"})
+    assert str(raised.value) == (
+        "KAM_ENGINE='Spark' is not an engine kam builds on — fix: set it to one of duckdb, "
+        "spark, or unset it for the default duckdb"
+    )
+
+
+def test_spark_warehouse_defaults_under_home_as_dbts_profile_does(tmp_path: Path) -> None:
+    settings = load_settings({"KAM_HOME": str(tmp_path)})
+    assert settings.spark_warehouse is None
+    assert settings.spark_warehouse_dir == tmp_path.resolve() / "warehouse" / "spark"
+    moved = load_settings({"KAM_HOME": str(tmp_path), "KAM_SPARK_WAREHOUSE": str(tmp_path / "s")})
+    assert moved.spark_warehouse_dir == tmp_path.resolve() / "s"
+
+
+def test_the_resource_carries_the_engine_to_the_run(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("KAM_ENGINE", raising=False)
+    settings = load_settings(
+        {
+            "KAM_HOME": str(tmp_path),
+            "KAM_ENGINE": "spark",
+            "KAM_SPARK_WAREHOUSE": str(tmp_path / "lake"),
+        }
+    )
+    config = KamSettingsResource.run_config(settings)["config"]
+    assert (config["engine"], config["spark_warehouse"]) == ("spark", str(tmp_path / "lake"))
+    assert KamSettingsResource(**config).settings() == settings
