@@ -1,0 +1,66 @@
+"""Each Spark step of a night in a child process of its own.
+
+The local Spark session keeps its catalog in an embedded Derby database, which one Java process
+at a time may open, and a Java process started by pyspark lives as long as the Python process
+(stopping the session does not release the catalog). dbt (dagster-dbt runs it as a subprocess)
+must open that catalog after kam's own steps, so each step runs in a child Python process
+(``python -m warehouse.spark <step>``) that ends, with its Java process, when the step is done.
+Starting a session costs a few seconds to tens of seconds per step.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from warehouse.settings import Settings
+
+STEPS = ("export-raw", "copy-marts", "export-scores")
+
+
+class SparkStepError(RuntimeError):
+    """A Spark step failed in its child process; the message names the step and its error."""
+
+
+def step_command(
+    step: str, settings: Settings, as_of: date | None = None, marts: Sequence[str] = ()
+) -> list[str]:
+    """The command line of ``step`` for the installation of ``settings``."""
+    if step not in STEPS:
+        raise ValueError(f"unknown Spark step {step!r}: one of {', '.join(STEPS)}")
+    command = [
+        sys.executable, "-m", "warehouse.spark", step,
+        "--warehouse", str(settings.warehouse_path),
+        "--spark-warehouse", str(settings.spark_warehouse_dir),
+    ]  # fmt: skip
+    if as_of is not None:
+        command += ["--as-of", as_of.isoformat()]
+    for table in marts:
+        command += ["--mart", table]
+    return command
+
+
+def run_step(
+    step: str, settings: Settings, as_of: date | None = None, marts: Sequence[str] = ()
+) -> dict:
+    """Run ``step`` in a child process; returns its summary (what it wrote), or raises
+    :class:`SparkStepError` with the child's error."""
+    done = subprocess.run(
+        step_command(step, settings, as_of, marts), capture_output=True, text=True, check=False
+    )
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    if done.returncode != 0 or not lines:
+        raise SparkStepError(
+            f"the Spark step {step} failed (exit code {done.returncode}): {last_error(done.stderr)}"
+        )
+    return json.loads(lines[-1])
+
+
+def last_error(stderr: str) -> str:
+    """The Python error a child printed last (its traceback's final line), else its last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
+    return (errors or lines or ["no output"])[-1]
