@@ -172,3 +172,19 @@
 {% macro spark__star_except(relation_alias, columns) -%}
     {{ relation_alias }}.* except ({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#-
+    The average of a decimal column as a double. DuckDB's avg of a decimal is a double; Spark's
+    is a decimal rounded to 4 more places, so Spark averages the doubles instead.
+-#}
+{% macro average_as_double(column) -%}
+    {{ return(adapter.dispatch('average_as_double')(column)) }}
+{%- endmacro %}
+
+{% macro default__average_as_double(column) -%}
+    avg({{ column }})
+{%- endmacro %}
+
+{% macro spark__average_as_double(column) -%}
+    avg(cast({{ column }} as double))
+{%- endmacro %}

@@ -72,8 +72,9 @@ payment_facts as (
         count(*) filter (where {{ in_window('payment_date', trailing_start) }}) as payment_count_trailing,
         max(amount) filter (where payment_date <= {{ d }}) as largest_payment_amount_lifetime,
         max(amount) filter (where {{ in_window('payment_date', trailing_start) }}) as largest_payment_amount_trailing,
-        avg(amount) filter (where payment_date <= {{ d }}) as average_payment_amount_lifetime,
-        avg(amount) filter (where {{ in_window('payment_date', trailing_start) }}) as average_payment_amount_trailing
+        {{ average_as_double('amount') }} filter (where payment_date <= {{ d }}) as average_payment_amount_lifetime,
+        {{ average_as_double('amount') }} filter (where {{ in_window('payment_date', trailing_start) }})
+            as average_payment_amount_trailing
     from payments
     group by customer_id
 
