@@ -13,8 +13,15 @@ import pandas as pd
 import pytest
 
 from expectations import validate_raw_partition
-from expectations.plausibility import AT_MOST_SCALE, NUMERIC_LIMIT, beyond_scale
+from expectations.plausibility import (
+    AT_MOST_SCALE,
+    NUMERIC_LIMIT,
+    beyond_scale,
+    plausibility_outcomes,
+)
 from expectations.runner import comparable
+from ingestion.contracts import load_contracts
+from ingestion.plausibility import Plausibility
 
 BUSINESS_DATE = dt.date(2024, 6, 30)
 
@@ -145,6 +152,32 @@ def test_a_pair_of_a_nanosecond_and_a_microsecond_column_is_compared_by_instant(
             "1 of 3 rows (33.3 %) break it; e.g. (0001-01-01 00:00:00, 2024-06-02 10:00:00) ×1"
         ),
     }
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_dates_before_earliest_date_are_counted_and_shown_as_dates():
+    settings = Plausibility("CNY", dt.date(1980, 1, 1), "Asia/Shanghai")
+    dates = [dt.date(2024, 6, 30), None, dt.date(1, 1, 1), dt.date(1979, 12, 31)]
+    frame = pd.DataFrame({"payment_date": pd.Series([*dates, dt.date(1980, 1, 1)])})
+    contract = load_contracts()["payments"]
+    [outcome] = plausibility_outcomes(contract, frame, settings, "raw_payments")
+    # year 1 and 1979-12-31 of 5 rows; 1980-01-01 itself is plausible, the null is not judged
+    assert (outcome.name, outcome.passed) == ("payment_date_earliest_date", False)
+    assert outcome.details == ("2 of 5 rows (40.0 %) break it; e.g. 0001-01-01 ×1, 1979-12-31 ×1")
+    assert outcome.description.startswith(
+        "raw.payments.payment_date is on or after earliest_date 1980-01-01 (plausibility rule "
+        "earliest_date: ingestion quarantines a date before earliest_date"
+    )
+
+
+def test_a_date_column_holding_text_is_still_checked_by_ge_value_by_value():
+    # '2024-03-10' cannot be compared with a date: GE's check fails, the suite still runs
+    frame = pd.DataFrame({"payment_date": pd.Series(["2024-03-10", dt.date(1900, 1, 1)])})
+    contract = load_contracts()["payments"]
+    outcomes = plausibility_outcomes(contract, frame, Plausibility.defaults(), "raw_payments")
+    assert [(o.name, o.passed) for o in outcomes] == [("payment_date_earliest_date", False)]
 
 
 # --------------------------------------------------------------------------- decimal scale
