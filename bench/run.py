@@ -155,7 +155,7 @@ def phase_of(step_key: str, checks: int, materializations: int) -> str:
         return "checks"
     if step_key.startswith("raw__"):
         return "ingest"
-    if step_key == "kam_dbt_models":
+    if step_key in ("kam_dbt_models", "quarter_end_facts"):
         return "dbt"
     if step_key.startswith("scores__"):
         return "scoring"

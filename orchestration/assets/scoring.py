@@ -82,7 +82,8 @@ def customer_scores(
         context.log.info(f"churn probability: {calibration_note}")
         scores = score_customers(facts, config, churn_calibration=calibration)
         # Credit is graded per quarter on the facts as of the quarter's last day (built by the
-        # dbt step when missing); with no customers then, the quarter simply has no grades.
+        # quarter_end_facts asset when missing); with no customers then, the quarter simply has
+        # no grades.
         quarter = quarter_for(as_of)
         # Statements for the quarter that landed since it ended come from today's facts.
         quarter_facts = facts if quarter.end == as_of else score_store.read_facts(con, quarter.end)
