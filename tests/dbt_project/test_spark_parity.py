@@ -33,7 +33,7 @@ INSTALL = "pip install -e '.[spark]'"
 MISSING = [
     what
     for what, present in (
-        ("Java (a JDK 17 on PATH)", shutil.which("java") is not None),
+        ("java", shutil.which("java") is not None),
         ("pyspark", importlib.util.find_spec("pyspark") is not None),
         ("dbt-spark", importlib.util.find_spec("dbt.adapters.spark") is not None),
     )
@@ -44,7 +44,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         bool(MISSING),
-        reason=f"needs {', '.join(MISSING)}: {INSTALL} (and a Java 17 runtime)",
+        reason=f"needs {', '.join(MISSING)}: {INSTALL}, and a Java 17 runtime on PATH",
     ),
 ]
 
