@@ -289,7 +289,7 @@ def test_marts_copied_from_spark_into_duckdb_publish_what_spark_holds(
     warehouse = tmp_path / "kam.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         # First copy: the facts are new in DuckDB, so every date comes over.
-        assert copy_marts(spark, con, marts, date(2025, 12, 31)) == {
+        assert copy_marts(spark, con, marts, [date(2025, 12, 31)]) == {
             "marts.fct_customer_facts": 4,
             "marts.dim_customers": 3,
         }
@@ -298,7 +298,7 @@ def test_marts_copied_from_spark_into_duckdb_publish_what_spark_holds(
             share_of_wallet=pl.lit(0.5)
         )
         write_table(spark, night, "marts.fct_customer_facts", "as_of_date")
-        assert copy_marts(spark, con, marts, date(2025, 12, 31))["marts.fct_customer_facts"] == 2
+        assert copy_marts(spark, con, marts, [date(2025, 12, 31)])["marts.fct_customer_facts"] == 2
         logged = con.execute(
             "select as_of_date, count(*) from main.kam_partition_writes "
             "where table_name = 'marts.fct_customer_facts' group by 1 order by 1"

@@ -18,10 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("step", choices=STEPS)
     parser.add_argument("--warehouse", type=Path, required=True, help="the DuckDB warehouse")
     parser.add_argument("--spark-warehouse", type=Path, required=True)
-    parser.add_argument("--as-of", type=date.fromisoformat, help="business date (copy-marts)")
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, action="append", default=[],
+        help="a business date dbt built (copy-marts; repeat for several)",
+    )  # fmt: skip
     parser.add_argument("--mart", action="append", default=[], help="schema.table (copy-marts)")
     args = parser.parse_args(argv)
-    if args.step == "copy-marts" and (args.as_of is None or not args.mart):
+    if args.step == "copy-marts" and not (args.as_of and args.mart):
         parser.error("copy-marts needs --as-of and at least one --mart")
     session = spark_session(args.spark_warehouse)
     try:
@@ -37,14 +40,19 @@ def _run(args: argparse.Namespace, session, con) -> dict:
     if args.step == "export-raw":
         from warehouse.spark.raw import export_raw
 
-        return {e.table: [str(d) for d in e.written] for e in export_raw(con, session)}
+        return _written(export_raw(con, session))
     if args.step == "export-scores":
         from warehouse.spark.scores import export_scores
 
-        return {e.table: [str(d) for d in e.written] for e in export_scores(con, session)}
+        return _written(export_scores(con, session))
     from warehouse.spark.marts import copy_marts
 
     return copy_marts(session, con, args.mart, args.as_of)
+
+
+def _written(exports: list) -> dict[str, list[str | None]]:
+    """Per table, the partitions written (None: the whole table)."""
+    return {e.table: [d.isoformat() if d else None for d in e.written] for e in exports}
 
 
 if __name__ == "__main__":

@@ -25,12 +25,16 @@ def read_table(
     session: SparkSession, table: str, where: Mapping[str, object] | None = None
 ) -> pl.DataFrame:
     """Rows of the Spark table ``table`` (``schema.name``) whose columns equal ``where``'s
-    values. Timestamps come back as DuckDB holds them: without time zone, in UTC."""
+    values (or one of them, for a list). Timestamps come back as DuckDB holds them: without
+    time zone, in UTC."""
     from pyspark.sql import functions as F
 
     frame = session.table(table)
     for column, value in (where or {}).items():
-        frame = frame.where(F.col(column) == F.lit(value))
+        if isinstance(value, list | tuple | set | frozenset):
+            frame = frame.where(F.col(column).isin(sorted(value)))
+        else:
+            frame = frame.where(F.col(column) == F.lit(value))
     result = pl.from_arrow(frame.toArrow())
     return result.with_columns(
         pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)

@@ -26,7 +26,7 @@ class SparkStepError(RuntimeError):
 
 
 def step_command(
-    step: str, settings: Settings, as_of: date | None = None, marts: Sequence[str] = ()
+    step: str, settings: Settings, dates: Sequence[date] = (), marts: Sequence[str] = ()
 ) -> list[str]:
     """The command line of ``step`` for the installation of ``settings``."""
     if step not in STEPS:
@@ -36,20 +36,20 @@ def step_command(
         "--warehouse", str(settings.warehouse_path),
         "--spark-warehouse", str(settings.spark_warehouse_dir),
     ]  # fmt: skip
-    if as_of is not None:
-        command += ["--as-of", as_of.isoformat()]
+    for day in dates:
+        command += ["--as-of", day.isoformat()]
     for table in marts:
         command += ["--mart", table]
     return command
 
 
 def run_step(
-    step: str, settings: Settings, as_of: date | None = None, marts: Sequence[str] = ()
+    step: str, settings: Settings, dates: Sequence[date] = (), marts: Sequence[str] = ()
 ) -> dict:
     """Run ``step`` in a child process; returns its summary (what it wrote), or raises
     :class:`SparkStepError` with the child's error."""
     done = subprocess.run(
-        step_command(step, settings, as_of, marts), capture_output=True, text=True, check=False
+        step_command(step, settings, dates, marts), capture_output=True, text=True, check=False
     )
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:

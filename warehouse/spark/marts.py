@@ -4,13 +4,13 @@ On the Spark engine dbt builds the marts in Spark. Scoring (the facts of past da
 churn calibration as well as today's) and publishing (the BI copy, :mod:`warehouse.publish`)
 read the writer warehouse, a DuckDB file; this copy gives them the marts there, unchanged in
 name, so neither needs to know which engine built them. A history table (``by_date``, the
-facts) gets only the date of this run, logged in the partition-write log as dbt's post-hook logs
-it on DuckDB; any other mart is replaced whole.
+facts) gets only the dates dbt built in this run, logged in the partition-write log as dbt's
+post-hook logs them on DuckDB; any other mart is replaced whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -28,13 +28,19 @@ DATE_COLUMN = "as_of_date"
 
 
 def copy_marts(
-    session: SparkSession, con: duckdb.DuckDBPyConnection, tables: Iterable[str], as_of: date
+    session: SparkSession,
+    con: duckdb.DuckDBPyConnection,
+    tables: Iterable[str],
+    dates: Sequence[date],
 ) -> dict[str, int]:
     """Copy each Spark table of ``tables`` (``schema.name``) into the DuckDB table of the same
-    name; returns the rows copied per table. All tables change in one DuckDB transaction."""
+    name, a history table only its rows of ``dates`` (the dates dbt built this run: the night's,
+    and a quarter's end built for credit); returns the rows copied per table. All tables change
+    in one DuckDB transaction."""
+    dates = sorted(set(dates))
     history = set(partition_writes.HISTORY_TABLES)
     frames = {
-        table: read_table(session, table, {DATE_COLUMN: as_of} if table in history else None)
+        table: read_table(session, table, {DATE_COLUMN: dates} if table in history else None)
         for table in tables
     }
     con.execute("begin transaction")
@@ -43,9 +49,12 @@ def copy_marts(
             con.execute(f"create schema if not exists {table.split('.')[0]}")
             if table in history and _same_columns(con, table, frame):
                 _register(con, frame)
-                con.execute(f"delete from {table} where {DATE_COLUMN} = ?", [as_of])
+                con.execute(
+                    f"delete from {table} where {DATE_COLUMN} in (select unnest(?))", [dates]
+                )
                 con.execute(f"insert into {table} select * from _incoming")
-                partition_writes.record(con, table, as_of)
+                for day in dates:
+                    partition_writes.record(con, table, day)
             else:
                 # A dimension; or a history table that is new in DuckDB or whose columns
                 # differ (the engine changed): then every date is copied, and publishing,
