@@ -1,5 +1,6 @@
 """The engine setting: ``KAM_ENGINE`` (duckdb by default, or spark) and the Spark engine's
-folder, read by warehouse.settings and carried to a run by the Dagster resource."""
+folder, read by warehouse.settings and carried to a run by the Dagster resource; and the Spark
+session's settings, taken from dbt's profile for that folder (no Spark needed here)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from orchestration.resources import KamSettingsResource
 from warehouse.settings import SettingsError, load_settings
+from warehouse.spark.session import SparkSessionError, local_path, spark_settings
 
 
 def test_engine_is_duckdb_unless_kam_engine_says_spark(tmp_path: Path) -> None:
@@ -48,3 +50,20 @@ def test_the_resource_carries_the_engine_to_the_run(tmp_path: Path, monkeypatch)
     config = KamSettingsResource.run_config(settings)["config"]
     assert (config["engine"], config["spark_warehouse"]) == ("spark", str(tmp_path / "lake"))
     assert KamSettingsResource(**config).settings() == settings
+
+
+def test_the_session_takes_dbts_spark_profile_for_the_folder_given() -> None:
+    settings = spark_settings({"KAM_SPARK_WAREHOUSE": "/data/lake"})
+    assert settings["spark.sql.warehouse.dir"] == "/data/lake/tables"
+    assert (
+        "databaseName=/data/lake/metastore_db;"
+        in (settings["spark.hadoop.javax.jdo.option.ConnectionURL"])
+    )
+    assert [key for key, value in settings.items() if "{{" in value or "../var" in value] == []
+
+
+def test_tables_are_written_only_to_a_local_warehouse_folder() -> None:
+    assert local_path("file:/data/lake/tables") == Path("/data/lake/tables")
+    assert local_path("file:///data/lake/tables") == Path("/data/lake/tables")
+    with pytest.raises(SparkSessionError, match="s3a://bucket/kam.*KAM_SPARK_WAREHOUSE"):
+        local_path("s3a://bucket/kam")

@@ -80,7 +80,7 @@ def spark_session(warehouse_dir: Path, environ: Mapping[str, str] | None = None)
     session = builder.getOrCreate()
     wanted = settings.get("spark.sql.warehouse.dir")
     held = session.conf.get("spark.sql.warehouse.dir")
-    if wanted and _local_path(held) != _local_path(wanted):
+    if wanted and local_path(held) != local_path(wanted):
         raise SparkSessionError(
             f"this process already runs a Spark session whose tables are in {held}, not "
             f"{wanted}: run kam for one Spark warehouse per process ({WAREHOUSE_ENV})"
@@ -90,10 +90,10 @@ def spark_session(warehouse_dir: Path, environ: Mapping[str, str] | None = None)
 
 def tables_root(session: SparkSession) -> Path:
     """The local folder under which the session keeps its tables (``spark.sql.warehouse.dir``)."""
-    return _local_path(session.conf.get("spark.sql.warehouse.dir"))
+    return local_path(session.conf.get("spark.sql.warehouse.dir"))
 
 
-def _local_path(location: str) -> Path:
+def local_path(location: str) -> Path:
     """A ``file:`` location (or a plain path) as a local path; another scheme is refused."""
     if location.startswith("file:"):
         location = location.removeprefix("file:")
