@@ -183,8 +183,11 @@ def evaluate_cdnow(path: Path, config: ChurnConfig) -> dict[str, object]:
     calibration = fit_calibration(history, settings)
     raw = score_churn(facts, settings).collect()
     calibrated = score_churn(facts, settings, calibration=calibration).collect()
-    whole_holdout = score_churn(
-        facts, cdnow_config(config, (CDNOW_HOLDOUT_END - CDNOW_AS_OF).days)
+    whole = cdnow_config(config, (CDNOW_HOLDOUT_END - CDNOW_AS_OF).days)
+    whole_holdout = score_churn(facts, whole).collect()
+    # No date has its 273-day outcome: calibrated on the longest shorter horizon two dates know.
+    whole_calibrated = score_churn(
+        facts, whole, calibration=fit_calibration(history, whole)
     ).collect()
     holdout = _bought_between(transactions, CDNOW_AS_OF, CDNOW_HOLDOUT_END)
     in_horizon = _bought_between(
@@ -198,6 +201,12 @@ def evaluate_cdnow(path: Path, config: ChurnConfig) -> dict[str, object]:
         )
         .join(
             whole_holdout.lazy().select("customer_id", holdout_probability="churn_probability"),
+            on="customer_id",
+        )
+        .join(
+            whole_calibrated.lazy().select(
+                "customer_id", holdout_calibrated="churn_probability"
+            ),
             on="customer_id",
         )
         .join(
@@ -222,6 +231,7 @@ def evaluate_cdnow(path: Path, config: ChurnConfig) -> dict[str, object]:
         "kam_churn_probability": pl.col("churn_probability"),
         "kam_uncalibrated": pl.col("raw_probability"),
         "kam_uncalibrated_273_day_horizon": pl.col("holdout_probability"),
+        "kam_273_day_horizon_calibrated_shorter": pl.col("holdout_calibrated"),
         **baseline_scores(),
     }
     aucs = auc_table(frame, "no_purchase_in_holdout", scores)
