@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from shipped_config import SHIPPED, config_error
 
-from scoring.config import DEFAULT_CONFIG_PATH, ScoringConfigError, load_scoring_config
-
-SHIPPED = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-
-
-def _error(tmp_path: Path, old: str, new: str) -> str:
-    assert SHIPPED.count(old) == 1, old
-    path = tmp_path / "scoring.yaml"
-    path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
-    with pytest.raises(ScoringConfigError) as info:
-        load_scoring_config(path)
-    return str(info.value)
+from scoring.config import DEFAULT_CONFIG_PATH, load_scoring_config
 
 
 def test_shipped_churn_defaults() -> None:
@@ -43,18 +32,18 @@ def test_shipped_churn_defaults() -> None:
 
 
 def test_call_list_needs_a_size(tmp_path: Path) -> None:
-    message = _error(tmp_path, "    top_share: 0.05 ", "    top_share: null ")
+    message = config_error(tmp_path, "    top_share: 0.05 ", "    top_share: null ")
     assert "churn.call_list: neither top_share nor top_n is set" in message
     assert "size the call list" in message
 
 
 def test_call_list_share_must_be_a_fraction(tmp_path: Path) -> None:
-    message = _error(tmp_path, "    top_share: 0.05 ", "    top_share: 5 ")
+    message = config_error(tmp_path, "    top_share: 0.05 ", "    top_share: 5 ")
     assert "churn.call_list.top_share: top_share 5.0 is outside (0, 1]" in message
 
 
 def test_risk_levels_must_descend_by_probability(tmp_path: Path) -> None:
-    message = _error(
+    message = config_error(
         tmp_path,
         "{label: medium, name_zh: 中风险, min_probability: 0.5}",
         "{label: medium, name_zh: 中风险, min_probability: 0.9}",
@@ -63,10 +52,10 @@ def test_risk_levels_must_descend_by_probability(tmp_path: Path) -> None:
 
 
 def test_discount_rate_and_cycle_multiple_are_checked(tmp_path: Path) -> None:
-    message = _error(tmp_path, "annual_discount_rate: 0.10", "annual_discount_rate: 10")
+    message = config_error(tmp_path, "annual_discount_rate: 0.10", "annual_discount_rate: 10")
     assert "annual_discount_rate 10.0 is outside [0, 1)" in message
     assert "e.g. 0.10 for 10 %" in message
-    message = _error(tmp_path, "horizon_cycle_multiple: 6", "horizon_cycle_multiple: -1")
+    message = config_error(tmp_path, "horizon_cycle_multiple: 6", "horizon_cycle_multiple: -1")
     assert "horizon_cycle_multiple -1.0 is negative" in message
 
 
@@ -75,7 +64,7 @@ CATEGORIES_COMMENTED = "      # weight_by_categories: {1: 2, 2: 1}"
 
 
 def test_product_dependence_counts_start_at_one(tmp_path: Path) -> None:
-    message = _error(tmp_path, "weight_by_products: {1: 2, 2: 1}",
+    message = config_error(tmp_path, "weight_by_products: {1: 2, 2: 1}",
                      "weight_by_products: {0: 2, 2: 1}")
     assert "product count 0 < 1" in message
 
@@ -93,8 +82,8 @@ def test_product_dependence_can_count_categories_instead(tmp_path: Path) -> None
 
 
 def test_product_dependence_takes_exactly_one_count(tmp_path: Path) -> None:
-    both = _error(tmp_path, CATEGORIES_COMMENTED, CATEGORIES_COMMENTED.replace("# ", ""))
+    both = config_error(tmp_path, CATEGORIES_COMMENTED, CATEGORIES_COMMENTED.replace("# ", ""))
     assert "product_dependence: both weight_by_products and weight_by_categories given" in both
     assert "give one: weight_by_products: {1: 2, 2: 1}" in both
-    neither = _error(tmp_path, PRODUCTS_LINE, "")
+    neither = config_error(tmp_path, PRODUCTS_LINE, "")
     assert "product_dependence: neither of weight_by_products and weight_by_categories" in neither

@@ -6,25 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shipped_config import config_error
 
-from scoring.config import DEFAULT_CONFIG_PATH, ScoringConfigError, load_scoring_config
-
-SHIPPED = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
 BAND = "{at_least: 0.95, points: 12}"
 BANDS = "credit.categories.payment_record.indicators.on_time_payment_rate.bands[1]"
 COMPARISON = '{metric: days_past_due, op: "<=", value: 30}'
 CONDITION = "        any_of:\n          - {metric: revenue_trailing"
 CANDIDATES = "pyramid_levels: [vip, major]    #"
 VALUE_MAP = "points_by_value: {direct: 7, distributor: 5, retail_member: 3}"
-
-
-def _error(tmp_path: Path, old: str, new: str) -> str:
-    assert SHIPPED.count(old) == 1, old
-    path = tmp_path / "scoring.yaml"
-    path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
-    with pytest.raises(ScoringConfigError) as info:
-        load_scoring_config(path)
-    return str(info.value)
 
 
 CASES = [
@@ -99,7 +88,7 @@ CASES = [
 def test_a_pair_given_both_or_neither_ways_is_reported(
     tmp_path: Path, old: str, new: str, reported: str
 ) -> None:
-    assert reported in _error(tmp_path, old, new)
+    assert reported in config_error(tmp_path, old, new)
 
 
 LABEL_FIX = "— fix: give each label its own name"
@@ -136,14 +125,14 @@ REPEATS = [
 def test_a_repeated_label_is_reported_where_the_repeat_stands(
     tmp_path: Path, old: str, new: str, reported: str
 ) -> None:
-    message = _error(tmp_path, old, new)
+    message = config_error(tmp_path, old, new)
     assert f"{tmp_path / 'scoring.yaml'}{reported} {LABEL_FIX}" in message
 
 
 def test_an_indicator_name_used_by_two_categories_is_reported_at_the_second(
     tmp_path: Path,
 ) -> None:
-    message = _error(tmp_path, "        current_ratio:\n", "        purchase_scale:\n")
+    message = config_error(tmp_path, "        current_ratio:\n", "        purchase_scale:\n")
     assert (
         f"{tmp_path / 'scoring.yaml'}:325:9: credit.categories.solvency.indicators.purchase_scale:"
         " indicator name 'purchase_scale' appears twice — fix: give each indicator name its own"
@@ -156,13 +145,13 @@ def test_points_that_do_not_add_up_name_the_key_to_change(tmp_path: Path) -> Non
     bands = "max_points: 4\n          bands:\n            - {at_least: 5, points: %d}\n" + (
         "            - {at_least: 3"
     )
-    best = _error(tmp_path, bands % 4, bands % 3)
+    best = config_error(tmp_path, bands % 4, bands % 3)
     assert (
         "credit.categories.character.indicators.cooperation_years.max_points: the best band"
         " gives 3.0 points but max_points is 4.0 — fix: let the best band award max_points, or"
         " lower max_points"
     ) in best
-    total = _error(tmp_path, "total_points: 100", "total_points: 90")
+    total = config_error(tmp_path, "total_points: 100", "total_points: 90")
     assert (
         "credit.categories: category points sum to 100, not total_points (90) — fix: make the"
         " categories' points add up to total_points"

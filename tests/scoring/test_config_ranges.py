@@ -6,20 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shipped_config import SHIPPED, config_error
 
-from scoring.config import DEFAULT_CONFIG_PATH, ScoringConfigError, load_scoring_config
-
-SHIPPED = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-
-
-def _error(tmp_path: Path, old: str, new: str) -> str:
-    assert SHIPPED.count(old) == 1, old
-    path = tmp_path / "scoring.yaml"
-    path.write_text(SHIPPED.replace(old, new), encoding="utf-8")
-    with pytest.raises(ScoringConfigError) as info:
-        load_scoring_config(path)
-    return str(info.value)
-
+from scoring.config import ScoringConfigError, load_scoring_config
 
 # (line in the shipped file, its bad variant, the whole problem reported: path, problem, fix)
 CASES = [
@@ -173,7 +162,7 @@ CASES = [
 
 
 def test_nan_is_outside_every_fraction(tmp_path: Path) -> None:
-    message = _error(tmp_path, "min_revenue_share: 0.05", "min_revenue_share: .nan")
+    message = config_error(tmp_path, "min_revenue_share: 0.05", "min_revenue_share: .nan")
     assert "tier.key_account.min_revenue_share: min_revenue_share nan is outside 0..1" in message
 
 
@@ -195,7 +184,7 @@ def test_every_bad_key_of_a_section_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_value_out_of_range_names_key_value_range_and_fix(
     tmp_path: Path, old: str, new: str, reported: str
 ) -> None:
-    message = _error(tmp_path, old, new)
+    message = config_error(tmp_path, old, new)
     assert f"{tmp_path / 'scoring.yaml'}:" in message
     assert reported in message
 
