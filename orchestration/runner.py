@@ -16,7 +16,12 @@ from orchestration.disk_full import disk_full_message
 from orchestration.run_lock import warehouse_run_lock
 from orchestration.run_progress import StepListener, StepProgress
 from orchestration.run_summary import RunOutcome, fill_counts
-from warehouse.settings import Settings, definitions_environment, environment
+from warehouse.settings import (
+    Settings,
+    definitions_environment,
+    environment,
+    require_nightly_engine,
+)
 
 
 class BusinessDateError(ValueError):
@@ -46,6 +51,7 @@ def execute_nightly(
     """
     from orchestration.instance import dagster_home_of, ensure_instance_config
 
+    require_nightly_engine(settings)
     dagster_home = dagster_home_of(settings.home)
     ensure_instance_config(dagster_home)
     with environment({**definitions_environment(settings), "DAGSTER_HOME": str(dagster_home)}):

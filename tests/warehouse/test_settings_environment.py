@@ -31,10 +31,14 @@ def test_environment_is_put_back_when_the_block_fails(monkeypatch) -> None:
     assert "DAGSTER_HOME" not in os.environ
 
 
-def test_dbt_reads_the_warehouse_and_the_as_of_date() -> None:
+def test_dbt_reads_the_engine_the_warehouse_and_the_as_of_date() -> None:
     warehouse = Path("/homes/a/warehouse/kam.duckdb")
-    assert dbt_environment(warehouse) == {"KAM_WAREHOUSE_PATH": "/homes/a/warehouse/kam.duckdb"}
+    assert dbt_environment(warehouse) == {
+        "KAM_ENGINE": "duckdb",
+        "KAM_WAREHOUSE_PATH": "/homes/a/warehouse/kam.duckdb",
+    }
     assert dbt_environment(warehouse, date(2025, 3, 31)) == {
+        "KAM_ENGINE": "duckdb",
         "KAM_WAREHOUSE_PATH": "/homes/a/warehouse/kam.duckdb",
         "KAM_AS_OF_DATE": "2025-03-31",
     }
