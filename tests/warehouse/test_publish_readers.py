@@ -16,18 +16,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_publish import TABLES, _writer
 
 from warehouse.publish import PublishedTable, StorageVersionError, publish
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = [PublishedTable("main", "scores", "customer_scores")]
-
-
-def _writer(path: Path, rows: list[tuple[str, int]]) -> Path:
-    with duckdb.connect(str(path)) as con:
-        con.execute("create or replace table scores (customer_id varchar, score integer)")
-        con.executemany("insert into scores values (?, ?)", rows)
-    return path
 
 
 def _publish(writer: Path, pub: Path, run: str, **kwargs) -> None:
