@@ -121,6 +121,9 @@
     theirs dated before the earliest change are unchanged.
 -#}
 {% macro finance_customers_since(watermark) -%}
+    {#- Reads every version from the sources, not from the staging views: a model's hook may
+        only ref() its model's parents, and the unit tests of the finance models would then
+        need the views as inputs too. -#}
     (
         select customer_id, invoice_date as finance_date from {{ source('raw', 'invoices') }}
         where _business_date <= {{ as_of_date() }}
@@ -136,10 +139,10 @@
                 where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
             )
         union
-        select customer_id, invoice_date from {{ ref('stg_raw__invoices') }}
+        select customer_id, invoice_date from {{ ref('int_invoices_deduplicated') }}
         where invoice_date > date '{{ watermark }}' and invoice_date <= {{ as_of_date() }}
         union
-        select customer_id, payment_date from {{ ref('stg_raw__payments') }}
+        select customer_id, payment_date from {{ ref('int_payments_deduplicated') }}
         where payment_date > date '{{ watermark }}' and payment_date <= {{ as_of_date() }}
     )
 {%- endmacro %}

@@ -305,8 +305,8 @@ AGGREGATES = {
         "intermediate.int_transactions_aggregated_to_customer_days",
         "intermediate.int_transactions_aggregated_to_customer_categories",
         "intermediate.int_transactions_aggregated_to_customer_products",
-        "staging.stg_raw__invoices",
-        "staging.stg_raw__payments",
+        "intermediate.int_invoices_deduplicated",
+        "intermediate.int_payments_deduplicated",
         "intermediate.int_payments_applied",
         "intermediate.int_customer_balance_events",
     )
@@ -619,14 +619,21 @@ def test_incremental_run_equals_a_full_refresh_build(warehouse: dict[str, Any]) 
 PASSED = "select model_name, passed_through, passed_run from main.kam_tests_passed order by all"
 RUN_SCOPED = [
     "int_customer_balance_events",
+    "int_interactions_deduplicated",
+    "int_invoices_deduplicated",
     "int_orders_aggregated",
     "int_payments_applied",
+    "int_payments_deduplicated",
     "int_transactions_aggregated_to_customer_categories",
     "int_transactions_aggregated_to_customer_days",
     "int_transactions_aggregated_to_customer_products",
-    "stg_raw__interactions",
-    "stg_raw__invoices",
-    "stg_raw__payments",
+]
+# The latest version of each invoice, payment and contact event: one key column (`unique`) and a
+# customer_id with a relationships test, where the aggregates have a combination of columns.
+DEDUPLICATED = [
+    "int_interactions_deduplicated",
+    "int_invoices_deduplicated",
+    "int_payments_deduplicated",
 ]
 
 
@@ -723,18 +730,22 @@ def test_scoped_tests_check_what_no_passing_night_has_tested(
 
 # For each model whose tests are scoped by the run that wrote a row: its table, and a defect
 # that fails exactly one of its row-level tests (column -> SQL expression, test name fragment).
-# The staging tables' rows also get a customer no snapshot holds (their relationships test).
+# The de-duplicated tables' rows also get a customer no snapshot holds (their relationships test).
 RUN_SCOPED_DEFECTS = {
-    "stg_raw__interactions": (
-        "staging",
+    "int_interactions_deduplicated": (
+        "intermediate",
         {"occurred_date": "null"},
-        "not_null_stg_raw__interactions_occurred_date",
+        "not_null_int_interactions_deduplicated_occurred_date",
     ),
-    "stg_raw__invoices": ("staging", {"due_date": "null"}, "not_null_stg_raw__invoices_due_date"),
-    "stg_raw__payments": (
-        "staging",
+    "int_invoices_deduplicated": (
+        "intermediate",
+        {"due_date": "null"},
+        "not_null_int_invoices_deduplicated_due_date",
+    ),
+    "int_payments_deduplicated": (
+        "intermediate",
         {"payment_date": "null"},
-        "not_null_stg_raw__payments_payment_date",
+        "not_null_int_payments_deduplicated_payment_date",
     ),
     "int_customer_balance_events": (
         "intermediate",
@@ -808,12 +819,14 @@ def test_run_scoped_tests_check_the_rows_written_since_they_last_passed(
     def last_run() -> int:
         return execute("select max(run_seq) from main.kam_dbt_runs")[0][0]
 
-    relationships = {f"relationships_{m}_customer_id" for m in RUN_SCOPED if m.startswith("stg_")}
-    uniqueness = {f"unique_combination_of_columns_{m}" for m in RUN_SCOPED if m.startswith("int_")}
+    relationships = {f"relationships_{m}_customer_id" for m in DEDUPLICATED}
+    uniqueness = {
+        f"unique_combination_of_columns_{m}" for m in RUN_SCOPED if m not in DEDUPLICATED
+    }
     uniqueness |= {
-        "unique_stg_raw__interactions_interaction_id",
-        "unique_stg_raw__invoices_invoice_id",
-        "unique_stg_raw__payments_payment_id",
+        "unique_int_interactions_deduplicated_interaction_id",
+        "unique_int_invoices_deduplicated_invoice_id",
+        "unique_int_payments_deduplicated_payment_id",
     }
 
     def names(failures: dict[str, str]) -> dict[str, str]:
@@ -838,7 +851,7 @@ def test_run_scoped_tests_check_the_rows_written_since_they_last_passed(
         originals = {}
         for model, (schema, breaks, _) in RUN_SCOPED_DEFECTS.items():
             table = f"{schema}.{model}"
-            if model.startswith("stg_"):
+            if model in DEDUPLICATED:
                 breaks = breaks | {"customer_id": "'C404'"}
             row = execute(f"select rowid, {', '.join(breaks)} from {table} order by rowid desc")[0]
             originals[model] = (row[0], dict(zip(breaks, row[1:], strict=True)))

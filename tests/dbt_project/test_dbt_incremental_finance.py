@@ -1,5 +1,5 @@
-"""The finance models and the contact staging table brought forward night by night equal a full
-build (macros/landing_state.sql).
+"""The finance models and the de-duplicated contact events brought forward night by night equal
+a full build (macros/landing_state.sql).
 
 Hand-worked case: C1, C2 and C3 with a handful of invoices and payments. On D2 a payment landed
 on D1 is corrected to another customer, a payment landed on D1 but dated D2 becomes visible, and
@@ -35,12 +35,12 @@ SELECT = [
     "--select",
     "+int_payments_applied",
     "+int_customer_balance_events",
-    "stg_raw__interactions",
+    "+int_interactions_deduplicated",
 ]
 TABLES = (
-    "staging.stg_raw__interactions",
-    "staging.stg_raw__invoices",
-    "staging.stg_raw__payments",
+    "intermediate.int_interactions_deduplicated",
+    "intermediate.int_invoices_deduplicated",
+    "intermediate.int_payments_deduplicated",
     "intermediate.int_payments_applied",
     "intermediate.int_customer_balance_events",
 )
@@ -53,10 +53,12 @@ BALANCES = (
     " from intermediate.int_customer_balance_events order by all"
 )
 COMPILED = Path("target/compiled/kam/models/intermediate/int_payments_applied.sql")
-INTERACTIONS_COMPILED = Path("target/compiled/kam/models/staging/raw/stg_raw__interactions.sql")
+INTERACTIONS_COMPILED = Path(
+    "target/compiled/kam/models/intermediate/int_interactions_deduplicated.sql"
+)
 EVENTS = (
     "select interaction_id, customer_id, status, resolved_at, landed_date"
-    " from staging.stg_raw__interactions order by all"
+    " from intermediate.int_interactions_deduplicated order by all"
 )
 
 
@@ -110,13 +112,13 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
 
 
 def build(work_dir: Path, as_of: str, *extra: str) -> tuple[bool, bool]:
-    """Run the models as of `as_of`; whether int_payments_applied and stg_raw__interactions
-    went incremental."""
+    """Run the models as of `as_of`; whether int_payments_applied and
+    int_interactions_deduplicated went incremental."""
     result = run_dbt([*SELECT, *extra], work_dir, as_of)
     assert result.success, failed_nodes(result)
     finance = (work_dir / COMPILED).read_text(encoding="utf-8")
     contacts = (work_dir / INTERACTIONS_COMPILED).read_text(encoding="utf-8")
-    return "__customers_to_rebuild" in finance, "_business_date > date" in contacts
+    return "__customers_to_rebuild" in finance, "landed_date > date" in contacts
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +216,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def test_first_build_is_full_and_later_night_is_incremental(runs: dict[str, Any]) -> None:
-    # (finance models incremental, contact staging incremental)
+    # (finance models incremental, de-duplicated contact events incremental)
     assert runs["d1_incremental"] == (False, False)
     assert runs["d2_incremental"] == (True, True)
     assert runs["d2_full_refresh_incremental"] == (False, False)

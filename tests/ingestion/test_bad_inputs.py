@@ -319,7 +319,7 @@ def test_accepts_enum_in_other_case_and_spacing_and_stores_it_normalised(con, tm
 
 def test_loads_unknown_customer_id_for_dbt_relationship_test_to_warn(con, tmp_path):
     # raw has no customers at all: the row still loads; dbt's relationships test (severity
-    # warn) on stg_raw__payments.customer_id reports it.
+    # warn) on int_payments_deduplicated.customer_id reports it.
     land(tmp_path, "payments", "p.csv", PAY + "P1,NO-SUCH-CUSTOMER,,2024-03-30,1\n")
     result = ingest(con, tmp_path)
     assert statuses(result) == [("loaded", 1, 1, 0)]

@@ -27,14 +27,14 @@ with
 
 invoices as (
 
-    select * from {{ ref('stg_raw__invoices') }}
+    select * from {{ ref('int_invoices_deduplicated') }}
     where {{ finance_customer_filter() }}
 
 ),
 
 payments as (
 
-    select * from {{ ref('stg_raw__payments') }}
+    select * from {{ ref('int_payments_deduplicated') }}
     where {{ finance_customer_filter() }}
 
 ),

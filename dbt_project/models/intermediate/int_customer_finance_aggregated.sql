@@ -18,13 +18,13 @@ customers as (
 
 invoices as (
 
-    select * from {{ ref('stg_raw__invoices') }}
+    select * from {{ ref('int_invoices_deduplicated') }}
 
 ),
 
 payments as (
 
-    select * from {{ ref('stg_raw__payments') }}
+    select * from {{ ref('int_payments_deduplicated') }}
 
 ),
 

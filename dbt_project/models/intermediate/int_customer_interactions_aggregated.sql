@@ -18,7 +18,7 @@ customers as (
 
 interactions as (
 
-    select * from {{ ref('stg_raw__interactions') }}
+    select * from {{ ref('int_interactions_deduplicated') }}
 
 ),
 

@@ -7,7 +7,7 @@ with
 
 invoices as (
 
-    select * from {{ ref('stg_raw__invoices') }}
+    select * from {{ ref('int_invoices_deduplicated') }}
 
 ),
 
