@@ -15,7 +15,8 @@
 {%- endmacro %}
 
 {#-
-    How this run must build the calling model from the raw `sources` (names under source 'raw'):
+    How this run must build the calling model from the raw `sources` (tables of source
+    'exports', as the ledger's `source` column names them):
     {'mode': 'full'} on a first build or --full-refresh, {'mode': 'rebuild'} when the table's
     rows cannot be brought forward (the pre-hook `reset_on_rebuild` empties it first), or
     {'mode': 'incremental', 'watermark': 'YYYY-MM-DD'}: only rows landed after the watermark
@@ -48,7 +49,7 @@
     {%- set high_water = built[0][1] -%}
     {%- set check = run_query(
         "select " ~ as_of_date() ~ " < date '" ~ watermark ~ "', count(*) from "
-        ~ source('raw', 'ingestion_ledger')
+        ~ source('ingestion', 'ingestion_ledger')
         ~ " where source in ('" ~ sources | join("', '") ~ "')"
         ~ " and business_date <= date '" ~ watermark ~ "'"
         ~ (" and loaded_at > cast('" ~ high_water ~ "' as timestamp)" if high_water is not none else "")
@@ -105,7 +106,7 @@
     select
         '{{ this.identifier }}',
         {{ as_of_date() }},
-        (select max(loaded_at) from {{ source('raw', 'ingestion_ledger') }}
+        (select max(loaded_at) from {{ source('ingestion', 'ingestion_ledger') }}
          where source in ('{{ sources | join("', '") }}')),
         current_timestamp::timestamp
     {%- endif %}
@@ -125,17 +126,17 @@
         only ref() its model's parents, and the unit tests of the finance models would then
         need the views as inputs too. -#}
     (
-        select customer_id, invoice_date as finance_date from {{ source('raw', 'invoices') }}
+        select customer_id, invoice_date as finance_date from {{ source('exports', 'invoices') }}
         where _business_date <= {{ as_of_date() }}
             and invoice_id in (
-                select invoice_id from {{ source('raw', 'invoices') }}
+                select invoice_id from {{ source('exports', 'invoices') }}
                 where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
             )
         union
-        select customer_id, payment_date from {{ source('raw', 'payments') }}
+        select customer_id, payment_date from {{ source('exports', 'payments') }}
         where _business_date <= {{ as_of_date() }}
             and payment_id in (
-                select payment_id from {{ source('raw', 'payments') }}
+                select payment_id from {{ source('exports', 'payments') }}
                 where _business_date > date '{{ watermark }}' and _business_date <= {{ as_of_date() }}
             )
         union

@@ -27,6 +27,13 @@ class KamDbtTranslator(DagsterDbtTranslator):
     """Groups dbt models by their layer folder (staging / intermediate / marts); the models the
     quarter-end run also builds come after it (``orchestration.assets.quarter_end_facts``)."""
 
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """A dbt source is the table ingestion writes, keyed like its asset: schema and table
+        (``raw/invoices``), as models are keyed by schema and name; not by the source's name."""
+        if dbt_resource_props.get("resource_type") == "source":
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
         if dbt_resource_props.get("resource_type") == "model" and len(fqn) > 2:

@@ -1,7 +1,7 @@
 """The raw tables where Spark reads them: DuckDB's validated raw partitions as Parquet.
 
 Ingestion validates and loads into DuckDB as always (ledger and quarantine included). Then each
-raw table dbt reads as a source (``dbt_project/models/staging/raw/_raw__sources.yml``) is
+raw table dbt reads as a source (``dbt_project/models/staging/*/_*__sources.yml``) is
 exported to the Spark table of the same name in schema ``raw``: the source tables partitioned by
 ``_business_date`` (one Parquet file per business date), the ledger and quarantine whole.
 
@@ -32,17 +32,23 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 SCHEMA = "raw"
-SOURCES_PATH = DBT_PROJECT_DIR / "models" / "staging" / "raw" / "_raw__sources.yml"
+#: The dbt sources files: the tables of every source in schema ``raw``.
+SOURCES_PATHS = sorted((DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"))
 PARTITION_COLUMN = "_business_date"
 LOADED_AT = "_loaded_at"
 
 
 @cache
 def raw_tables() -> tuple[str, ...]:
-    """The tables dbt reads from source ``raw``, in the order the sources file lists them."""
-    sources = yaml.safe_load(SOURCES_PATH.read_text(encoding="utf-8"))["sources"]
-    raw = next(s for s in sources if s["name"] == SCHEMA)
-    return tuple(table["name"] for table in raw["tables"])
+    """The tables dbt reads as sources in schema ``raw`` (the exports, then ingestion's ledger
+    and quarantine), in the order the sources files list them."""
+    return tuple(
+        table["name"]
+        for path in SOURCES_PATHS
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]
+        if source.get("schema", source["name"]) == SCHEMA
+        for table in source["tables"]
+    )
 
 
 def export_raw(con: duckdb.DuckDBPyConnection, session: SparkSession) -> list[Export]:
@@ -59,7 +65,7 @@ def export_raw(con: duckdb.DuckDBPyConnection, session: SparkSession) -> list[Ex
     if missing:
         raise LookupError(
             f"the DuckDB warehouse has no raw table {', '.join(missing)} that dbt reads "
-            f"({SOURCES_PATH.name}): ingest the landing folders first (kam run)"
+            f"(dbt sources in schema {SCHEMA}): ingest the landing folders first (kam run)"
         )
     exports = []
     for table in raw_tables():

@@ -1,5 +1,5 @@
 {#
-    One row per contact event as of the as-of date, the version picked from stg_raw__interactions: when a
+    One row per contact event as of the as-of date, the version picked from stg_exports__interactions: when a
     key was corrected in a later landing date, the latest landing date on or before the as-of
     date wins (then the latest file and line).
 
@@ -23,13 +23,13 @@
     )
 }}
 
--- depends_on: {{ source('raw', 'ingestion_ledger') }}
+-- depends_on: {{ source('ingestion', 'ingestion_ledger') }}
 
 with
 
 interactions as (
 
-    select * from {{ ref('stg_raw__interactions') }}
+    select * from {{ ref('stg_exports__interactions') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#
-    One row per payment as of the as-of date, the version picked from stg_raw__payments: when a
+    One row per payment as of the as-of date, the version picked from stg_exports__payments: when a
     key was corrected in a later landing date, the latest landing date on or before the as-of
     date wins (then the latest file and line).
 
@@ -22,13 +22,13 @@
     )
 }}
 
--- depends_on: {{ source('raw', 'ingestion_ledger') }}
+-- depends_on: {{ source('ingestion', 'ingestion_ledger') }}
 
 with
 
 payments as (
 
-    select * from {{ ref('stg_raw__payments') }}
+    select * from {{ ref('stg_exports__payments') }}
 
 ),
 

@@ -11,13 +11,13 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'customers') }}
+    select * from {{ source('exports', 'customers') }}
 
 ),
 
 transactions as (
 
-    select * from {{ source('raw', 'transactions') }}
+    select * from {{ source('exports', 'transactions') }}
 
 ),
 

@@ -9,7 +9,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'interactions') }}
+    select * from {{ source('exports', 'interactions') }}
 
 ),
 

@@ -9,7 +9,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'invoices') }}
+    select * from {{ source('exports', 'invoices') }}
 
 ),
 

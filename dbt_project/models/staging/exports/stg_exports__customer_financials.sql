@@ -8,7 +8,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'customer_financials') }}
+    select * from {{ source('exports', 'customer_financials') }}
 
 ),
 

@@ -1,6 +1,6 @@
 {#
     Every landed version of every order line, landed on or before the as-of date: the first
-    delivery and each later correction, one row per raw row. Unlike stg_raw__transactions it
+    delivery and each later correction, one row per raw row. Unlike stg_exports__transactions it
     does not pick a winner, so it stays a plain projection of raw.transactions and a filter on
     landed_date, customer_id or order_id reaches the scan. The incremental transaction
     aggregates read it to find what landed since their last run.
@@ -10,7 +10,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'transactions') }}
+    select * from {{ source('exports', 'transactions') }}
 
 ),
 

@@ -8,7 +8,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'transactions') }}
+    select * from {{ source('exports', 'transactions') }}
 
 ),
 

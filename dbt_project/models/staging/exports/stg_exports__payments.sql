@@ -9,7 +9,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'payments') }}
+    select * from {{ source('exports', 'payments') }}
 
 ),
 
