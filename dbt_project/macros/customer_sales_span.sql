@@ -3,7 +3,7 @@
     one row per customer, key value and group of versions (landed_date, superseded_date,
     valid_from), with the first and last date the key was bought on a sales line. Returns do not
     count (a customer who only returned it never bought it); they still count in line_count,
-    which tracks every version aggregated. Incremental: see macros/transaction_versions.sql.
+    which tracks every version aggregated. Incremental: see macros/incremental/transaction_versions.sql.
 #}
 {% macro customer_sales_span(key_column) %}
 

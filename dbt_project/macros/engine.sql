@@ -40,7 +40,7 @@
 {#-
     Whether the engine's tables delete rows by key. Plain Parquet tables on Spark do not (no
     DELETE, MERGE or primary key), so the models that bring id-keyed rows or per-customer
-    tails forward (macros/landing_state.sql) rebuild in full there every night.
+    tails forward (macros/incremental/landing_state.sql) rebuild in full there every night.
 -#}
 {% macro can_delete_rows() -%}
     {{ return(adapter.dispatch('can_delete_rows')()) }}

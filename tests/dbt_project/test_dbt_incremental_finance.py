@@ -1,5 +1,5 @@
 """The finance models and the de-duplicated contact events brought forward night by night equal
-a full build (macros/landing_state.sql).
+a full build (macros/incremental/landing_state.sql).
 
 Hand-worked case: C1, C2 and C3 with a handful of invoices and payments. On D2 a payment landed
 on D1 is corrected to another customer, a payment landed on D1 but dated D2 becomes visible, and

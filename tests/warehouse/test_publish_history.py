@@ -175,13 +175,15 @@ def test_rows_without_a_date_get_their_own_file(tmp_path: Path) -> None:
 
 
 def test_dbt_makes_the_partition_write_log_as_the_python_writers_do() -> None:
-    macro = (DBT_PROJECT_DIR / "macros" / "partition_writes.sql").read_text(encoding="utf-8")
+    macro = (DBT_PROJECT_DIR / "macros" / "incremental" / "partition_writes.sql").read_text(
+        encoding="utf-8"
+    )
     found = re.search(
         r"create table if not exists \{\{ partition_writes_table\(\) \}\} \((.*?)\)\s*\{% endmacro",
         macro,
         re.DOTALL,
     )
-    assert found, "dbt_project/macros/partition_writes.sql no longer creates the log"
+    assert found, "dbt_project/macros/incremental/partition_writes.sql no longer creates the log"
     # dbt.type_string() renders as VARCHAR on DuckDB (dbt-duckdb's string type); no other Jinja
     ddl = found.group(1).replace("{{ dbt.type_string() }}", "varchar")
     assert "{" not in ddl, ddl

@@ -4,7 +4,7 @@
     after a day holds until the next event day, which makes a time-weighted average balance a
     sum over these few rows instead of a 365-row date spine per customer.
 
-    Incremental per customer (macros/landing_state.sql): a nightly run recomputes only the
+    Incremental per customer (macros/incremental/landing_state.sql): a nightly run recomputes only the
     customers with finance rows landed or dated since the last build, and of those only the
     days from the customer's earliest changed date (changed_from) on, plus the last day before
     it, whose next event day may change. Earlier days keep their balance. A backfill or a
@@ -88,7 +88,7 @@ final as (
 
 {% if tail_only %}
 
--- written_in_run: the run that wrote the row (macros/written_rows.sql).
+-- written_in_run: the run that wrote the row (macros/incremental/written_rows.sql).
 select final.*, {{ this_run() }} as written_in_run
 from final
 inner join {{ finance_customers_table() }} as changed on final.customer_id = changed.customer_id

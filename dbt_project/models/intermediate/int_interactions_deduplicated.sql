@@ -7,7 +7,7 @@
     night, and the de-duplication window over all contact history would run again for each.
     (Rebuilding it every night took 2.8 s at 10M lines, 1.3M events.)
 
-    Incremental (macros/landing_state.sql): a nightly run takes in only the versions landed since
+    Incremental (macros/incremental/landing_state.sql): a nightly run takes in only the versions landed since
     the last build, which replace the earlier ones of their interaction_id; a backfill or re-delivered
     folder rebuilds.
 #}

@@ -6,7 +6,7 @@
     A table, not a view: several finance models and tests read it every night, and the
     de-duplication window over all history would run again for each.
 
-    Incremental (macros/landing_state.sql): a nightly run takes in only the versions landed since
+    Incremental (macros/incremental/landing_state.sql): a nightly run takes in only the versions landed since
     the last build, which replace the earlier ones of their invoice_id; a backfill or re-delivered
     folder rebuilds.
 #}

@@ -2,7 +2,7 @@
     One row per customer, order and group of order-line versions (landed_date,
     superseded_date, valid_from). The facts keep the versions valid on the as-of date and
     combine an order's groups (min of dates, sums of amounts), so they never scan order lines.
-    Incremental: see macros/transaction_versions.sql. Ingestion accepts lines dated up to a day
+    Incremental: see macros/incremental/transaction_versions.sql. Ingestion accepts lines dated up to a day
     after their folder's business date; such a line is valid only from its own date
     (valid_from), so it neither counts before then nor moves its order's dates or amounts.
 #}

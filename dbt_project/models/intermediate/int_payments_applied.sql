@@ -13,7 +13,7 @@
     payment-behaviour facts by `settlement_type`. A payment's own invoice_id is ignored on
     purpose (the contract calls it a reference only). Money beyond all invoices stays unapplied.
 
-    Incremental per customer (macros/landing_state.sql): a nightly run recomputes only the
+    Incremental per customer (macros/incremental/landing_state.sql): a nightly run recomputes only the
     customers with finance rows landed or dated since the last build, and of those only the
     applications of an invoice or settlement dated on or after the customer's earliest changed
     date (changed_from). FIFO order starts with the date, so every invoice and settlement dated

@@ -2,7 +2,7 @@
     One row per customer, order day and group of order-line versions (landed_date,
     superseded_date): money sums for every window (including the year-ago and prior-trailing
     comparisons) come from this small table, after keeping the versions valid on the as-of date
-    (macro is_valid_on_as_of_date). Incremental: see macros/transaction_versions.sql.
+    (macro is_valid_on_as_of_date). Incremental: see macros/incremental/transaction_versions.sql.
 #}
 
 {{

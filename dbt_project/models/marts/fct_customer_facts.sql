@@ -5,7 +5,7 @@
     of a past date rewrites only that date. The table is history, not a cache: --full-refresh
     (kam run --full-refresh) rebuilds the models it is computed from, but must not wipe the
     other dates, so it is ignored here (full_refresh=false); drop the table to start over.
-    The post-hook logs the date written (macros/partition_writes.sql), for publishing.
+    The post-hook logs the date written (macros/incremental/partition_writes.sql), for publishing.
     A column added by a newer kam is appended to an existing history (append_new_columns):
     dates written before the upgrade keep null in it until they are re-run.
 #}

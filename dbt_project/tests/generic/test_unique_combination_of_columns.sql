@@ -2,7 +2,7 @@
     Fails for every combination of `combination_of_columns` that occurs more than once.
     dbt-core's `unique` takes one column, and dbt_utils cannot be installed offline.
     When the test checks only the rows written since its last passing run
-    (macros/written_rows.sql), their combinations are counted over the whole table. A hash of
+    (macros/incremental/written_rows.sql), their combinations are counted over the whole table. A hash of
     the columns finds them (null-safe, as group by is); a collision only counts more rows,
     which the group by then tells apart.
 #}

@@ -9,7 +9,7 @@
     failed night's rows again, instead of publishing them untested.
 
     Models listed in the var `tests_scoped_by_run` are scoped by the run that wrote each row
-    instead (macros/written_rows.sql); the same record holds their last passing run.
+    instead (macros/incremental/written_rows.sql); the same record holds their last passing run.
 #}
 
 {% macro tests_passed_table() -%}
@@ -27,7 +27,7 @@
         passed_through date not null,
         recorded_at timestamp not null
     );
-    {#- passed_run: for the models of `tests_scoped_by_run` (macros/written_rows.sql). -#}
+    {#- passed_run: for the models of `tests_scoped_by_run` (macros/incremental/written_rows.sql). -#}
     alter table {{ tests_passed_table() }} add column if not exists passed_run bigint
 {% endmacro %}
 

@@ -4,7 +4,7 @@
       `where` when it parses the project, before the as-of date is known, so the date is put in
       here, when the test runs.
     - a test of a model in the var `tests_scoped` checks only the rows not yet tested
-      (macros/tests_passed.sql), in addition to its own `where`. A history table gets one date's
+      (macros/incremental/tests_passed.sql), in addition to its own `where`. A history table gets one date's
       rows per run and keeps every earlier date as it was tested, so a night's tests do not grow
       with the history kept.
 #}
