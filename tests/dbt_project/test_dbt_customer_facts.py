@@ -655,7 +655,7 @@ SCOPED_DEFECTS = {
         "insert into raw.transactions select * from raw.transactions "
         f"where _business_date = '{D1}' order by _source_file, _source_line limit 1",
         "delete from raw.transactions where rowid = (select max(rowid) from raw.transactions)",
-        "unique_combination_of_columns",
+        "dbt_utils_unique_combination_of_columns",
     ),
 }
 
@@ -750,7 +750,7 @@ RUN_SCOPED_DEFECTS = {
     "int_customer_balance_events": (
         "intermediate",
         {"next_event_date": "event_date"},
-        "expression_is_true_int_customer_balance_events_next_event_date",
+        "dbt_utils_expression_is_true_int_customer_balance_events_next_event_date",
     ),
     "int_orders_aggregated": (
         "intermediate",
@@ -821,7 +821,7 @@ def test_run_scoped_tests_check_the_rows_written_since_they_last_passed(
 
     relationships = {f"relationships_{m}_customer_id" for m in DEDUPLICATED}
     uniqueness = {
-        f"unique_combination_of_columns_{m}" for m in RUN_SCOPED if m not in DEDUPLICATED
+        f"dbt_utils_unique_combination_of_columns_{m}" for m in RUN_SCOPED if m not in DEDUPLICATED
     }
     uniqueness |= {
         "unique_int_interactions_deduplicated_interaction_id",

@@ -135,3 +135,31 @@ group by {{ column_name }}
 having count(*) > 1
 
 {% endmacro %}
+
+{#-
+    dbt_utils' unique_combination_of_columns (dispatched here by dbt_project.yml `dispatch`),
+    counting over the whole table when the test is scoped to the written rows. A hash of the
+    columns finds their combinations there (null-safe, as group by is); a collision only counts
+    more rows, which the group by then tells apart.
+-#}
+{% macro default__test_unique_combination_of_columns(model, combination_of_columns, quote_columns=false) %}
+{%- set column_list = [] %}
+{%- for column in combination_of_columns %}
+    {%- do column_list.append(adapter.quote(column) if quote_columns else column) %}
+{%- endfor %}
+{%- set columns = column_list | join(', ') %}
+{%- set whole = whole_table_when_scoped_by_run() %}
+
+select
+    {{ columns }},
+    count(*) as row_count
+from {{ whole if whole is not none else model }}
+{%- if whole is not none %}
+where {{ hash_columns(column_list) }} in (
+    select {{ hash_columns(column_list) }} from {{ model }}
+)
+{%- endif %}
+group by {{ columns }}
+having count(*) > 1
+
+{% endmacro %}

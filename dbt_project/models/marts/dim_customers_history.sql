@@ -3,6 +3,11 @@
     before the as-of date: one row per customer and version, valid over [valid_from, valid_to).
     A snapshot identical to the previous one (a full snapshot re-sends unchanged customers)
     does not open a version, so consecutive identical versions collapse into one.
+
+    Not a dbt snapshot: a snapshot records what the source holds when it runs, so its history
+    starts with the first run and a backfill or a re-delivered folder cannot rewrite it. Built
+    from every landed snapshot with its landing date, this history is the same whenever and
+    however often it is rebuilt, as of any date.
 #}
 
 {%- set attributes = tracked_customer_attributes() -%}
