@@ -16,16 +16,19 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
+from orchestration.engine import SPARK_KEY_PREFIX, on_spark
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.quarter_end_facts import QUARTER_END_FACTS, quarter_end_nodes
 from orchestration.resources import KamSettingsResource
+from orchestration.spark_steps import copy_marts
 from warehouse.faults import crash_point
-from warehouse.settings import Settings, dbt_environment, environment
+from warehouse.settings import Settings, environment, night_dbt_environment
 
 
 class KamDbtTranslator(DagsterDbtTranslator):
     """Groups dbt models by their layer folder (staging / intermediate / marts); the models the
-    quarter-end run also builds come after it (``orchestration.assets.quarter_end_facts``)."""
+    quarter-end run also builds come after it (``orchestration.assets.quarter_end_facts``). In
+    a graph loaded for Spark the sources are the raw tables exported to Spark."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
@@ -37,6 +40,8 @@ class KamDbtTranslator(DagsterDbtTranslator):
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id.startswith("source.") and on_spark():
+            return spec.replace_attributes(key=spec.key.with_prefix(SPARK_KEY_PREFIX))
         if unique_id.startswith("model.") and unique_id in self._quarter_end_nodes(manifest):
             # The quarter-end run leaves these models as of the quarter's end; the night's build
             # must follow it to make them as of the night's date again.
@@ -107,12 +112,14 @@ def kam_dbt_models(
     kam: KamSettingsResource,
     config: DbtRunConfig,
 ) -> Iterator[Any]:
-    """Build and test the dbt models as of the partition's business date."""
+    """Build and test the dbt models as of the partition's business date; on Spark, then
+    copy the marts into the DuckDB warehouse, where scoring, the checks and publishing read."""
     settings = kam.settings()
     business_date = date.fromisoformat(context.partition_key)
-    # dbt reads the warehouse and the business date from its environment (profiles.yml, macro
-    # as_of_date); dagster-dbt hands the subprocess a copy of this process's environment.
-    with environment(dbt_environment(settings.warehouse_path, business_date)):
+    # dbt reads the engine, the warehouse and the business date from its environment
+    # (profiles.yml, macro as_of_date); dagster-dbt hands the subprocess a copy of this
+    # process's environment.
+    with environment(night_dbt_environment(settings, business_date)):
         for event in dbt.cli(
             dbt_build_args(config.full_refresh),
             context=context,
@@ -120,3 +127,6 @@ def kam_dbt_models(
         ).stream():
             yield event
             crash_point("dbt")
+    if settings.engine == "spark":
+        copied = copy_marts(settings, manifest, [business_date])
+        context.log.info(f"marts copied from Spark into the DuckDB warehouse: {copied}")
