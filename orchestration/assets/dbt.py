@@ -119,14 +119,57 @@ def kam_dbt_models(
     # dbt reads the engine, the warehouse and the business date from its environment
     # (profiles.yml, macro as_of_date); dagster-dbt hands the subprocess a copy of this
     # process's environment.
+    reported: set[str | dg.AssetCheckKey] = set()
     with environment(night_dbt_environment(settings, business_date)):
         for event in dbt.cli(
             dbt_build_args(config.full_refresh),
             context=context,
             target_path=dbt_target_path(settings),
         ).stream():
+            reported.add(_reported(event))
             yield event
             crash_point("dbt")
+    _require_every_result(context, reported)
     if settings.engine == "spark":
         copied = copy_marts(settings, manifest, [business_date])
         context.log.info(f"marts copied from Spark into the DuckDB warehouse: {copied}")
+
+
+class DbtResultsLostError(dg.Failure):
+    """dbt finished, but the results of some models or tests never reached Dagster."""
+
+
+def _reported(event: object) -> str | dg.AssetCheckKey | None:
+    """The output or check an event of dagster-dbt's stream reports (None: neither)."""
+    if isinstance(event, dg.Output):
+        return event.output_name
+    if isinstance(event, dg.AssetCheckResult):
+        return dg.AssetCheckKey(event.asset_key, event.check_name)
+    return None
+
+
+def _require_every_result(
+    context: dg.AssetExecutionContext, reported: set[str | dg.AssetCheckKey]
+) -> None:
+    """Fail the step when a selected model or data test has no result in dbt's event stream.
+
+    dagster-dbt reads the results from dbt's structured log; a line it cannot read (another
+    process writing into the same pipe, e.g. the Java process of a local Spark session) loses
+    the result. Dagster would then skip every asset after that model, publishing included,
+    and call the run a success."""
+    missing = sorted(
+        [
+            key.to_user_string()
+            for key in context.selected_asset_keys
+            if context.assets_def.get_output_name_for_asset_key(key) not in reported
+        ]
+        + [key.to_user_string() for key in context.selected_asset_check_keys if key not in reported]
+    )
+    if missing:
+        raise DbtResultsLostError(
+            description=f"dbt finished, but {len(missing)} of its results never reached "
+            f"Dagster ({', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}); nothing "
+            "after dbt ran. dbt's own output is in the run's log file (kam run prints its "
+            "path) — fix: run the date again; if it happens again, run with --verbose and "
+            "look for lines of another program mixed into dbt's"
+        )
