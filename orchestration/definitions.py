@@ -10,7 +10,9 @@ from orchestration.assets.publishing import published_warehouse
 from orchestration.assets.quarter_end_facts import quarter_end_facts
 from orchestration.assets.report import kam_report
 from orchestration.assets.scoring import customer_scores
+from orchestration.assets.spark import spark_assets
 from orchestration.checks import quality_checks
+from orchestration.engine import on_spark
 from orchestration.jobs import nightly_job
 from orchestration.resources import build_resources
 from orchestration.schedules import build_nightly_schedule
@@ -23,6 +25,8 @@ defs = dg.Definitions(
         customer_scores,
         published_warehouse,
         kam_report,
+        # The Spark engine's own steps (orchestration/engine.py).
+        *(spark_assets if on_spark() else []),
     ],
     asset_checks=quality_checks,
     jobs=[nightly_job],

@@ -18,7 +18,7 @@ from dagster_dbt import DbtCliResource
 
 from scoring.credit import quarter_for
 from warehouse.score_store import has_facts
-from warehouse.settings import Settings, dbt_environment, environment
+from warehouse.settings import Settings, environment, night_dbt_environment
 
 #: The asset that builds them; every dbt model the quarter-end run rebuilds depends on it.
 QUARTER_END_FACTS = dg.AssetKey(["quarter_end_facts"])
@@ -79,7 +79,7 @@ def build_missing_quarter_end_facts(
     quarter = quarter_for(business_date)
     if quarter.end < business_date and facts_missing(settings.warehouse_path, quarter.end):
         log.info(f"building customer facts as of {quarter.end} for {quarter.label} credit")
-        with environment(dbt_environment(settings.warehouse_path, quarter.end)):
+        with environment(night_dbt_environment(settings, quarter.end)):
             dbt.cli(quarter_end_facts_args(), target_path=target_path).wait()
         return quarter.end
     return None

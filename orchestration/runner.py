@@ -16,12 +16,7 @@ from orchestration.disk_full import disk_full_message
 from orchestration.run_lock import warehouse_run_lock
 from orchestration.run_progress import StepListener, StepProgress
 from orchestration.run_summary import RunOutcome, fill_counts
-from warehouse.settings import (
-    Settings,
-    definitions_environment,
-    environment,
-    require_nightly_engine,
-)
+from warehouse.settings import Settings, definitions_environment, environment
 
 
 class BusinessDateError(ValueError):
@@ -49,9 +44,10 @@ def execute_nightly(
     (``DAGSTER_HOME``), and the partitions the landing folder, whose first landed date starts
     them when the definitions are first loaded in this process.
     """
+    from orchestration.engine import require_engine_installed
     from orchestration.instance import dagster_home_of, ensure_instance_config
 
-    require_nightly_engine(settings)
+    require_engine_installed(settings)
     dagster_home = dagster_home_of(settings.home)
     ensure_instance_config(dagster_home)
     with environment({**definitions_environment(settings), "DAGSTER_HOME": str(dagster_home)}):
@@ -81,7 +77,10 @@ def _execute_nightly(
     key = business_date.isoformat()
     _check_partition(daily_partitions, key)
     from orchestration.definitions import defs
+    from orchestration.engine import require_graph_engine
     from orchestration.resources import KamSettingsResource
+
+    require_graph_engine(settings)
 
     job = defs.resolve_job_def("nightly_job")
     log_path = settings.home / "logs" / f"kam-run-{key}.log"

@@ -98,16 +98,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
-def require_nightly_engine(settings: Settings) -> None:
-    """Refuse a nightly run on an engine it does not run on yet (only DuckDB so far)."""
-    if settings.engine != ENGINES[0]:
-        raise SettingsError(
-            f"KAM_ENGINE={settings.engine}: the nightly job runs on {ENGINES[0]} only for now; "
-            "on Spark the dbt project builds on its own (dbt build --target spark, "
-            f"docs/spark.md) — fix: unset KAM_ENGINE to run the night on {ENGINES[0]}"
-        )
-
-
 def engine(env: os._Environ[str] | dict[str, str]) -> str:
     """``KAM_ENGINE`` (default duckdb), checked against :data:`ENGINES`."""
     value = env.get("KAM_ENGINE") or ENGINES[0]
@@ -160,23 +150,38 @@ def connect_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPy
 AS_OF_DATE_ENV = "KAM_AS_OF_DATE"
 
 
-def dbt_environment(warehouse_path: Path, as_of: date | None = None) -> dict[str, str]:
-    """What kam's dbt project reads from the environment: the engine and the warehouse
+def dbt_environment(
+    warehouse_path: Path, as_of: date | None = None, *, spark_warehouse: Path | None = None
+) -> dict[str, str]:
+    """What kam's dbt project reads from the environment: the engine and its warehouse
     (profiles.yml) and, for a build, the as-of date (:data:`AS_OF_DATE_ENV`).
 
-    The nightly job builds on DuckDB: its steps around dbt do not yet move the raw data to Spark
-    and the marts back (docs/spark.md), so a ``KAM_ENGINE`` left in the shell must not send its
-    dbt build to an empty Spark warehouse."""
+    dbt builds on DuckDB unless ``spark_warehouse`` (the Spark engine's folder) is given; a
+    ``KAM_ENGINE`` left in the shell never picks the target of a call that did not ask for it."""
     values = {"KAM_ENGINE": ENGINES[0], "KAM_WAREHOUSE_PATH": str(warehouse_path)}
+    if spark_warehouse is not None:
+        values["KAM_ENGINE"] = "spark"
+        values["KAM_SPARK_WAREHOUSE"] = str(spark_warehouse)
     if as_of is not None:
         values[AS_OF_DATE_ENV] = as_of.isoformat()
     return values
 
 
+def night_dbt_environment(settings: Settings, as_of: date) -> dict[str, str]:
+    """:func:`dbt_environment` of a night's dbt calls: on the engine ``settings`` name."""
+    spark = settings.spark_warehouse_dir if settings.engine == "spark" else None
+    return dbt_environment(settings.warehouse_path, as_of, spark_warehouse=spark)
+
+
 def definitions_environment(settings: Settings) -> dict[str, str]:
     """What the Dagster definitions read when they load: the landing folder, whose oldest date
-    starts the business-date partitions (``orchestration/partitions.py``)."""
-    return {"KAM_HOME": str(settings.home), "KAM_LANDING_DIR": str(settings.landing_dir)}
+    starts the business-date partitions (``orchestration/partitions.py``), and the engine, whose
+    steps the nightly job holds (``orchestration/engine.py``)."""
+    return {
+        "KAM_HOME": str(settings.home),
+        "KAM_LANDING_DIR": str(settings.landing_dir),
+        "KAM_ENGINE": settings.engine,
+    }
 
 
 @contextlib.contextmanager

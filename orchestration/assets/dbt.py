@@ -16,16 +16,19 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project, manifest_path_or_raise
+from orchestration.engine import SPARK_KEY_PREFIX, on_spark
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
 from orchestration.quarter_end_facts import QUARTER_END_FACTS, quarter_end_nodes
 from orchestration.resources import KamSettingsResource
+from orchestration.spark_steps import copy_marts
 from warehouse.faults import crash_point
-from warehouse.settings import Settings, dbt_environment, environment
+from warehouse.settings import Settings, environment, night_dbt_environment
 
 
 class KamDbtTranslator(DagsterDbtTranslator):
     """Groups dbt models by their layer folder (staging / intermediate / marts); the models the
-    quarter-end run also builds come after it (``orchestration.assets.quarter_end_facts``)."""
+    quarter-end run also builds come after it (``orchestration.assets.quarter_end_facts``). In
+    a graph loaded for Spark the sources are the raw tables exported to Spark."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """A dbt source is the table ingestion writes, keyed like its asset: schema and table
@@ -44,6 +47,8 @@ class KamDbtTranslator(DagsterDbtTranslator):
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id.startswith("source.") and on_spark():
+            return spec.replace_attributes(key=spec.key.with_prefix(SPARK_KEY_PREFIX))
         if unique_id.startswith("model.") and unique_id in self._quarter_end_nodes(manifest):
             # The quarter-end run leaves these models as of the quarter's end; the night's build
             # must follow it to make them as of the night's date again.
@@ -114,16 +119,64 @@ def kam_dbt_models(
     kam: KamSettingsResource,
     config: DbtRunConfig,
 ) -> Iterator[Any]:
-    """Build and test the dbt models as of the partition's business date."""
+    """Build and test the dbt models as of the partition's business date; on Spark, then
+    copy the marts into the DuckDB warehouse, where scoring, the checks and publishing read."""
     settings = kam.settings()
     business_date = date.fromisoformat(context.partition_key)
-    # dbt reads the warehouse and the business date from its environment (profiles.yml, macro
-    # as_of_date); dagster-dbt hands the subprocess a copy of this process's environment.
-    with environment(dbt_environment(settings.warehouse_path, business_date)):
+    # dbt reads the engine, the warehouse and the business date from its environment
+    # (profiles.yml, macro as_of_date); dagster-dbt hands the subprocess a copy of this
+    # process's environment.
+    reported: set[str | dg.AssetCheckKey] = set()
+    with environment(night_dbt_environment(settings, business_date)):
         for event in dbt.cli(
             dbt_build_args(config.full_refresh),
             context=context,
             target_path=dbt_target_path(settings),
         ).stream():
+            reported.add(_reported(event))
             yield event
             crash_point("dbt")
+    _require_every_result(context, reported)
+    if settings.engine == "spark":
+        copied = copy_marts(settings, manifest, [business_date])
+        context.log.info(f"marts copied from Spark into the DuckDB warehouse: {copied}")
+
+
+class DbtResultsLostError(dg.Failure):
+    """dbt finished, but the results of some models or tests never reached Dagster."""
+
+
+def _reported(event: object) -> str | dg.AssetCheckKey | None:
+    """The output or check an event of dagster-dbt's stream reports (None: neither)."""
+    if isinstance(event, dg.Output):
+        return event.output_name
+    if isinstance(event, dg.AssetCheckResult):
+        return dg.AssetCheckKey(event.asset_key, event.check_name)
+    return None
+
+
+def _require_every_result(
+    context: dg.AssetExecutionContext, reported: set[str | dg.AssetCheckKey]
+) -> None:
+    """Fail the step when a selected model or data test has no result in dbt's event stream.
+
+    dagster-dbt reads the results from dbt's structured log; a line it cannot read (another
+    process writing into the same pipe, e.g. the Java process of a local Spark session) loses
+    the result. Dagster would then skip every asset after that model, publishing included,
+    and call the run a success."""
+    missing = sorted(
+        [
+            key.to_user_string()
+            for key in context.selected_asset_keys
+            if context.assets_def.get_output_name_for_asset_key(key) not in reported
+        ]
+        + [key.to_user_string() for key in context.selected_asset_check_keys if key not in reported]
+    )
+    if missing:
+        raise DbtResultsLostError(
+            description=f"dbt finished, but {len(missing)} of its results never reached "
+            f"Dagster ({', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}); nothing "
+            "after dbt ran. dbt's own output is in the run's log file (kam run prints its "
+            "path) — fix: run the date again; if it happens again, run with --verbose and "
+            "look for lines of another program mixed into dbt's"
+        )

@@ -5,10 +5,16 @@ from datetime import date
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt import dbt_target_path, quarter_end_sources
+from orchestration.assets.dbt import dbt_target_path, manifest, quarter_end_sources
+from orchestration.engine import graph_engine
 from orchestration.partitions import ONE_DATE_PER_RUN, daily_partitions
-from orchestration.quarter_end_facts import QUARTER_END_FACTS, build_missing_quarter_end_facts
+from orchestration.quarter_end_facts import (
+    FACTS_MODEL,
+    QUARTER_END_FACTS,
+    build_missing_quarter_end_facts,
+)
 from orchestration.resources import KamSettingsResource
+from orchestration.spark_steps import copy_marts
 from scoring.credit import quarter_for
 
 
@@ -19,7 +25,7 @@ from scoring.credit import quarter_for
     backfill_policy=ONE_DATE_PER_RUN,
     # The quarter-end run rebuilds the facts model and its ancestors from these tables.
     deps=quarter_end_sources(),
-    kinds={"dbt", "duckdb"},
+    kinds={"dbt", graph_engine()},
     pool="kam_warehouse",
 )
 def quarter_end_facts(
@@ -32,6 +38,9 @@ def quarter_end_facts(
     built = build_missing_quarter_end_facts(
         dbt, settings, business_date, dbt_target_path(settings), context.log
     )
+    if built is not None and settings.engine == "spark":
+        # Built on Spark: scoring reads them in the DuckDB warehouse.
+        copy_marts(settings, manifest, [built], FACTS_MODEL)
     return dg.MaterializeResult(
         metadata={
             "credit_quarter": quarter.label,

@@ -34,10 +34,12 @@ def parse_date(value: str, what: str) -> date:
 
 def environ_of(args: argparse.Namespace) -> dict[str, str]:
     """The ``KAM_*`` settings a command runs with: the process environment, with ``--home`` in
-    place of ``KAM_HOME``."""
+    place of ``KAM_HOME`` and ``--engine`` (run, backfill) in place of ``KAM_ENGINE``."""
     environ = dict(os.environ)
     if args.home:
         environ["KAM_HOME"] = str(Path(args.home).resolve())
+    if getattr(args, "engine", None):
+        environ["KAM_ENGINE"] = args.engine
     return environ
 
 

@@ -12,6 +12,7 @@ from orchestration.cli.inputs import cmd_check, cmd_contracts, cmd_map
 from orchestration.cli.outputs import cmd_docs, cmd_report
 from orchestration.cli.prepare import cmd_prepare
 from orchestration.cli.runs import cmd_backfill, cmd_run
+from warehouse.settings import ENGINES
 
 DESCRIPTION = (
     "kam: the nightly key-account warehouse. Generate demo landing files, check the "
@@ -44,6 +45,17 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         action="store_true",
         default=value(False),
         help="show only the summary of a run, not a line per step",
+    )
+
+
+def _engine_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="where dbt builds the warehouse: duckdb (embedded) or spark (a local Spark "
+        "session: needs Java 17 and the spark extra, docs/spark.md); default: $KAM_ENGINE, "
+        "else duckdb",
     )
 
 
@@ -134,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild the incremental dbt models from all landed history instead of only "
         "what landed since their last run (never needed for correctness; default: incremental)",
     )
+    _engine_option(run)
     run.set_defaults(handler=cmd_run)
 
     backfill = command(
@@ -144,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.add_argument("--start", required=True, help="first business date YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last business date YYYY-MM-DD")
+    _engine_option(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
     backtest = command(

@@ -30,23 +30,81 @@ def test_an_unknown_engine_is_refused_with_the_values_kam_takes(tmp_path: Path) 
     )
 
 
-def test_the_nightly_job_refuses_spark_and_its_dbt_builds_on_duckdb(tmp_path: Path) -> None:
+def test_a_spark_night_on_a_machine_without_java_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import date
 
     from orchestration.runner import execute_nightly
-    from warehouse.settings import dbt_environment
 
+    monkeypatch.setenv("PATH", str(tmp_path / "no-java-here"))
     spark = load_settings({"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark"})
     with pytest.raises(SettingsError) as raised:
         execute_nightly(spark, date(2025, 3, 31))
     assert str(raised.value) == (
-        "KAM_ENGINE=spark: the nightly job runs on duckdb only for now; on Spark the dbt project "
-        "builds on its own (dbt build --target spark, docs/spark.md) — fix: unset KAM_ENGINE to "
-        "run the night on duckdb"
+        "the spark engine needs Java 17 (java on PATH), which this machine lacks — fix: "
+        ".venv/bin/python -m pip install -e '.[spark]', and install a Java 17 runtime (e.g. "
+        "apt-get install openjdk-17-jre-headless); or run on duckdb (unset KAM_ENGINE, no "
+        "--engine)"
     )
     assert not (tmp_path / "dagster").exists()  # refused before anything was set up
-    # a KAM_ENGINE left in the shell does not reach the night's dbt build
-    assert dbt_environment(tmp_path / "w.duckdb")["KAM_ENGINE"] == "duckdb"
+
+
+def test_dbt_builds_on_spark_only_when_the_nights_settings_say_so(tmp_path: Path) -> None:
+    from datetime import date
+
+    from warehouse.settings import dbt_environment, night_dbt_environment
+
+    warehouse = tmp_path / "w.duckdb"
+    # a KAM_ENGINE left in the shell does not pick the target of a call that did not ask
+    assert dbt_environment(warehouse)["KAM_ENGINE"] == "duckdb"
+    assert dbt_environment(warehouse, date(2025, 3, 31), spark_warehouse=tmp_path / "lake") == {
+        "KAM_ENGINE": "spark",
+        "KAM_WAREHOUSE_PATH": str(warehouse),
+        "KAM_SPARK_WAREHOUSE": str(tmp_path / "lake"),
+        "KAM_AS_OF_DATE": "2025-03-31",
+    }
+    duck = load_settings({"KAM_HOME": str(tmp_path)})
+    assert night_dbt_environment(duck, date(2025, 3, 31)) == {
+        "KAM_ENGINE": "duckdb",
+        "KAM_WAREHOUSE_PATH": str(duck.warehouse_path),
+        "KAM_AS_OF_DATE": "2025-03-31",
+    }
+    spark = load_settings({"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark"})
+    assert night_dbt_environment(spark, date(2025, 3, 31))["KAM_SPARK_WAREHOUSE"] == str(
+        tmp_path.resolve() / "warehouse" / "spark"
+    )
+
+
+def test_a_run_for_another_engine_than_the_loaded_job_is_refused(tmp_path: Path) -> None:
+    from orchestration.engine import graph_engine, require_graph_engine
+
+    other = "spark" if graph_engine() == "duckdb" else "duckdb"
+    settings = load_settings({"KAM_HOME": str(tmp_path), "KAM_ENGINE": other})
+    with pytest.raises(SettingsError) as raised:
+        require_graph_engine(settings)
+    assert str(raised.value) == (
+        f"the nightly job in this process was loaded for the {graph_engine()} engine, but the "
+        f"run asks for {other} — fix: start the process (kam run, dagster dev) with "
+        f"KAM_ENGINE={other}, or run with --engine {graph_engine()}"
+    )
+
+
+def test_kam_run_engine_option_takes_the_place_of_kam_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.cli.common import settings_of
+    from orchestration.cli.parser import build_parser
+
+    monkeypatch.setenv("KAM_ENGINE", "duckdb")
+    parser = build_parser()
+    assert settings_of(parser.parse_args(["--home", str(tmp_path), "run"])).engine == "duckdb"
+    args = parser.parse_args(["run", "--engine", "spark", "--home", str(tmp_path)])
+    assert settings_of(args).engine == "spark"
+    assert settings_of(parser.parse_args(["backfill", "--start", "2025-01-01", "--end",
+                                          "2025-01-02", "--engine", "spark"])).engine == "spark"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--engine", "Spark"])
 
 
 def test_spark_warehouse_defaults_under_home_as_dbts_profile_does(tmp_path: Path) -> None:

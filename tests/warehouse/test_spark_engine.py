@@ -331,6 +331,53 @@ def test_marts_copied_from_spark_into_duckdb_publish_what_spark_holds(
     ]
 
 
+def test_an_installation_moving_to_spark_keeps_the_facts_history_duckdb_built(
+    spark: Any, tmp_path: Path
+) -> None:
+    from warehouse.spark.arrow import write_table
+    from warehouse.spark.marts import MartsCopyError, copy_marts
+
+    # DuckDB built 2025-12-01 (its decimals wider than Spark's); Spark builds 2025-12-31.
+    # (the facts table's name: the copy treats the history tables by name)
+    write_table(spark, facts_frame(), "marts.fct_customer_facts", "as_of_date")
+    with duckdb.connect(str(tmp_path / "kam.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_customer_facts as select 'C9' as customer_id, "
+            "date '2025-12-01' as as_of_date, 5.5::decimal(38, 4) as revenue_trailing, "
+            "3::bigint as days_since_last_order, 0.25::double as share_of_wallet, "
+            "true as is_strategic, null::varchar as channel_type, "
+            "null::timestamp as last_ordered_at"
+        )
+        assert copy_marts(spark, con, ["marts.fct_customer_facts"], [date(2025, 12, 31)]) == {
+            "marts.fct_customer_facts": 2
+        }
+        assert con.execute(
+            "select as_of_date, customer_id, revenue_trailing from marts.fct_customer_facts "
+            "order by 1, 2"
+        ).fetchall() == [
+            (date(2025, 12, 1), "C9", Decimal("5.5000")),
+            (date(2025, 12, 31), "C1", None),
+            (date(2025, 12, 31), "C3", Decimal("0.0001")),
+        ]
+        assert con.execute(
+            "select data_type from duckdb_columns() where table_name = 'fct_customer_facts' "
+            "and column_name = 'revenue_trailing'"
+        ).fetchall() == [("DECIMAL(38,4)",)]
+        # Other columns (the model changed) and a date Spark lacks: replacing the table would
+        # lose 2025-12-01, so the copy is refused and the table left as it was.
+        con.execute("alter table marts.fct_customer_facts add column tier varchar")
+        with pytest.raises(MartsCopyError) as raised:
+            copy_marts(spark, con, ["marts.fct_customer_facts"], [date(2025, 12, 31)])
+        assert str(raised.value) == (
+            "marts.fct_customer_facts in the DuckDB warehouse has other columns than Spark's, and "
+            "Spark lacks 1 of its dates (2025-12-01 … 2025-12-01): replacing it would lose "
+            "them — fix: build those dates on Spark first (kam backfill --engine spark --start "
+            "2025-12-01 --end 2025-12-01), or run this date on duckdb"
+        )
+        assert con.execute("select count(*) from marts.fct_customer_facts").fetchall() == [(3,)]
+
+
 def test_scores_go_to_spark_rewriting_only_the_dates_that_changed(spark: Any) -> None:
     from warehouse.spark.arrow import read_table
     from warehouse.spark.scores import export_scores

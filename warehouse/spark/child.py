@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from warehouse.settings import Settings
 
@@ -47,16 +48,26 @@ def run_step(
     step: str, settings: Settings, dates: Sequence[date] = (), marts: Sequence[str] = ()
 ) -> dict:
     """Run ``step`` in a child process; returns its summary (what it wrote), or raises
-    :class:`SparkStepError` with the child's error."""
+    :class:`SparkStepError` with the child's error. The child's own output (Spark's log
+    included) is kept in :func:`step_log_path`."""
     done = subprocess.run(
         step_command(step, settings, dates, marts), capture_output=True, text=True, check=False
     )
+    log = step_log_path(settings, step)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(done.stdout + done.stderr, encoding="utf-8")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:
         raise SparkStepError(
-            f"the Spark step {step} failed (exit code {done.returncode}): {last_error(done.stderr)}"
+            f"the Spark step {step} failed (exit code {done.returncode}): "
+            f"{last_error(done.stderr)} — its whole output is in {log}"
         )
     return json.loads(lines[-1])
+
+
+def step_log_path(settings: Settings, step: str) -> Path:
+    """Where the output of the last run of ``step`` is kept."""
+    return settings.home / "logs" / f"spark-{step}.log"
 
 
 def last_error(stderr: str) -> str:

@@ -47,19 +47,28 @@ def copy_marts(
     try:
         for table, frame in frames.items():
             con.execute(f"create schema if not exists {table.split('.')[0]}")
-            if table in history and _same_columns(con, table, frame):
+            held = _columns(con, table)
+            if table in history and held and set(held) == set(frame.columns):
+                # Inserted by name, in the DuckDB table's types: a history the DuckDB engine
+                # built (an installation that moved to Spark) keeps its dates and its types.
                 _register(con, frame)
                 con.execute(
                     f"delete from {table} where {DATE_COLUMN} in (select unnest(?))", [dates]
                 )
-                con.execute(f"insert into {table} select * from _incoming")
+                con.execute(f"insert into {table} by name select * from _incoming")
                 for day in dates:
                     partition_writes.record(con, table, day)
             else:
                 # A dimension; or a history table that is new in DuckDB or whose columns
-                # differ (the engine changed): then every date is copied, and publishing,
+                # differ (the model changed): then every date is copied, and publishing,
                 # seeing other columns, copies the table in full too.
-                whole = frame if table not in history else read_table(session, table)
+                whole = frame
+                if table in history:
+                    # Spark keeps a partition column last; the facts model selects it first.
+                    whole = read_table(session, table)
+                    whole = whole.select(DATE_COLUMN, pl.exclude(DATE_COLUMN))
+                    if held:
+                        _refuse_losing_dates(con, table, whole)
                 _register(con, whole)
                 con.execute(f"create or replace table {table} as select * from _incoming")
                 frames[table] = whole
@@ -74,25 +83,35 @@ def copy_marts(
     return {table: frame.height for table, frame in frames.items()}
 
 
+class MartsCopyError(ValueError):
+    """Copying a mart from Spark would drop rows only the DuckDB warehouse holds."""
+
+
+def _refuse_losing_dates(con: duckdb.DuckDBPyConnection, table: str, whole: pl.DataFrame) -> None:
+    """Refuse to replace a history table whose dates Spark does not all hold."""
+    held = {row[0] for row in con.execute(f"select distinct {DATE_COLUMN} from {table}").fetchall()}
+    missing = sorted(held - set(whole[DATE_COLUMN].unique().to_list()))
+    if missing:
+        raise MartsCopyError(
+            f"{table} in the DuckDB warehouse has other columns than Spark's, and Spark lacks "
+            f"{len(missing)} of its dates ({missing[0]} … {missing[-1]}): replacing it would "
+            "lose them — fix: build those dates on Spark first (kam backfill --engine spark "
+            f"--start {missing[0]} --end {missing[-1]}), or run this date on duckdb"
+        )
+
+
 def _register(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
     con.register("_incoming", frame.to_arrow())
 
 
-def _same_columns(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> bool:
-    """Whether the DuckDB table ``table`` exists with the columns (names and types) the frame
-    would give it."""
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of the DuckDB table ``table`` (none when it does not exist)."""
     schema, name = table.split(".")
-    held = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = ? and table_name = ? order by column_index",
-        [schema, name],
-    ).fetchall()
-    return bool(held) and held == _frame_columns(con, frame)
-
-
-def _frame_columns(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> list[tuple[str, str]]:
-    con.register("_columns", frame.head(0).to_arrow())
-    try:
-        return [(row[0], row[1]) for row in con.execute("describe _columns").fetchall()]
-    finally:
-        con.unregister("_columns")
+    return [
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = ? and table_name = ? order by column_index",
+            [schema, name],
+        ).fetchall()
+    ]

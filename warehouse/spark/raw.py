@@ -13,8 +13,8 @@ earlier export missed (a crash after ingestion) differs the same way and is writ
 
 The partition column keeps ingestion's name, ``_business_date``, which the staging models filter
 on. Hive's metastore cannot parse a partition filter on a name starting with ``_``; the session
-(``spark.sql.hive.metastorePartitionPruningFallbackOnException``, dbt_project/profiles.yml) then
-lists the table's partitions and prunes them itself.
+(``spark.sql.hive.metastorePartitionPruning: false``, dbt_project/profiles.yml) lists the
+table's partitions and prunes them itself.
 """
 
 from __future__ import annotations

@@ -1,0 +1,83 @@
+"""The nightly job on DuckDB and on a local Spark session, side by side on one machine.
+
+Generates the demo (``--lines`` order lines) once, then runs two nights on each engine in a
+home of its own fed by the same landing folder: the go-live night (the demo's second-newest
+business date: all history lands at once) and the incremental night after it. Each night is a
+``kam run`` process; the script prints its wall time and the seconds of its slowest steps, as
+kam run's step lines give them.
+
+    .venv/bin/python bench/engines.py --lines 1000000 --work /tmp/kam-engines
+
+Needs Java 17 and the spark extra (``pip install -e '.[spark]'``). Leaves the homes in
+``--work`` (a second call reuses the demo; remove the folder to start again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ENGINES = ("duckdb", "spark")
+# A step line of kam run: "  done    <step> <rows or checks> <seconds> s".
+STEP = re.compile(r"^\s+(done|FAILED)\s+(?P<step>\S+).*?(?P<seconds>[\d.]+) s$")
+
+
+def kam(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "orchestration.cli", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=REPO)
+
+
+def night(home: Path, day: str, engine: str, env: dict[str, str]) -> dict:
+    began = time.perf_counter()
+    done = kam("--home", str(home), "run", "--date", day, "--engine", engine, env=env)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"{engine} night {day} failed:\n{done.stdout}\n{done.stderr}")
+    steps = {
+        match["step"]: float(match["seconds"])
+        for match in map(STEP.match, done.stdout.splitlines())
+        if match
+    }
+    return {"engine": engine, "date": day, "seconds": round(seconds, 1), "steps": steps}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, required=True, help="folder for the demo and homes")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    work = args.work.resolve()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
+    env["KAM_LANDING_DIR"] = str(work / "demo" / "landing")
+    if not (work / "demo" / "landing").exists():
+        made = kam("--home", str(work / "demo"), "demo", "--lines", str(args.lines), env=env)
+        if made.returncode != 0:
+            raise SystemExit(made.stdout + made.stderr)
+    days = sorted(p.name for p in (work / "demo" / "landing" / "transactions").iterdir())[-2:]
+    results = []
+    for engine in ENGINES:
+        for day in days:
+            result = night(work / engine, day, engine, env)
+            results.append(result)
+            slowest = sorted(result["steps"].items(), key=lambda item: -item[1])[:4]
+            print(
+                f"{engine:7} {day} {'go-live' if day == days[0] else 'incremental':12} "
+                f"{result['seconds']:7.1f} s   "
+                + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest),
+                flush=True,
+            )
+    if args.json:
+        args.json.write_text(json.dumps({"lines": args.lines, "nights": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,267 @@
+"""The whole nightly job on Spark (`kam run --engine spark`) gives the customer facts and the
+scores the DuckDB night gives, row for row, on a first night and on an incremental second night
+that brings a corrected order line.
+
+One small demo landing folder feeds two kam homes: one runs on DuckDB, the other on a local
+Spark session (raw tables exported to Spark, dbt on Spark, marts copied back, scores exported).
+Each night is a `kam run` process of its own (the job's graph is fixed per process by its
+engine). Integers, strings, dates and decimals must be equal, doubles equal to 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from demo import generate_demo
+from orchestration.dbt_project import manifest_path_or_raise
+from warehouse.settings import DBT_PROJECT_DIR, dbt_environment
+
+INSTALL = ".venv/bin/python -m pip install -e '.[spark]'"
+MISSING = [
+    what
+    for what, present in (
+        ("java", shutil.which("java") is not None),
+        ("pyspark", importlib.util.find_spec("pyspark") is not None),
+        ("dbt-spark", importlib.util.find_spec("dbt.adapters.spark") is not None),
+    )
+    if not present
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(MISSING),
+        reason=f"needs {', '.join(MISSING)}: {INSTALL}, and a Java 17 runtime on PATH",
+    ),
+]
+
+FIRST_NIGHT = date(2025, 12, 30)
+SECOND_NIGHT = date(2025, 12, 31)
+ENGINES = ("duckdb", "spark")
+# The corrected order line: first landed with the initial extract (2025-12-29), corrected in a
+# second file of the 2025-12-31 folder (quantity, amounts and cost changed).
+CORRECTED_FILE = "part-0002.csv"
+# Written by each run for itself: not compared.
+PER_RUN = {"run_id"}
+
+
+@dataclass
+class Night:
+    as_of_date: date
+    # Per engine: the warehouse's facts and current scores after the night, and the columns of
+    # every mart, in order.
+    facts: dict[str, list[dict[str, Any]]]
+    scores: dict[str, list[dict[str, Any]]]
+    mart_columns: dict[str, dict[str, list[str]]]
+    # Versions of the corrected line in Spark's raw table, and the score rows Spark holds.
+    spark_corrected_versions: int
+    spark_scores: pl.DataFrame
+
+
+@dataclass
+class SparkNights:
+    nights: list[Night]
+    # `dbt test --select test_type:unit` on Spark after the nights: its output and exit code.
+    unit_tests_output: str
+    unit_tests_returncode: int
+
+
+def land_correction(landing: Path) -> tuple[str, int]:
+    """Write the corrected file; returns the corrected line's (order_id, line_number)."""
+    initial = landing / "transactions" / "2025-12-29" / "part-0001.csv"
+    header, first = initial.read_text(encoding="utf-8").splitlines()[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=True))
+    row["quantity"] = str(int(row["quantity"]) + 3)
+    row["line_amount"] = f"{float(row['line_amount']) * 1.5:.2f}"
+    row["line_cost"] = f"{float(row['line_cost']) * 1.25:.2f}"
+    row["unit_price"] = f"{float(row['line_amount']) / int(row['quantity']):.2f}"
+    folder = landing / "transactions" / SECOND_NIGHT.isoformat()
+    (folder / CORRECTED_FILE).write_text(
+        header + "\n" + ",".join(row[name] for name in header.split(",")) + "\n", encoding="utf-8"
+    )
+    return row["order_id"], int(row["line_number"])
+
+
+def kam_run(home: Path, landing: Path, day: date, engine: str) -> subprocess.Popen:
+    """`kam run` for ``day`` on ``engine`` in a process of its own, started now."""
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("KAM_") and name != "DAGSTER_HOME"
+    }
+    environ["KAM_LANDING_DIR"] = str(landing)
+    command = [sys.executable, "-m", "orchestration.cli", "--home", str(home), "--quiet"]
+    command += ["run", "--date", day.isoformat(), "--engine", engine]
+    return subprocess.Popen(
+        command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def rows(warehouse: Path, table: str) -> list[dict[str, Any]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cursor = con.execute(f"select * from {table}")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def mart_columns(warehouse: Path) -> dict[str, list[str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found: dict[str, list[str]] = {}
+        for table, column in con.execute(
+            "select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+            "order by table_name, column_index"
+        ).fetchall():
+            found.setdefault(table, []).append(column)
+        return found
+
+
+def spark_table(home: Path, schema: str, table: str) -> pl.DataFrame:
+    """A Spark table of the home's Spark warehouse, read from its Parquet files (no Spark)."""
+    folder = home / "warehouse" / "spark" / "tables" / f"{schema}.db" / table
+    return pl.read_parquet(folder / "**" / "*.parquet", hive_partitioning=True)
+
+
+def dbt_unit_tests_on_spark(home: Path) -> subprocess.CompletedProcess:
+    """The dbt project's unit tests on the Spark engine of ``home`` (the nightly job leaves
+    them to the test suite), in a process of their own."""
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("KAM_")}
+    environ.update(
+        dbt_environment(
+            home / "warehouse" / "kam.duckdb",
+            SECOND_NIGHT,
+            spark_warehouse=home / "warehouse" / "spark",
+        )
+    )
+    dbt = Path(sys.executable).parent / "dbt"
+    return subprocess.run(
+        [str(dbt), "test", "--select", "test_type:unit", "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(home / "dbt_unit_tests")],
+        env=environ, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
+    work = tmp_path_factory.mktemp("spark_night")
+    generate_demo(work / "demo", seed=11, customers=50, lines=3000, history_days=400, daily_days=2)
+    landing = work / "demo" / "landing"
+    homes = {engine: work / engine for engine in ENGINES}
+    results = []
+    for night in (FIRST_NIGHT, SECOND_NIGHT):
+        if night == SECOND_NIGHT:
+            corrected = land_correction(landing)
+        # The two engines' nights run side by side: they share nothing but the landing folder.
+        runs = {engine: kam_run(homes[engine], landing, night, engine) for engine in ENGINES}
+        for engine, run in runs.items():
+            output, _ = run.communicate()
+            assert run.returncode == 0, f"{engine} night {night} failed:\n{output}"
+        warehouses = {engine: home / "warehouse" / "kam.duckdb" for engine, home in homes.items()}
+        spark_raw = spark_table(homes["spark"], "raw", "transactions")
+        versions = 0
+        if night == SECOND_NIGHT:
+            order_id, line_number = corrected
+            versions = spark_raw.filter(
+                (pl.col("order_id") == order_id) & (pl.col("line_number") == line_number)
+            ).height
+        results.append(
+            Night(
+                night,
+                {e: rows(w, "marts.fct_customer_facts") for e, w in warehouses.items()},
+                {e: rows(w, "scores.customer_scores") for e, w in warehouses.items()},
+                {e: mart_columns(w) for e, w in warehouses.items()},
+                versions,
+                spark_table(homes["spark"], "scores", "customer_scores"),
+            )
+        )
+    unit_tests = dbt_unit_tests_on_spark(homes["spark"])
+    return SparkNights(results, unit_tests.stdout + unit_tests.stderr, unit_tests.returncode)
+
+
+@pytest.fixture(scope="module")
+def nights(spark_nights: SparkNights) -> list[Night]:
+    return spark_nights.nights
+
+
+def differences(expected: list[dict], actual: list[dict]) -> dict[str, str]:
+    """Per column, how many rows differ and the first of them, between two sets of rows keyed
+    by (as_of_date, customer_id); rows on one side only come under "rows"."""
+    found: dict[str, list[str]] = {}
+    key = lambda row: (row["as_of_date"], row["customer_id"])  # noqa: E731
+    left, right = {key(r): r for r in expected}, {key(r): r for r in actual}
+    for row_key in sorted(left.keys() ^ right.keys()):
+        side = "DuckDB" if row_key in left else "Spark"
+        found.setdefault("rows", []).append(f"{row_key} only on {side}")
+    for row_key in sorted(left.keys() & right.keys()):
+        for column, want in left[row_key].items():
+            if column in PER_RUN:
+                continue
+            got = right[row_key].get(column, "<no such column>")
+            if isinstance(want, float) and isinstance(got, float):
+                same = math.isclose(want, got, rel_tol=1e-9) or (
+                    math.isnan(want) and math.isnan(got)
+                )
+            else:
+                same = want == got and type(want) is type(got)
+            if not same:
+                found.setdefault(column, []).append(f"{row_key}: DuckDB {want!r}, Spark {got!r}")
+    return {column: f"{len(rows)} rows, e.g. {rows[0]}" for column, rows in found.items()}
+
+
+def test_first_night_facts_and_scores_equal_duckdbs(nights: list[Night]) -> None:
+    night = nights[0]
+    facts, scores = night.facts, night.scores
+    # the 49 customers landed by the first night (the 50th lands on the second)
+    assert len(facts["duckdb"]) == 49 and len(scores["duckdb"]) == 49
+    assert {row["as_of_date"] for row in facts["spark"]} == {FIRST_NIGHT}
+    # The marts BI reads have the same columns in the same order.
+    assert set(night.mart_columns["duckdb"]) == {
+        "fct_customer_facts", "dim_customers", "dim_customers_history"
+    }
+    assert night.mart_columns["spark"] == night.mart_columns["duckdb"]
+    assert differences(facts["duckdb"], facts["spark"]) == {}
+    assert set(scores["duckdb"][0]) == set(scores["spark"][0])
+    assert differences(scores["duckdb"], scores["spark"]) == {}
+
+
+def test_corrected_second_night_facts_and_scores_equal_duckdbs(nights: list[Night]) -> None:
+    first, second = nights
+    # The correction reached Spark's raw table as a second version of the line, and the facts
+    # of the second night sit beside the first night's, which were kept.
+    assert second.spark_corrected_versions == 2
+    assert {row["as_of_date"] for row in second.facts["spark"]} == {FIRST_NIGHT, SECOND_NIGHT}
+    assert len(second.facts["duckdb"]) > len(first.facts["duckdb"])
+    assert differences(second.facts["duckdb"], second.facts["spark"]) == {}
+    assert {row["as_of_date"] for row in second.scores["spark"]} == {SECOND_NIGHT}
+    assert differences(second.scores["duckdb"], second.scores["spark"]) == {}
+
+
+def test_the_scores_are_written_back_to_spark(nights: list[Night]) -> None:
+    for night in nights:
+        spark = night.spark_scores.sort("customer_id")
+        duck = pl.DataFrame(night.scores["spark"]).sort("customer_id")
+        assert spark.columns == duck.columns
+        assert spark.select("as_of_date", "customer_id", "pyramid_tier").rows() == duck.select(
+            "as_of_date", "customer_id", "pyramid_tier"
+        ).rows()
+
+
+def test_the_dbt_unit_tests_pass_on_spark(spark_nights: SparkNights) -> None:
+    manifest = json.loads(Path(manifest_path_or_raise()).read_text(encoding="utf-8"))
+    unit_tests = len(manifest["unit_tests"])
+    assert unit_tests >= 1
+    assert spark_nights.unit_tests_returncode == 0, spark_nights.unit_tests_output
+    assert f"PASS={unit_tests} WARN=0 ERROR=0" in spark_nights.unit_tests_output
