@@ -3,7 +3,9 @@
 The raw tables exported from ingestion's DuckDB warehouse appear in Spark with DuckDB's rows;
 a corrected file rewrites only its partition's file; frames go to Spark and back through Arrow
 unchanged; the marts copied from Spark into DuckDB publish as BI reads them; the scores go back
-to Spark date by date. One Spark session serves the module (starting one costs ~15 s).
+to Spark date by date. One Spark session serves the module (starting one costs ~15 s). The
+steps in their own processes, one after another and before dbt, are exercised by the whole-night
+test (tests/orchestration/test_spark_night.py).
 """
 
 from __future__ import annotations
@@ -417,29 +419,4 @@ def test_scores_go_to_spark_rewriting_only_the_dates_that_changed(spark: Any) ->
         assert_frame_equal(
             read_table(spark, table).select(columns).sort(columns),
             con.sql(f"select * from {table}").pl().select(columns).sort(columns),
-        )
-
-
-def test_a_step_in_its_own_process_leaves_the_catalog_to_the_next(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    """dbt runs after kam's Spark steps in another process; a step must not keep the embedded
-    catalog open. Two export steps in a row: the second opens the catalog the first used."""
-    from warehouse.settings import load_settings
-    from warehouse.spark.child import run_step
-
-    home = tmp_path_factory.mktemp("child_home")
-    generate_demo(home, seed=7, customers=10, lines=200, history_days=400, daily_days=1)
-    settings = load_settings({"KAM_HOME": str(home)})
-    settings.warehouse_path.parent.mkdir(parents=True)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        sync_landing(con, home / "landing", {}, up_to=END, run_id="night-1")
-        customers = con.execute("select count(*) from raw.customers").fetchall()[0][0]
-    first = run_step("export-raw", settings)
-    assert first["raw.customers"] == ["2025-12-30", "2025-12-31"]
-    assert run_step("export-raw", settings) == {table: [] for table in first}
-    files = settings.spark_warehouse_dir / "tables" / "raw.db" / "customers" / "*" / "*.parquet"
-    with duckdb.connect() as con:
-        assert con.execute(f"select count(*) from read_parquet('{files}')").fetchall()[0][0] == (
-            customers
         )
