@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, required=True, help="folder for the demo and homes")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--engine", action="append", choices=ENGINES, help="only this engine (repeatable)"
+    )
     args = parser.parse_args(argv)
     work = args.work.resolve()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(made.stdout + made.stderr)
     days = sorted(p.name for p in (work / "demo" / "landing" / "transactions").iterdir())[-2:]
     results = []
-    for engine in ENGINES:
+    for engine in args.engine or ENGINES:
         for day in days:
             result = night(work / engine, day, engine, env)
             results.append(result)

@@ -10,11 +10,9 @@ engine). Integers, strings, dates and decimals must be equal, doubles equal to 1
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,24 +26,14 @@ import pytest
 
 from demo import generate_demo
 from orchestration.dbt_project import manifest_path_or_raise
+from orchestration.engine import SPARK_INSTALL, missing_for
 from warehouse.settings import DBT_PROJECT_DIR, dbt_environment
 
-INSTALL = ".venv/bin/python -m pip install -e '.[spark]'"
-MISSING = [
-    what
-    for what, present in (
-        ("java", shutil.which("java") is not None),
-        ("pyspark", importlib.util.find_spec("pyspark") is not None),
-        ("dbt-spark", importlib.util.find_spec("dbt.adapters.spark") is not None),
-    )
-    if not present
-]
-
+MISSING = missing_for("spark")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        bool(MISSING),
-        reason=f"needs {', '.join(MISSING)}: {INSTALL}, and a Java 17 runtime on PATH",
+        bool(MISSING), reason=f"needs {', '.join(MISSING)}: {SPARK_INSTALL} (and a Java 17 runtime)"
     ),
 ]
 

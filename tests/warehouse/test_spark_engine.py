@@ -10,8 +10,6 @@ test (tests/orchestration/test_spark_night.py).
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,18 +24,11 @@ from polars.testing import assert_frame_equal
 
 from demo import generate_demo
 from ingestion import sync_landing
+from orchestration.engine import SPARK_INSTALL, missing_for
 
-INSTALL = "pip install -e '.[spark]'"
-MISSING = [
-    what
-    for what, present in (
-        ("Java (a JDK 17 on PATH)", shutil.which("java") is not None),
-        ("pyspark", importlib.util.find_spec("pyspark") is not None),
-    )
-    if not present
-]
+MISSING = missing_for("spark")
 pytestmark = pytest.mark.skipif(
-    bool(MISSING), reason=f"needs {', '.join(MISSING)}: {INSTALL} (and a Java 17 runtime)"
+    bool(MISSING), reason=f"needs {', '.join(MISSING)}: {SPARK_INSTALL} (and a Java 17 runtime)"
 )
 
 END = date(2025, 12, 31)
