@@ -22,6 +22,11 @@ def spark_raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey([PREFIX, RAW_SCHEMA, table])
 
 
+def _written(partitions: list[str | None]) -> str:
+    """A step's summary of one table (the dates written, None for the whole table) as text."""
+    return ", ".join(p or "whole table" for p in partitions) or "nothing changed"
+
+
 def _ingested_by(table: str) -> list[dg.AssetKey]:
     """The ingestion assets that write ``table``: its own source's, or every source's for
     ingestion's ledger and quarantine."""
@@ -54,10 +59,7 @@ def spark_raw_tables(
         partitions = written.get(f"{RAW_SCHEMA}.{table}", [])
         yield dg.MaterializeResult(
             asset_key=spark_raw_key(table),
-            metadata={
-                "partitions_written": len(partitions),
-                "written": ", ".join(p or "whole table" for p in partitions) or "nothing changed",
-            },
+            metadata={"partitions_written": len(partitions), "written": _written(partitions)},
         )
 
 
@@ -76,10 +78,7 @@ def spark_scores(
     """The score tables written back to Spark (schema ``scores``), the changed dates only."""
     written = run_spark_step("export-scores", kam.settings())
     return dg.MaterializeResult(
-        metadata={
-            table: ", ".join(p or "whole table" for p in partitions) or "unchanged"
-            for table, partitions in written.items()
-        }
+        metadata={table: _written(partitions) for table, partitions in written.items()}
     )
 
 
