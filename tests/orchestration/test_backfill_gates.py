@@ -17,8 +17,11 @@ from warehouse import score_store
 pytestmark = pytest.mark.slow
 
 NEWEST = date(2025, 12, 31)
-# The demo's initial extract lands on 2025-12-17, then one folder a day: 14 older dates.
-OLDEST = date(2025, 12, 17)
+# The demo below lands its initial extract on 2025-12-27, then one folder a day: 4 older dates.
+# They hold every case of the gates' comparison: the oldest has no predecessor (whatever was
+# scored later), each later one a backfilled predecessor, and the newest a new predecessor.
+OLDER_DATES = 4
+OLDEST = NEWEST - timedelta(days=OLDER_DATES)
 
 
 def _history(con: duckdb.DuckDBPyConnection, days: dict[date, int]) -> None:
@@ -44,11 +47,11 @@ def test_previous_business_date_is_the_latest_scored_before_it(tmp_path: Path) -
         assert score_store.previous_business_date(con, NEWEST) == OLDEST + timedelta(days=1)
 
 
-def test_backfilling_14_older_dates_after_a_newer_one_was_published(
+def test_backfilling_older_dates_after_a_newer_one_was_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = tmp_path / "home"
-    generate_demo(home, seed=5, customers=120, lines=6_000)
+    generate_demo(home, seed=5, customers=120, lines=6_000, daily_days=OLDER_DATES)
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     (home / "dagster").mkdir()
     for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR", "KAM_CONFIG_DIR"):
@@ -60,14 +63,14 @@ def test_backfilling_14_older_dates_after_a_newer_one_was_published(
     )
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.count("succeeded") == 15
+    assert out.count("succeeded") == OLDER_DATES + 1
     published = home / "published" / "kam.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:
         dates = con.execute(
             "select distinct as_of_date from customer_score_history order by 1"
         ).fetchall()
         newest_scores = con.execute("select distinct as_of_date from customer_scores").fetchall()
-    assert [d for (d,) in dates] == [OLDEST + timedelta(days=k) for k in range(15)]
+    assert [d for (d,) in dates] == [OLDEST + timedelta(days=k) for k in range(OLDER_DATES + 1)]
     # The current scores stay those of the newest date, and so do the dimensions and the
     # publication's business date; the run's own date is recorded beside it.
     assert newest_scores == [(NEWEST,)]
