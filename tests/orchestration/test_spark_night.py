@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from spark_jvm import JAVA_OPTIONS_ENV, TEST_JAVA_OPTIONS
 
 from demo import generate_demo
 from orchestration.dbt_project import manifest_path_or_raise
@@ -94,6 +95,7 @@ def kam_run(home: Path, landing: Path, day: date, engine: str) -> subprocess.Pop
         if not name.startswith("KAM_") and name != "DAGSTER_HOME"
     }
     environ["KAM_LANDING_DIR"] = str(landing)
+    environ[JAVA_OPTIONS_ENV] = TEST_JAVA_OPTIONS
     command = [sys.executable, "-m", "orchestration.cli", "--home", str(home), "--quiet"]
     command += ["run", "--date", day.isoformat(), "--engine", engine]
     return subprocess.Popen(
@@ -129,6 +131,7 @@ def dbt_unit_tests_on_spark(home: Path) -> subprocess.CompletedProcess:
     """The dbt project's unit tests on the Spark engine of ``home`` (the nightly job leaves
     them to the test suite), in a process of their own."""
     environ = {name: value for name, value in os.environ.items() if not name.startswith("KAM_")}
+    environ[JAVA_OPTIONS_ENV] = TEST_JAVA_OPTIONS
     environ.update(
         dbt_environment(
             home / "warehouse" / "kam.duckdb",

@@ -101,8 +101,14 @@ def test_kam_run_engine_option_takes_the_place_of_kam_engine(
     assert settings_of(parser.parse_args(["--home", str(tmp_path), "run"])).engine == "duckdb"
     args = parser.parse_args(["run", "--engine", "spark", "--home", str(tmp_path)])
     assert settings_of(args).engine == "spark"
-    assert settings_of(parser.parse_args(["backfill", "--start", "2025-01-01", "--end",
-                                          "2025-01-02", "--engine", "spark"])).engine == "spark"
+    assert (
+        settings_of(
+            parser.parse_args(
+                ["backfill", "--start", "2025-01-01", "--end", "2025-01-02", "--engine", "spark"]
+            )
+        ).engine
+        == "spark"
+    )
     with pytest.raises(SystemExit):
         parser.parse_args(["run", "--engine", "Spark"])
 
@@ -137,6 +143,21 @@ def test_the_session_takes_dbts_spark_profile_for_the_folder_given() -> None:
         in (settings["spark.hadoop.javax.jdo.option.ConnectionURL"])
     )
     assert [key for key, value in settings.items() if "{{" in value or "../var" in value] == []
+
+
+def test_the_drivers_java_options_add_to_the_derby_home() -> None:
+    default = spark_settings({"KAM_SPARK_WAREHOUSE": "/data/lake"})
+    assert default["spark.driver.extraJavaOptions"].split() == [
+        "-Dderby.system.home=/data/lake/derby"
+    ]
+    options = spark_settings(
+        {"KAM_SPARK_WAREHOUSE": "/data/lake", "KAM_SPARK_JAVA_OPTIONS": "-XX:+UseSerialGC -Xss4m"}
+    )
+    assert options["spark.driver.extraJavaOptions"].split() == [
+        "-Dderby.system.home=/data/lake/derby",
+        "-XX:+UseSerialGC",
+        "-Xss4m",
+    ]
 
 
 def test_tables_are_written_only_to_a_local_warehouse_folder() -> None:

@@ -10,6 +10,7 @@ test (tests/orchestration/test_spark_night.py).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +22,7 @@ import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from spark_jvm import JAVA_OPTIONS_ENV, TEST_JAVA_OPTIONS
 
 from demo import generate_demo
 from ingestion import sync_landing
@@ -39,7 +41,10 @@ INITIAL = date(2025, 12, 29)
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from warehouse.spark.session import spark_session
 
-    session = spark_session(tmp_path_factory.mktemp("spark_warehouse"))
+    session = spark_session(
+        tmp_path_factory.mktemp("spark_warehouse"),
+        {**os.environ, JAVA_OPTIONS_ENV: TEST_JAVA_OPTIONS},
+    )
     try:
         yield session
     finally:
