@@ -14,7 +14,7 @@ line_versions as (
     select
         *,
         {{ valid_from() }} as valid_from
-    from {{ transaction_versions_to_aggregate(ref('stg_exports__transaction_versions')) }}
+    from {{ transaction_versions_to_aggregate(ref('stg_exports__transactions')) }}
 
 ),
 

@@ -372,7 +372,7 @@ def test_all_dbt_tests_and_unit_tests_pass(warehouse: dict[str, Any]) -> None:
     not_passing = {k: v for k, v in tests.items() if v != "pass"}
     # The only expected warning: order O8 belongs to C9, who is not in the customer master.
     assert list(not_passing.values()) == ["warn"], not_passing
-    assert "relationships_stg_exports__transaction_versions_customer_id" in next(iter(not_passing))
+    assert "relationships_stg_exports__transactions_customer_id" in next(iter(not_passing))
 
 
 def test_one_row_per_customer_known_on_the_as_of_date(warehouse: dict[str, Any]) -> None:
@@ -651,7 +651,7 @@ SCOPED_DEFECTS = {
     ),
     # D1's folder holds one order line twice (ingestion would have quarantined the second);
     # the copy is the table's last row.
-    "stg_exports__transaction_versions": (
+    "stg_exports__transactions": (
         "insert into raw.transactions select * from raw.transactions "
         f"where _business_date = '{D1}' order by _source_file, _source_line limit 1",
         "delete from raw.transactions where rowid = (select max(rowid) from raw.transactions)",
@@ -663,7 +663,7 @@ SCOPED_DEFECTS = {
 def test_scoped_models_are_tested_through_the_d2_build(warehouse: dict[str, Any]) -> None:
     # The D2 build, dbt's second run (D1, D2, the D1 backfill, the full refresh), is the only
     # run with tests, and they all passed.
-    scoped = sorted(["fct_customer_facts", "stg_exports__transaction_versions", *RUN_SCOPED])
+    scoped = sorted(["fct_customer_facts", "stg_exports__transactions", *RUN_SCOPED])
     assert fetch(warehouse["path"], PASSED) == [
         {"model_name": name, "passed_through": date(2024, 6, 30), "passed_run": 2}
         for name in scoped

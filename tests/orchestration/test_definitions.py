@@ -72,17 +72,19 @@ def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> N
     quarter_end = dg.AssetKey(["quarter_end_facts"])
     # The quarter-end run (`dbt run --select +fct_customer_facts`) reads every raw table the
     # facts model descends from; the night's build follows it, so every model that run rebuilds
-    # is left as of the night's date. stg_exports__transactions is no ancestor of the facts.
+    # is left as of the night's date. int_transactions_deduplicated is no ancestor of the facts.
     assert {key.to_user_string() for key in graph.get(quarter_end).parent_keys} == RAW_TABLES
     children = {key.to_user_string() for key in graph.get(quarter_end).child_keys}
     assert {"scores/customer_scores", "staging/stg_exports__customers",
-            "staging/stg_exports__transaction_versions", "intermediate/int_orders_aggregated",
-            "marts/dim_customers", "marts/dim_customers_history",
-            "marts/fct_customer_facts"} <= children
-    assert "staging/stg_exports__transactions" not in children
+            "staging/stg_exports__transactions", "intermediate/int_customer_snapshots_deduplicated",
+            "intermediate/int_orders_aggregated", "marts/dim_customers",
+            "marts/dim_customers_history", "marts/fct_customer_facts"} <= children
+    assert "intermediate/int_transactions_deduplicated" not in children
     dbt_models = {key.to_user_string() for key in graph.get(quarter_end).child_keys
                   if key.path[0] in ("staging", "intermediate", "marts")}
-    assert len(dbt_models) == 23  # every model but stg_exports__transactions (24 in all)
+    # Every model but int_transactions_deduplicated (25 in all: the customers' and the order
+    # lines' de-duplication moved out of staging into two intermediate models).
+    assert len(dbt_models) == 24
     # A step of its own in the nightly job: after the raw tables and their blocking checks (as
     # the dbt step), before the dbt step.
     job = defs.resolve_job_def("nightly_job")
@@ -104,7 +106,8 @@ def test_dbt_tests_become_asset_checks() -> None:
 
     graph = defs.get_repository_def().asset_graph
     checks = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
-    assert {"marts/fct_customer_facts", "staging/stg_exports__transaction_versions"} <= checks
+    assert {"marts/fct_customer_facts", "staging/stg_exports__transactions",
+            "intermediate/int_customer_snapshots_deduplicated"} <= checks
 
 
 def _free_port() -> int:

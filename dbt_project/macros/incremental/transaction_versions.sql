@@ -9,6 +9,10 @@
     recomputation. A nightly run recomputes only the (customer_id, landed_date) groups that
     hold a version of an order line landed since the last run; those are the incremental
     keys (delete+insert).
+
+    The versions (`versions` below) are the rows of the staging view stg_exports__transactions.
+    What a run takes in is worked out from the aggregate's own rows (its latest landed_date,
+    loaded_at and line count) against that view, not from a side table keyed by name.
 #}
 
 {#-
@@ -166,8 +170,9 @@
 
             select
                 versions.*,
-                -- Same order as the staging pick of the latest version: business date, file,
-                -- line. Two versions landed the same day make the earlier one never valid.
+                -- Same order as int_transactions_deduplicated's pick of the latest version:
+                -- business date, file, line. Two versions landed the same day make the
+                -- earlier one never valid.
                 lead(versions.landed_date) over (
                     partition by versions.order_id, versions.line_number
                     order by versions.landed_date, versions.source_file, versions.source_line

@@ -14,7 +14,7 @@
         partition_by=business_date_partition('landed_date'),
         unique_key=['customer_id', 'landed_date'],
         on_schema_change='fail',
-        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transaction_versions')) }}",
+        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
     )
 }}
 
@@ -25,7 +25,7 @@ line_versions as (
     select
         *,
         {{ valid_from() }} as valid_from
-    from {{ transaction_versions_to_aggregate(ref('stg_exports__transaction_versions')) }}
+    from {{ transaction_versions_to_aggregate(ref('stg_exports__transactions')) }}
 
 ),
 

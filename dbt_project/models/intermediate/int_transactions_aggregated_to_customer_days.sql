@@ -12,7 +12,7 @@
         partition_by=business_date_partition('landed_date'),
         unique_key=['customer_id', 'landed_date'],
         on_schema_change='fail',
-        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transaction_versions')) }}",
+        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
     )
 }}
 
@@ -20,7 +20,7 @@ with
 
 line_versions as (
 
-    select * from {{ transaction_versions_to_aggregate(ref('stg_exports__transaction_versions')) }}
+    select * from {{ transaction_versions_to_aggregate(ref('stg_exports__transactions')) }}
 
 ),
 

@@ -17,7 +17,7 @@
         partition_by=business_date_partition('landed_date'),
         unique_key=['customer_id', 'landed_date'],
         on_schema_change='fail',
-        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transaction_versions')) }}",
+        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
     )
 }}
 

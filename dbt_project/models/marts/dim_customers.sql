@@ -2,8 +2,8 @@
     One row per customer known to the master on or before the as-of date, with its attributes
     as of that date. Personal data (key person name, phone, e-mail) is not published.
     The table reflects the last run: after a backfill it shows the backfilled date.
-    Without a master landed, the customers are derived from the transactions (stg_exports__customers)
-    and marked so.
+    Without a master landed, the customers are derived from the transactions
+    (int_customer_snapshots_deduplicated) and marked so.
 #}
 
 with
@@ -33,7 +33,7 @@ current_versions as (
 
 derived_customers as (
 
-    select customer_id from {{ ref('stg_exports__customers') }}
+    select customer_id from {{ ref('int_customer_snapshots_deduplicated') }}
     where is_derived_from_transactions
 
 ),

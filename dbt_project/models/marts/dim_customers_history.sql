@@ -16,7 +16,7 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_exports__customers') }}
+    select * from {{ ref('int_customer_snapshots_deduplicated') }}
 
 ),
 

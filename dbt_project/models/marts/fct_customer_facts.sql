@@ -56,7 +56,7 @@ statement_facts as (
 
 line_versions as (
 
-    select * from {{ ref('stg_exports__transaction_versions') }}
+    select * from {{ ref('stg_exports__transactions') }}
 
 ),
 

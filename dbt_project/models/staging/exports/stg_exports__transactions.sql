@@ -1,7 +1,10 @@
 {#
-    One row per order line as of the as-of date: rows landed later are invisible, and when a key
-    was corrected in a later landing date the latest landing date on or before the as-of date
-    wins (then the latest file and line).
+    Every landed version of every order line, landed on or before the as-of date: the first
+    delivery and each later correction, one row per raw row. A plain projection, so a filter on
+    landed_date, customer_id or order_id reaches the scan, and a reader that needs few columns
+    scans only those; int_transactions_deduplicated picks the version valid as of the as-of
+    date, and the incremental transaction aggregates read it to find what landed since their
+    last run.
 #}
 
 with
@@ -9,18 +12,6 @@ with
 source as (
 
     select * from {{ source('exports', 'transactions') }}
-
-),
-
-latest_version as (
-
-    select * from source
-    where _business_date <= {{ as_of_date() }}
-    qualify
-        row_number() over (
-            partition by order_id, line_number
-            order by _business_date desc, _source_file desc, _source_line desc
-        ) = 1
 
 ),
 
@@ -33,7 +24,9 @@ final as (
         ordered_at,
         cast(ordered_at as date) as ordered_date,
         product_id,
+        -- An export without categories lets the product id serve (contracts.yaml when_absent).
         coalesce(product_category, product_id) as product_category,
+        product_category is null as is_category_from_product_id,
         quantity,
         unit_price,
         line_amount,
@@ -42,8 +35,10 @@ final as (
         quantity < 0 as is_return,
         _business_date as landed_date,
         _source_file as source_file,
-        _source_line as source_line
-    from latest_version
+        _source_line as source_line,
+        _loaded_at as loaded_at
+    from source
+    where _business_date <= {{ as_of_date() }}
 
 )
 

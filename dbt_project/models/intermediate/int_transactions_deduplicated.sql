@@ -1,0 +1,55 @@
+{#
+    One row per order line as of the as-of date, the version picked from stg_exports__transactions:
+    rows landed later are invisible, and when a key was corrected in a later landing date the
+    latest landing date on or before the as-of date wins (then the latest file and line).
+
+    A view: nothing in the nightly build reads it (the transaction aggregates keep every
+    version, macros/incremental/transaction_versions.sql), so a table would copy every order
+    line each night for no reader.
+#}
+
+{{ config(materialized='view') }}
+
+with
+
+transactions as (
+
+    select * from {{ ref('stg_exports__transactions') }}
+
+),
+
+latest_version as (
+
+    select * from transactions
+    qualify
+        row_number() over (
+            partition by order_id, line_number
+            order by landed_date desc, source_file desc, source_line desc
+        ) = 1
+
+),
+
+final as (
+
+    select
+        order_id,
+        line_number,
+        customer_id,
+        ordered_at,
+        ordered_date,
+        product_id,
+        product_category,
+        quantity,
+        unit_price,
+        line_amount,
+        line_cost,
+        discount_amount,
+        is_return,
+        landed_date,
+        source_file,
+        source_line
+    from latest_version
+
+)
+
+select * from final
