@@ -152,6 +152,24 @@ def in_set(column: str, allowed: Sequence[object], severity: Severity = "error")
     )
 
 
+def single_value(column: str, check: str, description: str) -> Expectation:
+    """``check``: ``column`` holds at most one distinct value (one date per frame)."""
+    return expect(
+        gxe.ExpectColumnUniqueValueCountToBeBetween,
+        check=check,
+        severity="error",
+        description=description,
+        column=column,
+        min_value=0,
+        max_value=1,
+    )
+
+
+def single_as_of_date() -> Expectation:
+    """``single_as_of_date``: a frame of facts or scores is of one as-of date."""
+    return single_value("as_of_date", "single_as_of_date", "the frame holds at most one as_of_date")
+
+
 def run_expectations(
     suite: str, frame: pd.DataFrame, expectations: Sequence[Expectation]
 ) -> list[CheckOutcome]:
