@@ -16,6 +16,7 @@ from expectations.runner import (
     not_empty,
     not_null,
     run_expectations,
+    single_as_of_date,
     unique,
 )
 from expectations.schema import column_types_outcome
@@ -44,8 +45,11 @@ COUNTS = [
     "max_days_past_due_recent",
     *_windows("interaction_count", WINDOWS_ALL),
     "interaction_count_prior_recent",
-    *[c for t in ("task", "process", "praise", "complaint", "suggestion")
-      for c in _windows(f"{t}_count", WINDOWS_LT)],
+    *[
+        c
+        for t in ("task", "process", "praise", "complaint", "suggestion")
+        for c in _windows(f"{t}_count", WINDOWS_LT)
+    ],
     "open_complaint_count",
     "contact_employee_count_trailing",
     "days_since_last_contact",
@@ -103,12 +107,22 @@ AMOUNTS = [  # signed money (returns and credit notes make them negative): type 
     "contribution_trailing",
 ]
 DATES = [
-    "as_of_date", "first_cooperation_date", "first_order_date", "last_order_date",
-    "last_contact_date", "statement_period_end_date",
+    "as_of_date",
+    "first_cooperation_date",
+    "first_order_date",
+    "last_order_date",
+    "last_contact_date",
+    "statement_period_end_date",
 ]
 STRINGS = [
-    "customer_id", "customer_name", "industry", "province", "city", "channel_type",
-    "account_manager", "status",
+    "customer_id",
+    "customer_name",
+    "industry",
+    "province",
+    "city",
+    "channel_type",
+    "account_manager",
+    "status",
 ]
 COLUMN_TYPES: dict[str, str] = (
     dict.fromkeys(STRINGS, "string")
@@ -120,8 +134,13 @@ COLUMN_TYPES: dict[str, str] = (
     | {"revenue_growth": "decimal"}
 )
 # Counts and amounts of a customer with no activity are 0, never null (docs/facts.md).
-NEVER_NULL = ["as_of_date", "customer_id", *_windows("order_count", WINDOWS_ALL),
-              *_windows("revenue", WINDOWS_ALL), *_windows("interaction_count", WINDOWS_ALL)]
+NEVER_NULL = [
+    "as_of_date",
+    "customer_id",
+    *_windows("order_count", WINDOWS_ALL),
+    *_windows("revenue", WINDOWS_ALL),
+    *_windows("interaction_count", WINDOWS_ALL),
+]
 
 
 def validate_customer_facts(frame: pd.DataFrame) -> SuiteOutcome:
@@ -136,17 +155,7 @@ def validate_customer_facts(frame: pd.DataFrame) -> SuiteOutcome:
     if "customer_id" in present:
         checks.append(unique("customer_id", "one row per customer"))
     if "as_of_date" in present:
-        checks.append(
-            expect(
-                gxe.ExpectColumnUniqueValueCountToBeBetween,
-                check="single_as_of_date",
-                severity="error",
-                description="the frame holds at most one as_of_date",
-                column="as_of_date",
-                min_value=0,
-                max_value=1,
-            )
-        )
+        checks.append(single_as_of_date())
     bounds = (
         [(c, 0, FINITE, "≥ 0") for c in COUNTS + NON_NEGATIVE]
         + [(c, 0, 1, "within 0..1") for c in SHARES]
@@ -176,4 +185,3 @@ def validate_customer_facts(frame: pd.DataFrame) -> SuiteOutcome:
     outcomes = run_expectations("customer_facts", frame, checks)
     outcomes.insert(1, column_types_outcome(frame, COLUMN_TYPES))
     return SuiteOutcome("customer_facts", outcomes)
-

@@ -14,6 +14,7 @@ from expectations.runner import (
     in_set,
     not_null,
     run_expectations,
+    single_value,
     unique,
 )
 from expectations.schema import column_types_outcome
@@ -54,9 +55,7 @@ def validate_raw_partition(
     suite = f"raw_{source}"
     types = raw_column_types(source)
     present = set(frame.columns)
-    checks = [
-        columns_present(types, f"every contract and lineage column of {source} is present")
-    ]
+    checks = [columns_present(types, f"every contract and lineage column of {source} is present")]
     key = [k for k in contract.key if k in present]
     if len(key) > 1:
         checks.append(
@@ -103,14 +102,8 @@ def validate_raw_partition(
             checks.append(in_set(c.name, c.allowed))
     if "_business_date" in present:
         checks.append(
-            expect(
-                gxe.ExpectColumnUniqueValueCountToBeBetween,
-                check="single_business_date",
-                severity="error",
-                description="the partition holds one business date",
-                column="_business_date",
-                min_value=0,
-                max_value=1,
+            single_value(
+                "_business_date", "single_business_date", "the partition holds one business date"
             )
         )
     outcomes = run_expectations(suite, frame, checks)

@@ -92,38 +92,49 @@ def not_empty(what: str) -> Expectation:
     )
 
 
+def _column_check(
+    expectation_type: type[Expectation],
+    column: str,
+    suffix: str,
+    severity: Severity,
+    description: str,
+    **kwargs: Any,
+) -> Expectation:
+    """An expectation on one column, reporting to the check ``<column>_<suffix>``."""
+    return expect(
+        expectation_type,
+        check=f"{column}_{suffix}",
+        severity=severity,
+        description=description,
+        column=column,
+        **kwargs,
+    )
+
+
 def not_null(column: str, severity: Severity = "error", role: str = "") -> Expectation:
     """``<column>_not_null``."""
-    return expect(
-        gxe.ExpectColumnValuesToNotBeNull,
-        check=f"{column}_not_null",
-        severity=severity,
-        description=f"{role + ' ' if role else ''}{column} has no nulls",
-        column=column,
+    description = f"{role + ' ' if role else ''}{column} has no nulls"
+    return _column_check(
+        gxe.ExpectColumnValuesToNotBeNull, column, "not_null", severity, description
     )
 
 
 def unique(column: str, why: str, severity: Severity = "error") -> Expectation:
     """``<column>_unique``."""
-    return expect(
-        gxe.ExpectColumnValuesToBeUnique,
-        check=f"{column}_unique",
-        severity=severity,
-        description=f"{column} is unique ({why})",
-        column=column,
-    )
+    description = f"{column} is unique ({why})"
+    return _column_check(gxe.ExpectColumnValuesToBeUnique, column, "unique", severity, description)
 
 
 def between(
     column: str, low: float | None, high: float | None, text: str, severity: Severity = "error"
 ) -> Expectation:
     """``<column>_in_range``: non-null values within [low, high]; ``text`` says the range."""
-    return expect(
+    return _column_check(
         gxe.ExpectColumnValuesToBeBetween,
-        check=f"{column}_in_range",
-        severity=severity,
-        description=f"{column} is {text}",
-        column=column,
+        column,
+        "in_range",
+        severity,
+        f"{column} is {text}",
         min_value=low,
         max_value=high,
     )
@@ -131,14 +142,32 @@ def between(
 
 def in_set(column: str, allowed: Sequence[object], severity: Severity = "error") -> Expectation:
     """``<column>_allowed``: non-null values are among ``allowed``."""
-    return expect(
+    return _column_check(
         gxe.ExpectColumnValuesToBeInSet,
-        check=f"{column}_allowed",
-        severity=severity,
-        description=f"{column} is one of {', '.join(map(str, allowed))}",
-        column=column,
+        column,
+        "allowed",
+        severity,
+        f"{column} is one of {', '.join(map(str, allowed))}",
         value_set=list(allowed),
     )
+
+
+def single_value(column: str, check: str, description: str) -> Expectation:
+    """``check``: ``column`` holds at most one distinct value (one date per frame)."""
+    return expect(
+        gxe.ExpectColumnUniqueValueCountToBeBetween,
+        check=check,
+        severity="error",
+        description=description,
+        column=column,
+        min_value=0,
+        max_value=1,
+    )
+
+
+def single_as_of_date() -> Expectation:
+    """``single_as_of_date``: a frame of facts or scores is of one as-of date."""
+    return single_value("as_of_date", "single_as_of_date", "the frame holds at most one as_of_date")
 
 
 def run_expectations(

@@ -19,6 +19,7 @@ from expectations.runner import (
     not_empty,
     not_null,
     run_expectations,
+    single_as_of_date,
     unique,
 )
 from expectations.schema import column_types_outcome
@@ -96,15 +97,7 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
     checks = [
         not_null("customer_id", role="key"),
         unique("customer_id", "one row per customer"),
-        expect(
-            gxe.ExpectColumnUniqueValueCountToBeBetween,
-            check="single_as_of_date",
-            severity="error",
-            description="the frame holds at most one as_of_date",
-            column="as_of_date",
-            min_value=0,
-            max_value=1,
-        ),
+        single_as_of_date(),
         unique("pyramid_rank", "ranks are unique per business date"),
     ]
     for column, levels in labels.items():
@@ -113,8 +106,14 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
         checks.append(in_set(column, [lv.label for lv in levels]))
         checks.append(in_set(f"{column}_zh", [lv.name_zh for lv in levels]))
     flags = (
-        "is_key_account", "is_key_account_candidate", "is_one_off_buyer", "has_service_gap",
-        "share_of_wallet_missing", "is_unprofitable", "is_top_customer", "is_churn_risk",
+        "is_key_account",
+        "is_key_account_candidate",
+        "is_one_off_buyer",
+        "has_service_gap",
+        "share_of_wallet_missing",
+        "is_unprofitable",
+        "is_top_customer",
+        "is_churn_risk",
     )
     checks += [not_null(c) for c in flags]
     max_score = 9 * sum(c.weight for c in tier.key_account.criteria.values())
@@ -217,7 +216,8 @@ def _skipped_drift(
     if graded < thresholds.grade_spread_min_customers:
         skipped.append(
             _not_checked(
-                "credit_grade_spread", "warn",
+                "credit_grade_spread",
+                "warn",
                 f"{graded} graded customers, fewer than {thresholds.grade_spread_min_customers}",
             )
         )

@@ -89,14 +89,10 @@ class Proposal:
         if self.delimiter:
             shown = "'\\t'" if self.delimiter == "\t" else _quoted(self.delimiter)
             lines.append(f"delimiter: {shown}")
-        if self.sheet:
-            lines.append(f"sheet: {_quoted(self.sheet)}")
-        if self.file_pattern:
-            lines.append(f"file_pattern: {_quoted(self.file_pattern)}")
-        if self.date_format:
-            lines.append(f"date_format: {_quoted(self.date_format)}")
-        if self.timestamp_format:
-            lines.append(f"timestamp_format: {_quoted(self.timestamp_format)}")
+        for key in ("sheet", "file_pattern", "date_format", "timestamp_format"):
+            value = getattr(self, key)
+            if value:
+                lines.append(f"{key}: {_quoted(value)}")
         lines.append("columns:")
         lines += [f"  {c}: {_quoted(e)}" for c, e in self.columns.items()]
         for name in self.missing_required:

@@ -5,6 +5,7 @@ that date). An error-level failure blocks everything downstream — publishing i
 night never reaches the BI copy; warnings are recorded and do not block.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
@@ -100,14 +101,23 @@ def raw_partition_query(source: str, rows: int) -> tuple[str, bool]:
     return f"select * from raw.{source} where rowid in ({sampled_ids})", True
 
 
-def build_raw_check(source: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(["raw", source]),
+def _gate(asset: dg.AssetKey, description: str) -> Callable[..., dg.AssetChecksDefinition]:
+    """The decorator of a quality gate on ``asset``: the check named ``expectations``, blocking,
+    of the business date's partition, in the warehouse pool (it reads the warehouse)."""
+    return dg.asset_check(
+        asset=asset,
         name="expectations",
         blocking=True,
         partitions_def=daily_partitions,
         pool="kam_warehouse",
-        description=f"Great Expectations suite for the business date's raw.{source} partition.",
+        description=description,
+    )
+
+
+def build_raw_check(source: str) -> dg.AssetChecksDefinition:
+    @_gate(
+        dg.AssetKey(["raw", source]),
+        f"Great Expectations suite for the business date's raw.{source} partition.",
     )
     def _check(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
         settings = kam.settings()
@@ -128,13 +138,9 @@ def build_raw_check(source: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["marts", "fct_customer_facts"]),
-    name="expectations",
-    blocking=True,
-    partitions_def=daily_partitions,
-    pool="kam_warehouse",
-    description="Great Expectations suite for the business date's customer facts.",
+@_gate(
+    dg.AssetKey(["marts", "fct_customer_facts"]),
+    "Great Expectations suite for the business date's customer facts.",
 )
 def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
     settings = kam.settings()
@@ -148,13 +154,9 @@ def facts_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsR
     return check_result(validate_customer_facts(frame), len(frame))
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["scores", "customer_scores"]),
-    name="expectations",
-    blocking=True,
-    partitions_def=daily_partitions,
-    pool="kam_warehouse",
-    description="Scores of the business date, and their drift from the previous business date.",
+@_gate(
+    dg.AssetKey(["scores", "customer_scores"]),
+    "Scores of the business date, and their drift from the previous business date.",
 )
 def scores_expectations(context: dg.AssetCheckExecutionContext, kam: KamSettingsResource):
     settings = kam.settings()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from expectations.outcome import CheckOutcome, SuiteOutcome
-from orchestration.checks import check_result
+from ingestion.contracts import SOURCES
+from orchestration.checks import check_result, quality_checks
+from orchestration.partitions import daily_partitions
 
 OUTCOME = SuiteOutcome(
     "raw.payments",
@@ -43,3 +45,21 @@ def test_a_suite_that_passed_says_so_in_the_table_slot() -> None:
     result = check_result(passed, 40)
     assert result.passed is True
     assert result.metadata["failed"].value == "All 1 expectations of raw.payments passed."
+
+
+def test_every_quality_gate_is_a_blocking_daily_check_in_the_warehouse_pool() -> None:
+    """Raw sources, facts and scores: each gate is the `expectations` check of its asset, blocks
+    what is downstream, runs per business date and waits for the warehouse pool."""
+    gates = {
+        spec.asset_key.to_user_string(): (spec.name, spec.blocking, d.partitions_def, d.node_def)
+        for d in quality_checks
+        for spec in d.check_specs
+    }
+    assert set(gates) == {
+        *(f"raw/{source}" for source in SOURCES),
+        "marts/fct_customer_facts",
+        "scores/customer_scores",
+    }
+    for name, blocking, partitions, node in gates.values():
+        assert (name, blocking, node.pool) == ("expectations", True, "kam_warehouse")
+        assert partitions == daily_partitions

@@ -159,6 +159,25 @@ def test_unknown_source_names_the_known_ones(transactions):
 # --------------------------------------------------------------------------- customer facts
 
 
+def test_a_frame_of_two_dates_fails_the_one_date_check_of_each_suite(transactions):
+    """Raw partitions, facts and scores each hold one date: a second one is a blocking error,
+    reported with the number of distinct dates observed."""
+    other = dt.date(2024, 7, 1)
+    transactions.loc[3, "_business_date"] = other
+    facts = clean_facts()
+    facts.loc[2, "as_of_date"] = other
+    scores = clean_scores()
+    scores.loc[5, "as_of_date"] = other
+    cases = (
+        (validate_raw_partition("transactions", transactions), "single_business_date"),
+        (validate_customer_facts(facts), "single_as_of_date"),
+        (validate_scores(scores, None), "single_as_of_date"),
+    )
+    for outcome, check in cases:
+        assert failing(outcome) == {check: "error"}
+        assert outcome.outcome(check).details == "observed 2"
+
+
 def clean_facts() -> pd.DataFrame:
     """Three customers with every documented fact column at a plausible value."""
     n = 3

@@ -11,7 +11,7 @@ import retail_export as retail
 
 from ingestion import sync_landing
 from ingestion.mapping import load_mapping
-from ingestion.propose import match_headers, propose_mapping
+from ingestion.propose import Proposal, match_headers, propose_mapping
 from orchestration.cli import main
 
 DAY = date.fromisoformat(retail.BUSINESS_DATE)
@@ -200,3 +200,25 @@ def test_invoice_and_payment_headers_match_their_usual_names() -> None:
         "amount": "金额",
         "currency": "币种",
     }
+
+
+def test_mapping_text_quotes_the_file_settings_in_a_fixed_order() -> None:
+    proposal = Proposal(
+        "invoices",
+        "excel",
+        sheet="Rechnungen '24",
+        file_pattern="*.xlsx",
+        date_format="%d.%m.%Y",
+        timestamp_format="%d.%m.%Y %H:%M",
+        columns={"invoice_id": "Nr."},
+    )
+    assert proposal.yaml().splitlines()[2:] == [
+        "format: excel",
+        "sheet: 'Rechnungen ''24'",
+        "file_pattern: '*.xlsx'",
+        "date_format: '%d.%m.%Y'",
+        "timestamp_format: '%d.%m.%Y %H:%M'",
+        "columns:",
+        "  invoice_id: 'Nr.'",
+    ]
+    assert "sheet:" not in Proposal("invoices", "csv").yaml()
