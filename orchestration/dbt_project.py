@@ -37,15 +37,45 @@ prepare_if_dev(dbt_project)
 
 
 class ManifestMissingError(RuntimeError):
-    """The dbt manifest has not been built yet."""
+    """The dbt manifest has not been built yet, or was built from an older project."""
+
+
+# What dbt parses into the manifest: the project file and these folders (vendored packages
+# included). profiles.yml and dbt's own target and logs folders are not parsed into it.
+PARSED_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots", "analyses", "vendor")
+
+
+def changed_since_parse(project_dir: Path, manifest: Path) -> list[Path]:
+    """The project's files modified after ``manifest`` was written (a `git pull` or an edit since
+    the last `kam prepare`), relative to ``project_dir``."""
+    parsed_at = manifest.stat().st_mtime_ns
+    candidates = [project_dir / "dbt_project.yml"]
+    for folder in PARSED_FOLDERS:
+        candidates += (path for path in (project_dir / folder).rglob("*") if path.is_file())
+    return sorted(
+        path.relative_to(project_dir)
+        for path in candidates
+        if path.exists() and path.stat().st_mtime_ns > parsed_at
+    )
 
 
 def manifest_path_or_raise() -> str:
-    """Path of the prepared manifest, or a clear error telling the user how to build it."""
+    """Path of the prepared manifest, or a clear error telling the user how to build it.
+
+    A manifest older than the project's files would name models and tests that dbt no longer
+    builds, and the run would fail deep inside dagster-dbt; it is refused here instead."""
     path = dbt_project.manifest_path
     if not path.exists():
         raise ManifestMissingError(
             f"dbt manifest not found at {path}. Build it once with `kam prepare` "
             "(`make prepare` does this), then load the Dagster definitions again."
+        )
+    changed = changed_since_parse(Path(dbt_project.project_dir), path)
+    if changed:
+        shown = ", ".join(str(name) for name in changed[:3])
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        raise ManifestMissingError(
+            f"the dbt project changed after its manifest {path} was built ({shown}{more}): "
+            "parse it again with `kam prepare` (`make prepare` does this), then run again."
         )
     return str(path)

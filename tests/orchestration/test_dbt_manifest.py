@@ -1,0 +1,80 @@
+"""A dbt manifest built from an older project (a `git pull` or an edit since `kam prepare`) is
+refused with the fix, not left to fail inside dagster-dbt on a model or test it does not know."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import orchestration.dbt_project as dbt_project_module
+from orchestration.dbt_project import (
+    ManifestMissingError,
+    changed_since_parse,
+    manifest_path_or_raise,
+)
+from warehouse.settings import DBT_PROJECT_DIR
+
+PARSED_AT = 1_700_000_000
+
+
+def _file(path: Path, seconds: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("-- x\n", encoding="utf-8")
+    os.utime(path, (seconds, seconds))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project parsed at PARSED_AT, each of its files older than the manifest."""
+    for name in ("dbt_project.yml", "models/staging/a.sql", "macros/m.sql", "vendor/p/x.sql"):
+        _file(tmp_path / name, PARSED_AT - 60)
+    _file(tmp_path / "target" / "manifest.json", PARSED_AT)
+    return tmp_path
+
+
+def test_a_project_unchanged_since_its_parse_has_nothing_changed(project: Path) -> None:
+    assert changed_since_parse(project, project / "target" / "manifest.json") == []
+
+
+def test_files_edited_after_the_parse_are_named(project: Path) -> None:
+    _file(project / "models" / "staging" / "a.sql", PARSED_AT + 1)
+    _file(project / "dbt_project.yml", PARSED_AT + 5)
+    _file(project / "vendor" / "p" / "x.sql", PARSED_AT + 9)
+    # dbt's own output and the profile are not parsed into the manifest.
+    _file(project / "target" / "run_results.json", PARSED_AT + 9)
+    _file(project / "logs" / "dbt.log", PARSED_AT + 9)
+    _file(project / "profiles.yml", PARSED_AT + 9)
+    assert changed_since_parse(project, project / "target" / "manifest.json") == [
+        Path("dbt_project.yml"),
+        Path("models/staging/a.sql"),
+        Path("vendor/p/x.sql"),
+    ]
+
+
+def test_an_outdated_manifest_is_refused_with_the_fix(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = project / "target" / "manifest.json"
+    handle = SimpleNamespace(project_dir=project, manifest_path=manifest)
+    monkeypatch.setattr(dbt_project_module, "dbt_project", handle)
+    assert manifest_path_or_raise() == str(manifest)
+
+    for k, name in enumerate(("a", "b", "c", "d", "e")):
+        _file(project / "models" / f"{name}.sql", PARSED_AT + 1 + k)
+    with pytest.raises(ManifestMissingError) as refused:
+        manifest_path_or_raise()
+    assert str(refused.value) == (
+        f"the dbt project changed after its manifest {manifest} was built (models/a.sql, "
+        "models/b.sql, models/c.sql and 2 more): parse it again with `kam prepare` "
+        "(`make prepare` does this), then run again."
+    )
+
+
+def test_the_prepared_manifest_is_that_of_this_project() -> None:
+    """`make test` prepares first: the suite runs against the project as it is."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    assert changed_since_parse(DBT_PROJECT_DIR, manifest) == []
