@@ -58,8 +58,11 @@ def published_warehouse(
                 "business_date": newest.isoformat(),
                 "run_business_date": run_date.isoformat(),
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                **({"stale_business_dates": ",".join(d.isoformat() for d in stale)}
-                   if stale else {}),
+                **(
+                    {"stale_business_dates": ",".join(d.isoformat() for d in stale)}
+                    if stale
+                    else {}
+                ),
             },
             storage_version=settings.publish_storage_version,
             keep_previous=keep,
@@ -91,11 +94,11 @@ def dates_state(
     con: duckdb.DuckDBPyConnection, run_date: date, run_id: str
 ) -> tuple[date, list[date]]:
     """The newest business date scored (at least the run's) and the dates whose facts are stale:
-    dates other than the run's, with facts, on or after the earliest folder date this run
-    loaded late (a folder for an earlier business date than the run's)."""
-    newest = con.execute(
-        f"select max(as_of_date) from {score_store.HISTORY}"
-    ).fetchall()[0][0]
+    dates other than the run's, scored before, on or after the earliest folder date this run
+    loaded late (a folder for an earlier business date than the run's). Facts of a date never
+    scored (the quarter-end facts credit scoring reads, built by this run) are not published as
+    a night of their own, so they are not named."""
+    newest = con.execute(f"select max(as_of_date) from {score_store.HISTORY}").fetchall()[0][0]
     late = con.execute(
         "select min(business_date) from raw.ingestion_ledger where run_id = ? "
         "and business_date < ? and status in ('loaded', 'replaced')",
@@ -106,7 +109,7 @@ def dates_state(
         stale = [
             row[0]
             for row in con.execute(
-                "select distinct as_of_date from marts.fct_customer_facts "
+                f"select distinct as_of_date from {score_store.HISTORY} "
                 "where as_of_date >= ? and as_of_date <> ? order by 1",
                 [late, run_date],
             ).fetchall()

@@ -99,8 +99,7 @@ def _late_data_warehouse(path: Path, loaded: list[tuple[str, date, str]]) -> Non
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw; create schema marts; create schema scores")
         con.execute(
-            "create table raw.ingestion_ledger (run_id varchar, business_date date, "
-            "status varchar)"
+            "create table raw.ingestion_ledger (run_id varchar, business_date date, status varchar)"
         )
         if loaded:
             con.executemany("insert into raw.ingestion_ledger values (?, ?, ?)", loaded)
@@ -139,6 +138,24 @@ def test_late_folders_name_the_published_dates_they_made_stale(tmp_path: Path) -
         "(2025-12-21 … 2025-12-22) were computed without them — re-run them: "
         "kam backfill --start 2025-12-21 --end 2025-12-22"
     )
+
+
+def test_facts_never_scored_are_not_named_stale(tmp_path: Path) -> None:
+    """A first night after a quarter's end loads the older folders and builds the quarter-end
+    facts for credit scoring after them: that date was never run, nothing of it is stale."""
+    from orchestration.assets.publishing import dates_state
+
+    path = tmp_path / "w.duckdb"
+    run = date(2026, 1, 1)
+    _late_data_warehouse(path, [("night", run, "loaded"), ("night", date(2025, 12, 30), "loaded")])
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from marts.fct_customer_facts; delete from " + score_store.HISTORY)
+        con.execute("insert into marts.fct_customer_facts values ('2025-12-31'), ('2026-01-01')")
+        con.execute(f"insert into {score_store.HISTORY} values ('2026-01-01')")
+        assert dates_state(con, run, "night") == (run, [])
+        # Once 2025-12-31 has been run (scored), a later late folder makes it stale.
+        con.execute(f"insert into {score_store.HISTORY} values ('2025-12-31')")
+        assert dates_state(con, run, "night") == (run, [date(2025, 12, 31)])
 
 
 def test_a_backfill_publishes_the_newest_date_as_the_business_date(tmp_path: Path) -> None:
