@@ -30,7 +30,7 @@ demo: prepare
 TEST_WORKERS ?= auto
 
 test: prepare
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/ruff check ingestion warehouse demo orchestration scoring expectations report tests bench

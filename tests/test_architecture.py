@@ -189,3 +189,12 @@ def test_the_environment_is_written_in_one_settings_module():
 def test_one_job_per_module_none_over_400_lines(module):
     lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{MODULES[module].relative_to(REPO)} has {lines} lines"
+
+
+def test_the_modules_the_suite_starts_first_exist() -> None:
+    """tests/conftest.py orders the longest modules first by path: a renamed one would silently
+    fall back to the end of the queue."""
+    from conftest import LONGEST_FIRST
+
+    root = Path(__file__).resolve().parents[1]
+    assert [module for module in LONGEST_FIRST if not (root / module).is_file()] == []
