@@ -100,7 +100,7 @@ def test_verbose_shows_dagsters_info_log_and_dbts_output_not_debug(verbose_run) 
     assert " - INFO - nightly_job - " in err
     assert " - DEBUG - " not in err
     assert "Running dbt command" in err
-    assert "Found 25 models" in out  # dbt's own output reaches the terminal
+    assert "Found 26 models" in out  # dbt's own output reaches the terminal
 
 
 def test_quiet_prints_only_the_summary(

@@ -9,7 +9,7 @@ with
 
 statements as (
 
-    select * from {{ ref('stg_exports__customer_financials') }}
+    select * from {{ ref('int_customer_financials_deduplicated') }}
 
 ),
 

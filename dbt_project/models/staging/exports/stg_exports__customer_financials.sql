@@ -1,7 +1,8 @@
 {#
-    One row per customer statement (customer and quarter) as of the as-of date: rows landed
-    later are invisible, and when a key was corrected in a later landing date the latest landing date on or before the as-of date
-    wins (then the latest file and line).
+    Every landed version of every customer statement (customer and quarter), landed on or before
+    the as-of date: the first delivery and each later correction, one row per raw row. A plain
+    projection, so a filter on landed_date or customer_id reaches the scan;
+    int_customer_financials_deduplicated picks the version valid as of the as-of date.
 #}
 
 with
@@ -9,18 +10,6 @@ with
 source as (
 
     select * from {{ source('exports', 'customer_financials') }}
-
-),
-
-latest_version as (
-
-    select * from source
-    where _business_date <= {{ as_of_date() }}
-    qualify
-        row_number() over (
-            partition by customer_id, period_end_date
-            order by _business_date desc, _source_file desc, _source_line desc
-        ) = 1
 
 ),
 
@@ -41,7 +30,8 @@ final as (
         _business_date as landed_date,
         _source_file as source_file,
         _source_line as source_line
-    from latest_version
+    from source
+    where _business_date <= {{ as_of_date() }}
 
 )
 

@@ -1,0 +1,53 @@
+{#
+    One row per customer statement (customer and quarter) as of the as-of date, the version
+    picked from stg_exports__customer_financials: when a statement was corrected in a later
+    landing date, the latest landing date on or before the as-of date wins (then the latest
+    file and line).
+
+    A table, not a view: int_customer_financials_analysed reads it twice (the latest statement
+    and the one a year earlier) and four data tests read it, and a view would run the window
+    over every landed version for each. Rebuilt in full each night: a customer sends one
+    statement a quarter, so the table stays small.
+#}
+
+with
+
+statements as (
+
+    select * from {{ ref('stg_exports__customer_financials') }}
+
+),
+
+latest_version as (
+
+    select * from statements
+    qualify
+        row_number() over (
+            partition by customer_id, period_end_date
+            order by landed_date desc, source_file desc, source_line desc
+        ) = 1
+
+),
+
+final as (
+
+    select
+        customer_id,
+        period_end_date,
+        current_assets,
+        current_liabilities,
+        inventory,
+        total_assets,
+        total_liabilities,
+        revenue,
+        cost_of_goods_sold,
+        net_profit,
+        accounts_receivable,
+        landed_date,
+        source_file,
+        source_line
+    from latest_version
+
+)
+
+select * from final
