@@ -51,3 +51,25 @@ def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
     if not result.success:
         raise UserError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
 
+
+def prepare_if_changed(settings: Settings) -> bool:
+    """Parse the dbt project again when a file dbt parses changed after the manifest was written
+    (a pull or an edit since the last ``kam prepare``), saying so; returns whether it did.
+
+    The Dagster definitions refuse an outdated manifest; ``kam run`` and ``kam backfill`` parse
+    before they load them. A missing manifest is left to the definitions' own message."""
+    from orchestration.dbt_project import changed_since_parse, dbt_project
+
+    manifest = Path(dbt_project.manifest_path)
+    if not manifest.exists():
+        return False
+    changed = changed_since_parse(Path(dbt_project.project_dir), manifest)
+    if not changed:
+        return False
+    more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+    print(
+        f"the dbt project changed since it was parsed ({changed[0]}{more}): parsing it again",
+        flush=True,
+    )
+    prepare_dbt(settings)
+    return True

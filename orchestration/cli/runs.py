@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from orchestration.cli.common import UserError, is_iso_date, parse_date, settings_of
+from orchestration.cli.prepare import prepare_if_changed
 from warehouse.settings import Settings
 
 
@@ -17,6 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     business_date = resolve_business_date(args.date, settings)
     if args.date is None:
         print(f"kam run: no --date given; running the newest landed business date {business_date}")
+    prepare_if_changed(settings)
     ok = run_job(
         settings,
         business_date,
@@ -34,6 +36,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if end < start:
         raise UserError(f"--end {end} is before --start {start}; swap them")
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    prepare_if_changed(settings)
     began = time.monotonic()
     for done, day in enumerate(days):
         print(backfill_progress(done, len(days), day, time.monotonic() - began), flush=True)
@@ -63,7 +66,6 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-
 def resolve_business_date(value: str | None, settings: Settings) -> date:
     """Turn the ``--date`` argument into a business date: none or ``latest`` is the newest
     date with a landed folder (of any source)."""
@@ -82,8 +84,6 @@ def resolve_business_date(value: str | None, settings: Settings) -> date:
             )
         return parse_date(dates[-1], f"landing folder {dates[-1]}")
     return parse_date(value, "--date")
-
-
 
 
 def run_job(

@@ -78,3 +78,50 @@ def test_the_prepared_manifest_is_that_of_this_project() -> None:
     """`make test` prepares first: the suite runs against the project as it is."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     assert changed_since_parse(DBT_PROJECT_DIR, manifest) == []
+
+
+def test_kam_run_parses_a_changed_project_again_before_it_runs(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import orchestration.cli.prepare as prepare_module
+    import orchestration.cli.runs as runs_module
+    from orchestration.cli import main
+
+    manifest = project / "target" / "manifest.json"
+    monkeypatch.setattr(
+        dbt_project_module,
+        "dbt_project",
+        SimpleNamespace(project_dir=project, manifest_path=manifest),
+    )
+    calls: list[str] = []
+
+    def parse(settings: object) -> None:  # what `kam prepare` leaves: a new manifest
+        calls.append("parse")
+        _file(manifest, PARSED_AT + 100)
+
+    def run_job(settings: object, day: object, **options: object) -> bool:
+        calls.append(f"run {day}")
+        return True
+
+    monkeypatch.setattr(prepare_module, "prepare_dbt", parse)
+    monkeypatch.setattr(runs_module, "run_job", run_job)
+    home = ["--home", str(tmp_path / "home")]
+
+    assert main([*home, "run", "--date", "2025-03-31"]) == 0
+    assert calls == ["run 2025-03-31"]  # nothing changed: no parse
+
+    _file(project / "models" / "staging" / "a.sql", PARSED_AT + 10)
+    _file(project / "macros" / "m.sql", PARSED_AT + 20)
+    assert main([*home, "run", "--date", "2025-03-31"]) == 0
+    assert calls == ["run 2025-03-31", "parse", "run 2025-03-31"]
+    assert (
+        "the dbt project changed since it was parsed (macros/m.sql and 1 more): parsing it again"
+        in capsys.readouterr().out
+    )
+
+    _file(project / "models" / "staging" / "a.sql", PARSED_AT + 200)
+    assert main([*home, "backfill", "--start", "2025-03-30", "--end", "2025-03-31"]) == 0
+    assert calls[3:] == ["parse", "run 2025-03-30", "run 2025-03-31"]
