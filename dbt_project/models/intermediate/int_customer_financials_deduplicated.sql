@@ -21,11 +21,7 @@ statements as (
 latest_version as (
 
     select * from statements
-    qualify
-        row_number() over (
-            partition by customer_id, period_end_date
-            order by landed_date desc, source_file desc, source_line desc
-        ) = 1
+    {{ latest_version(['customer_id', 'period_end_date']) }}
 
 ),
 

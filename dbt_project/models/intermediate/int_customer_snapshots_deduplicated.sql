@@ -22,15 +22,11 @@ transactions as (
 ),
 
 -- The contract makes the key unique within a landing date; if a date was re-delivered in two
--- files anyway, the later file and line wins.
+-- files anyway, the version rule picks within the date: the later file and line wins.
 landed_snapshots as (
 
     select * from customers
-    qualify
-        row_number() over (
-            partition by customer_id, landed_date
-            order by source_file desc, source_line desc
-        ) = 1
+    {{ latest_version(['customer_id', 'landed_date']) }}
 
 ),
 

@@ -37,11 +37,7 @@ latest_version as (
 
     select * from interactions
     where {{ landed_since_watermark('landed_date', ['interactions']) }}
-    qualify
-        row_number() over (
-            partition by interaction_id
-            order by landed_date desc, source_file desc, source_line desc
-        ) = 1
+    {{ latest_version(['interaction_id']) }}
 
 ),
 

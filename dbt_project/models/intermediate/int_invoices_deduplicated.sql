@@ -36,11 +36,7 @@ latest_version as (
 
     select * from invoices
     where {{ landed_since_watermark('landed_date', ['invoices']) }}
-    qualify
-        row_number() over (
-            partition by invoice_id
-            order by landed_date desc, source_file desc, source_line desc
-        ) = 1
+    {{ latest_version(['invoice_id']) }}
 
 ),
 

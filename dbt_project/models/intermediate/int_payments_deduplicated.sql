@@ -36,11 +36,7 @@ latest_version as (
 
     select * from payments
     where {{ landed_since_watermark('landed_date', ['payments']) }}
-    qualify
-        row_number() over (
-            partition by payment_id
-            order by landed_date desc, source_file desc, source_line desc
-        ) = 1
+    {{ latest_version(['payment_id']) }}
 
 ),
 

@@ -21,11 +21,7 @@ transactions as (
 latest_version as (
 
     select * from transactions
-    qualify
-        row_number() over (
-            partition by order_id, line_number
-            order by landed_date desc, source_file desc, source_line desc
-        ) = 1
+    {{ latest_version(['order_id', 'line_number']) }}
 
 ),
 
