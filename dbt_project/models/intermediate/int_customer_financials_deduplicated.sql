@@ -10,40 +10,5 @@
     statement a quarter, so the table stays small.
 #}
 
-with
-
-statements as (
-
-    select * from {{ ref('stg_exports__customer_financials') }}
-
-),
-
-latest_version as (
-
-    select * from statements
-    {{ latest_version(['customer_id', 'period_end_date']) }}
-
-),
-
-final as (
-
-    select
-        customer_id,
-        period_end_date,
-        current_assets,
-        current_liabilities,
-        inventory,
-        total_assets,
-        total_liabilities,
-        revenue,
-        cost_of_goods_sold,
-        net_profit,
-        accounts_receivable,
-        landed_date,
-        source_file,
-        source_line
-    from latest_version
-
-)
-
-select * from final
+select * from {{ ref('stg_exports__customer_financials') }}
+{{ latest_version(['customer_id', 'period_end_date']) }}

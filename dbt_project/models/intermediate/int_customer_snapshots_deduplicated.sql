@@ -23,35 +23,13 @@ transactions as (
 
 -- The contract makes the key unique within a landing date; if a date was re-delivered in two
 -- files anyway, the version rule picks within the date: the later file and line wins.
-landed_snapshots as (
-
-    select * from customers
-    {{ latest_version(['customer_id', 'landed_date']) }}
-
-),
-
 snapshots as (
 
     select
-        customer_id,
-        landed_date,
-        customer_name,
-        industry,
-        province,
-        city,
-        channel_type,
-        account_manager,
-        first_cooperation_date,
-        credit_limit,
-        payment_terms_days,
-        is_strategic,
-        qualitative_rating,
-        status,
-        key_person_role,
-        false as is_derived_from_transactions,
-        source_file,
-        source_line
-    from landed_snapshots
+        *,
+        false as is_derived_from_transactions
+    from customers
+    {{ latest_version(['customer_id', 'landed_date']) }}
 
 ),
 
@@ -71,9 +49,9 @@ derived_from_transactions as (
         cast(null as bigint) as qualitative_rating,
         cast(null as string) as status,
         cast(null as string) as key_person_role,
-        true as is_derived_from_transactions,
         cast(null as string) as source_file,
-        cast(null as bigint) as source_line
+        cast(null as bigint) as source_line,
+        true as is_derived_from_transactions
     from transactions
     where ordered_date <= {{ as_of_date() }}
         and not exists (select 1 from snapshots)

@@ -10,42 +10,5 @@
 
 {{ config(materialized='view') }}
 
-with
-
-transactions as (
-
-    select * from {{ ref('stg_exports__transactions') }}
-
-),
-
-latest_version as (
-
-    select * from transactions
-    {{ latest_version(['order_id', 'line_number']) }}
-
-),
-
-final as (
-
-    select
-        order_id,
-        line_number,
-        customer_id,
-        ordered_at,
-        ordered_date,
-        product_id,
-        product_category,
-        quantity,
-        unit_price,
-        line_amount,
-        line_cost,
-        discount_amount,
-        is_return,
-        landed_date,
-        source_file,
-        source_line
-    from latest_version
-
-)
-
-select * from final
+select * from {{ ref('stg_exports__transactions') }}
+{{ latest_version(['order_id', 'line_number']) }}
