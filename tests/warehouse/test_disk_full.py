@@ -54,20 +54,42 @@ def _publication(home: Path) -> dict[str, str]:
         return dict(con.execute("select key, value from publication").fetchall())
 
 
-@pytest.mark.parametrize("free_mib", [0.2, 4, 12])
-def test_a_full_disk_is_named_with_its_fix_and_the_copy_stays_whole(
-    disk: Path, free_mib: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    home = disk / f"home-{free_mib}"
+@pytest.fixture(scope="module")
+def first_night(disk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the home after a good first night (2025-03-20), kept off the small disk.
+
+    The night runs once, in the home's own folder on the small disk, so that every path it
+    recorded (ledger, checksums, Dagster's storage) is the one each test restores it to."""
+    home = disk / "home"
     shutil.copytree(LANDING, home / "landing")
     (home / "dagster").mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR", "KAM_CONFIG_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    settings = load_settings({"KAM_HOME": str(home)})
-    first = execute_nightly(settings, date(2025, 3, 20))
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(mp, home)
+        first = execute_nightly(load_settings({"KAM_HOME": str(home)}), date(2025, 3, 20))
     assert first.success, first.report()
+    saved = tmp_path_factory.mktemp("first_night") / "home"
+    shutil.copytree(home, saved, symlinks=True)
+    shutil.rmtree(home)
+    return saved
+
+
+def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
+    mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+    for name in ("KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR", "KAM_CONFIG_DIR"):
+        mp.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("free_mib", [0.2, 4, 12])
+def test_a_full_disk_is_named_with_its_fix_and_the_copy_stays_whole(
+    disk: Path, first_night: Path, free_mib: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = disk / "home"
+    shutil.rmtree(home, ignore_errors=True)  # left by a failed earlier case
+    shutil.copytree(first_night, home, symlinks=True)
+    _isolate(monkeypatch, home)
+    settings = load_settings({"KAM_HOME": str(home)})
     before = _publication(home)
+    assert before["business_date"] == "2025-03-20"
 
     filler = _fill(disk, int(free_mib * 2**20))
     try:
