@@ -5,18 +5,17 @@ figures it shows equal the published tables."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from demo_homes import run_demo_nights
+from demo_homes import LAST_TWO_DATES, shared_demo_home
 
 from report.browser import INSTALL_HINT, launch
 
 pytestmark = pytest.mark.slow
 
-DATES = (date(2025, 12, 30), date(2025, 12, 31))
+DATES = LAST_TWO_DATES
 PHONE = {"width": 390, "height": 844}
 
 if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
@@ -30,9 +29,7 @@ sync_api = pytest.importorskip(
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo home after two nightly runs (the second date's report has a previous date)."""
-    home = tmp_path_factory.mktemp("kam_report_home")
-    run_demo_nights(home, DATES)
-    return home
+    return shared_demo_home(tmp_path_factory, DATES)
 
 
 @pytest.fixture(scope="module")
