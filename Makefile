@@ -25,9 +25,11 @@ demo: prepare
 	$(BIN)/kam demo
 	$(BIN)/kam run --date latest
 
-# The suite runs on up to 4 cores, one test module per worker at a time: a module's fixtures
-# (a home a whole job ran in) are built once and shared by its tests.
-TEST_WORKERS ?= auto
+# The suite runs one test module per worker at a time: a module's fixtures (a home a whole job
+# ran in) are built once and shared by its tests. One worker per core, at least three and at
+# most four: on two cores a third worker keeps both busy while another waits on a child process
+# or the disk (19.5 against 20.0 minutes here).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -lt 3 ] && n=3; echo $$n)
 
 test: prepare
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
