@@ -170,7 +170,7 @@
 
             select
                 versions.*,
-                -- Same order as int_transactions_deduplicated's pick of the latest version:
+                -- Same order as the latest_version macro's pick (macros/latest_version.sql):
                 -- business date, file, line. Two versions landed the same day make the
                 -- earlier one never valid.
                 lead(versions.landed_date) over (
