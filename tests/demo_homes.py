@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -52,6 +53,7 @@ def shared_demo_home(tmp_path_factory: pytest.TempPathFactory, dates: Sequence[d
     with (root / f"{home.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not built.exists():
+            shutil.rmtree(home, ignore_errors=True)  # what a failed earlier build left
             for day, outcome in zip(dates, run_demo_nights(home, dates), strict=True):
                 _summary_path(home, day).write_text(outcome.report(), encoding="utf-8")
             built.touch()
