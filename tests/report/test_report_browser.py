@@ -15,7 +15,6 @@ from report.browser import INSTALL_HINT, launch
 
 pytestmark = pytest.mark.slow
 
-DATES = LAST_TWO_DATES
 PHONE = {"width": 390, "height": 844}
 
 if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
@@ -29,7 +28,7 @@ sync_api = pytest.importorskip(
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo home after two nightly runs (the second date's report has a previous date)."""
-    return shared_demo_home(tmp_path_factory, DATES)
+    return shared_demo_home(tmp_path_factory, LAST_TWO_DATES)
 
 
 @pytest.fixture(scope="module")

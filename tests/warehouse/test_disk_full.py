@@ -55,22 +55,35 @@ def _publication(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def first_night(disk: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def landing(disk: Path) -> Path:
+    """The landing folder on the small disk, shared by every case and never copied: the files
+    the first night recorded (path, inode, change time) are the files each case's night finds,
+    so it skips them unread as a real home's night does (a copied file would be read again)."""
+    landing = disk / "landing"
+    shutil.copytree(LANDING, landing)
+    return landing
+
+
+@pytest.fixture(scope="module")
+def first_night(disk: Path, landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the home after a good first night (2025-03-20), kept off the small disk.
 
     The night runs once, in the home's own folder on the small disk, so that every path it
     recorded (ledger, checksums, Dagster's storage) is the one each test restores it to."""
     home = disk / "home"
-    shutil.copytree(LANDING, home / "landing")
-    (home / "dagster").mkdir()
+    (home / "dagster").mkdir(parents=True)
     with pytest.MonkeyPatch.context() as mp:
         _isolate(mp, home)
-        first = execute_nightly(load_settings({"KAM_HOME": str(home)}), date(2025, 3, 20))
+        first = execute_nightly(_settings(home, landing), date(2025, 3, 20))
     assert first.success, first.report()
     saved = tmp_path_factory.mktemp("first_night") / "home"
     shutil.copytree(home, saved, symlinks=True)
     shutil.rmtree(home)
     return saved
+
+
+def _settings(home: Path, landing: Path):
+    return load_settings({"KAM_HOME": str(home), "KAM_LANDING_DIR": str(landing)})
 
 
 def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
@@ -81,13 +94,13 @@ def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
 
 @pytest.mark.parametrize("free_mib", [0.2, 4, 12])
 def test_a_full_disk_is_named_with_its_fix_and_the_copy_stays_whole(
-    disk: Path, first_night: Path, free_mib: float, monkeypatch: pytest.MonkeyPatch
+    disk: Path, landing: Path, first_night: Path, free_mib: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = disk / "home"
     shutil.rmtree(home, ignore_errors=True)  # left by a failed earlier case
     shutil.copytree(first_night, home, symlinks=True)
     _isolate(monkeypatch, home)
-    settings = load_settings({"KAM_HOME": str(home)})
+    settings = _settings(home, landing)
     before = _publication(home)
     assert before["business_date"] == "2025-03-20"
 
@@ -111,6 +124,7 @@ def test_a_full_disk_is_named_with_its_fix_and_the_copy_stays_whole(
     # may keep DuckDB's handle on the file it could not finish writing).
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
     env |= {"KAM_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    env["KAM_LANDING_DIR"] = str(landing)
     again = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "run", "--date", "2025-03-31", "--quiet"],
         cwd=Path(__file__).resolve().parents[2],
