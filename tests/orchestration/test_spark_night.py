@@ -1,6 +1,7 @@
 """The whole nightly job on Spark (`kam run --engine spark`) gives the customer facts and the
 scores the DuckDB night gives, row for row, on a first night and on an incremental second night
-that brings a corrected order line.
+that brings a corrected order line and, being the first night of a quarter whose predecessor's
+last night never ran, builds the quarter-end facts the credit grades are evaluated on.
 
 One small demo landing folder feeds two kam homes: one runs on DuckDB, the other on a local
 Spark session (raw tables exported to Spark, dbt on Spark, marts copied back, scores exported).
@@ -39,10 +40,13 @@ pytestmark = [
 ]
 
 FIRST_NIGHT = date(2025, 12, 30)
-SECOND_NIGHT = date(2025, 12, 31)
+# The night of 2025-12-31 is skipped: the second night builds the facts as of that quarter's end
+# (2025Q4) in a step of its own before its own facts (`quarter_end_facts`).
+QUARTER_END = date(2025, 12, 31)
+SECOND_NIGHT = date(2026, 1, 1)
 ENGINES = ("duckdb", "spark")
 # The corrected order line: first landed with the initial extract (2025-12-29), corrected in a
-# second file of the 2025-12-31 folder (quantity, amounts and cost changed).
+# second file of the 2026-01-01 folder (quantity, amounts and cost changed).
 CORRECTED_FILE = "part-0002.csv"
 # Written by each run for itself: not compared.
 PER_RUN = {"run_id"}
@@ -55,6 +59,7 @@ class Night:
     # every mart, in order.
     facts: dict[str, list[dict[str, Any]]]
     scores: dict[str, list[dict[str, Any]]]
+    credit_grades: dict[str, list[dict[str, Any]]]
     mart_columns: dict[str, dict[str, list[str]]]
     # Versions of the corrected line in Spark's raw table, and the score rows Spark holds.
     spark_corrected_versions: int
@@ -150,7 +155,10 @@ def dbt_unit_tests_on_spark(home: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
     work = tmp_path_factory.mktemp("spark_night")
-    generate_demo(work / "demo", seed=11, customers=50, lines=3000, history_days=400, daily_days=2)
+    generate_demo(
+        work / "demo", seed=11, customers=50, lines=3000, history_days=400,
+        end_date=SECOND_NIGHT, daily_days=3,
+    )  # fmt: skip
     landing = work / "demo" / "landing"
     homes = {engine: work / engine for engine in ENGINES}
     results = []
@@ -175,6 +183,7 @@ def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
                 night,
                 {e: rows(w, "marts.fct_customer_facts") for e, w in warehouses.items()},
                 {e: rows(w, "scores.customer_scores") for e, w in warehouses.items()},
+                {e: rows(w, "scores.credit_grades") for e, w in warehouses.items()},
                 {e: mart_columns(w) for e, w in warehouses.items()},
                 versions,
                 spark_table(homes["spark"], "scores", "customer_scores"),
@@ -201,11 +210,13 @@ def nights(spark_nights: SparkNights) -> list[Night]:
     return spark_nights.nights
 
 
-def differences(expected: list[dict], actual: list[dict]) -> dict[str, str]:
+def differences(
+    expected: list[dict], actual: list[dict], date_column: str = "as_of_date"
+) -> dict[str, str]:
     """Per column, how many rows differ and the first of them, between two sets of rows keyed
-    by (as_of_date, customer_id); rows on one side only come under "rows"."""
+    by (``date_column``, customer_id); rows on one side only come under "rows"."""
     found: dict[str, list[str]] = {}
-    key = lambda row: (row["as_of_date"], row["customer_id"])  # noqa: E731
+    key = lambda row: (row[date_column], row["customer_id"])  # noqa: E731
     left, right = {key(r): r for r in expected}, {key(r): r for r in actual}
     for row_key in sorted(left.keys() ^ right.keys()):
         side = "DuckDB" if row_key in left else "Spark"
@@ -249,11 +260,38 @@ def test_corrected_second_night_facts_and_scores_equal_duckdbs(nights: list[Nigh
     # The correction reached Spark's raw table as a second version of the line, and the facts
     # of the second night sit beside the first night's, which were kept.
     assert second.spark_corrected_versions == 2
-    assert {row["as_of_date"] for row in second.facts["spark"]} == {FIRST_NIGHT, SECOND_NIGHT}
+    assert {row["as_of_date"] for row in second.facts["spark"]} == {
+        FIRST_NIGHT,
+        QUARTER_END,
+        SECOND_NIGHT,
+    }
     assert len(second.facts["duckdb"]) > len(first.facts["duckdb"])
     assert differences(second.facts["duckdb"], second.facts["spark"]) == {}
     assert {row["as_of_date"] for row in second.scores["spark"]} == {SECOND_NIGHT}
     assert differences(second.scores["duckdb"], second.scores["spark"]) == {}
+
+
+def test_quarter_end_facts_and_credit_grades_equal_duckdbs(nights: list[Night]) -> None:
+    first, second = nights
+    # The skipped night's facts were built by the quarter-end step on each engine: one row for
+    # each of the 49 customers landed by 2025-12-31 (the 50th lands on 2026-01-01).
+    for engine in ENGINES:
+        at_quarter_end = [r for r in second.facts[engine] if r["as_of_date"] == QUARTER_END]
+        assert len(at_quarter_end) == 49, engine
+    # The first night evaluated 2025Q3, when no customer had landed: no grades. The second
+    # grades 2025Q4 on those facts, on Spark as on DuckDB.
+    assert first.credit_grades == {"duckdb": [], "spark": []}
+    for engine in ENGINES:
+        quarters = {(r["credit_quarter"], r["credit_quarter_end_date"]) for r in
+                    second.credit_grades[engine]}  # fmt: skip
+        assert quarters == {("2025Q4", QUARTER_END)}, engine
+        assert len(second.credit_grades[engine]) == 49, engine
+    assert (
+        differences(
+            second.credit_grades["duckdb"], second.credit_grades["spark"], "credit_quarter_end_date"
+        )
+        == {}
+    )
 
 
 def test_the_scores_are_written_back_to_spark(nights: list[Night]) -> None:
