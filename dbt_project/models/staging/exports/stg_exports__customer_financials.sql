@@ -27,9 +27,7 @@ final as (
         cost_of_goods_sold,
         net_profit,
         accounts_receivable,
-        _business_date as landed_date,
-        _source_file as source_file,
-        _source_line as source_line
+        {{ landed_lineage() }}
     from source
     where _business_date <= {{ as_of_date() }}
 

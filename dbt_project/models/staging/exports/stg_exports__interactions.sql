@@ -26,9 +26,7 @@ final as (
         resolved_at,
         cast(resolved_at as date) as resolved_date,
         employee,
-        _business_date as landed_date,
-        _source_file as source_file,
-        _source_line as source_line
+        {{ landed_lineage() }}
     from source
     where _business_date <= {{ as_of_date() }}
 

@@ -23,9 +23,7 @@ final as (
         amount,
         currency,
         amount < 0 as is_credit_note,
-        _business_date as landed_date,
-        _source_file as source_file,
-        _source_line as source_line
+        {{ landed_lineage() }}
     from source
     where _business_date <= {{ as_of_date() }}
 

@@ -21,9 +21,7 @@ final as (
         invoice_id,
         payment_date,
         amount,
-        _business_date as landed_date,
-        _source_file as source_file,
-        _source_line as source_line
+        {{ landed_lineage() }}
     from source
     where _business_date <= {{ as_of_date() }}
 

@@ -33,9 +33,7 @@ final as (
         line_cost,
         discount_amount,
         quantity < 0 as is_return,
-        _business_date as landed_date,
-        _source_file as source_file,
-        _source_line as source_line,
+        {{ landed_lineage() }},
         _loaded_at as loaded_at
     from source
     where _business_date <= {{ as_of_date() }}
