@@ -46,12 +46,13 @@ def require_graph_engine(settings: Settings) -> None:
         )
 
 
-def missing_for(engine_name: str) -> list[str]:
-    """What this machine lacks to run a night on ``engine_name`` (nothing for DuckDB)."""
+def missing_for(engine_name: str, remote: bool = False) -> list[str]:
+    """What this machine lacks to run a night on ``engine_name`` (nothing for DuckDB); with
+    a Spark Connect server (``remote``) Spark's Java runs there, not here."""
     if engine_name == ENGINES[0]:
         return []
     checks = (
-        ("Java 17 (java on PATH)", shutil.which("java") is not None),
+        ("Java 17 (java on PATH)", remote or shutil.which("java") is not None),
         ("pyspark", find_spec("pyspark") is not None),
         ("dbt-spark", find_spec("dbt.adapters.spark") is not None),
     )
@@ -60,7 +61,7 @@ def missing_for(engine_name: str) -> list[str]:
 
 def require_engine_installed(settings: Settings) -> None:
     """Refuse, before anything runs, a night on an engine this machine cannot run."""
-    missing = missing_for(settings.engine)
+    missing = missing_for(settings.engine, remote=settings.spark_remote is not None)
     if missing:
         raise SettingsError(
             f"the {settings.engine} engine needs {', '.join(missing)}, which this machine "

@@ -26,9 +26,11 @@ class KamSettingsResource(dg.ConfigurableResource):
     publish_dir: str | None = None
     config_dir: str | None = None
     publish_storage_version: str | None = None
-    #: The engine dbt builds on (duckdb, spark) and the Spark engine's folder.
+    #: The engine dbt builds on (duckdb, spark), the Spark engine's folder and its Spark
+    #: Connect server (sc://host:port; unset: a local Spark session).
     engine: str | None = None
     spark_warehouse: str | None = None
+    spark_remote: str | None = None
     #: Score gates an operator accepted for this run (``kam run --accept-gate NAME``): their
     #: errors become warnings, recorded as accepted.
     accept_gates: list[str] = []
@@ -43,6 +45,7 @@ class KamSettingsResource(dg.ConfigurableResource):
             "KAM_PUBLISH_STORAGE_VERSION": self.publish_storage_version,
             "KAM_ENGINE": self.engine,
             "KAM_SPARK_WAREHOUSE": self.spark_warehouse,
+            "KAM_SPARK_REMOTE": self.spark_remote,
         }
         environ = {**os.environ, **{k: v for k, v in overrides.items() if v}}
         return load_settings(environ)
@@ -62,6 +65,7 @@ class KamSettingsResource(dg.ConfigurableResource):
                 "spark_warehouse": (
                     str(settings.spark_warehouse) if settings.spark_warehouse else None
                 ),
+                "spark_remote": settings.spark_remote,
                 "accept_gates": list(accept_gates),
             }
         }

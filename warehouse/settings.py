@@ -50,6 +50,9 @@ class Settings:
     # Folder of the Spark engine's tables and catalog (``KAM_SPARK_WAREHOUSE``); None: the
     # default under home (:attr:`spark_warehouse_dir`).
     spark_warehouse: Path | None = None
+    # A Spark Connect server the Spark engine works through (``KAM_SPARK_REMOTE``,
+    # ``sc://host:port``); None: a local Spark session in each Spark step's own process.
+    spark_remote: str | None = None
 
     @property
     def mappings_dir(self) -> Path:
@@ -95,6 +98,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         engine=engine(env),
         spark_warehouse=Path(spark).expanduser().resolve() if spark else None,
+        spark_remote=spark_remote(env),
     )
 
 
@@ -105,6 +109,21 @@ def engine(env: os._Environ[str] | dict[str, str]) -> str:
         raise SettingsError(
             f"KAM_ENGINE={env.get('KAM_ENGINE')!r} is not an engine kam builds on — fix: "
             f"set it to one of {', '.join(ENGINES)}, or unset it for the default {ENGINES[0]}"
+        )
+    return value
+
+
+#: The environment variable naming the Spark Connect server of the Spark engine.
+SPARK_REMOTE_ENV = "KAM_SPARK_REMOTE"
+
+
+def spark_remote(env: os._Environ[str] | dict[str, str]) -> str | None:
+    """``KAM_SPARK_REMOTE``: a Spark Connect URL (``sc://host:port``), or None when unset."""
+    value = env.get(SPARK_REMOTE_ENV) or None
+    if value is not None and not value.startswith("sc://"):
+        raise SettingsError(
+            f"{SPARK_REMOTE_ENV}={value!r} is not a Spark Connect URL — fix: write it as "
+            f"sc://host:port (e.g. sc://localhost:15002), or unset it for a local Spark session"
         )
     return value
 
@@ -150,18 +169,36 @@ def connect_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPy
 AS_OF_DATE_ENV = "KAM_AS_OF_DATE"
 
 
+#: The dbt target of the Spark engine over a Spark Connect server (dbt_project/profiles.yml).
+SPARK_CONNECT_TARGET = "spark_connect"
+
+
 def dbt_environment(
-    warehouse_path: Path, as_of: date | None = None, *, spark_warehouse: Path | None = None
+    warehouse_path: Path,
+    as_of: date | None = None,
+    *,
+    spark_warehouse: Path | None = None,
+    spark_remote: str | None = None,
 ) -> dict[str, str]:
     """What kam's dbt project reads from the environment: the engine and its warehouse
     (profiles.yml) and, for a build, the as-of date (:data:`AS_OF_DATE_ENV`).
 
-    dbt builds on DuckDB unless ``spark_warehouse`` (the Spark engine's folder) is given; a
-    ``KAM_ENGINE`` left in the shell never picks the target of a call that did not ask for it."""
-    values = {"KAM_ENGINE": ENGINES[0], "KAM_WAREHOUSE_PATH": str(warehouse_path)}
+    dbt builds on DuckDB unless ``spark_warehouse`` (the Spark engine's folder) is given, over
+    the Spark Connect server ``spark_remote`` if one is given (the profile's
+    :data:`SPARK_CONNECT_TARGET`). dbt's ``DBT_TARGET`` names the target, so a ``KAM_ENGINE``
+    or ``DBT_TARGET`` left in the shell never picks the target of a call that did not ask for
+    it."""
+    values = {
+        "KAM_ENGINE": ENGINES[0],
+        "KAM_WAREHOUSE_PATH": str(warehouse_path),
+        "DBT_TARGET": ENGINES[0],
+    }
     if spark_warehouse is not None:
-        values["KAM_ENGINE"] = "spark"
+        values["KAM_ENGINE"] = values["DBT_TARGET"] = "spark"
         values["KAM_SPARK_WAREHOUSE"] = str(spark_warehouse)
+        if spark_remote is not None:
+            values[SPARK_REMOTE_ENV] = spark_remote
+            values["DBT_TARGET"] = SPARK_CONNECT_TARGET
     if as_of is not None:
         values[AS_OF_DATE_ENV] = as_of.isoformat()
     return values
@@ -169,8 +206,14 @@ def dbt_environment(
 
 def night_dbt_environment(settings: Settings, as_of: date) -> dict[str, str]:
     """:func:`dbt_environment` of a night's dbt calls: on the engine ``settings`` name."""
-    spark = settings.spark_warehouse_dir if settings.engine == "spark" else None
-    return dbt_environment(settings.warehouse_path, as_of, spark_warehouse=spark)
+    if settings.engine != "spark":
+        return dbt_environment(settings.warehouse_path, as_of)
+    return dbt_environment(
+        settings.warehouse_path,
+        as_of,
+        spark_warehouse=settings.spark_warehouse_dir,
+        spark_remote=settings.spark_remote,
+    )
 
 
 def definitions_environment(settings: Settings) -> dict[str, str]:

@@ -12,14 +12,15 @@ from orchestration.cli.inputs import cmd_check, cmd_contracts, cmd_map
 from orchestration.cli.outputs import cmd_docs, cmd_report
 from orchestration.cli.prepare import cmd_prepare
 from orchestration.cli.runs import cmd_backfill, cmd_run
+from orchestration.cli.spark import cmd_spark_server
 from warehouse.settings import ENGINES
+from warehouse.spark.connect_server import DEFAULT_PORT
 
 DESCRIPTION = (
     "kam: the nightly key-account warehouse. Generate demo landing files, check the "
     "configuration and landing folders, run or backfill business dates, build the dbt docs "
     "and the report. Global options (--home, --verbose, --quiet) may also follow the command."
 )
-
 
 
 def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
@@ -160,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_option(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
+    spark_server = command(
+        "spark-server",
+        "run a Spark Connect server over this home's Spark warehouse until Ctrl-C",
+        "The server holds the Spark engine's catalog and settings (dbt_project/profiles.yml, "
+        "target spark); nights run through it with KAM_SPARK_REMOTE=sc://localhost:PORT and "
+        "--engine spark, without a Java process per step. Needs Java 17 and the spark extra.",
+    )
+    spark_server.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+    )
+    spark_server.set_defaults(handler=cmd_spark_server)
+
     backtest = command(
         "backtest",
         "measure the churn probability on past business dates whose outcome is known",
@@ -234,7 +247,6 @@ def _version() -> str:
         return "(not installed; run make setup)"
 
 
-
 def _add_map_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     mapping = sub.add_parser(
         "map",
@@ -260,7 +272,6 @@ def _add_map_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     mapping.set_defaults(handler=cmd_map)
 
 
-
 def _add_report_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     report = sub.add_parser(
         "report",
@@ -281,4 +292,3 @@ def _add_report_parser(sub: argparse._SubParsersAction, common: argparse.Argumen
         "(needs Debian's chromium and Playwright for Python; default: none)",
     )
     report.set_defaults(handler=cmd_report)
-

@@ -61,6 +61,7 @@ def test_dbt_builds_on_spark_only_when_the_nights_settings_say_so(tmp_path: Path
     assert dbt_environment(warehouse, date(2025, 3, 31), spark_warehouse=tmp_path / "lake") == {
         "KAM_ENGINE": "spark",
         "KAM_WAREHOUSE_PATH": str(warehouse),
+        "DBT_TARGET": "spark",
         "KAM_SPARK_WAREHOUSE": str(tmp_path / "lake"),
         "KAM_AS_OF_DATE": "2025-03-31",
     }
@@ -68,6 +69,7 @@ def test_dbt_builds_on_spark_only_when_the_nights_settings_say_so(tmp_path: Path
     assert night_dbt_environment(duck, date(2025, 3, 31)) == {
         "KAM_ENGINE": "duckdb",
         "KAM_WAREHOUSE_PATH": str(duck.warehouse_path),
+        "DBT_TARGET": "duckdb",
         "KAM_AS_OF_DATE": "2025-03-31",
     }
     spark = load_settings({"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark"})
@@ -165,3 +167,120 @@ def test_tables_are_written_only_to_a_local_warehouse_folder() -> None:
     assert local_path("file:///data/lake/tables") == Path("/data/lake/tables")
     with pytest.raises(SparkSessionError, match="s3a://bucket/kam.*KAM_SPARK_WAREHOUSE"):
         local_path("s3a://bucket/kam")
+
+
+def test_kam_spark_remote_names_a_spark_connect_server(tmp_path: Path) -> None:
+    home = {"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark"}
+    assert load_settings(home).spark_remote is None
+    assert load_settings({**home, "KAM_SPARK_REMOTE": ""}).spark_remote is None
+    remote = load_settings({**home, "KAM_SPARK_REMOTE": "sc://spark.internal:15002"})
+    assert remote.spark_remote == "sc://spark.internal:15002"
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**home, "KAM_SPARK_REMOTE": "spark.internal:15002"})
+    assert str(raised.value) == (
+        "KAM_SPARK_REMOTE='spark.internal:15002' is not a Spark Connect URL — fix: write it as "
+        "sc://host:port (e.g. sc://localhost:15002), or unset it for a local Spark session"
+    )
+    # The run config carries it to the run.
+    config = KamSettingsResource.run_config(remote)["config"]
+    assert config["spark_remote"] == "sc://spark.internal:15002"
+    assert KamSettingsResource(**config).settings() == remote
+
+
+def test_dbt_builds_through_the_server_on_the_spark_connect_target(tmp_path: Path) -> None:
+    from datetime import date
+
+    from warehouse.settings import dbt_environment, night_dbt_environment
+
+    warehouse, lake = tmp_path / "w.duckdb", tmp_path / "lake"
+    assert dbt_environment(
+        warehouse, date(2025, 3, 31), spark_warehouse=lake, spark_remote="sc://s:15002"
+    ) == {
+        "KAM_ENGINE": "spark",
+        "KAM_WAREHOUSE_PATH": str(warehouse),
+        "DBT_TARGET": "spark_connect",
+        "KAM_SPARK_WAREHOUSE": str(lake),
+        "KAM_SPARK_REMOTE": "sc://s:15002",
+        "KAM_AS_OF_DATE": "2025-03-31",
+    }
+    # a server named for a DuckDB night changes nothing
+    assert "KAM_SPARK_REMOTE" not in dbt_environment(warehouse, spark_remote="sc://s:15002")
+    night = load_settings(
+        {"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark", "KAM_SPARK_REMOTE": "sc://s:1"}
+    )
+    assert night_dbt_environment(night, date(2025, 3, 31))["DBT_TARGET"] == "spark_connect"
+
+
+def test_a_spark_connect_client_sets_the_sql_settings_of_the_local_session() -> None:
+    local = spark_settings({"KAM_SPARK_WAREHOUSE": "/data/lake"})
+    client = spark_settings({"KAM_SPARK_REMOTE": "sc://s:15002"}, "spark_connect")
+    assert client == {
+        "spark.remote": "sc://s:15002",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.ansi.enabled": "false",
+        "spark.sql.hive.metastorePartitionPruning": "false",
+    }
+    # every SQL setting of the client is the local session's (one list in profiles.yml)
+    assert {k: v for k, v in client.items() if k != "spark.remote"}.items() <= local.items()
+
+
+def test_the_server_gets_the_local_sessions_settings(tmp_path: Path) -> None:
+    from warehouse.spark.connect_server import SERVER_CLASS, server_command
+
+    command = server_command(tmp_path / "lake", 15111, {"KAM_SPARK_JAVA_OPTIONS": "-Xss4m"})
+    assert command[0].endswith("/pyspark/bin/spark-submit")
+    assert command[1:3] == ["--class", SERVER_CLASS]
+    confs = dict(command[i + 1].split("=", 1) for i, part in enumerate(command) if part == "--conf")
+    assert confs == {
+        **spark_settings(
+            {"KAM_SPARK_WAREHOUSE": str(tmp_path / "lake"), "KAM_SPARK_JAVA_OPTIONS": "-Xss4m"}
+        ),  # fmt: skip
+        "spark.sql.catalogImplementation": "hive",
+        "spark.connect.grpc.binding.port": "15111",
+        "spark.log.level": "WARN",
+    }
+    assert confs["spark.sql.warehouse.dir"] == f"{tmp_path / 'lake'}/tables"
+
+
+def test_a_server_that_does_not_answer_is_named_at_once(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    pytest.importorskip("pyspark")
+    from warehouse.spark.session import remote_address, spark_session
+
+    assert remote_address("sc://spark.internal:15111/;token=x") == ("spark.internal", 15111)
+    assert remote_address("sc://spark.internal") == ("spark.internal", 15002)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(SparkSessionError) as raised:
+        spark_session(tmp_path / "lake", remote=f"sc://localhost:{port}")
+    assert time.monotonic() - started < 10  # not pyspark's minutes of retries
+    assert str(raised.value) == (
+        f"cannot reach the Spark Connect server at sc://localhost:{port} (KAM_SPARK_REMOTE): "
+        "Connection refused — fix: start it (kam spark-server), or correct KAM_SPARK_REMOTE, "
+        "or unset it for a local Spark session"
+    )
+
+
+def test_without_java_a_night_through_a_server_is_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.engine import missing_for
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-java-here"))
+    assert missing_for("spark") == ["Java 17 (java on PATH)"]
+    assert missing_for("spark", remote=True) == []
+
+
+def test_the_spark_steps_reach_the_server_the_settings_name(tmp_path: Path) -> None:
+    from warehouse.spark.child import step_command
+
+    home = {"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark"}
+    local = step_command("export-raw", load_settings(home))
+    assert "--spark-remote" not in local
+    remote = step_command("export-raw", load_settings({**home, "KAM_SPARK_REMOTE": "sc://s:1"}))
+    assert remote == [*local, "--spark-remote", "sc://s:1"]

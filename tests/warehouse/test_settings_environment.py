@@ -36,10 +36,12 @@ def test_dbt_reads_the_engine_the_warehouse_and_the_as_of_date() -> None:
     assert dbt_environment(warehouse) == {
         "KAM_ENGINE": "duckdb",
         "KAM_WAREHOUSE_PATH": "/homes/a/warehouse/kam.duckdb",
+        "DBT_TARGET": "duckdb",
     }
     assert dbt_environment(warehouse, date(2025, 3, 31)) == {
         "KAM_ENGINE": "duckdb",
         "KAM_WAREHOUSE_PATH": "/homes/a/warehouse/kam.duckdb",
+        "DBT_TARGET": "duckdb",
         "KAM_AS_OF_DATE": "2025-03-31",
     }
 

@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("step", choices=STEPS)
     parser.add_argument("--warehouse", type=Path, required=True, help="the DuckDB warehouse")
     parser.add_argument("--spark-warehouse", type=Path, required=True)
+    parser.add_argument("--spark-remote", help="a Spark Connect server, sc://host:port")
     parser.add_argument(
         "--as-of", type=date.fromisoformat, action="append", default=[],
         help="a business date dbt built (copy-marts; repeat for several)",
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.step == "copy-marts" and not (args.as_of and args.mart):
         parser.error("copy-marts needs --as-of and at least one --mart")
-    session = spark_session(args.spark_warehouse)
+    session = spark_session(args.spark_warehouse, remote=args.spark_remote)
     try:
         with connect_warehouse(args.warehouse) as con:
             summary = _run(args, session, con)

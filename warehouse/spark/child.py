@@ -5,7 +5,9 @@ at a time may open, and a Java process started by pyspark lives as long as the P
 (stopping the session does not release the catalog). dbt (dagster-dbt runs it as a subprocess)
 must open that catalog after kam's own steps, so each step runs in a child Python process
 (``python -m warehouse.spark <step>``) that ends, with its Java process, when the step is done.
-Starting a session costs a few seconds to tens of seconds per step.
+Starting a session costs a few seconds to tens of seconds per step. Over a Spark Connect
+server (``KAM_SPARK_REMOTE``) the server holds the catalog, and a step's process is a client
+without a Java process of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def step_command(
         "--warehouse", str(settings.warehouse_path),
         "--spark-warehouse", str(settings.spark_warehouse_dir),
     ]  # fmt: skip
+    if settings.spark_remote is not None:
+        command += ["--spark-remote", settings.spark_remote]
     for day in dates:
         command += ["--as-of", day.isoformat()]
     for table in marts:

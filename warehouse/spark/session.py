@@ -1,13 +1,16 @@
-"""The local Spark session kam's Python steps share with dbt-spark's ``session`` method.
+"""The Spark session kam's Python steps share with dbt-spark's ``session`` method.
 
 dbt-spark (``method: session``) builds its session from the ``spark`` target of
-``dbt_project/profiles.yml``; Spark keeps one session per process, so kam's steps build theirs
-from the same settings, rendered as dbt renders them, and whichever comes first serves both.
+``dbt_project/profiles.yml`` (a local Spark in the process), or from its ``spark_connect``
+target (a client of the Spark Connect server ``KAM_SPARK_REMOTE``). kam's steps build theirs
+from the same settings, rendered as dbt renders them.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING
 import jinja2
 import yaml
 
-from warehouse.settings import DBT_PROJECT_DIR
+from warehouse.settings import DBT_PROJECT_DIR, SPARK_CONNECT_TARGET, SPARK_REMOTE_ENV
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -30,16 +33,16 @@ class SparkSessionError(RuntimeError):
     """The Spark session cannot serve kam as asked; the message names the fix."""
 
 
-def spark_settings(environ: Mapping[str, str]) -> dict[str, str]:
-    """The ``spark`` target's session settings (``server_side_parameters``) with ``env_var``
+def spark_settings(environ: Mapping[str, str], target_name: str = "spark") -> dict[str, str]:
+    """A Spark target's session settings (``server_side_parameters``) with ``env_var``
     rendered from ``environ``, as dbt renders them."""
     profile = yaml.safe_load(PROFILE_PATH.read_text(encoding="utf-8"))
     try:
-        target = profile["kam"]["outputs"]["spark"]
+        target = profile["kam"]["outputs"][target_name]
     except KeyError:
         raise SparkSessionError(
-            f"{PROFILE_PATH} has no 'spark' target under kam.outputs: restore it from the "
-            "repository (docs/spark.md)"
+            f"{PROFILE_PATH} has no {target_name!r} target under kam.outputs: restore it from "
+            "the repository (docs/spark.md)"
         ) from None
     renderer = jinja2.Environment(undefined=jinja2.StrictUndefined)
     renderer.globals["env_var"] = lambda name, default=None: _env_var(environ, name, default)
@@ -59,11 +62,15 @@ def _env_var(environ: Mapping[str, str], name: str, default: str | None) -> str:
     return default
 
 
-def spark_session(warehouse_dir: Path, environ: Mapping[str, str] | None = None) -> SparkSession:
-    """The process's Spark session with its tables and catalog under ``warehouse_dir``.
+def spark_session(
+    warehouse_dir: Path, environ: Mapping[str, str] | None = None, remote: str | None = None
+) -> SparkSession:
+    """The process's Spark session with its tables and catalog under ``warehouse_dir``: a local
+    Spark, or a session of the Spark Connect server at ``remote`` (``sc://host:port``).
 
-    Raises :class:`SparkSessionError` without pyspark, or when the process already holds a
-    session whose tables live elsewhere (Spark fixes the folder when the session starts).
+    Raises :class:`SparkSessionError` without pyspark, when the server cannot be reached, or
+    when the session's tables live elsewhere (Spark fixes the folder when it starts: a process
+    already holding a local session, or a server started for another folder).
     """
     try:
         from pyspark.sql import SparkSession
@@ -71,21 +78,69 @@ def spark_session(warehouse_dir: Path, environ: Mapping[str, str] | None = None)
         raise SparkSessionError(
             f"the Spark engine needs pyspark and dbt-spark: {INSTALL} (and a Java 17 runtime)"
         ) from None
-    settings = spark_settings(
-        {**(os.environ if environ is None else environ), WAREHOUSE_ENV: str(warehouse_dir)}
-    )
-    builder = SparkSession.builder.enableHiveSupport()
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    environ = {**(os.environ if environ is None else environ), WAREHOUSE_ENV: str(warehouse_dir)}
+    settings = spark_settings(environ)
+    if remote is None:
+        builder = SparkSession.builder.enableHiveSupport()
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+    else:
+        session = _connect(remote, spark_settings({**environ, SPARK_REMOTE_ENV: remote},
+                                                  SPARK_CONNECT_TARGET))  # fmt: skip
     wanted = settings.get("spark.sql.warehouse.dir")
     held = session.conf.get("spark.sql.warehouse.dir")
     if wanted and local_path(held) != local_path(wanted):
+        session.stop()
+        if remote is not None:
+            raise SparkSessionError(
+                f"the Spark Connect server at {remote} keeps its tables in {held}, not in "
+                f"{wanted}: start it for this Spark warehouse (kam spark-server), or set "
+                f"{WAREHOUSE_ENV} to the folder holding {held}"
+            )
         raise SparkSessionError(
             f"this process already runs a Spark session whose tables are in {held}, not "
             f"{wanted}: run kam for one Spark warehouse per process ({WAREHOUSE_ENV})"
         )
     return session
+
+
+def _connect(remote: str, settings: Mapping[str, str]) -> SparkSession:
+    """A session of the Spark Connect server at ``remote`` with the SQL ``settings``; raises
+    :class:`SparkSessionError` naming the server when it cannot be reached."""
+    from pyspark.errors import PySparkException
+    from pyspark.sql import SparkSession
+
+    host, port = remote_address(remote)
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        # pyspark's client would retry for minutes before giving up.
+        raise SparkSessionError(
+            f"cannot reach the Spark Connect server at {remote} ({SPARK_REMOTE_ENV}): "
+            f"{exc.strerror or exc} — fix: start it (kam spark-server), or correct "
+            f"{SPARK_REMOTE_ENV}, or unset it for a local Spark session"
+        ) from None
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+        session.conf.get("spark.sql.warehouse.dir")  # the first call that reaches the server
+    except PySparkException as exc:
+        raise SparkSessionError(
+            f"cannot reach the Spark Connect server at {remote} ({SPARK_REMOTE_ENV}): "
+            f"{str(exc).splitlines()[0]} — fix: start it (kam spark-server), or correct "
+            f"{SPARK_REMOTE_ENV}, or unset it for a local Spark session"
+        ) from None
+    return session
+
+
+def remote_address(remote: str) -> tuple[str, int]:
+    """Host and port of a Spark Connect URL ``sc://host[:port][/;params]`` (port 15002 when
+    the URL has none, as Spark Connect's clients assume)."""
+    parsed = urllib.parse.urlparse(remote.split(";")[0].rstrip("/"))
+    return parsed.hostname or "localhost", parsed.port or 15002
 
 
 def tables_root(session: SparkSession) -> Path:
