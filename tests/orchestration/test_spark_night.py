@@ -3,10 +3,13 @@ scores the DuckDB night gives, row for row, on a first night and on an increment
 that brings a corrected order line and, being the first night of a quarter whose predecessor's
 last night never ran, builds the quarter-end facts the credit grades are evaluated on.
 
-One small demo landing folder feeds two kam homes: one runs on DuckDB, the other on a local
-Spark session (raw tables exported to Spark, dbt on Spark, marts copied back, scores exported).
-Each night is a `kam run` process of its own (the job's graph is fixed per process by its
-engine). Integers, strings, dates and decimals must be equal, doubles equal to 1e-9 relative.
+One small demo landing folder feeds two kam homes: one runs on DuckDB, the other on Spark (raw
+tables exported to Spark, dbt on Spark, marts copied back, scores exported). The first Spark
+night runs on local Spark sessions, one per step; the second, and the dbt unit tests after it,
+through a Spark Connect server over the same Spark warehouse (`kam spark-server`,
+`KAM_SPARK_REMOTE`). Each night is a `kam run` process of its own (the job's graph is fixed per
+process by its engine). Integers, strings, dates and decimals must be equal, doubles equal to
+1e-9 relative.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,6 +69,8 @@ class Night:
     # Versions of the corrected line in Spark's raw table, and the score rows Spark holds.
     spark_corrected_versions: int
     spark_scores: pl.DataFrame
+    # The output of the night's Spark steps (their logs), keyed by step.
+    spark_step_logs: dict[str, str]
 
 
 @dataclass
@@ -74,6 +81,14 @@ class SparkNights:
     unit_tests_output: str
     unit_tests_returncode: int
     unit_test_statuses: dict[str, str]
+    # The Spark home, the Spark Connect server's URL, what `kam spark-server` printed when it
+    # was ready, and its exit code after Ctrl-C.
+    spark_home: Path
+    server_url: str
+    server_banner: str
+    server_returncode: int
+    # The error of a client asking that server for another Spark warehouse.
+    wrong_warehouse_error: str
 
 
 def land_correction(landing: Path) -> tuple[str, int]:
@@ -92,20 +107,73 @@ def land_correction(landing: Path) -> tuple[str, int]:
     return row["order_id"], int(row["line_number"])
 
 
-def kam_run(home: Path, landing: Path, day: date, engine: str) -> subprocess.Popen:
-    """`kam run` for ``day`` on ``engine`` in a process of its own, started now."""
+def kam_environment() -> dict[str, str]:
+    """The environment of the test's kam processes: none of the shell's kam settings."""
     environ = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith("KAM_") and name != "DAGSTER_HOME"
+        if not name.startswith(("KAM_", "DBT_", "SPARK_")) and name != "DAGSTER_HOME"
     }
-    environ["KAM_LANDING_DIR"] = str(landing)
     environ[JAVA_OPTIONS_ENV] = TEST_JAVA_OPTIONS
+    return environ
+
+
+def kam_run(
+    home: Path, landing: Path, day: date, engine: str, remote: str | None = None
+) -> subprocess.Popen:
+    """`kam run` for ``day`` on ``engine`` in a process of its own, started now; through the
+    Spark Connect server ``remote`` if given."""
+    environ = kam_environment()
+    environ["KAM_LANDING_DIR"] = str(landing)
+    if remote is not None:
+        environ["KAM_SPARK_REMOTE"] = remote
     command = [sys.executable, "-m", "orchestration.cli", "--home", str(home), "--quiet"]
     command += ["run", "--date", day.isoformat(), "--engine", engine]
     return subprocess.Popen(
         command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def start_spark_server(home: Path, port: int) -> tuple[subprocess.Popen, str]:
+    """`kam spark-server` over ``home``'s Spark warehouse; returns it and the line it printed
+    once the server listened."""
+    command = [sys.executable, "-m", "orchestration.cli", "--home", str(home)]
+    server = subprocess.Popen(
+        [*command, "spark-server", "--port", str(port)], env=kam_environment(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert server.stdout is not None
+    banner = server.stdout.readline()
+    assert banner.startswith("Spark Connect server"), banner + server.stdout.read()
+    return server, banner
+
+
+def stop_spark_server(server: subprocess.Popen) -> int:
+    """Ctrl-C, as a user stops it; its exit code."""
+    server.send_signal(signal.SIGINT)
+    try:
+        return server.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+        raise
+
+
+def wrong_warehouse_error(home: Path, remote: str) -> str:
+    """What a client asking the server for another Spark warehouse is told."""
+    probe = "from pathlib import Path; from warehouse.spark.session import spark_session\n"
+    probe += f"spark_session(Path({str(home / 'elsewhere')!r}), remote={remote!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=kam_environment(), capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    return done.stderr.strip().splitlines()[-1]
 
 
 def rows(warehouse: Path, table: str) -> list[dict[str, Any]]:
@@ -132,16 +200,17 @@ def spark_table(home: Path, schema: str, table: str) -> pl.DataFrame:
     return pl.read_parquet(folder / "**" / "*.parquet", hive_partitioning=True)
 
 
-def dbt_unit_tests_on_spark(home: Path) -> subprocess.CompletedProcess:
-    """The dbt project's unit tests on the Spark engine of ``home`` (the nightly job leaves
-    them to the test suite), in a process of their own."""
-    environ = {name: value for name, value in os.environ.items() if not name.startswith("KAM_")}
-    environ[JAVA_OPTIONS_ENV] = TEST_JAVA_OPTIONS
+def dbt_unit_tests_on_spark(home: Path, remote: str) -> subprocess.CompletedProcess:
+    """The dbt project's unit tests on the Spark engine of ``home`` through the Spark Connect
+    server ``remote`` (the nightly job leaves them to the test suite), in a process of their
+    own."""
+    environ = kam_environment()
     environ.update(
         dbt_environment(
             home / "warehouse" / "kam.duckdb",
             SECOND_NIGHT,
             spark_warehouse=home / "warehouse" / "spark",
+            spark_remote=remote,
         )
     )
     dbt = Path(sys.executable).parent / "dbt"
@@ -162,34 +231,19 @@ def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
     landing = work / "demo" / "landing"
     homes = {engine: work / engine for engine in ENGINES}
     results = []
-    for night in (FIRST_NIGHT, SECOND_NIGHT):
-        if night == SECOND_NIGHT:
-            corrected = land_correction(landing)
-        # The two engines' nights run side by side: they share nothing but the landing folder.
-        runs = {engine: kam_run(homes[engine], landing, night, engine) for engine in ENGINES}
-        for engine, run in runs.items():
-            output, _ = run.communicate()
-            assert run.returncode == 0, f"{engine} night {night} failed:\n{output}"
-        warehouses = {engine: home / "warehouse" / "kam.duckdb" for engine, home in homes.items()}
-        spark_raw = spark_table(homes["spark"], "raw", "transactions")
-        versions = 0
-        if night == SECOND_NIGHT:
-            order_id, line_number = corrected
-            versions = spark_raw.filter(
-                (pl.col("order_id") == order_id) & (pl.col("line_number") == line_number)
-            ).height
-        results.append(
-            Night(
-                night,
-                {e: rows(w, "marts.fct_customer_facts") for e, w in warehouses.items()},
-                {e: rows(w, "scores.customer_scores") for e, w in warehouses.items()},
-                {e: rows(w, "scores.credit_grades") for e, w in warehouses.items()},
-                {e: mart_columns(w) for e, w in warehouses.items()},
-                versions,
-                spark_table(homes["spark"], "scores", "customer_scores"),
-            )
-        )
-    unit_tests = dbt_unit_tests_on_spark(homes["spark"])
+    server, remote, corrected = None, None, None
+    try:
+        for night in (FIRST_NIGHT, SECOND_NIGHT):
+            if night == SECOND_NIGHT:
+                corrected = land_correction(landing)
+                port = free_port()
+                server, banner = start_spark_server(homes["spark"], port)
+                remote = f"sc://localhost:{port}"
+            results.append(run_night(homes, landing, night, remote, corrected))
+        wrong_warehouse = wrong_warehouse_error(homes["spark"], remote)
+        unit_tests = dbt_unit_tests_on_spark(homes["spark"], remote)
+    finally:
+        server_returncode = stop_spark_server(server) if server is not None else None
     run_results = homes["spark"] / "dbt_unit_tests" / "run_results.json"
     statuses = (
         {
@@ -201,7 +255,52 @@ def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
         else {}
     )
     return SparkNights(
-        results, unit_tests.stdout + unit_tests.stderr, unit_tests.returncode, statuses
+        results,
+        unit_tests.stdout + unit_tests.stderr,
+        unit_tests.returncode,
+        statuses,
+        homes["spark"],
+        remote,
+        banner,
+        server_returncode,
+        wrong_warehouse,
+    )
+
+
+def run_night(
+    homes: dict[str, Path],
+    landing: Path,
+    night: date,
+    remote: str | None,
+    corrected: tuple[str, int] | None,
+) -> Night:
+    """Both engines' nights, side by side (they share nothing but the landing folder), and
+    what the test compares after them."""
+    remotes = {"duckdb": None, "spark": remote}
+    runs = {e: kam_run(homes[e], landing, night, e, remotes[e]) for e in ENGINES}
+    for engine, run in runs.items():
+        output, _ = run.communicate()
+        assert run.returncode == 0, f"{engine} night {night} failed:\n{output}"
+    warehouses = {engine: home / "warehouse" / "kam.duckdb" for engine, home in homes.items()}
+    spark_raw = spark_table(homes["spark"], "raw", "transactions")
+    versions = 0
+    if corrected is not None:
+        order_id, line_number = corrected
+        versions = spark_raw.filter(
+            (pl.col("order_id") == order_id) & (pl.col("line_number") == line_number)
+        ).height
+    return Night(
+        night,
+        {e: rows(w, "marts.fct_customer_facts") for e, w in warehouses.items()},
+        {e: rows(w, "scores.customer_scores") for e, w in warehouses.items()},
+        {e: rows(w, "scores.credit_grades") for e, w in warehouses.items()},
+        {e: mart_columns(w) for e, w in warehouses.items()},
+        versions,
+        spark_table(homes["spark"], "scores", "customer_scores"),
+        {
+            step: (homes["spark"] / "logs" / f"spark-{step}.log").read_text(encoding="utf-8")
+            for step in ("export-raw", "copy-marts", "export-scores")
+        },
     )
 
 
@@ -309,3 +408,34 @@ def test_the_dbt_unit_tests_pass_on_spark(spark_nights: SparkNights) -> None:
     assert spark_nights.unit_tests_returncode == 0, spark_nights.unit_tests_output
     # every unit test of the project ran on Spark, and passed
     assert spark_nights.unit_test_statuses == dict.fromkeys(manifest["unit_tests"], "pass")
+
+
+def test_the_second_night_ran_through_kam_spark_server(spark_nights: SparkNights) -> None:
+    home, url = spark_nights.spark_home, spark_nights.server_url
+    tables = home / "warehouse" / "spark" / "tables"
+    assert spark_nights.server_banner == (
+        f"Spark Connect server over {home / 'warehouse' / 'spark'} at {url} (log: "
+        f"{home / 'logs' / 'spark-connect-server.log'}). Nights use it with "
+        f"KAM_SPARK_REMOTE={url} kam run --engine spark. Ctrl-C stops it.\n"
+    )
+    # Ctrl-C stopped it cleanly.
+    assert spark_nights.server_returncode == 0
+    # Its log starts with its command line: the spark target's settings for this home.
+    log = (home / "logs" / "spark-connect-server.log").read_text(encoding="utf-8")
+    command = log.splitlines()[0].split()
+    assert command[1:3] == ["--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
+    assert f"spark.sql.warehouse.dir={tables}" in command
+    # A Java process with Spark says so when it starts: each step of the first night started
+    # one, those of the second were the server's clients.
+    spark_starts = "Using Spark's default log4j profile"
+    assert spark_starts in log
+    first, second = spark_nights.nights
+    assert all(spark_starts in output for output in first.spark_step_logs.values())
+    assert not any(spark_starts in output for output in second.spark_step_logs.values())
+    # A client asking it for another Spark warehouse is refused, naming both folders.
+    assert spark_nights.wrong_warehouse_error == (
+        f"warehouse.spark.session.SparkSessionError: the Spark Connect server at {url} keeps "
+        f"its tables in file:{tables}, not in {home / 'elsewhere' / 'tables'}: start it for "
+        "this Spark warehouse (kam spark-server), or set KAM_SPARK_WAREHOUSE to the folder "
+        f"holding file:{tables}"
+    )

@@ -284,3 +284,39 @@ def test_the_spark_steps_reach_the_server_the_settings_name(tmp_path: Path) -> N
     assert "--spark-remote" not in local
     remote = step_command("export-raw", load_settings({**home, "KAM_SPARK_REMOTE": "sc://s:1"}))
     assert remote == [*local, "--spark-remote", "sc://s:1"]
+
+
+def test_kam_spark_server_without_java_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-java-here"))
+    assert main(["--home", str(tmp_path), "spark-server"]) == 2
+    assert capsys.readouterr().err == (
+        "kam: error: a Spark Connect server needs Java 17 (java on PATH), which this machine "
+        "lacks — fix: .venv/bin/python -m pip install -e '.[spark]', and install a Java 17 "
+        "runtime\n"
+    )
+    assert not (tmp_path / "logs").exists()  # nothing was started
+
+
+def test_kam_spark_server_on_a_port_in_use_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from orchestration.cli import main
+    from orchestration.engine import missing_for
+
+    if missing_for("spark"):
+        pytest.skip(f"needs {', '.join(missing_for('spark'))}")
+    with socket.socket() as taken:
+        taken.bind(("localhost", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--home", str(tmp_path), "spark-server", "--port", str(port)]) == 2
+    assert capsys.readouterr().err == (
+        f"kam: error: port {port} is already in use: stop what listens there, or start the "
+        "server on another port (--port)\n"
+    )
