@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -120,12 +121,25 @@ SPARK_REMOTE_ENV = "KAM_SPARK_REMOTE"
 def spark_remote(env: os._Environ[str] | dict[str, str]) -> str | None:
     """``KAM_SPARK_REMOTE``: a Spark Connect URL (``sc://host:port``), or None when unset."""
     value = env.get(SPARK_REMOTE_ENV) or None
-    if value is not None and not value.startswith("sc://"):
+    if value is None:
+        return None
+    try:
+        remote_address(value)
+    except ValueError:
         raise SettingsError(
             f"{SPARK_REMOTE_ENV}={value!r} is not a Spark Connect URL — fix: write it as "
             f"sc://host:port (e.g. sc://localhost:15002), or unset it for a local Spark session"
-        )
+        ) from None
     return value
+
+
+def remote_address(remote: str) -> tuple[str, int]:
+    """Host and port of a Spark Connect URL ``sc://host[:port][/;params]`` (port 15002, Spark
+    Connect's own, when it has none); raises ValueError for anything else."""
+    parsed = urllib.parse.urlparse(remote.split(";")[0].rstrip("/"))
+    if parsed.scheme != "sc" or not parsed.hostname:
+        raise ValueError(f"not a Spark Connect URL: {remote!r}")
+    return parsed.hostname, parsed.port or 15002
 
 
 def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:

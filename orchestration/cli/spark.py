@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 from orchestration.cli.common import UserError, settings_of
 from orchestration.engine import SPARK_INSTALL, missing_for
@@ -23,23 +24,27 @@ def cmd_spark_server(args: argparse.Namespace) -> int:
         settings.home / "logs" / "spark-connect-server.log",
         port=args.port,
     )
+    # Stopped by Ctrl-C or by a service manager's SIGTERM: either way the server goes too (it
+    # runs in a session of its own, which the terminal's Ctrl-C does not reach).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.start()
+        print(
+            f"Spark Connect server over {settings.spark_warehouse_dir} at {server.url} "
+            f"(log: {server.log_path}). Nights use it with KAM_SPARK_REMOTE={server.url} "
+            "kam run --engine spark. Ctrl-C stops it.",
+            flush=True,
+        )
+        code = server.wait()
     except SparkSessionError as exc:
         raise UserError(str(exc)) from None
-    print(
-        f"Spark Connect server over {settings.spark_warehouse_dir} at {server.url} "
-        f"(log: {server.log_path}). Nights use it with KAM_SPARK_REMOTE={server.url} "
-        "kam run --engine spark. Ctrl-C stops it.",
-        flush=True,
-    )
-    try:
-        code = server.wait()
     except KeyboardInterrupt:
-        server.stop()
         return 0
-    if code != 0:
-        raise UserError(
-            f"the Spark Connect server ended with exit code {code}: see {server.log_path}"
-        )
-    return 0
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+    raise UserError(f"the Spark Connect server ended with exit code {code}: see {server.log_path}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

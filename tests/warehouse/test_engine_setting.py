@@ -175,12 +175,13 @@ def test_kam_spark_remote_names_a_spark_connect_server(tmp_path: Path) -> None:
     assert load_settings({**home, "KAM_SPARK_REMOTE": ""}).spark_remote is None
     remote = load_settings({**home, "KAM_SPARK_REMOTE": "sc://spark.internal:15002"})
     assert remote.spark_remote == "sc://spark.internal:15002"
-    with pytest.raises(SettingsError) as raised:
-        load_settings({**home, "KAM_SPARK_REMOTE": "spark.internal:15002"})
-    assert str(raised.value) == (
-        "KAM_SPARK_REMOTE='spark.internal:15002' is not a Spark Connect URL — fix: write it as "
-        "sc://host:port (e.g. sc://localhost:15002), or unset it for a local Spark session"
-    )
+    for wrong in ("spark.internal:15002", "sc://spark.internal:port", "sc://:15002"):
+        with pytest.raises(SettingsError) as raised:
+            load_settings({**home, "KAM_SPARK_REMOTE": wrong})
+        assert str(raised.value) == (
+            f"KAM_SPARK_REMOTE={wrong!r} is not a Spark Connect URL — fix: write it as "
+            "sc://host:port (e.g. sc://localhost:15002), or unset it for a local Spark session"
+        )
     # The run config carries it to the run.
     config = KamSettingsResource.run_config(remote)["config"]
     assert config["spark_remote"] == "sc://spark.internal:15002"
@@ -248,7 +249,8 @@ def test_a_server_that_does_not_answer_is_named_at_once(tmp_path: Path) -> None:
     import time
 
     pytest.importorskip("pyspark")
-    from warehouse.spark.session import remote_address, spark_session
+    from warehouse.settings import remote_address
+    from warehouse.spark.session import spark_session
 
     assert remote_address("sc://spark.internal:15111/;token=x") == ("spark.internal", 15111)
     assert remote_address("sc://spark.internal") == ("spark.internal", 15002)

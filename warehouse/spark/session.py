@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +17,12 @@ from typing import TYPE_CHECKING
 import jinja2
 import yaml
 
-from warehouse.settings import DBT_PROJECT_DIR, SPARK_CONNECT_TARGET, SPARK_REMOTE_ENV
+from warehouse.settings import (
+    DBT_PROJECT_DIR,
+    SPARK_CONNECT_TARGET,
+    SPARK_REMOTE_ENV,
+    remote_address,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -91,8 +95,8 @@ def spark_session(
     wanted = settings.get("spark.sql.warehouse.dir")
     held = session.conf.get("spark.sql.warehouse.dir")
     if wanted and local_path(held) != local_path(wanted):
-        session.stop()
         if remote is not None:
+            session.stop()  # the client's session on the server, not the server
             raise SparkSessionError(
                 f"the Spark Connect server at {remote} keeps its tables in {held}, not in "
                 f"{wanted}: start it for this Spark warehouse (kam spark-server), or set "
@@ -134,13 +138,6 @@ def _connect(remote: str, settings: Mapping[str, str]) -> SparkSession:
             f"{SPARK_REMOTE_ENV}, or unset it for a local Spark session"
         ) from None
     return session
-
-
-def remote_address(remote: str) -> tuple[str, int]:
-    """Host and port of a Spark Connect URL ``sc://host[:port][/;params]`` (port 15002 when
-    the URL has none, as Spark Connect's clients assume)."""
-    parsed = urllib.parse.urlparse(remote.split(";")[0].rstrip("/"))
-    return parsed.hostname or "localhost", parsed.port or 15002
 
 
 def tables_root(session: SparkSession) -> Path:
