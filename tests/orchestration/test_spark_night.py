@@ -150,7 +150,9 @@ def start_spark_server(home: Path, port: int) -> tuple[subprocess.Popen, str]:
     )  # fmt: skip
     assert server.stdout is not None
     banner = server.stdout.readline()
-    assert banner.startswith("Spark Connect server"), banner + server.stdout.read()
+    if not banner.startswith("Spark Connect server"):
+        stop_spark_server(server)  # never leave a server behind
+        pytest.fail(f"kam spark-server did not start:\n{banner}{server.stdout.read()}")
     return server, banner
 
 
