@@ -71,14 +71,23 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook: empty the table before a rebuild, so rows that vanished from raw go too. -#}
-{% macro reset_on_rebuild(sources) %}
-    {%- if landing_state(sources).mode == 'rebuild' -%}
+{#-
+    A pre-hook's statement: empty the table when this run rebuilds it (`state`, from
+    landing_state or transaction_versions_state), so rows that vanished from raw go too; a
+    statement that does nothing otherwise.
+-#}
+{% macro empty_table_on_rebuild(state) %}
+    {%- if state.mode == 'rebuild' -%}
         {{ empty_table(this) }}
     {%- else -%}
         select 1
     {%- endif -%}
 {% endmacro %}
+
+{#- Pre-hook of an id-keyed model: empty it before a rebuild. -#}
+{% macro reset_on_rebuild(sources) -%}
+    {{ empty_table_on_rebuild(landing_state(sources)) }}
+{%- endmacro %}
 
 {#-
     on-run-start: create the state table before any model runs. Models built in parallel

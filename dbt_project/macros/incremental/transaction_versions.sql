@@ -65,13 +65,9 @@
 {% endmacro %}
 
 {#- Pre-hook: empty the table before a 'rebuild', so groups that vanished from raw go too. -#}
-{% macro reset_when_rebuilding(versions) %}
-    {%- if transaction_versions_state(versions).mode == 'rebuild' -%}
-        {{ empty_table(this) }}
-    {%- else -%}
-        select 1
-    {%- endif -%}
-{% endmacro %}
+{% macro reset_when_rebuilding(versions) -%}
+    {{ empty_table_on_rebuild(transaction_versions_state(versions)) }}
+{%- endmacro %}
 
 {#-
     The versions this run must aggregate, each with its superseded_date: all of them on a full
