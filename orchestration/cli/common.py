@@ -14,7 +14,6 @@ class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-
 def is_iso_date(name: str) -> bool:
     try:
         date.fromisoformat(name)
@@ -34,12 +33,15 @@ def parse_date(value: str, what: str) -> date:
 
 def environ_of(args: argparse.Namespace) -> dict[str, str]:
     """The ``KAM_*`` settings a command runs with: the process environment, with ``--home`` in
-    place of ``KAM_HOME`` and ``--engine`` (run, backfill) in place of ``KAM_ENGINE``."""
+    place of ``KAM_HOME``, and ``--engine`` and ``--spark-remote`` (run, backfill) in place of
+    ``KAM_ENGINE`` and ``KAM_SPARK_REMOTE``."""
     environ = dict(os.environ)
     if args.home:
         environ["KAM_HOME"] = str(Path(args.home).resolve())
     if getattr(args, "engine", None):
         environ["KAM_ENGINE"] = args.engine
+    if getattr(args, "spark_remote", None):
+        environ["KAM_SPARK_REMOTE"] = args.spark_remote
     return environ
 
 

@@ -13,7 +13,7 @@ from orchestration.cli.outputs import cmd_docs, cmd_report
 from orchestration.cli.prepare import cmd_prepare
 from orchestration.cli.runs import cmd_backfill, cmd_run
 from orchestration.cli.spark import cmd_spark_server
-from warehouse.settings import ENGINES
+from warehouse.settings import ENGINES, remote_address
 from warehouse.spark.connect_server import DEFAULT_PORT
 
 DESCRIPTION = (
@@ -58,6 +58,26 @@ def _engine_option(command: argparse.ArgumentParser) -> None:
         "session: needs Java 17 and the spark extra, docs/spark.md); default: $KAM_ENGINE, "
         "else duckdb",
     )
+    command.add_argument(
+        "--spark-remote",
+        default=None,
+        type=_spark_connect_url,
+        metavar="URL",
+        help="with --engine spark: work through the Spark Connect server at URL "
+        "(sc://host:port, e.g. one kam spark-server runs) instead of local Spark sessions; "
+        "default: $KAM_SPARK_REMOTE",
+    )
+
+
+def _spark_connect_url(value: str) -> str:
+    try:
+        remote_address(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a Spark Connect URL: write it as sc://host:port "
+            "(e.g. sc://localhost:15002)"
+        ) from None
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

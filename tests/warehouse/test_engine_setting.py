@@ -323,3 +323,33 @@ def test_kam_spark_server_on_a_port_in_use_says_so(
         f"kam: error: port {port} is already in use: stop what listens there, or start the "
         "server on another port (--port)\n"
     )
+
+
+def test_kam_run_spark_remote_option_takes_the_place_of_kam_spark_remote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration.cli import main
+    from orchestration.cli.common import settings_of
+    from orchestration.cli.parser import build_parser
+
+    monkeypatch.setenv("KAM_SPARK_REMOTE", "sc://from-the-shell:15002")
+    parser = build_parser()
+    home = ["--home", str(tmp_path)]
+    run = parser.parse_args([*home, "run", "--engine", "spark"])
+    assert settings_of(run).spark_remote == "sc://from-the-shell:15002"
+    run = parser.parse_args([*home, "run", "--engine", "spark", "--spark-remote", "sc://s:1"])
+    assert settings_of(run).spark_remote == "sc://s:1"
+    backfill = parser.parse_args(
+        [*home, "backfill", "--start", "2025-01-01", "--end", "2025-01-02",
+         "--spark-remote", "sc://s:2"]
+    )  # fmt: skip
+    assert settings_of(backfill).spark_remote == "sc://s:2"
+    # A URL kam cannot use is refused before anything runs.
+    with pytest.raises(SystemExit) as exited:
+        main([*home, "run", "--engine", "spark", "--spark-remote", "localhost:15002"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "kam run: error: argument --spark-remote: 'localhost:15002' is not a Spark Connect URL: "
+        "write it as sc://host:port (e.g. sc://localhost:15002)"
+    )
+    assert not (tmp_path / "dagster").exists()
