@@ -116,6 +116,8 @@ def engine(env: os._Environ[str] | dict[str, str]) -> str:
 
 #: The environment variable naming the Spark Connect server of the Spark engine.
 SPARK_REMOTE_ENV = "KAM_SPARK_REMOTE"
+#: Spark Connect's own port, which a URL without one means.
+SPARK_CONNECT_PORT = 15002
 
 
 def spark_remote(env: os._Environ[str] | dict[str, str]) -> str | None:
@@ -134,12 +136,12 @@ def spark_remote(env: os._Environ[str] | dict[str, str]) -> str | None:
 
 
 def remote_address(remote: str) -> tuple[str, int]:
-    """Host and port of a Spark Connect URL ``sc://host[:port][/;params]`` (port 15002, Spark
-    Connect's own, when it has none); raises ValueError for anything else."""
+    """Host and port of a Spark Connect URL ``sc://host[:port][/;params]``
+    (:data:`SPARK_CONNECT_PORT` when it has none); raises ValueError for anything else."""
     parsed = urllib.parse.urlparse(remote.split(";")[0].rstrip("/"))
     if parsed.scheme != "sc" or not parsed.hostname:
         raise ValueError(f"not a Spark Connect URL: {remote!r}")
-    return parsed.hostname, parsed.port or 15002
+    return parsed.hostname, parsed.port or SPARK_CONNECT_PORT
 
 
 def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:

@@ -18,14 +18,14 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
+from warehouse.settings import SPARK_CONNECT_PORT
 from warehouse.spark.session import WAREHOUSE_ENV, SparkSessionError, spark_settings
 
 #: Spark's class of the server (in pyspark's jars since Spark 3.4).
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
-#: Spark Connect's own default port.
-DEFAULT_PORT = 15002
+#: The port a server listens on unless told otherwise: Spark Connect's own.
+DEFAULT_PORT = SPARK_CONNECT_PORT
 
 
 def server_command(
@@ -55,8 +55,8 @@ def server_command(
 
 class ConnectServer:
     """A Spark Connect server run by this process: :meth:`start` it (it returns once the
-    server accepts connections), use :attr:`url`, :meth:`stop` it; or use it as a context
-    manager. Its command line, then its output, go to ``log_path``."""
+    server accepts connections), use :attr:`url`, :meth:`stop` it. Its command line, then
+    its output, go to ``log_path``."""
 
     def __init__(self, warehouse_dir: Path, log_path: Path, port: int = DEFAULT_PORT) -> None:
         self.warehouse_dir = Path(warehouse_dir)
@@ -121,18 +121,6 @@ class ConnectServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-
-    def __enter__(self) -> ConnectServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _listening(port: int) -> bool:

@@ -115,16 +115,18 @@ def _connect(remote: str, settings: Mapping[str, str]) -> SparkSession:
     from pyspark.errors import PySparkException
     from pyspark.sql import SparkSession
 
-    host, port = remote_address(remote)
+    def unreachable(reason: str) -> SparkSessionError:
+        return SparkSessionError(
+            f"cannot reach the Spark Connect server at {remote} ({SPARK_REMOTE_ENV}): {reason} "
+            f"— fix: start it (kam spark-server), or correct {SPARK_REMOTE_ENV}, or unset it "
+            "for a local Spark session"
+        )
+
     try:
-        socket.create_connection((host, port), timeout=10).close()
+        # Asked first: pyspark's client would retry for minutes before giving up.
+        socket.create_connection(remote_address(remote), timeout=10).close()
     except OSError as exc:
-        # pyspark's client would retry for minutes before giving up.
-        raise SparkSessionError(
-            f"cannot reach the Spark Connect server at {remote} ({SPARK_REMOTE_ENV}): "
-            f"{exc.strerror or exc} — fix: start it (kam spark-server), or correct "
-            f"{SPARK_REMOTE_ENV}, or unset it for a local Spark session"
-        ) from None
+        raise unreachable(exc.strerror or str(exc)) from None
     builder = SparkSession.builder
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -132,11 +134,7 @@ def _connect(remote: str, settings: Mapping[str, str]) -> SparkSession:
         session = builder.getOrCreate()
         session.conf.get("spark.sql.warehouse.dir")  # the first call that reaches the server
     except PySparkException as exc:
-        raise SparkSessionError(
-            f"cannot reach the Spark Connect server at {remote} ({SPARK_REMOTE_ENV}): "
-            f"{str(exc).splitlines()[0]} — fix: start it (kam spark-server), or correct "
-            f"{SPARK_REMOTE_ENV}, or unset it for a local Spark session"
-        ) from None
+        raise unreachable(str(exc).splitlines()[0]) from None
     return session
 
 
