@@ -61,7 +61,12 @@ def test_the_report_has_every_field_of_the_issue(bench: dict[str, Any]) -> None:
         assert report["phases"][phase]["peak_rss_mib"] > 0, phase
     for key in SECONDS:
         assert report[key] > 0, key
-    assert 0 < report["incremental_s"] < report["total_wall_s"]
+    # The incremental figure is the second night's wall time. Which night is faster is a
+    # measurement, not a property (at 100,000 lines both are mostly fixed cost, and a busy CI
+    # machine has made the second one slower); what the second night does less of is not: it
+    # loads only its own day's files.
+    assert report["incremental_s"] == report["incremental_run"]["wall_s"] > 0
+    assert 0 < report["incremental_run"]["rows_loaded"] < report["full_run"]["rows_loaded"]
     assert report["churn_fit_100k_s"] > 0
     assert report["churn_fit_100k"]["mbgnbd_converged"]
     # Every memory sample of the job lies in a step's span or between steps, so the peak of the
