@@ -64,6 +64,23 @@
     {{ return({'mode': 'incremental', 'watermark': built[0] | string}) }}
 {% endmacro %}
 
+{#-
+    The config of every aggregate of order-line versions (int_orders_aggregated and the
+    customer × day, category and product aggregates): incremental, a night replacing whole
+    (customer_id, landed_date) groups (delete+insert on DuckDB, insert_overwrite of the
+    landed_date partitions on Spark), emptied first when it must rebuild.
+-#}
+{% macro transaction_aggregate_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy=replace_strategy(),
+        partition_by=business_date_partition('landed_date'),
+        unique_key=['customer_id', 'landed_date'],
+        on_schema_change='fail',
+        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
+    ) }}
+{%- endmacro %}
+
 {#- Pre-hook: empty the table before a 'rebuild', so groups that vanished from raw go too. -#}
 {% macro reset_when_rebuilding(versions) -%}
     {{ empty_table_on_rebuild(transaction_versions_state(versions)) }}

@@ -7,16 +7,7 @@
     (valid_from), so it neither counts before then nor moves its order's dates or amounts.
 #}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_strategy(),
-        partition_by=business_date_partition('landed_date'),
-        unique_key=['customer_id', 'landed_date'],
-        on_schema_change='fail',
-        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
-    )
-}}
+{{ transaction_aggregate_config() }}
 
 with
 

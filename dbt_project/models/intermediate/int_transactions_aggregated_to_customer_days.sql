@@ -5,16 +5,7 @@
     (macro is_valid_on_as_of_date). Incremental: see macros/incremental/transaction_versions.sql.
 #}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_strategy(),
-        partition_by=business_date_partition('landed_date'),
-        unique_key=['customer_id', 'landed_date'],
-        on_schema_change='fail',
-        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
-    )
-}}
+{{ transaction_aggregate_config() }}
 
 with
 

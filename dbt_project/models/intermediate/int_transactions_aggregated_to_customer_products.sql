@@ -10,15 +10,6 @@
     date is valid only from its own date (valid_from, as in int_orders_aggregated).
 #}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_strategy(),
-        partition_by=business_date_partition('landed_date'),
-        unique_key=['customer_id', 'landed_date'],
-        on_schema_change='fail',
-        pre_hook="{{ reset_when_rebuilding(ref('stg_exports__transactions')) }}",
-    )
-}}
+{{ transaction_aggregate_config() }}
 
 {{ customer_sales_span('product_id') }}
