@@ -34,8 +34,11 @@ TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -lt 3 ] && n=3;
 test: prepare
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
+PY_DIRS := ingestion warehouse demo orchestration scoring expectations report tests bench
+
 lint: setup
-	$(BIN)/ruff check ingestion warehouse demo orchestration scoring expectations report tests bench
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 # The Dagster home `kam run` uses, which `kam prepare` has given kam's dagster.yaml.

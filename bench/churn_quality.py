@@ -204,9 +204,7 @@ def evaluate_cdnow(path: Path, config: ChurnConfig) -> dict[str, object]:
             on="customer_id",
         )
         .join(
-            whole_calibrated.lazy().select(
-                "customer_id", holdout_calibrated="churn_probability"
-            ),
+            whole_calibrated.lazy().select("customer_id", holdout_calibrated="churn_probability"),
             on="customer_id",
         )
         .join(

@@ -417,9 +417,7 @@ def scoring_comparison(published: Path, as_of: date, config_path: Path) -> dict[
 
 def same_rules_disagreements(scores: pl.DataFrame, baseline: Any) -> dict[str, int]:
     """Rows where bench/polars_same_rules.py and the pandas baseline differ, per column."""
-    expected = pl.from_pandas(baseline).with_columns(
-        pl.col("churn_call_priority").cast(pl.Int64)
-    )
+    expected = pl.from_pandas(baseline).with_columns(pl.col("churn_call_priority").cast(pl.Int64))
     joined = scores.join(expected, on="customer_id", how="full", suffix="_pandas")
     return {
         column: joined.select(pl.col(column).ne_missing(pl.col(f"{column}_pandas")).sum()).item()

@@ -188,10 +188,7 @@ def generate_demo(
         end_date=end_date,
         customers=n_customers,
         planted_churners=int(population.is_churner.sum()),
-        rows={
-            source: writer.counts.get(source, 0)
-            for source in SOURCES
-        },
+        rows={source: writer.counts.get(source, 0) for source in SOURCES},
     )
 
 

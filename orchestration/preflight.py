@@ -205,8 +205,11 @@ def _mappings(mappings_dir: Path) -> tuple[dict[str, Mapping | None], list[Probl
     mappings: dict[str, Mapping | None] = {}
     for source in SOURCES:
         path = next(
-            (p for p in (mappings_dir / f"{source}.yaml", mappings_dir / f"{source}.yml")
-             if p.is_file()),
+            (
+                p
+                for p in (mappings_dir / f"{source}.yaml", mappings_dir / f"{source}.yml")
+                if p.is_file()
+            ),
             None,
         )
         try:

@@ -168,6 +168,13 @@ def _key_account_counts(con: duckdb.DuckDBPyConnection, business_date: date) -> 
         """,
         [business_date],
     ).fetchall()[0]
-    names = ("scored", "key_accounts", "revenue_share", "strategic", "score", "candidates",
-             "one_off")
+    names = (
+        "scored",
+        "key_accounts",
+        "revenue_share",
+        "strategic",
+        "score",
+        "candidates",
+        "one_off",
+    )
     return dict(zip(names, row, strict=True))

@@ -124,7 +124,10 @@ def _execute_nightly(
         # open it. Collect them now.
         gc.collect()
         return RunOutcome(
-            business_date=business_date, run_id=run_id, success=False, failures=[full],
+            business_date=business_date,
+            run_id=run_id,
+            success=False,
+            failures=[full],
             log_path=log_path,
         )
     outcome = RunOutcome(business_date=business_date, run_id=result.run_id, success=result.success)
@@ -195,4 +198,3 @@ def _root_cause(error) -> str:
     while error.cause is not None:
         error = error.cause
     return f"{error.cls_name}: {error.message.strip()}"
-

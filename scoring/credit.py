@@ -181,29 +181,34 @@ def with_statements_known_on(
     columns = [c for c in STATEMENT_COLUMNS if c in schema]
     if "statement_period_end_date" not in columns:
         return quarter_facts
-    later = facts_on_date.select(
-        "customer_id", *(pl.col(c).alias(f"_later_{c}") for c in columns)
-    )
+    later = facts_on_date.select("customer_id", *(pl.col(c).alias(f"_later_{c}") for c in columns))
     usable = (pl.col("_later_statement_period_end_date") <= quarter.end).fill_null(False)
     merged = quarter_facts.join(later, on="customer_id", how="left", maintain_order="left")
-    return merged.with_columns(
-        *(
-            pl.when(usable).then(pl.col(f"_later_{c}")).otherwise(pl.col(c)).alias(c)
-            for c in columns
+    return (
+        merged.with_columns(
+            *(
+                pl.when(usable).then(pl.col(f"_later_{c}")).otherwise(pl.col(c)).alias(c)
+                for c in columns
+            )
         )
-    ).with_columns(
-        *(
-            [
-                (pl.lit(quarter.end, dtype=pl.Date) - pl.col("statement_period_end_date"))
-                .dt.total_days()
-                .cast(pl.Int64 if schema["statement_age_days"] == pl.Null else
-                      schema["statement_age_days"])
-                .alias("statement_age_days")
-            ]
-            if "statement_age_days" in columns
-            else []
+        .with_columns(
+            *(
+                [
+                    (pl.lit(quarter.end, dtype=pl.Date) - pl.col("statement_period_end_date"))
+                    .dt.total_days()
+                    .cast(
+                        pl.Int64
+                        if schema["statement_age_days"] == pl.Null
+                        else schema["statement_age_days"]
+                    )
+                    .alias("statement_age_days")
+                ]
+                if "statement_age_days" in columns
+                else []
+            )
         )
-    ).drop(*(f"_later_{c}" for c in columns))
+        .drop(*(f"_later_{c}" for c in columns))
+    )
 
 
 def score_credit_for_quarter(
@@ -216,8 +221,9 @@ def score_credit_for_quarter(
     period = (
         facts.select("customer_id", pl.col("statement_period_end_date").cast(pl.Date))
         if "statement_period_end_date" in schema
-        else facts.select("customer_id", pl.lit(None, dtype=pl.Date).alias(
-            "statement_period_end_date"))
+        else facts.select(
+            "customer_id", pl.lit(None, dtype=pl.Date).alias("statement_period_end_date")
+        )
     )
     keys = ["as_of_date"] if "as_of_date" in schema else []
     period_end = pl.col("credit_statement_period_end_date")

@@ -80,6 +80,10 @@ def label_table(config: ScoringConfig) -> pl.DataFrame:
     ]
     return pl.DataFrame(
         rows,
-        schema={"scheme": pl.String, "label": pl.String, "label_zh": pl.String,
-                "sort_order": pl.Int32},
+        schema={
+            "scheme": pl.String,
+            "label": pl.String,
+            "label_zh": pl.String,
+            "sort_order": pl.Int32,
+        },
     )

@@ -41,8 +41,7 @@ def _service_gaps(config: RelationshipConfig, keys: Sequence[str]) -> dict[str, 
     cost_share = pl.col("cost_to_serve_share_trailing")
     revenue_share = _share("revenue_trailing", keys)
     overserved = (cost_share > 0) & (
-        revenue_share.is_null()
-        | (cost_share > s.max_cost_share_over_revenue_share * revenue_share)
+        revenue_share.is_null() | (cost_share > s.max_cost_share_over_revenue_share * revenue_share)
     )
     return {
         # Never contacted counts as not contacted within the limit.

@@ -12,12 +12,19 @@ import polars as pl
 START = date(2023, 1, 1)
 # Columns the churn step reads that these tests do not vary.
 CONSTANT: dict[str, Any] = {
-    "revenue_recent": 100.0, "revenue_recent_last_year": 100.0, "revenue_trailing": 400.0,
-    "contribution_trailing": 100.0, "open_complaint_count": 0, "order_count_trailing": 3,
-    "distinct_categories_trailing": 3, "distinct_products_trailing": 3,
+    "revenue_recent": 100.0,
+    "revenue_recent_last_year": 100.0,
+    "revenue_trailing": 400.0,
+    "contribution_trailing": 100.0,
+    "open_complaint_count": 0,
+    "order_count_trailing": 3,
+    "distinct_categories_trailing": 3,
+    "distinct_products_trailing": 3,
     "average_days_past_due_recent": 0.0,
-    "average_days_past_due_trailing": 0.0, "interaction_count_recent": 2,
-    "interaction_count_prior_recent": 2, "average_order_value_trailing": 50.0,
+    "average_days_past_due_trailing": 0.0,
+    "interaction_count_recent": 2,
+    "interaction_count_prior_recent": 2,
+    "average_order_value_trailing": 50.0,
     "average_order_value_lifetime": 50.0,
 }
 

@@ -180,8 +180,8 @@ def test_the_environment_is_written_in_one_settings_module():
             for target in targets:
                 if isinstance(target, ast.Subscript) and ast.unparse(target.value) == "os.environ":
                     wrong.append(f"{module}:{node.lineno} {ast.unparse(target)} = …")
-    assert wrong == [], "environment written outside " + ENVIRONMENT_WRITER + ":\n" + "\n".join(
-        wrong
+    assert wrong == [], (
+        "environment written outside " + ENVIRONMENT_WRITER + ":\n" + "\n".join(wrong)
     )
 
 

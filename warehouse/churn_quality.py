@@ -96,9 +96,7 @@ def measure_newest(
 ) -> pl.DataFrame:
     """Measure the newest date whose outcome is known by ``as_of`` (none: nothing measured,
     the table is still created so that it is always published)."""
-    dates = measurable_dates(
-        fact_dates(con), config.churn.prediction_horizon_days, until=as_of
-    )
+    dates = measurable_dates(fact_dates(con), config.churn.prediction_horizon_days, until=as_of)
     return measure(con, config, dates[-1:], run_id)
 
 
@@ -135,8 +133,11 @@ def summary_line(con: duckdb.DuckDBPyConnection) -> str | None:
     auc = values.get(("churn_probability", "auc"))
     baselines = {b: values.get((b, "auc")) for b in BASELINES if values.get((b, "auc"))}
     best = max(baselines, key=lambda b: baselines[b]) if baselines else None
-    parts = [f"  churn quality as of {newest}: AUC {auc:.3f}" if auc is not None else
-             f"  churn quality as of {newest}: AUC not measurable"]
+    parts = [
+        f"  churn quality as of {newest}: AUC {auc:.3f}"
+        if auc is not None
+        else f"  churn quality as of {newest}: AUC not measurable"
+    ]
     if best is not None:
         parts.append(f"best baseline {baselines[best]:.3f} ({best})")
     precision = values.get(("churn_probability", "precision"))

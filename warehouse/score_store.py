@@ -101,13 +101,16 @@ def _replace_daily_scores(
         f"select min(as_of_date) from {HISTORY} where as_of_date > ?", [as_of]
     ).fetchall()[0][0]
     if next_date is not None:
-        _replace_migrations(con, next_date, _rows_at(con, HISTORY, "as_of_date", next_date, frame),
-                            levels)
+        _replace_migrations(
+            con, next_date, _rows_at(con, HISTORY, "as_of_date", next_date, frame), levels
+        )
     _replace_table(con, LABELS, labels)
 
 
 def _replace_migrations(
-    con: duckdb.DuckDBPyConnection, as_of: date, scores: pl.DataFrame,
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    scores: pl.DataFrame,
     levels: dict[str, list[str]],
 ) -> None:
     """The moves into ``as_of`` from the previous business date scored (all new without one)."""
@@ -162,8 +165,9 @@ def _migrations(
     schemes: tuple[str, ...],
 ) -> pl.DataFrame:
     frames = [
-        migration_matrix(_recorded(previous, scheme), current, scheme, levels=levels[scheme])
-        .select(pl.lit(scheme).alias("scheme"), pl.all())
+        migration_matrix(
+            _recorded(previous, scheme), current, scheme, levels=levels[scheme]
+        ).select(pl.lit(scheme).alias("scheme"), pl.all())
         for scheme in schemes
     ]
     return pl.concat(frames)

@@ -84,7 +84,9 @@ def summarise(results: list) -> dict:
         "ignored_entries": "\n".join(f.message for f in files if f.status == "ignored"),
         "rejected_files": [
             # The message names the file already.
-            f.message for f in files if f.status == "rejected"
+            f.message
+            for f in files
+            if f.status == "rejected"
         ],
     }
 

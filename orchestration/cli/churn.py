@@ -27,9 +27,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     horizon = config.churn.prediction_horizon_days
     with connect_warehouse(settings.warehouse_path) as con:
         available = churn_quality.fact_dates(con)
-        dates = [
-            d for d in churn_quality.measurable_dates(available, horizon) if start <= d <= end
-        ]
+        dates = [d for d in churn_quality.measurable_dates(available, horizon) if start <= d <= end]
         if not dates:
             raise UserError(
                 f"no business date in the range has its outcome in the history: a date D "
@@ -58,4 +56,3 @@ def cmd_bgnbd(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     return 0
-

@@ -79,4 +79,3 @@ def demo_progress(folder: Path, *, shown: bool, every: float = 0.5) -> Iterator[
             done.set()
             watcher.join()
             progress.update(task, description=written())
-

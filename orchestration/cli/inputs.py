@@ -32,7 +32,6 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 1 if proposal.missing_required else 0
 
 
-
 def cmd_check(args: argparse.Namespace) -> int:
     from orchestration.preflight import check
 
@@ -48,4 +47,3 @@ def cmd_contracts(args: argparse.Namespace) -> int:
 
     print(contracts_markdown(), end="")
     return 0
-

@@ -75,4 +75,3 @@ def cmd_docs(args: argparse.Namespace) -> int:
     except DocsError as exc:
         raise UserError(str(exc)) from None
     return 0
-

@@ -52,6 +52,7 @@ def trend_section(data: ReportData) -> Section:
                 ),
             )
         )
+
     def total_line(chart_id: str, title: str, column: str, name: str, axis: str) -> Chart:
         return Chart(chart_id, charts.lines(title, dates, {name: totals[column].to_list()}, axis))
 

@@ -185,9 +185,7 @@ class ChurnConfig(_Model):
     # Stretch a slow buyer's horizon to this many of their own mean days between orders
     # (0: the same horizon for everyone).
     horizon_cycle_multiple: Annotated[Number, at_least(0, "use 0 (off) or a multiple > 0")] = 0.0
-    min_repeat_buyers: Annotated[
-        int, at_least(2, "a model needs at least 2 repeat buyers")
-    ] = 20
+    min_repeat_buyers: Annotated[int, at_least(2, "a model needs at least 2 repeat buyers")] = 20
     signals: ChurnSignals
     risk_levels: Annotated[tuple[RiskLevel, ...], MinLen(2)]
     call_list: CallListConfig
@@ -205,12 +203,14 @@ class ChurnConfig(_Model):
                 )
         if self.risk_levels[0].min_probability > 1:
             raise ConfigProblem(
-                "min_probability above 1", "write a probability within 0..1",
+                "min_probability above 1",
+                "write a probability within 0..1",
                 ("risk_levels", 0, "min_probability"),
             )
         if self.risk_levels[-1].min_probability > 0:
             raise ConfigProblem(
-                "the last risk level must start at 0", "set its min_probability to 0",
+                "the last risk level must start at 0",
+                "set its min_probability to 0",
                 ("risk_levels", len(self.risk_levels) - 1, "min_probability"),
             )
         _unique_labels(self.risk_levels, "risk_levels")

@@ -117,7 +117,8 @@ class CreditConfig(_Model):
         )
         if financial >= self.total_points:
             raise ConfigProblem(
-                "no non-financial points left", "keep some non-financial categories",
+                "no non-financial points left",
+                "keep some non-financial categories",
                 ("financial_points",),
             )
         _unique(

@@ -32,7 +32,8 @@ def _check_shares(shares: Sequence[float], field: str) -> None:
     for index, share in enumerate(shares):
         if not 0 <= share <= 1:
             raise ConfigProblem(
-                f"share {share} is outside 0..1", "write shares as fractions (0.15 = 15 %)",
+                f"share {share} is outside 0..1",
+                "write shares as fractions (0.15 = 15 %)",
                 (field, index),
             )
     scaled = [round(Decimal(repr(s)) * 10**SHARE_DECIMALS) for s in shares]

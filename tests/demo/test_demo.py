@@ -14,7 +14,12 @@ from demo import DemoError, DemoSummary, generate_demo
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "ingestion/contracts.yaml"
 SOURCES = (
-    "customers", "transactions", "invoices", "payments", "customer_financials", "interactions",
+    "customers",
+    "transactions",
+    "invoices",
+    "payments",
+    "customer_financials",
+    "interactions",
 )
 LINES = 100_000
 CUSTOMERS = 1_000
@@ -199,8 +204,10 @@ def test_planted_churners_have_no_orders_after_churn_date(demo: DemoSummary) -> 
     truth = pl.read_csv(demo.ground_truth_path, try_parse_dates=True)
     churners = truth.filter(pl.col("is_planted_churner") & pl.col("churn_date").is_not_null())
     assert churners.height >= 10
-    last = transactions(demo).group_by("customer_id").agg(
-        pl.col("ordered_at").max().dt.date().alias("last_order")
+    last = (
+        transactions(demo)
+        .group_by("customer_id")
+        .agg(pl.col("ordered_at").max().dt.date().alias("last_order"))
     )
     checked = churners.join(last, on="customer_id", how="left")
     assert (checked["last_order"] == checked["churn_date"]).all()
@@ -227,8 +234,10 @@ def churners(summary: DemoSummary) -> pl.DataFrame:
 
 
 def test_quiet_contact_churners_stop_talking_90_days_before_they_stop(demo: DemoSummary) -> None:
-    events = read(demo, "interactions").unique("interaction_id").with_columns(
-        pl.col("occurred_at").str.to_datetime("%Y-%m-%d %H:%M:%S").dt.date()
+    events = (
+        read(demo, "interactions")
+        .unique("interaction_id")
+        .with_columns(pl.col("occurred_at").str.to_datetime("%Y-%m-%d %H:%M:%S").dt.date())
     )
     days_before = (pl.col("planted_stop_date") - pl.col("occurred_at")).dt.total_days()
     per_window = (
@@ -255,8 +264,7 @@ def test_late_payment_churners_pay_later_in_their_last_180_days(demo: DemoSummar
         .filter(pl.col("planted_signs").str.contains("late_payment"))
         .with_columns(
             late=(pl.col("payment_date") - pl.col("due_date")).dt.total_days(),
-            in_window=(pl.col("planted_stop_date") - pl.col("invoice_date")).dt.total_days()
-            < 180,
+            in_window=(pl.col("planted_stop_date") - pl.col("invoice_date")).dt.total_days() < 180,
         )
     )
     before = lateness.filter(~pl.col("in_window"))["late"].mean()
@@ -273,11 +281,13 @@ def test_complaint_churners_leave_complaints_open(demo: DemoSummary) -> None:
         .unique()
         .with_columns(has_open=pl.lit(True))
     )
-    truth = pl.read_csv(demo.ground_truth_path).join(
-        open_complaints, on="customer_id", how="left"
-    ).with_columns(
-        pl.col("has_open").fill_null(False),
-        planted=pl.col("planted_signs").fill_null("").str.contains("complaints"),
+    truth = (
+        pl.read_csv(demo.ground_truth_path)
+        .join(open_complaints, on="customer_id", how="left")
+        .with_columns(
+            pl.col("has_open").fill_null(False),
+            planted=pl.col("planted_signs").fill_null("").str.contains("complaints"),
+        )
     )
     planted = truth.filter("planted")["has_open"]
     others = truth.filter(~pl.col("planted"))["has_open"]
@@ -351,13 +361,13 @@ def test_ground_truth_revenue_counts_the_latest_version_of_each_line(demo: DemoS
 
 
 def test_invoices_fall_due_after_the_customer_terms(demo: DemoSummary) -> None:
-    terms = read(demo, "customers").filter(pl.col("folder") == GO_LIVE).select(
-        "customer_id", pl.col("payment_terms_days").cast(pl.Int64)
+    terms = (
+        read(demo, "customers")
+        .filter(pl.col("folder") == GO_LIVE)
+        .select("customer_id", pl.col("payment_terms_days").cast(pl.Int64))
     )
     invoices = read(demo, "invoices").join(terms, on="customer_id")
-    days = (
-        pl.col("due_date").str.to_date() - pl.col("invoice_date").str.to_date()
-    ).dt.total_days()
+    days = (pl.col("due_date").str.to_date() - pl.col("invoice_date").str.to_date()).dt.total_days()
     assert (invoices.select(days == pl.col("payment_terms_days")).to_series()).all()
     assert set(terms["payment_terms_days"].unique().to_list()) <= {30, 45, 60, 90}
 
@@ -420,7 +430,11 @@ def test_resolved_interactions_carry_resolved_at_and_open_ones_do_not(demo: Demo
     assert open_["resolved_at"].null_count() == open_.height
     assert open_.filter(pl.col("interaction_type") == "complaint").height >= 5
     assert set(events["interaction_type"].unique()) == {
-        "task", "process", "praise", "complaint", "suggestion",
+        "task",
+        "process",
+        "praise",
+        "complaint",
+        "suggestion",
     }
 
 

@@ -312,20 +312,23 @@ def clean_scores(n: int = 20, flagged: int = 4) -> pd.DataFrame:
     pyramid_zh, abc_zh, grade_zh, risk_zh, ladder_zh = (
         {lv.label: lv.name_zh for lv in group}
         for group in (
-            config.tier.pyramid.levels, config.tier.abc.classes, config.credit.grades,
-            config.churn.risk_levels, ladder_levels,
+            config.tier.pyramid.levels,
+            config.tier.abc.classes,
+            config.credit.grades,
+            config.churn.risk_levels,
+            ladder_levels,
         )
     )
     quota = largest_remainder(n, config.tier.pyramid.shares)
-    pyramid = [lv.label for lv, k in zip(config.tier.pyramid.levels, quota, strict=True)
-               for _ in range(k)]
+    pyramid = [
+        lv.label for lv, k in zip(config.tier.pyramid.levels, quota, strict=True) for _ in range(k)
+    ]
     abc = (["A"] * 5 + ["B"] * 5 + ["C"] * n)[:n]
     grades = (["AAA", "AA", "A", "B", "C"] * n)[:n]
     ladder = (["A1", "A2", "B1", "B2", "C", "D"] * n)[:n]
     risk = [i < flagged for i in range(n)]
     level = ["medium" if r else "none" for r in risk]
-    status = ["key_account" if i % 3 == 0 else "candidate" if i < 4 else "other"
-              for i in range(n)]
+    status = ["key_account" if i % 3 == 0 else "candidate" if i < 4 else "other" for i in range(n)]
     status_zh = {lv.label: lv.name_zh for lv in KEY_ACCOUNT_STATUS}
     stages = (["stable", "growing", "newcomer", "declining"] * n)[:n]
     stage_zh = config.relationship.lifecycle.names_zh
@@ -460,8 +463,10 @@ def test_churn_share_jump_of_30_points_is_a_blocking_error():
     outcome = validate_scores(clean_scores(flagged=10), previous)  # 50 %
     assert failing(outcome) == {"churn_share_shift": "error"}
     assert outcome.outcome("churn_share_shift").details == "observed 0.5"
-    assert "[ERROR] churn_share_shift: share of is_churn_risk customers within ±15 pp of the " \
+    assert (
+        "[ERROR] churn_share_shift: share of is_churn_risk customers within ±15 pp of the "
         "previous business date (20.0 %) — observed 0.5" in outcome.summary()
+    )
 
 
 def test_an_accepted_gate_warns_for_this_run_and_says_so():
@@ -469,9 +474,7 @@ def test_an_accepted_gate_warns_for_this_run_and_says_so():
     outcome = validate_scores(clean_scores(flagged=10), previous).accepting(["churn_share_shift"])
     assert failing(outcome) == {"churn_share_shift": "warn"}
     assert outcome.passed
-    assert outcome.outcome("churn_share_shift").details == (
-        "accepted for this run — observed 0.5"
-    )
+    assert outcome.outcome("churn_share_shift").details == ("accepted for this run — observed 0.5")
     with pytest.raises(KeyError, match="has no check 'churn_share_shfit'"):
         outcome.accepting(["churn_share_shfit"])
 

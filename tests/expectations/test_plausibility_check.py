@@ -36,9 +36,7 @@ def run_raw_check(home: Path, *rows: str) -> dg.AssetCheckEvaluation:
         home=str(home), warehouse_path=str(warehouse), config_dir=str(home / "config")
     )
     job = dg.define_asset_job("raw_check", selection=dg.AssetSelection.assets(loaded))
-    defs = dg.Definitions(
-        assets=[loaded], asset_checks=[check], jobs=[job], resources={"kam": kam}
-    )
+    defs = dg.Definitions(assets=[loaded], asset_checks=[check], jobs=[job], resources={"kam": kam})
     result = defs.resolve_job_def("raw_check").execute_in_process(
         partition_key=NIGHT, raise_on_error=False, instance=dg.DagsterInstance.ephemeral()
     )

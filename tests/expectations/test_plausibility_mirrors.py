@@ -63,9 +63,7 @@ def test_every_kind_of_rule_has_a_mirror_and_a_reason_or_a_conversion():
     assert set(MIRRORS) == set(RULE_KINDS)
     quarantined = {name for name, kind in RULE_KINDS.items() if kind.action == "quarantine"}
     assert quarantined == set(REASON_WORDS)
-    assert {name for name, kind in RULE_KINDS.items() if kind.action == "convert"} == {
-        "local_time"
-    }
+    assert {name for name, kind in RULE_KINDS.items() if kind.action == "convert"} == {"local_time"}
 
 
 @pytest.mark.parametrize("source", list(load_contracts()))
@@ -77,9 +75,7 @@ def test_the_declaration_lists_every_rule_ingestion_quarantines_for(source):
         for native in (False, True):
             whens = _plausibility(col, "c0", "t0", native, True, Plausibility.defaults(), others)
             declared = [r.kind for r in column_rules(col) if RULE_KINDS[r.kind].action != "convert"]
-            found = [
-                kind for _, reason in whens for kind, w in REASON_WORDS.items() if w in reason
-            ]
+            found = [kind for _, reason in whens for kind, w in REASON_WORDS.items() if w in reason]
             assert found == declared, f"{source}.{col.name}: ingestion {found}, declared {declared}"
 
 
@@ -90,9 +86,7 @@ def test_every_declared_rule_gives_its_checks(source):
     columns = [c.name for c in contract.columns]
     frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
     rules = plausibility_rules(contract)
-    names = [
-        o.name for o in plausibility_outcomes(contract, frame, Plausibility.defaults(), "s")
-    ]
+    names = [o.name for o in plausibility_outcomes(contract, frame, Plausibility.defaults(), "s")]
     assert len(names) == len(set(names)) == sum(2 if r.kind == "sign_of" else 1 for r in rules)
 
 
@@ -184,9 +178,7 @@ def test_the_installations_settings_are_the_rules_checked():
     assert failing(outcome) == {
         "invoice_date_earliest_date": "1 of 3 rows (33.3 %) break it; e.g. 2024-03-01 ×1",
         "due_date_earliest_date": "1 of 3 rows (33.3 %) break it; e.g. 2024-03-01 ×1",
-        "currency_reporting_currency": (
-            "3 of 3 rows (100.0 %) break it; e.g. 'CNY' ×2, 'cny' ×1"
-        ),
+        "currency_reporting_currency": ("3 of 3 rows (100.0 %) break it; e.g. 'CNY' ×2, 'cny' ×1"),
     }
     assert "on or after earliest_date 2024-03-05" in outcome.summary()
 
@@ -195,8 +187,15 @@ def test_the_installations_settings_are_the_rules_checked():
 
 
 def transactions(rows: list[tuple]) -> pd.DataFrame:
-    names = ["order_id", "line_number", "ordered_at", "quantity", "line_amount", "line_cost",
-             "discount_amount"]
+    names = [
+        "order_id",
+        "line_number",
+        "ordered_at",
+        "quantity",
+        "line_amount",
+        "line_cost",
+        "discount_amount",
+    ]
     frame = pd.DataFrame(rows, columns=names)
     frame["ordered_at"] = pd.to_datetime(frame["ordered_at"]).astype("datetime64[us]")
     return frame.assign(

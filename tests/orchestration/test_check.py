@@ -19,9 +19,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home holding the hand-made landing and a copy of the shipped configuration."""
     shutil.copytree(LANDING, tmp_path / "landing")
     shutil.copytree(DEFAULT_CONFIG_DIR, tmp_path / "config")
-    for name in ("KAM_HOME", "KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR",
-                 "KAM_TIMEZONE", "KAM_NIGHTLY_CRON", "KAM_FIRST_BUSINESS_DATE",
-                 "KAM_PUBLISH_STORAGE_VERSION", "KAM_DUCKDB_MEMORY_LIMIT", "DAGSTER_HOME"):
+    for name in (
+        "KAM_HOME",
+        "KAM_LANDING_DIR",
+        "KAM_WAREHOUSE_PATH",
+        "KAM_PUBLISH_DIR",
+        "KAM_TIMEZONE",
+        "KAM_NIGHTLY_CRON",
+        "KAM_FIRST_BUSINESS_DATE",
+        "KAM_PUBLISH_STORAGE_VERSION",
+        "KAM_DUCKDB_MEMORY_LIMIT",
+        "DAGSTER_HOME",
+    ):
         monkeypatch.setenv(name, "unset")
         monkeypatch.delenv(name)
     monkeypatch.setenv("KAM_CONFIG_DIR", str(tmp_path / "config"))
@@ -78,8 +87,10 @@ def test_every_problem_is_listed_with_its_fix(capsys, home: Path, monkeypatch) -
     assert "[scoring] " in found and "scoring.yaml" in found
     assert f"[mappings] {mappings / 'orders.yaml'}: 'orders' is not a source" in found
     assert f"[mappings] {mappings / 'payments.yaml'}" in found and "encodng" in found
-    assert f"[landing] landing folder {home / 'landing' / 'invoices' / 'March'} is not named " \
+    assert (
+        f"[landing] landing folder {home / 'landing' / 'invoices' / 'March'} is not named "
         "after a business date; rename it to YYYY-MM-DD" in found
+    )
     assert (
         "[landing] customers/2025-03-01/customers.csv: " in found
         and "required column 'customer_name' (export name '客户名称') missing from the header"

@@ -103,8 +103,12 @@ def test_latest_date_is_newest_landed_folder(tmp_path: Path) -> None:
 
 
 def test_no_date_is_the_newest_landed_folder_and_ignores_other_folders(tmp_path: Path) -> None:
-    for folder in ("transactions/2025-03-20", "payments/2025-03-31", "payments/archive",
-                   "payments/2025-3-9"):
+    for folder in (
+        "transactions/2025-03-20",
+        "payments/2025-03-31",
+        "payments/archive",
+        "payments/2025-3-9",
+    ):
         (tmp_path / "landing" / folder).mkdir(parents=True)
     settings = load_settings({"KAM_HOME": str(tmp_path)})
     assert resolve_business_date(None, settings) == date(2025, 3, 31)
@@ -118,9 +122,7 @@ def test_run_without_date_says_which_date_it_runs(capsys, tmp_path: Path, monkey
         "orchestration.cli.runs.run_job",
         lambda settings, day, **kwargs: ran.append((day, kwargs["accept_gates"])) or True,
     )
-    code, out = _run(
-        capsys, "--home", str(tmp_path), "run", "--accept-gate", "churn_share_shift"
-    )
+    code, out = _run(capsys, "--home", str(tmp_path), "run", "--accept-gate", "churn_share_shift")
     assert code == 0, out
     assert "no --date given; running the newest landed business date 2025-03-31" in out
     assert ran == [(date(2025, 3, 31), ["churn_share_shift"])]

@@ -21,8 +21,15 @@ from orchestration.run_summary import RunOutcome
 
 LANDING = Path(__file__).parents[1] / "e2e_landing"
 STEP_LINE = re.compile(r"^  (done|FAILED|skipped) +(\S+(?: \S+)*?) {2,}(.*?) +(\d+\.\d) s$")
-KAM_VARIABLES = ("KAM_HOME", "KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR",
-                 "KAM_CONFIG_DIR", "DAGSTER_HOME", "KAM_AS_OF_DATE")
+KAM_VARIABLES = (
+    "KAM_HOME",
+    "KAM_LANDING_DIR",
+    "KAM_WAREHOUSE_PATH",
+    "KAM_PUBLISH_DIR",
+    "KAM_CONFIG_DIR",
+    "DAGSTER_HOME",
+    "KAM_AS_OF_DATE",
+)
 
 
 def _isolate(mp: pytest.MonkeyPatch) -> None:
@@ -77,8 +84,14 @@ def test_a_run_prints_a_line_per_step_with_rows_and_seconds(verbose_run) -> None
     }
     for label, rows in expected_rows.items():
         assert steps[label][:2] == ("done", rows), label
-    for source in ("customer_financials", "customers", "interactions", "invoices", "payments",
-                   "transactions"):
+    for source in (
+        "customer_financials",
+        "customers",
+        "interactions",
+        "invoices",
+        "payments",
+        "transactions",
+    ):
         assert steps[f"check raw/{source} expectations"][:2] == ("done", "passed")
     assert steps["check marts/fct_customer_facts expectations"][:2] == ("done", "passed")
     assert steps["check scores/customer_scores expectations"][:2] == ("done", "passed")
@@ -155,8 +168,18 @@ def test_backfill_prints_progress_before_each_date(
     monkeypatch.setattr(
         "orchestration.cli.runs.run_job", lambda settings, day, **kw: ran.append(day) or True
     )
-    code = main(["backfill", "--start", "2025-03-01", "--end", "2025-03-03", "--home",
-                 str(tmp_path), "--quiet"])
+    code = main(
+        [
+            "backfill",
+            "--start",
+            "2025-03-01",
+            "--end",
+            "2025-03-03",
+            "--home",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out.splitlines()
     assert code == 0 and ran == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
     assert out[0] == "date 1/3 2025-03-01"

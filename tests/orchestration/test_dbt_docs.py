@@ -17,8 +17,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("KAM_HOME", "KAM_LANDING_DIR", "KAM_WAREHOUSE_PATH", "KAM_PUBLISH_DIR",
-                 "KAM_CONFIG_DIR"):
+    for name in (
+        "KAM_HOME",
+        "KAM_LANDING_DIR",
+        "KAM_WAREHOUSE_PATH",
+        "KAM_PUBLISH_DIR",
+        "KAM_CONFIG_DIR",
+    ):
         monkeypatch.setenv(name, "unset")
         monkeypatch.delenv(name)
     return tmp_path
@@ -54,7 +59,10 @@ def test_docs_declare_the_score_tables_with_their_documented_columns(
     # Every column the warehouse holds, in its order; described as docs/scoring.md says (the
     # pyramid row, the credit_ind_<indicator> row) with the Chinese name of scoring/labels.py.
     assert list(columns) == [
-        "customer_id", "pyramid_tier", "credit_ind_current_ratio", "not_documented_anywhere"
+        "customer_id",
+        "pyramid_tier",
+        "credit_ind_current_ratio",
+        "not_documented_anywhere",
     ]
     assert "vip VIP客户, major 主要客户, regular 普通客户, small 小客户" in columns["pyramid_tier"]
     assert "客户金字塔层级" in columns["pyramid_tier"]

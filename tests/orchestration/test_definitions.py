@@ -55,14 +55,32 @@ def test_scores_and_publishing_depend_on_the_tables_they_read() -> None:
         "marts/dim_customers_history",
         "marts/fct_customer_facts",
         "scores/customer_scores",
-        *(f"raw/{source}" for source in ("customers", "transactions", "invoices", "payments",
-                                          "customer_financials", "interactions")),
+        *(
+            f"raw/{source}"
+            for source in (
+                "customers",
+                "transactions",
+                "invoices",
+                "payments",
+                "customer_financials",
+                "interactions",
+            )
+        ),
     }
 
 
-RAW_TABLES = {f"raw/{source}" for source in ("customers", "transactions", "invoices", "payments",
-                                             "customer_financials", "interactions",
-                                             "ingestion_ledger")}
+RAW_TABLES = {
+    f"raw/{source}"
+    for source in (
+        "customers",
+        "transactions",
+        "invoices",
+        "payments",
+        "customer_financials",
+        "interactions",
+        "ingestion_ledger",
+    )
+}
 
 
 def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> None:
@@ -75,15 +93,24 @@ def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> N
     # is left as of the night's date. int_transactions_deduplicated is no ancestor of the facts.
     assert {key.to_user_string() for key in graph.get(quarter_end).parent_keys} == RAW_TABLES
     children = {key.to_user_string() for key in graph.get(quarter_end).child_keys}
-    assert {"scores/customer_scores", "staging/stg_exports__customers",
-            "staging/stg_exports__transactions", "intermediate/int_customer_snapshots_deduplicated",
-            "staging/stg_exports__customer_financials",
-            "intermediate/int_customer_financials_deduplicated",
-            "intermediate/int_orders_aggregated", "marts/dim_customers",
-            "marts/dim_customers_history", "marts/fct_customer_facts"} <= children
+    assert {
+        "scores/customer_scores",
+        "staging/stg_exports__customers",
+        "staging/stg_exports__transactions",
+        "intermediate/int_customer_snapshots_deduplicated",
+        "staging/stg_exports__customer_financials",
+        "intermediate/int_customer_financials_deduplicated",
+        "intermediate/int_orders_aggregated",
+        "marts/dim_customers",
+        "marts/dim_customers_history",
+        "marts/fct_customer_facts",
+    } <= children
     assert "intermediate/int_transactions_deduplicated" not in children
-    dbt_models = {key.to_user_string() for key in graph.get(quarter_end).child_keys
-                  if key.path[0] in ("staging", "intermediate", "marts")}
+    dbt_models = {
+        key.to_user_string()
+        for key in graph.get(quarter_end).child_keys
+        if key.path[0] in ("staging", "intermediate", "marts")
+    }
     # Every model but int_transactions_deduplicated (26 in all: 6 staging views, 17
     # intermediate models, 3 marts).
     assert len(dbt_models) == 25
@@ -95,10 +122,18 @@ def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> N
         inputs = job.graph.dependency_structure.input_to_upstream_outputs_for_node(step)
         return {output.node_name for outputs in inputs.values() for output in outputs}
 
-    raw_steps = {f"raw__{source}{suffix}" for source in ("customers", "transactions", "invoices",
-                                                        "payments", "customer_financials",
-                                                        "interactions")
-                 for suffix in ("", "_expectations")}
+    raw_steps = {
+        f"raw__{source}{suffix}"
+        for source in (
+            "customers",
+            "transactions",
+            "invoices",
+            "payments",
+            "customer_financials",
+            "interactions",
+        )
+        for suffix in ("", "_expectations")
+    }
     assert upstream_steps("quarter_end_facts") == raw_steps
     assert upstream_steps("kam_dbt_models") == raw_steps | {"quarter_end_facts"}
 
@@ -108,9 +143,12 @@ def test_dbt_tests_become_asset_checks() -> None:
 
     graph = defs.get_repository_def().asset_graph
     checks = {key.asset_key.to_user_string() for key in graph.asset_check_keys}
-    assert {"marts/fct_customer_facts", "staging/stg_exports__transactions",
-            "intermediate/int_customer_snapshots_deduplicated",
-            "intermediate/int_customer_financials_deduplicated"} <= checks
+    assert {
+        "marts/fct_customer_facts",
+        "staging/stg_exports__transactions",
+        "intermediate/int_customer_snapshots_deduplicated",
+        "intermediate/int_customer_financials_deduplicated",
+    } <= checks
     # The statements' view keeps every version, so its key is not unique: the tests are on the
     # model that picks the latest one.
     assert "staging/stg_exports__customer_financials" not in checks

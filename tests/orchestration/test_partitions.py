@@ -24,18 +24,26 @@ def _land(root: Path, *folders: str) -> None:
 
 
 def test_the_oldest_date_folder_of_any_source_is_the_first_business_date(tmp_path: Path) -> None:
-    _land(tmp_path / "landing", "payments/2024-06-02", "customers/2024-05-31",
-          "customers/2024-07-01", "customers/archive", "invoices/2024-02-30")
+    _land(
+        tmp_path / "landing",
+        "payments/2024-06-02",
+        "customers/2024-05-31",
+        "customers/2024-07-01",
+        "customers/archive",
+        "invoices/2024-02-30",
+    )
     (tmp_path / "landing" / "customers" / "2023-01-01").write_text("a file, not a folder")
     assert landed_dates(tmp_path / "landing") == [
-        date(2024, 5, 31), date(2024, 6, 2), date(2024, 7, 1)
+        date(2024, 5, 31),
+        date(2024, 6, 2),
+        date(2024, 7, 1),
     ]
     assert first_business_date({"KAM_HOME": str(tmp_path)}) == date(2024, 5, 31)
     moved = tmp_path / "elsewhere"
     _land(moved, "transactions/2022-12-31")
-    assert first_business_date(
-        {"KAM_HOME": str(tmp_path), "KAM_LANDING_DIR": str(moved)}
-    ) == date(2022, 12, 31)
+    assert first_business_date({"KAM_HOME": str(tmp_path), "KAM_LANDING_DIR": str(moved)}) == date(
+        2022, 12, 31
+    )
 
 
 def test_a_configured_first_date_wins_and_a_bad_one_names_the_fix(tmp_path: Path) -> None:
@@ -61,7 +69,11 @@ def test_the_definitions_partitions_start_at_the_first_landed_date(tmp_path: Pat
         "keys = p.get_partition_keys(); print(json.dumps([keys[0], str(p.timezone)]))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout
     # tests/e2e_landing's oldest folders are dated 2025-03-01.

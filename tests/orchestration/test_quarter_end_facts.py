@@ -40,8 +40,10 @@ def _warehouse(path: Path, customer_dates: list[date], fact_dates: list[date]) -
         con.execute("create schema raw; create schema marts")
         con.execute("create table raw.customers (_business_date date)")
         con.execute("create table marts.fct_customer_facts (as_of_date date)")
-        for table, dates in (("raw.customers", customer_dates),
-                             ("marts.fct_customer_facts", fact_dates)):
+        for table, dates in (
+            ("raw.customers", customer_dates),
+            ("marts.fct_customer_facts", fact_dates),
+        ):
             for day in dates:
                 con.execute(f"insert into {table} values (?)", [day])
 
@@ -61,9 +63,7 @@ def test_missing_quarter_end_facts_are_built_as_of_the_quarters_last_day(tmp_pat
     # Customers landed in 2025Q1; facts exist for 2025-04-01 only, not for 2025-03-31.
     _warehouse(warehouse, [date(2025, 2, 3)], [date(2025, 4, 1)])
     dbt = _build(tmp_path, date(2025, 4, 2))
-    assert dbt.calls == [
-        (["run", "--select", "+fct_customer_facts"], str(warehouse), "2025-03-31")
-    ]
+    assert dbt.calls == [(["run", "--select", "+fct_customer_facts"], str(warehouse), "2025-03-31")]
     assert "KAM_AS_OF_DATE" not in os.environ
 
 

@@ -22,9 +22,7 @@ def test_a_failed_report_step_says_the_warehouse_was_published() -> None:
 
 
 def test_a_failure_before_publishing_says_the_copy_was_left_as_it_was() -> None:
-    text = _failed(
-        "step published__report: boom", "step scores__customer_scores: ValueError: bad"
-    )
+    text = _failed("step published__report: boom", "step scores__customer_scores: ValueError: bad")
     assert "The published warehouse was left as it was." in text
 
 

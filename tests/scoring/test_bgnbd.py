@@ -399,6 +399,9 @@ def test_summary_json_refuses_a_degenerate_fit_and_says_how_many_repeat(tmp_path
     assert fit.converged and fit.implausible_parameter() is not None
     path = tmp_path / "short.csv"
     pl.DataFrame({"frequency": x, "recency": t_x, "T": T}).write_csv(path, float_precision=17)
-    with pytest.raises(BgNbdInputError, match=r"degenerate: implausible parameter r = .*"
-                       r"\(9 of 234 customers have a repeat purchase\)"):
+    with pytest.raises(
+        BgNbdInputError,
+        match=r"degenerate: implausible parameter r = .*"
+        r"\(9 of 234 customers have a repeat purchase\)",
+    ):
         bgnbd_summary_json(path, model="mbgnbd")

@@ -57,10 +57,16 @@ NEUTRAL: dict[str, Any] = {
     "contribution_trailing": 1000.0,
 }
 SCHEMA = {
-    "as_of_date": pl.Date, "customer_id": pl.String, "order_days_lifetime": pl.Int64,
-    "first_order_date": pl.Date, "last_order_date": pl.Date, "days_since_last_order": pl.Int64,
-    "open_complaint_count": pl.Int64, "order_count_trailing": pl.Int64,
-    "distinct_categories_trailing": pl.Int64, "distinct_products_trailing": pl.Int64,
+    "as_of_date": pl.Date,
+    "customer_id": pl.String,
+    "order_days_lifetime": pl.Int64,
+    "first_order_date": pl.Date,
+    "last_order_date": pl.Date,
+    "days_since_last_order": pl.Int64,
+    "open_complaint_count": pl.Int64,
+    "order_count_trailing": pl.Int64,
+    "distinct_categories_trailing": pl.Int64,
+    "distinct_products_trailing": pl.Int64,
     "interaction_count_recent": pl.Int64,
     "interaction_count_prior_recent": pl.Int64,
 }
@@ -103,8 +109,13 @@ def test_no_recent_order_fires_past_twice_own_cycle_or_company_median_cycle() ->
         }
     )
     assert reasons == {
-        "a": None, "b": "no_recent_order", "c": None, "d": None, "e": "no_recent_order",
-        "f": None, "g": None,
+        "a": None,
+        "b": "no_recent_order",
+        "c": None,
+        "d": None,
+        "e": "no_recent_order",
+        "f": None,
+        "g": None,
     }
 
 
@@ -125,15 +136,22 @@ def test_revenue_drop_fires_below_half_of_last_year_only_when_last_year_positive
         }
     )
     assert reasons == {
-        "at": None, "past": "revenue_drop", "zero_last_year": None, "negative_last_year": None,
-        "null_last_year": None, "null_recent": None,
+        "at": None,
+        "past": "revenue_drop",
+        "zero_last_year": None,
+        "negative_last_year": None,
+        "null_last_year": None,
+        "null_recent": None,
     }
 
 
 def test_open_complaints_fire_from_one_open_complaint() -> None:
     reasons = _reasons(
-        {"zero": {"open_complaint_count": 0}, "one": {"open_complaint_count": 1},
-         "null": {"open_complaint_count": None}}
+        {
+            "zero": {"open_complaint_count": 0},
+            "one": {"open_complaint_count": 1},
+            "null": {"open_complaint_count": None},
+        }
     )
     assert reasons == {"zero": None, "one": "open_complaints", "null": None}
 
@@ -144,8 +162,9 @@ def _reasons_and_scores(
     out = score_churn(_facts(rows), config or _rules_only()).collect()
     return {
         c: (r, score)
-        for c, r, score in zip(out["customer_id"], out["churn_reasons"], out["churn_score"],
-                               strict=True)
+        for c, r, score in zip(
+            out["customer_id"], out["churn_reasons"], out["churn_score"], strict=True
+        )
     }
 
 
@@ -164,9 +183,13 @@ def test_product_dependence_fires_for_one_or_two_products_weighted_by_the_count(
     )
     # default weight_by_products {1: 2, 2: 1}
     assert got == {
-        "three": (None, 0.0), "two": ("product_dependence", 1.0),
-        "one": ("product_dependence", 2.0), "none_bought": (None, 0.0), "null": (None, 0.0),
-        "null_orders": (None, 0.0), "one_category_three_products": (None, 0.0),
+        "three": (None, 0.0),
+        "two": ("product_dependence", 1.0),
+        "one": ("product_dependence", 2.0),
+        "none_bought": (None, 0.0),
+        "null": (None, 0.0),
+        "null_orders": (None, 0.0),
+        "one_category_three_products": (None, 0.0),
     }
 
 
@@ -214,7 +237,10 @@ def test_payment_worsening_fires_when_recent_days_late_exceed_trailing_by_more_t
         }
     )
     assert reasons == {
-        "at": None, "past": "payment_worsening", "null_recent": None, "null_trailing": None,
+        "at": None,
+        "past": "payment_worsening",
+        "null_recent": None,
+        "null_trailing": None,
     }
 
 
@@ -229,7 +255,10 @@ def test_contact_quiet_fires_below_half_of_prior_window_only_when_prior_positive
         }
     )
     assert reasons == {
-        "at": None, "past": "contact_quiet", "prior_zero": None, "prior_null": None,
+        "at": None,
+        "past": "contact_quiet",
+        "prior_zero": None,
+        "prior_null": None,
         "recent_null": None,
     }
 
@@ -252,8 +281,9 @@ def test_all_null_inputs_fire_no_sign_and_score_zero() -> None:
 
 def test_disabled_sign_never_fires() -> None:
     signals = CONFIG.signals.model_copy(
-        update={"open_complaints": CONFIG.signals.open_complaints.model_copy(
-            update={"enabled": False})}
+        update={
+            "open_complaints": CONFIG.signals.open_complaints.model_copy(update={"enabled": False})
+        }
     )
     config = _rules_only(CONFIG.model_copy(update={"signals": signals}))
     assert _reasons({"a": {"open_complaint_count": 5}}, config) == {"a": None}
@@ -264,9 +294,13 @@ def test_disabled_sign_never_fires() -> None:
 
 def test_reasons_follow_the_fixed_order_with_chinese_names_and_weights_summed() -> None:
     every = {
-        "mean_days_between_orders": 10.0, "days_since_last_order": 29,
-        "revenue_recent": 10.0, "open_complaint_count": 2, "distinct_products_trailing": 1,
-        "average_days_past_due_recent": 40.0, "interaction_count_recent": 0,
+        "mean_days_between_orders": 10.0,
+        "days_since_last_order": 29,
+        "revenue_recent": 10.0,
+        "open_complaint_count": 2,
+        "distinct_products_trailing": 1,
+        "average_days_past_due_recent": 40.0,
+        "interaction_count_recent": 0,
     }
     out = score_churn(
         _facts({"all": every, "two": {"interaction_count_recent": 1, "revenue_recent": 1.0}}),
@@ -318,15 +352,28 @@ def test_risk_level_comes_from_the_probability_at_its_boundaries(
     out = score_churn(_facts(rows), CONFIG).collect()
     assert out["churn_probability"].to_list() == probabilities
     assert out["churn_risk_level"].to_list() == [
-        "high", "medium", "medium", "low", "low", "none", "none",
+        "high",
+        "medium",
+        "medium",
+        "low",
+        "low",
+        "none",
+        "none",
     ]
     assert out["churn_risk_level_zh"].to_list() == [
-        "高风险", "中风险", "中风险", "低风险", "低风险", "无风险", "无风险",
+        "高风险",
+        "中风险",
+        "中风险",
+        "低风险",
+        "低风险",
+        "无风险",
+        "无风险",
     ]
 
 
-def _with_calls(top_share: float | None, top_n: int | None, basis: str = "contribution"
-                ) -> ChurnConfig:
+def _with_calls(
+    top_share: float | None, top_n: int | None, basis: str = "contribution"
+) -> ChurnConfig:
     calls = CONFIG.call_list.model_copy(update={"top_share": top_share, "top_n": top_n})
     lifetime = CONFIG.lifetime_value.model_copy(update={"value_basis": basis})
     return CONFIG.model_copy(update={"call_list": calls, "lifetime_value": lifetime})
@@ -348,7 +395,12 @@ def test_call_list_ranks_by_probability_times_value_and_is_sized_by_configuratio
     out = score_churn(_facts(rows), _with_calls(None, 3)).collect()
     # ties on probability × value (b, c: 240) go to the higher probability (c)
     assert dict(zip(out["customer_id"], out["churn_call_priority"], strict=True)) == {
-        "a": 4, "b": 2, "c": 1, "d": None, "e": 3, "f": 5,
+        "a": 4,
+        "b": 2,
+        "c": 1,
+        "d": None,
+        "e": 3,
+        "f": 5,
     }
     assert out.filter("is_churn_risk")["customer_id"].to_list() == ["b", "c", "e"]
     # 50 % of 6 customers = 3; 40 % = 2.4 → 2; top_n and top_share together: the smaller
@@ -369,8 +421,12 @@ def test_lifetime_value_is_discounted_purchases_times_value_per_purchase_times_m
         update={"horizon_days": 60, "annual_discount_rate": 0.10}
     )
     config = CONFIG.model_copy(update={"lifetime_value": lifetime})
-    rows = {"gain": {"contribution_trailing": 100.0}, "loss": {"contribution_trailing": -40.0},
-            "unknown": {"contribution_trailing": None}, "no_revenue": {"revenue_trailing": 0.0}}
+    rows = {
+        "gain": {"contribution_trailing": 100.0},
+        "loss": {"contribution_trailing": -40.0},
+        "unknown": {"contribution_trailing": None},
+        "no_revenue": {"revenue_trailing": 0.0},
+    }
     _fixed_scorer(monkeypatch, [0.6] * 4, [0.7] * 4)
     out = score_churn(_facts(rows), config).collect().sort("customer_id")
     purchases = 3 * (1.1 ** (-15 / 365) + 1.1 ** (-45 / 365))
@@ -382,8 +438,9 @@ def test_lifetime_value_is_discounted_purchases_times_value_per_purchase_times_m
     at_risk = dict(zip(out["customer_id"], out["value_at_risk"], strict=True))
     assert at_risk["loss"] == 0.0 and at_risk["gain"] == got["gain"]
     # by revenue instead of contribution: margin 1
-    revenue = config.model_copy(update={"lifetime_value": lifetime.model_copy(
-        update={"value_basis": "revenue"})})
+    revenue = config.model_copy(
+        update={"lifetime_value": lifetime.model_copy(update={"value_basis": "revenue"})}
+    )
     out = score_churn(_facts(rows), revenue).collect()
     assert out["customer_lifetime_value"].to_list() == pytest.approx([purchases * 200] * 4)
 
@@ -404,8 +461,9 @@ def test_expected_revenue_is_expected_purchases_times_average_order_value(
 # --------------------------------------------------------------------------- the model
 
 
-def _fixed_fit(monkeypatch: pytest.MonkeyPatch, params: dict[str, tuple[float, ...]],
-               converged: bool = True) -> list[tuple[str, np.ndarray]]:
+def _fixed_fit(
+    monkeypatch: pytest.MonkeyPatch, params: dict[str, tuple[float, ...]], converged: bool = True
+) -> list[tuple[str, np.ndarray]]:
     """Make the fits return ``params[model]``; returns the (model, frequency) each was given."""
     calls: list[tuple[str, np.ndarray]] = []
 
@@ -429,9 +487,13 @@ def test_model_inactive_fires_below_half_probability_alive(monkeypatch: pytest.M
     one_order = {"order_days_lifetime": 1, "mean_days_between_orders": None}
     rows = {
         "today": {**one_order, "first_order_date": AS_OF, "last_order_date": AS_OF},  # T = 0: 0.5
-        "yesterday": {**one_order, "first_order_date": AS_OF - timedelta(days=1),
-                      "last_order_date": AS_OF - timedelta(days=1)},  # T = 1/7: 7/15
-        "r1": {}, "r2": {},  # repeat buyers, so the model is fitted
+        "yesterday": {
+            **one_order,
+            "first_order_date": AS_OF - timedelta(days=1),
+            "last_order_date": AS_OF - timedelta(days=1),
+        },  # T = 1/7: 7/15
+        "r1": {},
+        "r2": {},  # repeat buyers, so the model is fitted
     }
     out = score_churn(_facts(rows), _min_repeat(2)).collect()
     assert calls[0][0] == "mbgnbd"
@@ -466,13 +528,17 @@ def _simulated_facts(
             "customer_id": [f"c{i:03d}" for i in range(n)],
             "order_days_lifetime": (x + 1).astype(np.int64),
             "first_order_date": first,
-            "last_order_date": [f + timedelta(days=int(r)) for f, r in zip(first, recency_days,
-                                                                           strict=True)],
+            "last_order_date": [
+                f + timedelta(days=int(r)) for f, r in zip(first, recency_days, strict=True)
+            ],
         }
     ).with_columns(
         pl.lit(as_of).alias("as_of_date"),
-        **{k: pl.lit(v) for k, v in NEUTRAL.items() if k not in {
-            "as_of_date", "order_days_lifetime", "first_order_date", "last_order_date"}},
+        **{
+            k: pl.lit(v)
+            for k, v in NEUTRAL.items()
+            if k not in {"as_of_date", "order_days_lifetime", "first_order_date", "last_order_date"}
+        },
     )
     return facts, x, recency_days / 7, age_days / 7
 
@@ -528,16 +594,27 @@ def test_too_few_repeat_buyers_fall_back_to_the_model_free_estimate() -> None:
     # one-time buyers (T = 182/7 and 100/7). Pooled rate λ̄ = Σx / ΣT = 2 / (463/7) per week.
     rows = {
         "repeat": {"revenue_recent": 0.0},
-        "once": {"order_days_lifetime": 1, "first_order_date": date(2023, 12, 31),
-                 "last_order_date": date(2023, 12, 31), "mean_days_between_orders": None},
-        "young": {"order_days_lifetime": 1, "first_order_date": date(2024, 3, 22),
-                  "last_order_date": date(2024, 3, 22), "mean_days_between_orders": None},
+        "once": {
+            "order_days_lifetime": 1,
+            "first_order_date": date(2023, 12, 31),
+            "last_order_date": date(2023, 12, 31),
+            "mean_days_between_orders": None,
+        },
+        "young": {
+            "order_days_lifetime": 1,
+            "first_order_date": date(2024, 3, 22),
+            "last_order_date": date(2024, 3, 22),
+            "mean_days_between_orders": None,
+        },
         "never": {"order_days_lifetime": 0, "first_order_date": None, "last_order_date": None},
     }
     out = score_churn(_facts(rows), CONFIG).collect().sort("customer_id")
     assert out["churn_model"].to_list() == [None, "model_free", "model_free", "model_free"]
     assert out["churn_model_status"].to_list() == [
-        "no_purchase_history", "fallback", "fallback", "fallback",
+        "no_purchase_history",
+        "fallback",
+        "fallback",
+        "fallback",
     ]
     assert "1 repeat buyer(s), fewer than min_repeat_buyers = 20" in out["churn_model_note"][1]
     assert "model-free estimate used" in out["churn_model_note"][1]
@@ -559,8 +636,11 @@ def test_too_few_repeat_buyers_fall_back_to_the_model_free_estimate() -> None:
 
 
 def test_no_repeat_purchase_at_all_scores_nobody_and_flags_nobody() -> None:
-    once = {"order_days_lifetime": 1, "last_order_date": date(2024, 1, 1),
-            "mean_days_between_orders": None}
+    once = {
+        "order_days_lifetime": 1,
+        "last_order_date": date(2024, 1, 1),
+        "mean_days_between_orders": None,
+    }
     out = score_churn(_facts({"a": once, "b": once}), CONFIG).collect()
     assert out["churn_model_status"].to_list() == ["no_repeat_buyers"] * 2
     assert out["churn_model"].to_list() == [None, None]
@@ -619,13 +699,17 @@ def _short_history() -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
             "customer_id": [f"c{i:03d}" for i in range(n)],
             "order_days_lifetime": (x + 1).astype(np.int64),
             "first_order_date": first,
-            "last_order_date": [f + timedelta(days=int(r)) for f, r in zip(first, t_x,
-                                                                           strict=True)],
+            "last_order_date": [
+                f + timedelta(days=int(r)) for f, r in zip(first, t_x, strict=True)
+            ],
         }
     ).with_columns(
         pl.lit(AS_OF).alias("as_of_date"),
-        **{k: pl.lit(v) for k, v in NEUTRAL.items() if k not in {
-            "as_of_date", "order_days_lifetime", "first_order_date", "last_order_date"}},
+        **{
+            k: pl.lit(v)
+            for k, v in NEUTRAL.items()
+            if k not in {"as_of_date", "order_days_lifetime", "first_order_date", "last_order_date"}
+        },
     )
     return facts, x, t_x / 7, age / 7
 
@@ -640,8 +724,9 @@ def test_a_history_that_makes_the_fit_degenerate_runs_through_without_it() -> No
     assert "mbgnbd" not in out["churn_model"].to_list()
     assert out["churn_model_status"].unique().to_list() == ["fallback"]
     note = out["churn_model_note"][0]
-    assert note.startswith(("mbgnbd fit rejected: implausible parameter r = ",
-                            "mbgnbd fit did not converge;")), note
+    assert note.startswith(
+        ("mbgnbd fit rejected: implausible parameter r = ", "mbgnbd fit did not converge;")
+    ), note
     assert out["churn_probability"].is_between(0, 1).all()
     assert out.filter("is_churn_risk").height <= 11  # 5 % of 234
 
@@ -650,8 +735,11 @@ def test_a_fit_that_fails_or_does_not_converge_falls_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rows = {"a": {}, "b": {}}
-    _fixed_fit(monkeypatch, {"mbgnbd": (1.0, 1.0, 2.0, 1.0), "bgnbd": (1.0, 1.0, 2.0, 1.0)},
-               converged=False)
+    _fixed_fit(
+        monkeypatch,
+        {"mbgnbd": (1.0, 1.0, 2.0, 1.0), "bgnbd": (1.0, 1.0, 2.0, 1.0)},
+        converged=False,
+    )
     out = score_churn(_facts(rows), _min_repeat(2)).collect()
     assert out["churn_model"].to_list() == ["model_free"] * 2
     assert out["churn_model_note"][0].startswith(
@@ -672,7 +760,8 @@ def test_a_fit_that_fails_or_does_not_converge_falls_back(
 def test_inconsistent_order_history_is_left_out_of_the_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _fixed_fit(monkeypatch, {"mbgnbd": (1.0, 1.0, 2.0, 1.0)})
     rows = {
-        "a": {}, "b": {},
+        "a": {},
+        "b": {},
         "bad": {"order_days_lifetime": 1},  # one order day but last ≠ first order date
     }
     out = score_churn(_facts(rows), _min_repeat(2)).collect()

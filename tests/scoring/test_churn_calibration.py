@@ -34,10 +34,24 @@ def test_outcome_is_an_order_after_the_date_within_the_horizon() -> None:
     facts = pl.DataFrame(
         {
             "as_of_date": [d, d, d, later, later, later, date(2024, 2, 1)],
-            "customer_id": ["bought", "silent", "new_later", "bought", "silent", "new_later",
-                            "bought"],
-            "last_order_date": [date(2023, 12, 1), date(2023, 11, 1), None, date(2024, 3, 31),
-                                date(2023, 11, 1), date(2024, 2, 1), date(2024, 1, 20)],
+            "customer_id": [
+                "bought",
+                "silent",
+                "new_later",
+                "bought",
+                "silent",
+                "new_later",
+                "bought",
+            ],
+            "last_order_date": [
+                date(2023, 12, 1),
+                date(2023, 11, 1),
+                None,
+                date(2024, 3, 31),
+                date(2023, 11, 1),
+                date(2024, 2, 1),
+                date(2024, 1, 20),
+            ],
         }
     )
     got = outcomes(facts, 90)
@@ -70,20 +84,27 @@ def test_score_churn_applies_the_calibration_to_the_models_outputs(
         expected_purchases=lambda t, x, t_x, T: np.full(len(x), 0.05) * t,
         probability_no_purchase=lambda t, x, t_x, T: np.array([0.2, 0.7]),
     )
-    monkeypatch.setattr("scoring.churn.probability.choose_scorer",
-                        lambda *a, **k: Choice(scorer, "fitted", "fixed"))
+    monkeypatch.setattr(
+        "scoring.churn.probability.choose_scorer", lambda *a, **k: Choice(scorer, "fitted", "fixed")
+    )
     facts = facts_at(
-        pl.DataFrame({"customer_id": ["a", "a", "b"],
-                      "order_date": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 1, 5)],
-                      "amount": [10.0, 20.0, 30.0]}),
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "a", "b"],
+                "order_date": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 1, 5)],
+                "amount": [10.0, 20.0, 30.0],
+            }
+        ),
         date(2024, 6, 30),
     )
     calibration = Calibration((0.5, 1.0, -0.2, 0.3), 1000, 700, (date(2024, 3, 1),), 90)
     out = score_churn(facts, CONFIG, calibration=calibration).collect()
     # by hand: z = 0.5 + logit(p) − 0.2 log(E + 0.001) + 0.3 log(1 + x), E = 0.05 × 90/7
     e = 0.05 * 90 / 7
-    z = [0.5 + np.log(0.2 / 0.8) - 0.2 * np.log(e + 1e-3) + 0.3 * np.log(2),
-         0.5 + np.log(0.7 / 0.3) - 0.2 * np.log(e + 1e-3)]
+    z = [
+        0.5 + np.log(0.2 / 0.8) - 0.2 * np.log(e + 1e-3) + 0.3 * np.log(2),
+        0.5 + np.log(0.7 / 0.3) - 0.2 * np.log(e + 1e-3),
+    ]
     assert out["churn_probability"].to_list() == pytest.approx([1 / (1 + np.exp(-v)) for v in z])
     assert "probability calibrated on 1000 customer rows" in out["churn_model_note"][0]
 
@@ -114,9 +135,7 @@ def test_calibrated_probability_matches_observed_churn_on_a_later_date() -> None
     truth = outcomes(history, 90).filter(pl.col("as_of_date") == dates[5])
     joined = scored.join(truth, on=["as_of_date", "customer_id"])
     # mean predicted close to the observed churn rate (a calibrated forecast)
-    assert joined["churn_probability"].mean() == pytest.approx(
-        joined["churned"].mean(), abs=0.05
-    )
+    assert joined["churn_probability"].mean() == pytest.approx(joined["churned"].mean(), abs=0.05)
 
 
 def _pairwise_auc(score: np.ndarray, label: np.ndarray) -> float:
@@ -139,9 +158,12 @@ def test_backtest_reports_auc_flag_and_deciles_per_date() -> None:
     truth = outcomes(history, 90)
     joined = (
         scored.join(truth, on=["as_of_date", "customer_id"])
-        .join(history.filter(pl.col("as_of_date") == day).select("customer_id",
-                                                                   "days_since_last_order"),
-              on="customer_id")
+        .join(
+            history.filter(pl.col("as_of_date") == day).select(
+                "customer_id", "days_since_last_order"
+            ),
+            on="customer_id",
+        )
         .filter(pl.col("churn_probability").is_not_null())
     )
     label = joined["churned"].to_numpy()
@@ -175,7 +197,8 @@ def test_calibration_dates_pair_each_past_date_with_its_outcome_date() -> None:
     assert got == [d + timedelta(days=k) for k in (10, 40, 100, 130)]
     # as of day 120, 130 is in the future: only D = 10
     assert calibration_dates(available, d + timedelta(days=120), 90) == [
-        d + timedelta(days=10), d + timedelta(days=100)
+        d + timedelta(days=10),
+        d + timedelta(days=100),
     ]
     assert calibration_dates(available, d + timedelta(days=80), 90) == []
 

@@ -12,17 +12,24 @@ from scoring.config import DEFAULT_CONFIG_PATH, load_scoring_config
 def test_shipped_churn_defaults() -> None:
     churn = load_scoring_config(DEFAULT_CONFIG_PATH).churn
     assert (churn.model, churn.prediction_horizon_days, churn.horizon_cycle_multiple) == (
-        "mbgnbd", 90, 6.0,
+        "mbgnbd",
+        90,
+        6.0,
     )
     assert churn.min_repeat_buyers == 20
     assert [(r.label, r.min_probability) for r in churn.risk_levels] == [
-        ("high", 0.8), ("medium", 0.5), ("low", 0.3), ("none", 0.0),
+        ("high", 0.8),
+        ("medium", 0.5),
+        ("low", 0.3),
+        ("none", 0.0),
     ]
     calls = churn.call_list
     assert (calls.top_share, calls.top_n, calls.min_probability) == (0.05, None, 0.5)
     lifetime = churn.lifetime_value
     assert (lifetime.horizon_days, lifetime.annual_discount_rate, lifetime.value_basis) == (
-        1095, 0.10, "contribution",
+        1095,
+        0.10,
+        "contribution",
     )
     dependence = churn.signals.product_dependence
     assert dependence.weight_by_products == {1: 2.0, 2: 1.0}
@@ -64,8 +71,9 @@ CATEGORIES_COMMENTED = "      # weight_by_categories: {1: 2, 2: 1}"
 
 
 def test_product_dependence_counts_start_at_one(tmp_path: Path) -> None:
-    message = config_error(tmp_path, "weight_by_products: {1: 2, 2: 1}",
-                     "weight_by_products: {0: 2, 2: 1}")
+    message = config_error(
+        tmp_path, "weight_by_products: {1: 2, 2: 1}", "weight_by_products: {0: 2, 2: 1}"
+    )
     assert "product count 0 < 1" in message
 
 

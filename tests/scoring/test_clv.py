@@ -25,8 +25,9 @@ from scoring.clv import (
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # Fader & Hardie, "The Gamma-Gamma Model of Monetary Value" (2013), CDNOW weeks 1-39.
-PUBLISHED = GammaGammaFit(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0, n_customers=946,
-                          converged=True)
+PUBLISHED = GammaGammaFit(
+    p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0, n_customers=946, converged=True
+)
 
 
 def test_expected_purchase_value_matches_hand_computation() -> None:
@@ -34,8 +35,9 @@ def test_expected_purchase_value_matches_hand_computation() -> None:
     # x = 2, m̄ = 30: (15.44 + 60) × 6.25 / (12.5 + 2.74) = 471.5 / 15.24 = 30.938320
     # x = 5, m̄ = 10: (15.44 + 50) × 6.25 / (31.25 + 2.74) = 409 / 33.99 = 12.032951
     # x = 0: the population mean p γ / (q − 1) = 96.5 / 2.74 = 35.218978
-    got = expected_purchase_value(PUBLISHED, np.array([2.0, 5.0, 0.0]),
-                                  np.array([30.0, 10.0, np.nan]))
+    got = expected_purchase_value(
+        PUBLISHED, np.array([2.0, 5.0, 0.0]), np.array([30.0, 10.0, np.nan])
+    )
     assert got.tolist() == pytest.approx([30.938320, 12.032951, 35.218978], abs=1e-6)
 
 
@@ -43,10 +45,9 @@ def test_log_likelihood_equals_numerical_integration_over_the_scale() -> None:
     # m̄ of x purchases ~ Gamma(p x, rate x ν), ν ~ Gamma(q, rate γ): integrate ν out.
     p, q, g = 2.5, 3.0, 20.0
     for x, m in ((1.0, 12.0), (4.0, 30.0), (9.0, 7.5)):
+
         def integrand(nu: float, x: float = x, m: float = m) -> float:
-            return gamma_dist.pdf(m, p * x, scale=1 / (x * nu)) * gamma_dist.pdf(
-                nu, q, scale=1 / g
-            )
+            return gamma_dist.pdf(m, p * x, scale=1 / (x * nu)) * gamma_dist.pdf(nu, q, scale=1 / g)
 
         density, _ = quad(integrand, 0, np.inf, limit=200)
         closed = gamma_gamma_log_likelihood(p, q, g, np.array([x]), np.array([m]))[0]
@@ -96,8 +97,12 @@ def test_one_common_spend_rate_is_fitted_by_its_likelihood() -> None:
         p, nu = np.exp(log_params)
         return -float(np.sum(gamma_dist.logpdf(mean_value, a=p * x, scale=1 / (nu * x))))
 
-    other = minimize(negative, np.log([1.0, 0.05]), method="Nelder-Mead",
-                     options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    other = minimize(
+        negative,
+        np.log([1.0, 0.05]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+    )
     assert common_rate_log_likelihood(x, mean_value) == pytest.approx(-other.fun, abs=1e-6)
 
 
@@ -122,18 +127,27 @@ def test_fit_refuses_too_few_customers() -> None:
 def test_discounted_purchases_by_hand() -> None:
     # E(t) = 2 t purchases; steps of 1 year, 10 % a year, discounted at each step's midpoint.
     expected = discounted_expected_purchases(
-        lambda t: np.array([2.0 * t]), horizon=3.0, step=1.0, annual_discount_rate=0.1,
+        lambda t: np.array([2.0 * t]),
+        horizon=3.0,
+        step=1.0,
+        annual_discount_rate=0.1,
         time_units_per_year=1.0,
     )
     assert expected[0] == pytest.approx(2 * (1.1**-0.5 + 1.1**-1.5 + 1.1**-2.5), rel=1e-12)
     # a shorter last step: (2, 2.5] holds 1 purchase, discounted at 2.25 years
     shorter = discounted_expected_purchases(
-        lambda t: np.array([2.0 * t]), horizon=2.5, step=1.0, annual_discount_rate=0.1,
+        lambda t: np.array([2.0 * t]),
+        horizon=2.5,
+        step=1.0,
+        annual_discount_rate=0.1,
         time_units_per_year=1.0,
     )
     assert shorter[0] == pytest.approx(2 * (1.1**-0.5 + 1.1**-1.5) + 1.1**-2.25, rel=1e-12)
     undiscounted = discounted_expected_purchases(
-        lambda t: np.array([2.0 * t]), horizon=2.5, step=1.0, annual_discount_rate=0.0,
+        lambda t: np.array([2.0 * t]),
+        horizon=2.5,
+        step=1.0,
+        annual_discount_rate=0.0,
         time_units_per_year=1.0,
     )
     assert undiscounted[0] == pytest.approx(5.0, rel=1e-12)

@@ -44,8 +44,7 @@ CASES = [
     (
         "        weight: 1\n        bands: &percentile",
         "        weight: -1\n        bands: &percentile",
-        "tier.key_account.criteria.volume.weight: weight -1.0 is negative"
-        " — fix: use a weight ≥ 0",
+        "tier.key_account.criteria.volume.weight: weight -1.0 is negative — fix: use a weight ≥ 0",
     ),
     (
         "count: 10",

@@ -263,9 +263,7 @@ def test_neutral_policy_awards_the_fraction_of_each_financial_indicator() -> Non
 
 
 def test_stale_statement_counts_as_missing_when_age_limit_set(tmp_path: Path) -> None:
-    config = _credit(
-        tmp_path, ("max_statement_age_days: null", "max_statement_age_days: 365")
-    )
+    config = _credit(tmp_path, ("max_statement_age_days: null", "max_statement_age_days: 365"))
     out = _score(
         _facts(
             {"customer_id": "old", "statement_age_days": 366},

@@ -47,18 +47,29 @@ def test_service_gaps_for_key_accounts_vips_and_overserved_small_customers() -> 
             {
                 "ka_contacted": {"is_key_account": True, "days_since_last_contact": 30},
                 "ka_31_days": {"is_key_account": True, "days_since_last_contact": 31},
-                "ka_never": {"is_key_account": True, "days_since_last_contact": None,
-                             "contact_employee_count_trailing": 0},
+                "ka_never": {
+                    "is_key_account": True,
+                    "days_since_last_contact": None,
+                    "contact_employee_count_trailing": 0,
+                },
                 "vip_one_person": {"pyramid_tier": "vip", "contact_employee_count_trailing": 1},
-                "regular_quiet": {"days_since_last_contact": 400,
-                                  "contact_employee_count_trailing": 0},
+                "regular_quiet": {
+                    "days_since_last_contact": 400,
+                    "contact_employee_count_trailing": 0,
+                },
                 # Company: cost to serve 900 + 50 + 50 = 1,000; revenue 80 + 6 × 100 + 320 =
                 # 1,000. small_costly: cost share 0.9 against revenue share 0.08, 11.25 × (more
                 # than 10 ×) -> overserved. small_cheap: cost 0.05 against revenue 0.32: not.
-                "small_costly": {"pyramid_tier": "small", "cost_to_serve_trailing": 900.0,
-                                 "revenue_trailing": 80.0},
-                "small_cheap": {"pyramid_tier": "small", "cost_to_serve_trailing": 50.0,
-                                "revenue_trailing": 320.0},
+                "small_costly": {
+                    "pyramid_tier": "small",
+                    "cost_to_serve_trailing": 900.0,
+                    "revenue_trailing": 80.0,
+                },
+                "small_cheap": {
+                    "pyramid_tier": "small",
+                    "cost_to_serve_trailing": 50.0,
+                    "revenue_trailing": 320.0,
+                },
                 "regular_costly": {"cost_to_serve_trailing": 50.0},
             }
         ),
@@ -93,10 +104,16 @@ def test_share_of_wallet_is_our_revenue_over_the_customers_annual_cost_of_goods(
         CONFIG,
     ).collect()
     assert _by_id(out, "share_of_wallet") == {
-        "quarter": 0.25, "no_statement": None, "zero_cogs": None, "returns_only": 0.0
+        "quarter": 0.25,
+        "no_statement": None,
+        "zero_cogs": None,
+        "returns_only": 0.0,
     }
     assert _by_id(out, "share_of_wallet_missing") == {
-        "quarter": False, "no_statement": True, "zero_cogs": True, "returns_only": False
+        "quarter": False,
+        "no_statement": True,
+        "zero_cogs": True,
+        "returns_only": False,
     }
 
 
@@ -116,10 +133,15 @@ def test_unprofitable_after_cost_to_serve_and_handling_cost_per_order() -> None:
         config,
     ).collect()
     assert _by_id(out, "contribution_after_handling_trailing") == {
-        "break_even": 0.0, "one_order_too_many": -5.0, "loss_already": -1.0, "no_cost_data": None
+        "break_even": 0.0,
+        "one_order_too_many": -5.0,
+        "loss_already": -1.0,
+        "no_cost_data": None,
     }
     assert _by_id(out, "is_unprofitable") == {
-        "break_even": False, "one_order_too_many": True, "loss_already": True,
+        "break_even": False,
+        "one_order_too_many": True,
+        "loss_already": True,
         "no_cost_data": False,
     }
 
@@ -128,8 +150,12 @@ def test_lifecycle_stage_first_matching_rule() -> None:
     out = relationship(
         _scored(
             {
-                "prospect": {"first_order_date": None, "days_since_last_order": None,
-                             "tenure_days": None, "revenue_trailing": 0.0},
+                "prospect": {
+                    "first_order_date": None,
+                    "days_since_last_order": None,
+                    "tenure_days": None,
+                    "revenue_trailing": 0.0,
+                },
                 "lapsed": {"days_since_last_order": 366, "revenue_trailing": 0.0},
                 "quiet_365": {"days_since_last_order": 365, "revenue_trailing": 10.0},
                 "newcomer": {"tenure_days": 364, "revenue_prior_trailing": 0.0},
@@ -159,10 +185,19 @@ def test_lifecycle_stage_first_matching_rule() -> None:
 def test_top_customers_are_the_first_n_by_revenue_rank() -> None:
     config = RelationshipConfig(top_customers=TopCustomers(count=2))
     out = relationship(
-        _scored({"first": {"revenue_rank": 1}, "second": {"revenue_rank": 2},
-                 "third": {"revenue_rank": 3}, "no_revenue": {"revenue_rank": None}}),
+        _scored(
+            {
+                "first": {"revenue_rank": 1},
+                "second": {"revenue_rank": 2},
+                "third": {"revenue_rank": 3},
+                "no_revenue": {"revenue_rank": None},
+            }
+        ),
         config,
     ).collect()
     assert _by_id(out, "is_top_customer") == {
-        "first": True, "second": True, "third": False, "no_revenue": False
+        "first": True,
+        "second": True,
+        "third": False,
+        "no_revenue": False,
     }

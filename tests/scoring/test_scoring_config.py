@@ -58,17 +58,28 @@ def test_shipped_config_holds_the_spec_defaults() -> None:
     assert tier.key_account.min_revenue_share == 0.05
     assert tier.key_account.score_threshold == "mean"
     assert set(tier.key_account.criteria) == {
-        "volume", "profit_contribution", "relationship", "policy_support", "growth_potential",
+        "volume",
+        "profit_contribution",
+        "relationship",
+        "policy_support",
+        "growth_potential",
         "credit",
     }
     assert (credit.total_points, credit.financial_points) == (100, 30)
     assert {n: c.points for n, c in credit.categories.items()} == {
-        "character": 20, "payment_record": 50, "solvency": 10, "operations": 10,
+        "character": 20,
+        "payment_record": 50,
+        "solvency": 10,
+        "operations": 10,
         "profitability": 10,
     }
     assert [len(c.indicators) for c in credit.categories.values()] == [5, 6, 3, 4, 2]
     assert [(g.label, g.min_score) for g in credit.grades] == [
-        ("AAA", 90), ("AA", 80), ("A", 70), ("B", 60), ("C", 0),
+        ("AAA", 90),
+        ("AA", 80),
+        ("A", 70),
+        ("B", 60),
+        ("C", 0),
     ]
     assert credit.missing_financials.policy == "neutral"
     assert credit.missing_financials.neutral_fraction == 0.5
@@ -87,7 +98,9 @@ def test_label_table_lists_every_label_with_its_chinese_name() -> None:
     table = label_table(default_config())
     pyramid = table.filter(scheme="pyramid_tier").select("label", "label_zh", "sort_order")
     assert pyramid.rows() == [
-        ("vip", "VIP客户", 1), ("major", "主要客户", 2), ("regular", "普通客户", 3),
+        ("vip", "VIP客户", 1),
+        ("major", "主要客户", 2),
+        ("regular", "普通客户", 3),
         ("small", "小客户", 4),
     ]
     ladder = table.filter(scheme="ladder_tier")["label"].to_list()
@@ -100,13 +113,11 @@ def test_label_table_lists_every_label_with_its_chinese_name() -> None:
 
 
 def test_version_is_stable_under_comment_whitespace_and_key_order_changes(tmp_path: Path) -> None:
-    reformatted = (
-        "# a new comment at the top\n\n"
-        + SHIPPED.replace("    metric: revenue_trailing          # or gross_profit_trailing\n", "")
-        .replace("  pyramid:\n", "  pyramid:\n    metric:    revenue_trailing   # moved\n", 1)
-        .replace("min_revenue_share: 0.05", "min_revenue_share: 0.050")
-        .replace("\n", "   \n")
-    )
+    reformatted = "# a new comment at the top\n\n" + SHIPPED.replace(
+        "    metric: revenue_trailing          # or gross_profit_trailing\n", ""
+    ).replace("  pyramid:\n", "  pyramid:\n    metric:    revenue_trailing   # moved\n", 1).replace(
+        "min_revenue_share: 0.05", "min_revenue_share: 0.050"
+    ).replace("\n", "   \n")
     path = _write(tmp_path, reformatted)
     assert load_scoring_config(path).version == default_config().version
 

@@ -44,10 +44,20 @@ def _facts(as_of: date | None = DAY_2) -> pl.DataFrame:
         "channel_type": ["direct"] * n,
         # only a bought on several days, so the model is not fitted (one repeat buyer)
         "order_days_lifetime": [3, 0, 1, 1, 1],
-        "first_order_date": [date(2024, 1, 1), None, date(2024, 5, 1), date(2024, 1, 22),
-                             date(2024, 1, 1)],
-        "last_order_date": [date(2024, 6, 1), None, date(2024, 5, 1), date(2024, 1, 22),
-                            date(2024, 1, 1)],
+        "first_order_date": [
+            date(2024, 1, 1),
+            None,
+            date(2024, 5, 1),
+            date(2024, 1, 22),
+            date(2024, 1, 1),
+        ],
+        "last_order_date": [
+            date(2024, 6, 1),
+            None,
+            date(2024, 5, 1),
+            date(2024, 1, 22),
+            date(2024, 1, 1),
+        ],
         "days_since_last_order": [29, None, 60, 160, 181],
         "mean_days_between_orders": [76.0, None, None, None, None],
         "revenue_recent": [100.0, 0.0, 10.0, 0.0, 0.0],
@@ -100,8 +110,12 @@ def test_score_customers_gives_one_row_per_customer_and_date_with_every_column()
         relationship(tiered, CONFIG.relationship),
         score_churn(facts, CONFIG.churn),
     ]
-    own = [c for p in parts for c in p.collect_schema().names() if c not in {"as_of_date",
-                                                                           "customer_id"}]
+    own = [
+        c
+        for p in parts
+        for c in p.collect_schema().names()
+        if c not in {"as_of_date", "customer_id"}
+    ]
     assert out.columns == ["as_of_date", "customer_id", *own, "config_version"]
     assert set(CHURN_COLUMNS) <= set(out.columns)
     assert out.height == 10
@@ -126,15 +140,27 @@ def test_score_customers_values_worked_out_by_hand() -> None:
     assert out["is_key_account_candidate"].to_list() == [False] * 5
     assert out["is_one_off_buyer"].to_list() == [False, False, True, False, False]
     assert out["key_account_reasons"].to_list() == [
-        "revenue_share", "revenue_share;strategic", None, "revenue_share", None
+        "revenue_share",
+        "revenue_share;strategic",
+        None,
+        "revenue_share",
+        None,
     ]
     assert out["key_account_status"].to_list() == [
-        "key_account", "key_account", "other", "key_account", "other"
+        "key_account",
+        "key_account",
+        "other",
+        "key_account",
+        "other",
     ]
     # Key accounts a, b, d: b was never contacted and has no contact person, d has one.
     # e is small: cost share 50/250 = 0.2 against revenue share 0.04 is 5 ×, not above 10 ×.
     assert out["service_gaps"].to_list() == [
-        None, "no_recent_contact;too_few_contacts", None, "too_few_contacts", None
+        None,
+        "no_recent_contact;too_few_contacts",
+        None,
+        "too_few_contacts",
+        None,
     ]
     assert out["share_of_wallet"].to_list() == [0.1, None, None, None, 0.1]
     assert out["is_unprofitable"].to_list() == [False, True, False, False, False]
@@ -160,8 +186,13 @@ def test_score_customers_values_worked_out_by_hand() -> None:
         return 1 - math.exp(-rate * (T - t_x)) * (1 - math.exp(-rate * h))
 
     # a's horizon: 6 of its own 76-day cycles = 456 days, longer than 90
-    expected = [by_hand(2, 152 / 7, 181 / 7, 456 / 7), None, by_hand(0, 0, 60 / 7),
-                by_hand(0, 0, 160 / 7), by_hand(0, 0, 181 / 7)]
+    expected = [
+        by_hand(2, 152 / 7, 181 / 7, 456 / 7),
+        None,
+        by_hand(0, 0, 60 / 7),
+        by_hand(0, 0, 160 / 7),
+        by_hand(0, 0, 181 / 7),
+    ]
     got = out["churn_probability"].to_list()
     assert got[1] is None
     assert [got[i] for i in (0, 2, 3, 4)] == pytest.approx([expected[i] for i in (0, 2, 3, 4)])
@@ -169,7 +200,11 @@ def test_score_customers_values_worked_out_by_hand() -> None:
     assert out["churn_risk_level"].to_list() == ["none", "none", "high", "high", "high"]
     assert out["churn_model"].to_list() == ["model_free", None, *["model_free"] * 3]
     assert out["churn_model_status"].to_list() == [
-        "fallback", "no_purchase_history", "fallback", "fallback", "fallback",
+        "fallback",
+        "no_purchase_history",
+        "fallback",
+        "fallback",
+        "fallback",
     ]
     # value at risk = lifetime value floored at 0; d has no contribution, so no value. 5 % of
     # 5 customers rounds down to nobody on the call list; the priority still orders them:
@@ -230,8 +265,13 @@ def test_migration_matrix_is_complete_with_new_and_gone_in_a_fixed_order() -> No
     )
     out = migration_matrix(previous, current, "tier", levels=LEVELS)
     # a vip→major, b major→major, c small→small, d small→gone, e new→vip.
-    moved = {("vip", "major"): 1, ("major", "major"): 1, ("small", "small"): 1,
-             ("small", "gone"): 1, ("new", "vip"): 1}
+    moved = {
+        ("vip", "major"): 1,
+        ("major", "major"): 1,
+        ("small", "small"): 1,
+        ("small", "gone"): 1,
+        ("new", "vip"): 1,
+    }
     rows = [
         (f, t, moved.get((f, t), 0))
         for f in [*LEVELS, "new"]
@@ -239,7 +279,8 @@ def test_migration_matrix_is_complete_with_new_and_gone_in_a_fixed_order() -> No
         if (f, t) != ("new", "gone")
     ]
     expected = pl.DataFrame(
-        rows, schema={"from_level": pl.String, "to_level": pl.String, "customers": pl.Int64},
+        rows,
+        schema={"from_level": pl.String, "to_level": pl.String, "customers": pl.Int64},
         orient="row",
     )
     assert out.height == 24
@@ -250,8 +291,14 @@ def test_migration_matrix_of_empty_snapshots_is_all_zero() -> None:
     empty = pl.DataFrame(schema={"customer_id": pl.String, "tier": pl.String})
     out = migration_matrix(empty, empty, "tier", levels=["A", "B"])
     assert out.rows() == [
-        ("A", "A", 0), ("A", "B", 0), ("A", "gone", 0), ("B", "A", 0), ("B", "B", 0),
-        ("B", "gone", 0), ("new", "A", 0), ("new", "B", 0),
+        ("A", "A", 0),
+        ("A", "B", 0),
+        ("A", "gone", 0),
+        ("B", "A", 0),
+        ("B", "B", 0),
+        ("B", "gone", 0),
+        ("new", "A", 0),
+        ("new", "B", 0),
     ]
 
 
@@ -273,7 +320,10 @@ def test_the_declared_score_columns_are_the_ones_scoring_writes_with_their_kinds
     credit = {c for c in kinds if c.startswith("credit_")}
     assert set(out.columns) == set(kinds) - credit
     kind_of = {
-        pl.String: "string", pl.Float64: "decimal", pl.Boolean: "boolean", pl.Date: "date",
+        pl.String: "string",
+        pl.Float64: "decimal",
+        pl.Boolean: "boolean",
+        pl.Date: "date",
         **dict.fromkeys((pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt32, pl.UInt64), "integer"),
     }
     wrong = {

@@ -96,9 +96,10 @@ def test_pyramid_puts_zero_negative_and_missing_revenue_in_last_level() -> None:
     )
     out = pyramid(facts, CONFIG.tier.pyramid).collect()
     assert _counts(out, "pyramid_tier") == {"vip": 1, "small": 49}
-    assert out.filter(pl.col("customer_id").is_in(["c01", "c02", "c03"]))[
-        "pyramid_tier"
-    ].to_list() == ["small"] * 3
+    assert (
+        out.filter(pl.col("customer_id").is_in(["c01", "c02", "c03"]))["pyramid_tier"].to_list()
+        == ["small"] * 3
+    )
     # Zero ranks before negative, missing last.
     ranks = dict(out.select("customer_id", "pyramid_rank").iter_rows())
     assert (ranks["c00"], ranks["c01"], ranks["c03"]) == (1, 2, 50)
@@ -307,15 +308,19 @@ def test_ladder_gaps_are_closed_upwards_by_default() -> None:
 
 def test_ladder_literal_seed_bands_let_a_gap_fall_to_the_next_rule(tmp_path: Path) -> None:
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    text = text.replace(
-        "{label: A2, name_zh: A2类客户, min_value: 200000,",
-        "{label: A2, name_zh: A2类客户, min_value: 200000, max_value: 300000,",
-    ).replace(
-        "{label: B1, name_zh: B1类客户, min_value: 50000,",
-        "{label: B1, name_zh: B1类客户, min_value: 50000, max_value: 100000,",
-    ).replace(
-        "{label: B2, name_zh: B2类客户, min_value: 20000}",
-        "{label: B2, name_zh: B2类客户, min_value: 20000, max_value: 50000}",
+    text = (
+        text.replace(
+            "{label: A2, name_zh: A2类客户, min_value: 200000,",
+            "{label: A2, name_zh: A2类客户, min_value: 200000, max_value: 300000,",
+        )
+        .replace(
+            "{label: B1, name_zh: B1类客户, min_value: 50000,",
+            "{label: B1, name_zh: B1类客户, min_value: 50000, max_value: 100000,",
+        )
+        .replace(
+            "{label: B2, name_zh: B2类客户, min_value: 20000}",
+            "{label: B2, name_zh: B2类客户, min_value: 20000, max_value: 50000}",
+        )
     )
     path = tmp_path / "literal.yaml"
     path.write_text(text, encoding="utf-8")
@@ -332,7 +337,12 @@ def test_ladder_literal_seed_bands_let_a_gap_fall_to_the_next_rule(tmp_path: Pat
     )
     got = dict(ladder(facts, config).collect().select("customer_id", "ladder_tier").iter_rows())
     assert got == {
-        "a2_top": "A2", "gap_a": "D", "b1_top": "B1", "gap_b": "D", "b2_top": "B2", "gap_c": "D"
+        "a2_top": "A2",
+        "gap_a": "D",
+        "b1_top": "B1",
+        "gap_b": "D",
+        "b2_top": "B2",
+        "gap_c": "D",
     }
 
 
@@ -381,15 +391,19 @@ def test_retail_member_ladder_is_expressible_by_configuration(tmp_path: Path) ->
     path.write_text(text[:start] + RETAIL_LADDER + text[end:], encoding="utf-8")
     config = load_scoring_config(path).tier.ladder
     spend = [1_500_000.0, 1_499_999.0, 1_000_000.0, 800_000.0, 500_000.0, 150_000.0, 149_999.0]
-    facts = pl.LazyFrame(
-        {"customer_id": [f"m{i}" for i in range(7)], "revenue_lifetime": spend}
-    )
+    facts = pl.LazyFrame({"customer_id": [f"m{i}" for i in range(7)], "revenue_lifetime": spend})
     expected = pl.DataFrame(
         {
             "customer_id": [f"m{i}" for i in range(7)],
             "ladder_tier": ["A", "B", "B", "C", "D", "E", "member"],
             "ladder_tier_zh": [
-                "A级会员", "B级会员", "B级会员", "C级会员", "D级会员", "E级会员", "普通会员"
+                "A级会员",
+                "B级会员",
+                "B级会员",
+                "C级会员",
+                "D级会员",
+                "E级会员",
+                "普通会员",
             ],
         }
     )
@@ -419,8 +433,11 @@ SIMPLE_KEY_ACCOUNT = KeyAccountConfig.model_validate(
     }
 )
 #: Bought in each of three observed years, no year above 40 % of it.
-STEADY = {"active_trailing_windows": 3, "observed_trailing_windows": 3,
-          "largest_trailing_window_share": 0.4}
+STEADY = {
+    "active_trailing_windows": 3,
+    "observed_trailing_windows": 3,
+    "largest_trailing_window_share": 0.4,
+}
 
 
 def _ka_facts(columns: dict[str, list[object]], **steadiness: list[object]) -> pl.LazyFrame:
@@ -454,10 +471,19 @@ def test_key_account_rates_only_candidates_and_stars_those_at_least_the_pool_mea
             "is_key_account": [True, True, False, True, True],
             "key_account_reasons": ["revenue_share", "score", None, "strategic", "revenue_share"],
             "key_account_reasons_zh": [
-                "交易额占比达标", "综合评分不低于候选平均分", None, "战略客户", "交易额占比达标"
+                "交易额占比达标",
+                "综合评分不低于候选平均分",
+                None,
+                "战略客户",
+                "交易额占比达标",
             ],
-            "key_account_status": ["key_account", "key_account", "candidate", "key_account",
-                                   "key_account"],
+            "key_account_status": [
+                "key_account",
+                "key_account",
+                "candidate",
+                "key_account",
+                "key_account",
+            ],
             "key_account_status_zh": ["大客户", "大客户", "候选大客户", "大客户", "大客户"],
             "is_one_off_buyer": [False] * 5,
             "key_account_rating_volume": [9.0, 9.0, 5.0, 1.0, None],
@@ -514,7 +540,9 @@ def test_one_huge_order_this_year_is_not_a_key_account_unless_strategic() -> Non
     assert got["one_off"]["key_account_status"] == "other"
     assert got["one_off_strategic"]["key_account_reasons"] == "strategic"
     assert (got["small"]["multi_criteria_score"], got["steady"]["multi_criteria_score"]) == (
-        21.0, 25.0)
+        21.0,
+        25.0,
+    )
     assert got["steady"]["multi_criteria_mean"] == 23.0
     assert got["steady"]["key_account_reasons"] == "revenue_share;score"
     assert not got["small"]["is_key_account"] and got["small"]["key_account_status"] == "candidate"
@@ -535,7 +563,10 @@ def test_steadiness_needs_two_observed_windows_and_a_purchase() -> None:
     )
     out = key_account(facts, SIMPLE_KEY_ACCOUNT).collect()
     assert dict(out.select("customer_id", "is_one_off_buyer").iter_rows()) == {
-        "young_history": False, "never_bought": False, "two_of_two": False, "one_of_two": True
+        "young_history": False,
+        "never_bought": False,
+        "two_of_two": False,
+        "one_of_two": True,
     }
 
 
@@ -579,7 +610,11 @@ def test_candidates_by_default_are_the_pyramids_vip_and_major_customers() -> Non
     out = key_account(facts, CONFIG.tier.key_account, tiers).collect()
     # 1 % VIP + 4 % major of 100 customers: the five largest.
     assert out.filter("is_key_account_candidate")["customer_id"].to_list() == [
-        "c000", "c001", "c002", "c003", "c004"
+        "c000",
+        "c001",
+        "c002",
+        "c003",
+        "c004",
     ]
     assert out.filter(pl.col("multi_criteria_score").is_not_null()).height == 5
     with pytest.raises(ValueError, match="need the pyramid tiers"):

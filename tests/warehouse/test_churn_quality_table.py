@@ -59,8 +59,7 @@ def test_measuring_a_date_again_replaces_its_rows_and_keeps_the_others(tmp_path:
         churn_quality.measure(con, FULL, [DATES[3]], "night")
         by_run = dict(
             con.execute(
-                f"select run_id, count(distinct as_of_date) from {churn_quality.QUALITY} "
-                "group by 1"
+                f"select run_id, count(distinct as_of_date) from {churn_quality.QUALITY} group by 1"
             ).fetchall()
         )
         second = con.execute(f"select count(*) from {churn_quality.QUALITY}").fetchall()[0][0]

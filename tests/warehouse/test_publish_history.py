@@ -194,9 +194,13 @@ def test_dbt_makes_the_partition_write_log_as_the_python_writers_do() -> None:
         def columns(table: str) -> list[tuple]:
             return [row[:3] for row in con.execute(f"describe {table}").fetchall()]
 
-        assert columns("from_dbt") == columns(partition_writes.TABLE) == [
-            ("table_name", "VARCHAR", "NO"),
-            ("as_of_date", "DATE", "NO"),
-            ("write_id", "BIGINT", "NO"),
-            ("written_at", "TIMESTAMP", "NO"),
-        ]
+        assert (
+            columns("from_dbt")
+            == columns(partition_writes.TABLE)
+            == [
+                ("table_name", "VARCHAR", "NO"),
+                ("as_of_date", "DATE", "NO"),
+                ("write_id", "BIGINT", "NO"),
+                ("written_at", "TIMESTAMP", "NO"),
+            ]
+        )

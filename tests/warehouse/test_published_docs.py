@@ -157,8 +157,13 @@ def test_an_escaped_pipe_stays_inside_its_cell() -> None:
 
 
 def _model(name: str, folder: str) -> dict:
-    return {"resource_type": "model", "name": name, "alias": None, "schema": folder,
-            "fqn": ["kam", folder, name]}
+    return {
+        "resource_type": "model",
+        "name": name,
+        "alias": None,
+        "schema": folder,
+        "fqn": ["kam", folder, name],
+    }
 
 
 def test_the_registry_publishes_the_marts_the_audit_tables_and_the_scores() -> None:

@@ -70,27 +70,30 @@ def test_a_backfilled_date_recounts_the_moves_of_the_next_date(tmp_path: Path) -
             con, _day(d31, {"a": "vip", "b": "small"}), d31, "r1", levels, labels
         )
         assert _moves(con, d31, "pyramid_tier") == {
-            ("new", "vip", None): 1, ("new", "small", None): 1
+            ("new", "vip", None): 1,
+            ("new", "small", None): 1,
         }
         # Backfilling 12-30 makes it 12-31's predecessor: 12-31's moves are counted from it.
         score_store._replace_daily_scores(
             con, _day(d30, {"a": "major", "b": "small"}), d30, "r2", levels, labels
         )
         assert _moves(con, d31, "pyramid_tier") == {
-            ("major", "vip", d30): 1, ("small", "small", d30): 1
+            ("major", "vip", d30): 1,
+            ("small", "small", d30): 1,
         }
         assert _moves(con, d30, "pyramid_tier") == {
-            ("new", "major", None): 1, ("new", "small", None): 1
+            ("new", "major", None): 1,
+            ("new", "small", None): 1,
         }
         # 12-29 is before 12-30: 12-30's moves are recounted, 12-31's stay.
-        score_store._replace_daily_scores(
-            con, _day(d29, {"a": "major"}), d29, "r3", levels, labels
-        )
+        score_store._replace_daily_scores(con, _day(d29, {"a": "major"}), d29, "r3", levels, labels)
         assert _moves(con, d30, "pyramid_tier") == {
-            ("major", "major", d29): 1, ("new", "small", d29): 1
+            ("major", "major", d29): 1,
+            ("new", "small", d29): 1,
         }
         assert _moves(con, d31, "pyramid_tier") == {
-            ("major", "vip", d30): 1, ("small", "small", d30): 1
+            ("major", "vip", d30): 1,
+            ("small", "small", d30): 1,
         }
 
 

@@ -51,9 +51,7 @@ def _publication(home: Path) -> dict[str, str]:
 
 def _set_call_list(home: Path, top_share: str, min_probability: str) -> None:
     path = home / "config" / "scoring.yaml"
-    text, count = re.subn(
-        r"(?m)^(\s*top_share:\s*)[0-9.]+", rf"\g<1>{top_share}", path.read_text()
-    )
+    text, count = re.subn(r"(?m)^(\s*top_share:\s*)[0-9.]+", rf"\g<1>{top_share}", path.read_text())
     text, count_p = re.subn(
         r"(?m)^(\s*min_probability:\s*)[0-9.]+(?=\s+# never flag)",
         rf"\g<1>{min_probability}",
@@ -162,9 +160,7 @@ def test_broken_configuration_fails_the_run_with_file_key_and_fix(home: Path) ->
 
     mapping.write_text(good_mapping)
     scoring = home / "config" / "scoring.yaml"
-    scoring.write_text(
-        re.sub(r"(?m)^(\s*top_share:\s*)[0-9.]+", r"\g<1>high", scoring.read_text())
-    )
+    scoring.write_text(re.sub(r"(?m)^(\s*top_share:\s*)[0-9.]+", r"\g<1>high", scoring.read_text()))
 
     bad_scoring = execute_nightly(settings, date(2025, 3, 20))
 
