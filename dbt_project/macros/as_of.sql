@@ -60,3 +60,12 @@
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0))
 {%- endmacro %}
+
+{#- The mean of `value` over the rows where `condition` holds, each weighted by `weight`: null
+    where no row (or no weight) counts. -#}
+{% macro weighted_average(value, weight, condition) -%}
+    {{ safe_divide(
+        'sum(' ~ weight ~ ' * ' ~ value ~ ') filter (where ' ~ condition ~ ')',
+        'sum(' ~ weight ~ ') filter (where ' ~ condition ~ ')'
+    ) }}
+{%- endmacro %}

@@ -89,42 +89,31 @@ payment_applications as (
 
 ),
 
+{%- set lifetime = 'applied_date <= ' ~ d %}
+{%- set trailing = in_window('applied_date', trailing_start) %}
+{%- set recent = in_window('applied_date', recent_start) %}
+
 application_facts as (
 
     select
         customer_id,
+        {{ weighted_average('collection_days', 'applied_amount', lifetime) }} as average_collection_days_lifetime,
+        {{ weighted_average('collection_days', 'applied_amount', trailing) }} as average_collection_days_trailing,
+        {{ weighted_average('days_late', 'applied_amount', trailing) }} as average_days_past_due_trailing,
+        {{ weighted_average('days_late', 'applied_amount', recent) }} as average_days_past_due_recent,
+        max(days_late) filter (where {{ trailing }}) as max_days_late_trailing,
         {{ safe_divide(
-            'sum(applied_amount * collection_days) filter (where applied_date <= ' ~ d ~ ')',
-            'sum(applied_amount) filter (where applied_date <= ' ~ d ~ ')'
-        ) }} as average_collection_days_lifetime,
-        {{ safe_divide(
-            'sum(applied_amount * collection_days) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')',
-            'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
-        ) }} as average_collection_days_trailing,
-        {{ safe_divide(
-            'sum(applied_amount * days_late) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')',
-            'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
-        ) }} as average_days_past_due_trailing,
-        {{ safe_divide(
-            'sum(applied_amount * days_late) filter (where ' ~ in_window('applied_date', recent_start) ~ ')',
-            'sum(applied_amount) filter (where ' ~ in_window('applied_date', recent_start) ~ ')'
-        ) }} as average_days_past_due_recent,
-        max(days_late) filter (where {{ in_window('applied_date', trailing_start) }}) as max_days_late_trailing,
-        {{ safe_divide(
-            'coalesce(sum(applied_amount) filter (where is_on_time and ' ~ in_window('applied_date', trailing_start) ~ '), 0)',
-            'sum(applied_amount) filter (where ' ~ in_window('applied_date', trailing_start) ~ ')'
+            'coalesce(sum(applied_amount) filter (where is_on_time and ' ~ trailing ~ '), 0)',
+            'sum(applied_amount) filter (where ' ~ trailing ~ ')'
         ) }} as on_time_payment_rate_trailing,
         -- All paid late is a rate of 0, not unknown: only no payment at all leaves it null.
         -- The recent window (a quarter at a quarter's end) for the quarterly credit grade
         -- (seed 004: 每季度根據客戶上一季度的經營和財務狀況評定一次).
+        {{ weighted_average('collection_days', 'applied_amount', recent) }} as average_collection_days_recent,
+        max(days_late) filter (where {{ recent }}) as max_days_late_recent,
         {{ safe_divide(
-            'sum(applied_amount * collection_days) filter (where ' ~ in_window('applied_date', recent_start) ~ ')',
-            'sum(applied_amount) filter (where ' ~ in_window('applied_date', recent_start) ~ ')'
-        ) }} as average_collection_days_recent,
-        max(days_late) filter (where {{ in_window('applied_date', recent_start) }}) as max_days_late_recent,
-        {{ safe_divide(
-            'coalesce(sum(applied_amount) filter (where is_on_time and ' ~ in_window('applied_date', recent_start) ~ '), 0)',
-            'sum(applied_amount) filter (where ' ~ in_window('applied_date', recent_start) ~ ')'
+            'coalesce(sum(applied_amount) filter (where is_on_time and ' ~ recent ~ '), 0)',
+            'sum(applied_amount) filter (where ' ~ recent ~ ')'
         ) }} as on_time_payment_rate_recent
     from payment_applications
     group by customer_id
