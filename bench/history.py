@@ -62,18 +62,17 @@ def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:
 
 def measure(source: Path, work: Path, dates: int) -> dict[str, Any]:
     """Copy ``source`` to ``work``, add ``dates`` earlier dates, run the next two nights."""
-    from warehouse.settings import load_settings
+    from warehouse.settings import environment, load_settings
 
     shutil.copytree(source, work, symlinks=True)
     settings = load_settings({"KAM_HOME": str(work)})
-    os.environ["DAGSTER_HOME"] = str(work / "dagster")
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         first, last = con.execute(
             "select min(as_of_date), max(as_of_date) from marts.fct_customer_facts"
         ).fetchall()[0]
     rows = add_history(settings.warehouse_path, first, dates) if dates else {}
     report: dict[str, Any] = {"earlier_dates": dates, "history_rows": rows}
-    with RssSampler() as sampler:
+    with environment({"DAGSTER_HOME": str(work / "dagster")}), RssSampler() as sampler:
         publishing = run_nightly(settings, last + timedelta(days=1), sampler)
         measured = run_nightly(settings, last + timedelta(days=2), sampler)
     report["first_night"] = _run_json(publishing, sampler)

@@ -490,7 +490,7 @@ def _run_json(run: RunMeasurement, sampler: RssSampler) -> dict[str, Any]:
 def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     """Every measurement of docs/performance.md for ``lines`` demo order lines under ``home``."""
     from demo import generate_demo
-    from warehouse.settings import load_settings
+    from warehouse.settings import environment, load_settings
 
     report: dict[str, Any] = {
         "lines": lines,
@@ -507,39 +507,42 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
 
     settings = load_settings({"KAM_HOME": str(home)})
     # This run's own Dagster instance, never the user's; the first night gives it kam's
-    # dagster.yaml, as a user's first `kam run` does.
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    # The definitions' partitions start at this home's first landed date (as `kam run --home`).
-    os.environ["KAM_HOME"] = str(settings.home)
-    os.environ["KAM_LANDING_DIR"] = str(settings.landing_dir)
-    # What `kam prepare` (`make prepare`) does for a user's home before its first night: parse the
-    # dbt project with this home's warehouse path, so that the go-live night partial-parses like
-    # every later one. Setup, once per home, so not part of the timed job; in a child process,
-    # so that dbt's modules are not already imported when the timed import of the definitions
-    # starts.
-    start = time.perf_counter()
-    prepare_home(home, settings.home / "dbt_target")
-    report["dbt_prepare_s"] = round(time.perf_counter() - start, 3)
-
-    with RssSampler() as sampler:
+    # dagster.yaml, as a user's first `kam run` does. The definitions' partitions start at this
+    # home's first landed date (as `kam run --home`).
+    nights_environment = {
+        "DAGSTER_HOME": str(home / "dagster"),
+        "KAM_HOME": str(settings.home),
+        "KAM_LANDING_DIR": str(settings.landing_dir),
+    }
+    with environment(nights_environment):
+        # What `kam prepare` (`make prepare`) does for a user's home before its first night:
+        # parse the dbt project with this home's warehouse path, so that the go-live night
+        # partial-parses like every later one. Setup, once per home, so not part of the timed
+        # job; in a child process, so that dbt's modules are not already imported when the
+        # timed import of the definitions starts.
         start = time.perf_counter()
-        import orchestration.definitions  # noqa: F401  (timed: a fresh `kam run` pays it)
+        prepare_home(home, settings.home / "dbt_target")
+        report["dbt_prepare_s"] = round(time.perf_counter() - start, 3)
 
-        import_s = round(time.perf_counter() - start, 3)
-        full = run_nightly(settings, demo.go_live, sampler)
-        full_dbt = dbt_profile(settings.home / "dbt_target")
-        floor = duckdb_floor(settings.landing_dir, demo.go_live, settings.published_path)
-        scoring = scoring_comparison(
-            settings.published_path, demo.go_live, settings.scoring_config_path
-        )
-        incremental = run_nightly(settings, demo.go_live + timedelta(days=1), sampler)
-        incremental_dbt = dbt_profile(settings.home / "dbt_target")
-        # Not a target: checks the incremental night's facts (corrections, lines dated after
-        # their folder) against the floor's, computed from scratch.
-        incremental_floor = duckdb_floor(
-            settings.landing_dir, demo.go_live + timedelta(days=1), settings.published_path
-        )
-        fits = churn_fit_timings()
+        with RssSampler() as sampler:
+            start = time.perf_counter()
+            import orchestration.definitions  # noqa: F401  (timed: a fresh `kam run` pays it)
+
+            import_s = round(time.perf_counter() - start, 3)
+            full = run_nightly(settings, demo.go_live, sampler)
+            full_dbt = dbt_profile(settings.home / "dbt_target")
+            floor = duckdb_floor(settings.landing_dir, demo.go_live, settings.published_path)
+            scoring = scoring_comparison(
+                settings.published_path, demo.go_live, settings.scoring_config_path
+            )
+            incremental = run_nightly(settings, demo.go_live + timedelta(days=1), sampler)
+            incremental_dbt = dbt_profile(settings.home / "dbt_target")
+            # Not a target: checks the incremental night's facts (corrections, lines dated after
+            # their folder) against the floor's, computed from scratch.
+            incremental_floor = duckdb_floor(
+                settings.landing_dir, demo.go_live + timedelta(days=1), settings.published_path
+            )
+            fits = churn_fit_timings()
 
     report.update(
         customers=full.customers,
