@@ -6,9 +6,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.definitions.partitions.partitioned_schedule import (
-    UnresolvedPartitionedAssetScheduleDefinition,
-)
 
 from orchestration.schedules import build_nightly_schedule, business_date_for, daily_time
 
@@ -33,8 +30,8 @@ def _job():
 def test_schedule_defaults_to_0130_asia_shanghai_and_requests_previous_partition() -> None:
     job = _job()
     built = build_nightly_schedule(job)
-    # Built from the partitioned job: Dagster resolves it against the job's partitions.
-    assert isinstance(built, UnresolvedPartitionedAssetScheduleDefinition)
+    # Built from the partitioned job: Dagster resolves it against the job's partitions, so the
+    # tick below requests a partition of the job's own daily partitions.
     defs = dg.Definitions(assets=[thing], jobs=[job], schedules=[built])
     schedule = defs.get_schedule_def("nightly")
     assert schedule.cron_schedule == "30 1 * * *"
