@@ -3,7 +3,11 @@ refused with the fix, not left to fail inside dagster-dbt on a model or test it 
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -125,3 +129,111 @@ def test_kam_run_parses_a_changed_project_again_before_it_runs(
     _file(project / "models" / "staging" / "a.sql", PARSED_AT + 200)
     assert main([*home, "backfill", "--start", "2025-03-30", "--end", "2025-03-31"]) == 0
     assert calls[3:] == ["parse", "run 2025-03-30", "run 2025-03-31"]
+
+
+class _SlowParse:
+    """Stands in for dbt's runner: writes a manifest into --target-path in two halves, a pause
+    between them, and counts how many parses run at once."""
+
+    active = 0
+    most_at_once = 0
+    calls = 0
+    guard = threading.Lock()
+
+    def invoke(self, args: list[str]) -> SimpleNamespace:
+        cls = _SlowParse
+        with cls.guard:
+            cls.calls += 1
+            cls.active += 1
+            cls.most_at_once = max(cls.most_at_once, cls.active)
+        target = Path(args[args.index("--target-path") + 1])
+        body = json.dumps({"parse": cls.calls, "nodes": ["x" * 100] * 1000})
+        with (target / "manifest.json").open("w", encoding="utf-8") as out:
+            out.write(body[: len(body) // 2])
+            out.flush()
+            time.sleep(0.3)
+            out.write(body[len(body) // 2 :])
+        (target / "partial_parse.msgpack").write_bytes(b"state")
+        with cls.guard:
+            cls.active -= 1
+        return SimpleNamespace(success=True, exception=None)
+
+
+def test_kam_processes_parsing_at_once_take_turns_and_never_show_half_a_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two homes' runs after a `git pull` both parse the project; a third process loads the
+    manifest meanwhile (the Spark whole-night test once read half of one: JSONDecodeError)."""
+    from orchestration.cli.prepare import prepare_dbt
+    from warehouse.settings import load_settings
+
+    monkeypatch.setitem(sys.modules, "dbt.cli.main", SimpleNamespace(dbtRunner=_SlowParse))
+    for name, value in (("active", 0), ("most_at_once", 0), ("calls", 0)):
+        monkeypatch.setattr(_SlowParse, name, value)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "manifest.json").write_text('{"parse": 0}', encoding="utf-8")
+    settings = load_settings({"KAM_HOME": str(tmp_path / "home")})
+
+    seen, errors, done = set(), [], threading.Event()
+
+    def load_manifest_until_done() -> None:
+        while not done.is_set():
+            try:
+                seen.add(json.loads((target / "manifest.json").read_text("utf-8"))["parse"])
+            except (ValueError, OSError) as exc:
+                errors.append(repr(exc))
+
+    reader = threading.Thread(target=load_manifest_until_done)
+    reader.start()
+    parses = [threading.Thread(target=prepare_dbt, args=(settings, target)) for _ in range(2)]
+    for thread in parses:
+        thread.start()
+    for thread in parses:
+        thread.join()
+    done.set()
+    reader.join()
+
+    assert errors == []
+    assert (_SlowParse.calls, _SlowParse.most_at_once) == (2, 1)
+    assert seen <= {0, 1, 2} and 2 in seen
+    # Only the parse's own files are left, no scratch folder.
+    assert sorted(p.name for p in target.iterdir()) == [
+        ".kam-parse.lock",
+        "manifest.json",
+        "partial_parse.msgpack",
+    ]
+
+
+def test_a_run_that_waited_for_another_runs_parse_does_not_parse_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import orchestration.cli.prepare as prepare_module
+
+    manifest = project / "target" / "manifest.json"
+    monkeypatch.setattr(
+        dbt_project_module,
+        "dbt_project",
+        SimpleNamespace(project_dir=project, manifest_path=manifest),
+    )
+    parsed: list[int] = []
+
+    def parse(settings: object) -> None:  # holds the lock while it parses, as prepare_dbt does
+        time.sleep(0.3)
+        parsed.append(1)
+        _file(manifest, PARSED_AT + 100)
+
+    monkeypatch.setattr(prepare_module, "prepare_dbt", parse)
+    _file(project / "models" / "staging" / "a.sql", PARSED_AT + 10)
+    outcomes: list[bool] = []
+    runs = [
+        threading.Thread(target=lambda: outcomes.append(prepare_module.prepare_if_changed(None)))
+        for _ in range(2)
+    ]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+
+    assert (sorted(outcomes), parsed) == ([False, True], [1])
+    assert capsys.readouterr().out.count("parsing it again") == 1
