@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from datetime import date
 from pathlib import Path
 
@@ -161,3 +164,49 @@ def test_an_unusable_memory_limit_names_the_variable_and_the_fix(
     assert code == 2
     assert out.count("KAM_DUCKDB_MEMORY_LIMIT='lots' is not a memory size") == 1
     assert "e.g. KAM_DUCKDB_MEMORY_LIMIT=2GB" in out and "Traceback" not in out
+
+
+class _FakeConnectServer:
+    """Stands in for the Java server: ``wait`` delivers ``signal_in_wait`` to this process, as
+    Ctrl-C or a service manager would while the server runs."""
+
+    signal_in_wait: int = 0
+    instances: list[_FakeConnectServer] = []
+
+    def __init__(self, warehouse_dir: Path, log_path: Path, port: int) -> None:
+        self.warehouse_dir, self.log_path, self.port = warehouse_dir, log_path, port
+        self.url = f"sc://localhost:{port}"
+        self.stopped = False
+        _FakeConnectServer.instances.append(self)
+
+    def start(self) -> None:
+        pass
+
+    def wait(self) -> int:
+        os.kill(os.getpid(), self.signal_in_wait)
+        time.sleep(5)  # the signal arrives first; the test fails if it does not stop the wait
+        return 99
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_spark_server_stops_its_server_on_ctrl_c_and_on_sigterm(
+    sig: int, capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.cli import spark
+
+    monkeypatch.setattr(spark, "missing_for", lambda engine: [])
+    monkeypatch.setattr(spark, "ConnectServer", _FakeConnectServer)
+    monkeypatch.setattr(_FakeConnectServer, "signal_in_wait", sig)
+    monkeypatch.setattr(_FakeConnectServer, "instances", [])
+    before = signal.getsignal(signal.SIGTERM)
+
+    code, out = _run(capsys, "--home", str(tmp_path), "spark-server", "--port", "15099")
+
+    (server,) = _FakeConnectServer.instances
+    assert (code, server.stopped, server.port) == (0, True, 15099)
+    assert out.startswith(f"Spark Connect server over {tmp_path / 'warehouse' / 'spark'} at ")
+    # kam's SIGTERM handler lasts only while the server runs.
+    assert signal.getsignal(signal.SIGTERM) == before

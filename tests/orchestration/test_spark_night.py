@@ -35,6 +35,7 @@ from demo import generate_demo
 from orchestration.dbt_project import manifest_path_or_raise
 from orchestration.engine import SPARK_INSTALL, missing_for
 from warehouse.settings import DBT_PROJECT_DIR, dbt_environment
+from warehouse.spark.connect_server import listening
 
 MISSING = missing_for("spark")
 pytestmark = [
@@ -82,11 +83,13 @@ class SparkNights:
     unit_tests_returncode: int
     unit_test_statuses: dict[str, str]
     # The Spark home, the Spark Connect server's URL, what `kam spark-server` printed when it
-    # was ready, and its exit code after Ctrl-C.
+    # was ready, its exit code after SIGTERM, and whether its port still took connections then
+    # (the Java server runs in a session of its own: only kam can stop it).
     spark_home: Path
     server_url: str
     server_banner: str
     server_returncode: int
+    server_port_open_after_stop: bool
     # The error of a client asking that server for another Spark warehouse.
     wrong_warehouse_error: str
 
@@ -157,8 +160,9 @@ def start_spark_server(home: Path, port: int) -> tuple[subprocess.Popen, str]:
 
 
 def stop_spark_server(server: subprocess.Popen) -> int:
-    """Ctrl-C, as a user stops it; its exit code."""
-    server.send_signal(signal.SIGINT)
+    """SIGTERM, as a service manager stops it (Ctrl-C takes the same way out:
+    test_cli.py); its exit code."""
+    server.send_signal(signal.SIGTERM)
     try:
         return server.wait(timeout=120)
     except subprocess.TimeoutExpired:
@@ -233,7 +237,7 @@ def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
     landing = work / "demo" / "landing"
     homes = {engine: work / engine for engine in ENGINES}
     results = []
-    server, remote, corrected = None, None, None
+    server, port, remote, corrected = None, 0, None, None
     try:
         for night in (FIRST_NIGHT, SECOND_NIGHT):
             if night == SECOND_NIGHT:
@@ -246,6 +250,7 @@ def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
         unit_tests = dbt_unit_tests_on_spark(homes["spark"], remote)
     finally:
         server_returncode = stop_spark_server(server) if server is not None else None
+    port_open_after_stop = listening(port)
     run_results = homes["spark"] / "dbt_unit_tests" / "run_results.json"
     statuses = (
         {
@@ -265,6 +270,7 @@ def spark_nights(tmp_path_factory: pytest.TempPathFactory) -> SparkNights:
         remote,
         banner,
         server_returncode,
+        port_open_after_stop,
         wrong_warehouse,
     )
 
@@ -420,8 +426,9 @@ def test_the_second_night_ran_through_kam_spark_server(spark_nights: SparkNights
         f"{home / 'logs' / 'spark-connect-server.log'}). Nights use it with "
         f"KAM_SPARK_REMOTE={url} kam run --engine spark. Ctrl-C stops it.\n"
     )
-    # Ctrl-C stopped it cleanly.
+    # SIGTERM stopped it cleanly, its Java server too.
     assert spark_nights.server_returncode == 0
+    assert not spark_nights.server_port_open_after_stop
     # Its log starts with its command line: the spark target's settings for this home.
     log = (home / "logs" / "spark-connect-server.log").read_text(encoding="utf-8")
     command = log.splitlines()[0].split()

@@ -72,7 +72,7 @@ class ConnectServer:
     def start(self, timeout: float = 300.0) -> None:
         """Start the server and wait until it accepts connections; raise SparkSessionError,
         naming the log, if it ends or does not listen within ``timeout`` seconds."""
-        if _listening(self.port):
+        if listening(self.port):
             raise SparkSessionError(
                 f"port {self.port} is already in use: stop what listens there, or start the "
                 "server on another port (--port)"
@@ -92,7 +92,7 @@ class ConnectServer:
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
-        while not _listening(self.port):
+        while not listening(self.port):
             if self._process.poll() is not None:
                 raise SparkSessionError(
                     f"the Spark Connect server ended (exit code {self._process.returncode}) "
@@ -123,7 +123,8 @@ class ConnectServer:
             self._process.wait()
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
+    """Whether something on this machine accepts connections on ``port``."""
     try:
         with socket.create_connection(("localhost", port), timeout=1):
             return True
