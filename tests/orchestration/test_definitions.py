@@ -55,32 +55,19 @@ def test_scores_and_publishing_depend_on_the_tables_they_read() -> None:
         "marts/dim_customers_history",
         "marts/fct_customer_facts",
         "scores/customer_scores",
-        *(
-            f"raw/{source}"
-            for source in (
-                "customers",
-                "transactions",
-                "invoices",
-                "payments",
-                "customer_financials",
-                "interactions",
-            )
-        ),
+        *(f"raw/{source}" for source in RAW_SOURCES),
     }
 
 
-RAW_TABLES = {
-    f"raw/{source}"
-    for source in (
-        "customers",
-        "transactions",
-        "invoices",
-        "payments",
-        "customer_financials",
-        "interactions",
-        "ingestion_ledger",
-    )
-}
+RAW_SOURCES = (
+    "customers",
+    "transactions",
+    "invoices",
+    "payments",
+    "customer_financials",
+    "interactions",
+)
+RAW_TABLES = {f"raw/{source}" for source in (*RAW_SOURCES, "ingestion_ledger")}
 
 
 def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> None:
