@@ -99,8 +99,8 @@ def _parse_into(settings: Settings, target: Path) -> None:
             )
         if not result.success:
             raise UserError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
-        # The manifest last: its time is what tells a later run whether the project changed
-        # since (orchestration/dbt_project.py), so it must not be new before the state is.
+        # The manifest last: a process that sees the new manifest finds the parse state that
+        # goes with it (the first run in a home copies that state).
         written = sorted(
             (path for path in scratch.iterdir() if path.is_file()),
             key=lambda path: path.name == "manifest.json",
