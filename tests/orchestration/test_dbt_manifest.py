@@ -40,6 +40,15 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def manifest(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``project``'s manifest, made the one kam's dbt handle names."""
+    path = project / "target" / "manifest.json"
+    handle = SimpleNamespace(project_dir=project, manifest_path=path)
+    monkeypatch.setattr(dbt_project_module, "dbt_project", handle)
+    return path
+
+
 def test_a_project_unchanged_since_its_parse_has_nothing_changed(project: Path) -> None:
     assert changed_since_parse(project, project / "target" / "manifest.json") == []
 
@@ -59,12 +68,7 @@ def test_files_edited_after_the_parse_are_named(project: Path) -> None:
     ]
 
 
-def test_an_outdated_manifest_is_refused_with_the_fix(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    manifest = project / "target" / "manifest.json"
-    handle = SimpleNamespace(project_dir=project, manifest_path=manifest)
-    monkeypatch.setattr(dbt_project_module, "dbt_project", handle)
+def test_an_outdated_manifest_is_refused_with_the_fix(project: Path, manifest: Path) -> None:
     assert manifest_path_or_raise() == str(manifest)
 
     for k, name in enumerate(("a", "b", "c", "d", "e")):
@@ -86,6 +90,7 @@ def test_the_prepared_manifest_is_that_of_this_project() -> None:
 
 def test_kam_run_parses_a_changed_project_again_before_it_runs(
     project: Path,
+    manifest: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -94,12 +99,6 @@ def test_kam_run_parses_a_changed_project_again_before_it_runs(
     import orchestration.cli.runs as runs_module
     from orchestration.cli import main
 
-    manifest = project / "target" / "manifest.json"
-    monkeypatch.setattr(
-        dbt_project_module,
-        "dbt_project",
-        SimpleNamespace(project_dir=project, manifest_path=manifest),
-    )
     calls: list[str] = []
 
     def parse(settings: object) -> None:  # what `kam prepare` leaves: a new manifest
@@ -208,19 +207,16 @@ def test_kam_processes_parsing_at_once_take_turns_and_never_show_half_a_manifest
 
 
 def test_a_run_that_waited_for_another_runs_parse_does_not_parse_again(
-    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path,
+    manifest: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import orchestration.cli.prepare as prepare_module
 
-    manifest = project / "target" / "manifest.json"
-    monkeypatch.setattr(
-        dbt_project_module,
-        "dbt_project",
-        SimpleNamespace(project_dir=project, manifest_path=manifest),
-    )
     parsed: list[int] = []
 
-    def parse(settings: object) -> None:  # holds the lock while it parses, as prepare_dbt does
+    def parse(settings: object) -> None:  # prepare_if_changed holds the lock around it
         time.sleep(0.3)
         parsed.append(1)
         _file(manifest, PARSED_AT + 100)

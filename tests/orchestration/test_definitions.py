@@ -110,16 +110,7 @@ def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> N
         return {output.node_name for outputs in inputs.values() for output in outputs}
 
     raw_steps = {
-        f"raw__{source}{suffix}"
-        for source in (
-            "customers",
-            "transactions",
-            "invoices",
-            "payments",
-            "customer_financials",
-            "interactions",
-        )
-        for suffix in ("", "_expectations")
+        f"raw__{source}{suffix}" for source in RAW_SOURCES for suffix in ("", "_expectations")
     }
     assert upstream_steps("quarter_end_facts") == raw_steps
     assert upstream_steps("kam_dbt_models") == raw_steps | {"quarter_end_facts"}
