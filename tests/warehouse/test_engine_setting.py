@@ -353,3 +353,45 @@ def test_kam_run_spark_remote_option_takes_the_place_of_kam_spark_remote(
         "write it as sc://host:port (e.g. sc://localhost:15002)"
     )
     assert not (tmp_path / "dagster").exists()
+
+
+def test_a_client_connects_to_kam_spark_remote_whatever_the_target_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A spark_connect target without spark.remote (made a Thrift target for dbt) once gave
+    kam's steps a local Spark of their own, silently."""
+    import socket
+    from types import SimpleNamespace
+
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from warehouse.spark import session as session_module
+
+    asked: list[tuple[str, str]] = []
+
+    class Builder:
+        def remote(self, url: str) -> Builder:
+            asked.append(("remote", url))
+            return self
+
+        def config(self, key: str, value: str) -> Builder:
+            asked.append((key, value))
+            return self
+
+        def getOrCreate(self) -> SimpleNamespace:
+            return SimpleNamespace(conf=SimpleNamespace(get=lambda key: "file:/lake/tables"))
+
+    monkeypatch.setattr(SparkSession, "builder", Builder())
+    with socket.socket() as server:  # something listening, for the reachability check
+        server.bind(("localhost", 0))
+        server.listen()
+        remote = f"sc://localhost:{server.getsockname()[1]}"
+        session_module._connect(remote, {"spark.sql.session.timeZone": "UTC"})
+        session_module._connect(remote, {"spark.remote": "sc://elsewhere:1", "a.b": "c"})
+    assert asked == [
+        ("remote", remote),
+        ("spark.sql.session.timeZone", "UTC"),
+        ("remote", remote),
+        ("a.b", "c"),
+    ]

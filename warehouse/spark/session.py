@@ -127,9 +127,12 @@ def _connect(remote: str, settings: Mapping[str, str]) -> SparkSession:
         socket.create_connection(remote_address(remote), timeout=10).close()
     except OSError as exc:
         raise unreachable(exc.strerror or str(exc)) from None
-    builder = SparkSession.builder
+    # The server is ``remote`` whatever the target lists: a target without spark.remote (one
+    # made a Thrift target for dbt, docs/spark.md) must not give a local Spark instead.
+    builder = SparkSession.builder.remote(remote)
     for key, value in settings.items():
-        builder = builder.config(key, value)
+        if key != "spark.remote":
+            builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
         session.conf.get("spark.sql.warehouse.dir")  # the first call that reaches the server
