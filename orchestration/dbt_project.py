@@ -6,8 +6,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 
+from orchestration.dbt_parse import parse_project
 from warehouse.settings import DBT_PROJECT_DIR
 
 
@@ -21,13 +22,14 @@ def prepare_if_dev(project: DbtProject) -> None:
     """Under ``dagster dev``, parse the project again so model edits show up without a step.
 
     dagster-dbt's ``DbtProject.prepare_if_dev`` runs the ``dbt`` found on PATH, which neither
-    ``make ui`` nor ``.venv/bin/dagster dev`` puts there (the virtualenv need not be activated):
-    this runs the dbt installed next to the code location's own Python.
+    ``make ui`` nor ``.venv/bin/dagster dev`` puts there (the virtualenv need not be activated),
+    and writes the manifest in place, where a run started meanwhile (each one under `dagster
+    dev` parses too) or a `kam run` could read half of it. This parses with the dbt package of
+    the code location's own Python, taking turns with the others (``orchestration/dbt_parse.py``).
     """
     if not project.preparer.using_dagster_dev():
         return
-    dbt = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-    dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    parse_project(Path(project.target_path))
 
 
 # The manifest is prepared ahead of time (`kam prepare`, run by `make prepare`), never parsed at

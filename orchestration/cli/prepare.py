@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from orchestration.cli.common import UserError, settings_of
-from warehouse.settings import DBT_PROJECT_DIR, Settings, dbt_environment, environment
+from orchestration.dbt_parse import DbtParseError, parse_lock, parse_project
+from warehouse.settings import DBT_PROJECT_DIR, Settings, dbt_environment
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
@@ -32,10 +28,6 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-#: How long a kam process waits for another one's parse of the same target folder.
-PARSE_LOCK_TIMEOUT_S = 600
-
-
 def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
     """Parse the dbt project once so the Dagster definitions can load its manifest.
 
@@ -43,70 +35,20 @@ def prepare_dbt(settings: Settings, target_path: Path | None = None) -> None:
     parse uses the path the runs of ``settings`` will use, so their first night partial-parses
     too. ``target_path`` (default: the project's ``target``) is where the state is written; the
     first run in a home copies the project's state into its own ``dbt_target`` if it has none.
-
-    Two kam processes can parse at once (two homes' runs after a `git pull`): one waits for the
-    other, and the manifest and the parse state are replaced whole, never written in place, so
-    a process loading them meanwhile reads the old files or the new ones, not half of one.
+    Processes parsing at once take turns, and the files are replaced whole
+    (``orchestration/dbt_parse.py``).
     """
     target = Path(target_path) if target_path is not None else DBT_PROJECT_DIR / "target"
-    with parse_lock(target):
-        _parse_into(settings, target)
+    with _as_user_error():
+        parse_project(target, dbt_environment(settings.warehouse_path))
 
 
 @contextlib.contextmanager
-def parse_lock(target: Path) -> Iterator[None]:
-    """Hold ``target``'s parse lock: one kam process parses into a target folder at a time.
-
-    The operating system releases it when its process ends, however it ends. Re-entrant in a
-    process (``prepare_if_changed`` holds it around ``prepare_dbt``)."""
-    target.mkdir(parents=True, exist_ok=True)
-    path = (target / ".kam-parse.lock").resolve()  # one lock object per file in a process
-    lock = FileLock(path, timeout=PARSE_LOCK_TIMEOUT_S, is_singleton=True)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise UserError(
-            f"another kam process has been parsing the dbt project into {target} for "
-            f"{PARSE_LOCK_TIMEOUT_S // 60} minutes (it holds {lock.lock_file}): wait for it to "
-            "finish, or stop it, then run again"
-        ) from None
+def _as_user_error() -> Iterator[None]:
     try:
         yield
-    finally:
-        lock.release()
-
-
-def _parse_into(settings: Settings, target: Path) -> None:
-    from dbt.cli.main import dbtRunner
-
-    with tempfile.TemporaryDirectory(prefix=".parse-", dir=target) as scratch_dir:
-        scratch = Path(scratch_dir)
-        state = target / "partial_parse.msgpack"
-        if state.exists():  # dbt then parses only what changed since
-            shutil.copy2(state, scratch / state.name)
-        with environment(dbt_environment(settings.warehouse_path)):
-            result = dbtRunner().invoke(
-                [
-                    "parse",
-                    "--quiet",
-                    "--project-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--profiles-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--target-path",
-                    str(scratch),
-                ]
-            )
-        if not result.success:
-            raise UserError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
-        # The manifest last: a process that sees the new manifest finds the parse state that
-        # goes with it (the first run in a home copies that state).
-        written = sorted(
-            (path for path in scratch.iterdir() if path.is_file()),
-            key=lambda path: path.name == "manifest.json",
-        )
-        for path in written:
-            os.replace(path, target / path.name)
+    except DbtParseError as exc:
+        raise UserError(str(exc)) from None
 
 
 def prepare_if_changed(settings: Settings) -> bool:
@@ -122,7 +64,7 @@ def prepare_if_changed(settings: Settings) -> bool:
         return False
     if not changed_since_parse(Path(dbt_project.project_dir), manifest):
         return False
-    with parse_lock(manifest.parent):
+    with _as_user_error(), parse_lock(manifest.parent):
         # Another kam process may have parsed it while this one waited for the lock.
         changed = changed_since_parse(Path(dbt_project.project_dir), manifest)
         if not changed:

@@ -170,7 +170,8 @@ def test_kam_processes_parsing_at_once_take_turns_and_never_show_half_a_manifest
     for name, value in (("active", 0), ("most_at_once", 0), ("calls", 0)):
         monkeypatch.setattr(_SlowParse, name, value)
     target = tmp_path / "target"
-    target.mkdir()
+    (target / ".parse-killed").mkdir(parents=True)  # left by a parse whose process was killed
+    (target / ".parse-killed" / "manifest.json").write_text("{", encoding="utf-8")
     (target / "manifest.json").write_text('{"parse": 0}', encoding="utf-8")
     settings = load_settings({"KAM_HOME": str(tmp_path / "home")})
 
@@ -198,7 +199,7 @@ def test_kam_processes_parsing_at_once_take_turns_and_never_show_half_a_manifest
     # Each load saw a whole manifest: the first one's, or one of the two parses'.
     assert seen <= {0, 1, 2}
     assert json.loads((target / "manifest.json").read_text("utf-8"))["parse"] == 2
-    # Only the parse's own files are left, no scratch folder.
+    # Only the parse's own files are left, no scratch folder (the killed parse's neither).
     assert sorted(p.name for p in target.iterdir()) == [
         ".kam-parse.lock",
         "manifest.json",
@@ -235,3 +236,21 @@ def test_a_run_that_waited_for_another_runs_parse_does_not_parse_again(
 
     assert (sorted(outcomes), parsed) == ([False, True], [1])
     assert capsys.readouterr().out.count("parsing it again") == 1
+
+
+def test_dagster_dev_parses_under_the_same_lock_and_never_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each process under `dagster dev` parses the project when it loads the definitions (the
+    code location, every run): through the same locked parse as kam's commands."""
+    parsed: list[Path] = []
+    monkeypatch.setattr(dbt_project_module, "parse_project", parsed.append)
+
+    def project(dev: bool) -> SimpleNamespace:
+        preparer = SimpleNamespace(using_dagster_dev=lambda: dev)
+        return SimpleNamespace(preparer=preparer, target_path=str(tmp_path / "target"))
+
+    dbt_project_module.prepare_if_dev(project(dev=False))
+    assert parsed == []
+    dbt_project_module.prepare_if_dev(project(dev=True))
+    assert parsed == [tmp_path / "target"]
