@@ -3,12 +3,14 @@ and the ledger always reconciles with the raw and quarantine tables (docs/bad-in
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import landing_files
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -32,19 +34,8 @@ TX = (
 IX = "interaction_id,customer_id,occurred_at,channel,interaction_type,status\n"
 
 
-def land(
-    root: Path,
-    source: str,
-    name: str,
-    content: str | bytes,
-    day: date = DAY,
-    encoding: str = "utf-8",
-) -> Path:
-    folder = root / source / day.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
-    return path
+# Landing files of DAY unless a test names another day.
+land = functools.partial(landing_files.land, day=DAY)
 
 
 def ingest(

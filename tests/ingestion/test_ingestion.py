@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import landing_files
 import pytest
 
 from ingestion import (
@@ -26,19 +28,8 @@ TX_HEADER = (
 )
 
 
-def land(
-    landing: Path,
-    source: str,
-    name: str,
-    content: str | bytes,
-    day: date = DAY,
-    encoding: str = "utf-8",
-) -> Path:
-    folder = landing / source / day.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
-    return path
+# Landing files of DAY unless a test names another day.
+land = functools.partial(landing_files.land, day=DAY)
 
 
 def ingest(

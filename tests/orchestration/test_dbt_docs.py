@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from kam_env import clear_home_paths
 
 from orchestration.cli import main
 from warehouse.settings import DBT_PROJECT_DIR
@@ -17,15 +18,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in (
-        "KAM_HOME",
-        "KAM_LANDING_DIR",
-        "KAM_WAREHOUSE_PATH",
-        "KAM_PUBLISH_DIR",
-        "KAM_CONFIG_DIR",
-    ):
-        monkeypatch.setenv(name, "unset")
-        monkeypatch.delenv(name)
+    clear_home_paths(monkeypatch)
     return tmp_path
 
 

@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 import psutil
 import pytest
+from kam_env import clear_home_paths
 
 from orchestration.runner import RunOutcome, execute_nightly
 from warehouse.partition_writes import HISTORY_TABLES
@@ -33,14 +34,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home / "dagster"))
         (home / "dagster").mkdir()
-        for name in (
-            "KAM_HOME",
-            "KAM_LANDING_DIR",
-            "KAM_WAREHOUSE_PATH",
-            "KAM_PUBLISH_DIR",
-            "KAM_CONFIG_DIR",
-        ):
-            mp.delenv(name, raising=False)
+        clear_home_paths(mp)
         first = execute_nightly(settings, date(2025, 3, 20))
         facts_0320_first = _table(settings, "fct_customer_facts", "as_of_date = date '2025-03-20'")
         main = execute_nightly(settings, date(2025, 3, 31))

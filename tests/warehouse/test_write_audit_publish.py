@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from kam_env import clear_home_paths
 
 from orchestration.runner import execute_nightly
 from warehouse.settings import DEFAULT_CONFIG_DIR, load_settings
@@ -29,14 +30,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(DEFAULT_CONFIG_DIR, tmp_path / "config")
     (tmp_path / "dagster").mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    for name in (
-        "KAM_HOME",
-        "KAM_LANDING_DIR",
-        "KAM_WAREHOUSE_PATH",
-        "KAM_PUBLISH_DIR",
-        "KAM_CONFIG_DIR",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_home_paths(monkeypatch)
     return tmp_path
 
 
