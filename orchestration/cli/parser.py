@@ -13,8 +13,7 @@ from orchestration.cli.outputs import cmd_docs, cmd_report
 from orchestration.cli.prepare import cmd_prepare
 from orchestration.cli.runs import cmd_backfill, cmd_run
 from orchestration.cli.spark import cmd_spark_server
-from warehouse.settings import ENGINES, remote_address
-from warehouse.spark.connect_server import DEFAULT_PORT
+from warehouse.settings import ENGINES, SPARK_CONNECT_PORT, remote_address
 
 DESCRIPTION = (
     "kam: the nightly key-account warehouse. Generate demo landing files, check the "
@@ -189,7 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine spark, without a Java process per step. Needs Java 17 and the spark extra.",
     )
     spark_server.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+        "--port",
+        type=int,
+        default=SPARK_CONNECT_PORT,
+        help="port to listen on (default: %(default)s)",
     )
     spark_server.set_defaults(handler=cmd_spark_server)
 

@@ -24,8 +24,6 @@ from warehouse.spark.session import WAREHOUSE_ENV, SparkSessionError, spark_sett
 
 #: Spark's class of the server (in pyspark's jars since Spark 3.4).
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
-#: The port a server listens on unless told otherwise: Spark Connect's own.
-DEFAULT_PORT = SPARK_CONNECT_PORT
 
 
 def server_command(
@@ -58,7 +56,7 @@ class ConnectServer:
     server accepts connections), use :attr:`url`, :meth:`stop` it. Its command line, then
     its output, go to ``log_path``."""
 
-    def __init__(self, warehouse_dir: Path, log_path: Path, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, warehouse_dir: Path, log_path: Path, port: int = SPARK_CONNECT_PORT) -> None:
         self.warehouse_dir = Path(warehouse_dir)
         self.log_path = Path(log_path)
         self.port = port
