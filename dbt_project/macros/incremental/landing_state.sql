@@ -162,6 +162,42 @@
     {{ this.database }}.{{ this.schema }}.{{ this.identifier }}__customers_to_rebuild
 {%- endmacro %}
 
+{#-
+    Config of a per-customer finance model (int_payments_applied, int_customer_balance_events):
+    appended to after its pre-hook has removed the rows it rebuilds (`changed_rows`, see
+    reset_finance_customers); the post-hook drops the scratch table and records the state.
+-#}
+{% macro finance_tail_config(changed_rows) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ reset_finance_customers(changed_rows='" ~ (changed_rows | replace("'", "\\'")) ~ "') }}",
+        post_hook="{{ finish_finance_customers() }}",
+    ) }}
+{%- endmacro %}
+
+{#-
+    The import CTEs of a per-customer finance model, `invoices` and `payments`: the rows of the
+    customers this run rebuilds (every customer on a full build). Both models filter both
+    inputs alike, so that a night's rebuilt tail is what a full build would write.
+-#}
+{% macro finance_tail_imports() -%}
+invoices as (
+
+    select * from {{ ref('int_invoices_deduplicated') }}
+    where {{ finance_customer_filter() }}
+
+),
+
+payments as (
+
+    select * from {{ ref('int_payments_deduplicated') }}
+    where {{ finance_customer_filter() }}
+
+),
+{%- endmacro %}
+
 {#- SQL filter on customer_id for a per-customer finance model: the customers to rebuild. -#}
 {% macro finance_customer_filter(column='customer_id') -%}
     {%- if landing_state(['invoices', 'payments']).mode == 'incremental' -%}

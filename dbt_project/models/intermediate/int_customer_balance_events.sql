@@ -4,40 +4,21 @@
     after a day holds until the next event day, which makes a time-weighted average balance a
     sum over these few rows instead of a 365-row date spine per customer.
 
-    Incremental per customer (macros/incremental/landing_state.sql): a nightly run recomputes only the
+    Incremental per customer (macros/incremental/landing_state.sql: finance_tail_config, and
+    finance_tail_imports for the `invoices` and `payments` CTEs): a nightly run recomputes only the
     customers with finance rows landed or dated since the last build, and of those only the
     days from the customer's earliest changed date (changed_from) on, plus the last day before
     it, whose next event day may change. Earlier days keep their balance. A backfill or a
     re-delivered folder rebuilds the table.
 #}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ reset_finance_customers(changed_rows=balance_tail_days('changed.changed_from')) }}",
-        post_hook="{{ finish_finance_customers() }}",
-    )
-}}
+{{ finance_tail_config(changed_rows=balance_tail_days('changed.changed_from')) }}
 
 {%- set tail_only = landing_state(['invoices', 'payments']).mode == 'incremental' %}
 
 with
 
-invoices as (
-
-    select * from {{ ref('int_invoices_deduplicated') }}
-    where {{ finance_customer_filter() }}
-
-),
-
-payments as (
-
-    select * from {{ ref('int_payments_deduplicated') }}
-    where {{ finance_customer_filter() }}
-
-),
+{{ finance_tail_imports() }}
 
 changes as (
 

@@ -13,7 +13,8 @@
     payment-behaviour facts by `settlement_type`. A payment's own invoice_id is ignored on
     purpose (the contract calls it a reference only). Money beyond all invoices stays unapplied.
 
-    Incremental per customer (macros/incremental/landing_state.sql): a nightly run recomputes only the
+    Incremental per customer (macros/incremental/landing_state.sql: finance_tail_config, and
+    finance_tail_imports for the `invoices` and `payments` CTEs): a nightly run recomputes only the
     customers with finance rows landed or dated since the last build, and of those only the
     applications of an invoice or settlement dated on or after the customer's earliest changed
     date (changed_from). FIFO order starts with the date, so every invoice and settlement dated
@@ -22,33 +23,13 @@
     re-delivered folder rebuilds the table.
 #}
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ reset_finance_customers(changed_rows='invoice_date >= changed.changed_from or settled_date >= changed.changed_from') }}",
-        post_hook="{{ finish_finance_customers() }}",
-    )
-}}
+{{ finance_tail_config(changed_rows='invoice_date >= changed.changed_from or settled_date >= changed.changed_from') }}
 
 {%- set tail_only = landing_state(['invoices', 'payments']).mode == 'incremental' %}
 
 with
 
-invoices as (
-
-    select * from {{ ref('int_invoices_deduplicated') }}
-    where {{ finance_customer_filter() }}
-
-),
-
-payments as (
-
-    select * from {{ ref('int_payments_deduplicated') }}
-    where {{ finance_customer_filter() }}
-
-),
+{{ finance_tail_imports() }}
 
 receivables as (
 
