@@ -28,14 +28,8 @@ from typing import Any
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import (  # noqa: E402  (bench/ is not a package)
-    BenchmarkError,
-    RssSampler,
-    _run_json,
-    machine,
-    run_nightly,
-    versions,
-)
+from measure import BenchmarkError, RssSampler, run_nightly  # noqa: E402  (bench/ is not a package)
+from run import _run_json, machine, versions  # noqa: E402
 
 
 def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:

@@ -22,13 +22,8 @@ LINES = 100_000
 GO_LIVE, NEXT = date(2025, 12, 17), date(2025, 12, 18)
 PHASES = ("ingest", "dbt", "scoring", "checks", "publish")
 SECONDS = ("total_wall_s", "duckdb_floor_s", "pandas_scoring_s", "polars_scoring_s")
-TARGETS = (
-    "whole_job_s",
-    "peak_rss_mib",
-    "incremental_s",
-    "polars_speedup_over_pandas",
-    "churn_fit_100k_s",
-)
+# docs/performance.md's targets that one report measures, with their limits.
+TARGETS = {"peak_rss_mib": 4096, "churn_fit_100k_s": 5}
 
 
 @pytest.fixture(scope="module")
@@ -83,20 +78,24 @@ def test_the_report_has_every_field_of_the_issue(bench: dict[str, Any]) -> None:
 
 def test_targets_are_worked_out_from_the_measured_figures(bench: dict[str, Any]) -> None:
     report, targets = bench["report"], bench["report"]["targets"]
-    assert set(targets) == set(TARGETS)
-    whole = targets["whole_job_s"]
-    assert whole["measured"] == report["total_wall_s"]
-    assert whole["limit"] == pytest.approx(3 * report["duckdb_floor_s"] + 30, abs=1e-3)
-    incremental = targets["incremental_s"]
-    assert incremental["limit"] == pytest.approx(0.1 * report["total_wall_s"], abs=1e-3)
-    for name in TARGETS[:3] + TARGETS[4:]:
-        target = targets[name]
+    assert {name: target["limit"] for name, target in targets.items()} == TARGETS
+    assert targets["peak_rss_mib"]["measured"] == report["total_peak_rss_mib"]
+    assert targets["churn_fit_100k_s"]["measured"] == report["churn_fit_100k_s"]
+    for name, target in targets.items():
         assert target["met"] == (target["measured"] <= target["limit"]), name
-    speedup = targets["polars_speedup_over_pandas"]
-    expected = report["pandas_scoring_s"] / report["polars_scoring_s"]
-    assert speedup["measured"] == pytest.approx(expected, abs=0.01)
-    assert speedup["met"] == (speedup["measured"] >= 10)
+    # The retired targets' figures (docs/performance.md), from the same measurements.
+    ratios = report["retired_ratios"]
+    assert ratios["whole_job_over_floor"] == pytest.approx(
+        report["total_wall_s"] / report["duckdb_floor_s"], abs=0.01
+    )
+    assert ratios["incremental_over_whole_job"] == pytest.approx(
+        report["incremental_run"]["wall_s"] / report["total_wall_s"], abs=0.001
+    )
+    assert ratios["pandas_over_polars_scoring"] == pytest.approx(
+        report["scoring"]["pandas_scoring_s"] / report["scoring"]["polars_scoring_s"], abs=0.01
+    )
     assert bench["summary"]["targets"] == targets
+    assert bench["summary"]["retired_ratios"] == ratios
 
 
 def test_the_demo_holds_corrections_and_lines_dated_after_their_folder(
