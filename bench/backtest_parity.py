@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -44,35 +43,27 @@ import duckdb
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from backtest_parity_report import FIGURES, compare, report  # noqa: E402 - a sibling script
 from churn_quality import (  # noqa: E402 - a sibling script, not a package
     CDNOW_AS_OF,
     CDNOW_FILE,
     CDNOW_HOLDOUT_END,
     DATA_DIR,
-    MARGIN,
     cdnow_facts,
     read_cdnow,
 )
 
 from scoring.churn import precision_recall, roc_auc, score_churn  # noqa: E402
 from scoring.churn_calibration import (  # noqa: E402
-    BASELINES,
     CalibrationError,
     bgnbd_expected_purchases,
     deciles,
     fit_calibration,
 )
 from scoring.config import ChurnConfig, load_scoring_config  # noqa: E402
-from warehouse.churn_quality import SCHEMA as QUALITY_SCHEMA  # noqa: E402
 from warehouse.settings import DEFAULT_CONFIG_DIR  # noqa: E402
 
 DEFAULT_DATA = DATA_DIR / CDNOW_FILE
-#: Largest difference between the two ways that still counts as equal.
-TOLERANCE = 1e-9
-#: What identifies a figure; the bench's figures have these and ``value``, typed as the
-#: ``scores.churn_model_quality`` rows they are compared with.
-KEYS = ["as_of_date", "score", "metric", "decile"]
-FIGURES = pl.Schema({name: QUALITY_SCHEMA[name] for name in [*KEYS, "value"]})
 
 #: CDNOW's columns as its export carries them, mapped onto the transactions contract. CDNOW
 #: has no order id, product or cost: the export numbers its lines (one line = one order, as in
@@ -309,103 +300,6 @@ def bench_figures(
 # --------------------------------------------------------------------------- comparison
 
 
-def compare(kam_rows: pl.DataFrame, bench_rows: pl.DataFrame) -> pl.DataFrame:
-    """Every figure of either side, with both values and whether they agree."""
-    return (
-        bench_rows.rename({"value": "bench"})
-        .join(
-            kam_rows.select(*KEYS, kam="value").with_columns(
-                pl.col("decile").cast(FIGURES["decile"])
-            ),
-            on=KEYS,
-            how="full",
-            coalesce=True,
-            nulls_equal=True,
-        )
-        .with_columns(
-            equal=(pl.col("bench") - pl.col("kam")).abs().le(TOLERANCE)
-            | (pl.col("bench").is_null() & pl.col("kam").is_null())
-        )
-        .with_columns(pl.col("equal").fill_null(False))
-        .sort(KEYS, nulls_last=False)
-    )
-
-
-def markdown(comparison: pl.DataFrame) -> str:
-    """One row per date: each figure once where bench and ``kam backtest`` agree, both where
-    they differ (``bench / kam``); then how many figures agree, deciles included."""
-    columns = [
-        ("AUC kam", "churn_probability", "auc"),
-        ("AUC BG/NBD expected purchases", "bgnbd_expected_purchases", "auc"),
-        ("AUC recency", "days_since_last_order", "auc"),
-        ("AUC frequency", "order_days_lifetime", "auc"),
-        ("customers", "churn_probability", "customers"),
-        ("churned", "churn_probability", "churned"),
-        ("flagged", "churn_probability", "flagged"),
-        ("precision", "churn_probability", "precision"),
-        ("recall", "churn_probability", "recall"),
-        ("calibrated", "churn_probability", "calibrated"),
-    ]
-    lines = [
-        "| as of | " + " | ".join(name for name, _, _ in columns) + " | bar met | equal |",
-        "|---|" + "---:|" * len(columns) + "---|---|",
-    ]
-    for (day,), part in comparison.sort("as_of_date").group_by("as_of_date", maintain_order=True):
-        figures = {
-            (r["score"], r["metric"]): r
-            for r in part.filter(pl.col("decile").is_null()).iter_rows(named=True)
-        }
-        cells = []
-        for _, score, metric in columns:
-            row = figures.get((score, metric))
-            if row is None:
-                cells.append("–")
-            elif row["equal"]:
-                cells.append(_cell(row["bench"], metric))
-            else:
-                cells.append(f"**{_cell(row['bench'], metric)} / {_cell(row['kam'], metric)}**")
-        aucs = {
-            s: figures[(s, "auc")]["kam"]
-            for s in ("churn_probability", *BASELINES)
-            if (s, "auc") in figures and figures[(s, "auc")]["kam"] is not None
-        }
-        best = max((v for s, v in aucs.items() if s != "churn_probability"), default=None)
-        met = (
-            "–"
-            if best is None or "churn_probability" not in aucs
-            else ("yes" if aucs["churn_probability"] >= best - MARGIN else "**no**")
-        )
-        lines.append(
-            f"| {day} | "
-            + " | ".join(cells)
-            + f" | {met} | {part['equal'].sum()} of {part.height} |"
-        )
-    differing = comparison.filter(~pl.col("equal"))
-    lines.append("")
-    lines.append(
-        f"{comparison['equal'].sum()} of {comparison.height} figures equal (to {TOLERANCE:g}), "
-        "deciles of the calibration table included; bar = best baseline − "
-        f"{MARGIN}."
-    )
-    for row in differing.iter_rows(named=True):
-        where = "" if row["decile"] is None else f" decile {row['decile']}"
-        lines.append(
-            f"- differs: {row['as_of_date']} {row['score']} {row['metric']}{where}: "
-            f"bench {row['bench']!r}, kam backtest {row['kam']!r}"
-        )
-    return "\n".join(lines)
-
-
-def _cell(value: float | None, metric: str) -> str:
-    if value is None:
-        return "–"
-    if metric in {"customers", "churned", "flagged"}:
-        return f"{value:,.0f}"
-    if metric == "calibrated":
-        return "yes" if value else "no"
-    return f"{value:.4f}"
-
-
 def parity(
     home: Path,
     transactions: pl.DataFrame,
@@ -444,16 +338,6 @@ def main() -> None:
     dates, measured = grid(args.horizon)
     comparison = parity(args.home, read_cdnow_records(args.data), dates, measured, args.horizon)
     report(comparison, args.json)
-
-
-def report(comparison: pl.DataFrame, json_path: Path | None) -> None:
-    """Print the comparison as markdown, write every figure to ``json_path`` if given, and exit
-    with status 1 if any figure differs."""
-    print(markdown(comparison))
-    if json_path:
-        json_path.write_text(json.dumps(comparison.to_dicts(), indent=2, default=str))
-    if not comparison["equal"].all():
-        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -31,12 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from backtest_parity import (  # noqa: E402 - a sibling script, not a package
     bench_figures,
     by_business_date,
-    compare,
     kam,
     prepare_home,
-    report,
     run_and_backtest,
 )
+from backtest_parity_report import compare, report  # noqa: E402
 from order_facts import as_of_columns, order_date_facts, revenue_facts  # noqa: E402
 
 from scoring.config import load_scoring_config  # noqa: E402

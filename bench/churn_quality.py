@@ -28,6 +28,7 @@ import duckdb
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from churn_quality_tables import markdown  # noqa: E402 - a sibling script, not a package
 from order_facts import (  # noqa: E402 - a sibling script, not a package
     as_of_columns,
     order_date_facts,
@@ -85,6 +86,7 @@ def verdict(aucs: dict[str, float], kam: str) -> dict[str, object]:
     best = max(v for k, v in aucs.items() if k in baseline_scores())
     return {
         "best_baseline": best,
+        "margin": MARGIN,
         "bar": round(best - MARGIN, 4),
         "kam": aucs[kam],
         "met": aucs[kam] >= best - MARGIN,
@@ -357,73 +359,6 @@ def evaluate_demo(frame: pl.DataFrame) -> dict[str, object]:
         ordered["churn_probability"], ordered["is_planted_churner"]
     )
     return result
-
-
-# --------------------------------------------------------------------------- report
-
-
-def _auc_markdown(title: str, aucs: dict[str, float], acceptance: dict[str, object]) -> str:
-    lines = [f"### {title}", "", "| score | AUC |", "|---|---|"]
-    lines += [f"| {name} | {value:.4f} |" for name, value in aucs.items()]
-    lines += [
-        "",
-        f"best baseline {acceptance['best_baseline']:.4f}, bar (best − {MARGIN}) "
-        f"{acceptance['bar']:.4f}: kam {acceptance['kam']:.4f} — "
-        f"{'met' if acceptance['met'] else 'NOT met'}",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _deciles_markdown(title: str, rows: list[dict[str, float]]) -> str:
-    lines = [
-        f"### {title}",
-        "",
-        "| decile | customers | mean predicted | observed |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['decile']} | {r['customers']} | {r['mean_predicted']:.3f} | {r['observed']:.3f} |"
-        for r in rows
-    ]
-    return "\n".join([*lines, ""])
-
-
-def markdown(report: dict[str, dict[str, object]]) -> str:
-    """The tables of docs/churn-quality.md."""
-    parts = []
-    cdnow = report.get("cdnow")
-    if cdnow:
-        parts.append(
-            _auc_markdown(
-                "CDNOW: no purchase in weeks 40-78",
-                cdnow["auc_no_purchase_in_holdout"],
-                cdnow["acceptance"],
-            )
-        )
-        parts.append(
-            _deciles_markdown(
-                f"CDNOW: calibrated probability vs no purchase in {cdnow['horizon_days']} days",
-                cdnow["deciles_calibrated_vs_horizon"],
-            )
-        )
-        parts.append(
-            _deciles_markdown(
-                f"CDNOW: uncalibrated probability vs no purchase in {cdnow['horizon_days']} days",
-                cdnow["deciles_uncalibrated_vs_horizon"],
-            )
-        )
-    demo = report.get("demo")
-    if demo:
-        for key in ("recent_stop_among_active", "all_planted_churners"):
-            section = demo[key]
-            parts.append(_auc_markdown(f"Demo: {key}", section["auc"], section["acceptance"]))
-        parts.append(
-            _deciles_markdown(
-                "Demo: probability vs planted churner", demo["deciles_all_planted_churners"]
-            )
-        )
-    return "\n".join(parts)
 
 
 def main() -> None:
