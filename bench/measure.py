@@ -189,14 +189,18 @@ def phase_summary(steps: Sequence[StepTiming], sampler: RssSampler) -> dict[str,
 PREPARE_HOME = """
 import sys
 from pathlib import Path
-from orchestration.cli import prepare_dbt
+from orchestration.cli.prepare import prepare_dbt, prepare_if_changed
 from warehouse.settings import load_settings
-prepare_dbt(load_settings({"KAM_HOME": sys.argv[1]}), target_path=Path(sys.argv[2]))
+settings = load_settings({"KAM_HOME": sys.argv[1]})
+prepare_if_changed(settings)
+prepare_dbt(settings, target_path=Path(sys.argv[2]))
 """
 
 
 def prepare_home(home: Path, target_path: Path) -> None:
-    """`kam prepare` for ``home``: dbt's partial-parse state for its warehouse path."""
+    """What ``kam run`` and ``kam prepare`` do before a home's first night: the project's manifest
+    parsed again if the project changed since (the definitions refuse an outdated one), and
+    dbt's partial-parse state for the home's warehouse path."""
     done = subprocess.run(
         [sys.executable, "-c", PREPARE_HOME, str(home), str(target_path)],
         cwd=BENCH_DIR.parent,
