@@ -8,28 +8,26 @@ changed since it was last read (``checksums.py``). Rows breaking the contract go
 Each step has its own module: the date folders (``discovery.py``), what a folder holds
 (``landing.py``), the ledger (``ledger.py``), validating the files into a temporary stage
 (``stage.py``, reading each through ``csv_reader.py``, ``parquet_input.py`` or
-``excel_input.py``) and swapping the partition (``partition_swap.py``). docs/bad-inputs.md lists
-every bad input and what kam does with it.
+``excel_input.py``) and swapping the partition (``partition_swap.py``), both per changed folder in
+``folder_loads.py``. docs/bad-inputs.md lists every bad input and what kam does with it.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from ingestion import checksums, ledger
-from ingestion.contracts import SOURCES, load_contracts
+from ingestion.contracts import SOURCES
 from ingestion.discovery import check_landing, date_folders, folder_date
+from ingestion.folder_loads import FolderLoad, load_folders
 from ingestion.landing import list_folder
 from ingestion.mapping import Mapping
-from ingestion.partition_swap import replace_partition
 from ingestion.plausibility import Plausibility
 from ingestion.results import FileResult, PartitionResult
 from ingestion.schema import ensure_raw_schema
-from ingestion.stage import stage_files
-from warehouse.faults import crash_point
 
 
 def sync_landing(
@@ -40,12 +38,17 @@ def sync_landing(
     run_id: str,
     sources: tuple[str, ...] | list[str] = SOURCES,
     rules: Plausibility | None = None,
+    threads: int = 1,
 ) -> list[PartitionResult]:
     """Ingest every landed folder dated on or before ``up_to``, oldest first, source by source.
 
     What was loaded before is looked up once per source, not once per folder: a night checks
     every folder landed since go-live, and per-folder queries would make it cost what the
     number of folders kept costs (11 s a night after a year of daily folders).
+
+    Which folders changed is worked out folder by folder on ``con``; with ``threads`` > 1 the
+    changed folders of a source then load on up to that many connections of the same database
+    at once (``folder_loads.py``).
     """
     landing_dir = Path(landing_dir)
     # Every folder name of every source is checked before anything loads (each source's asset
@@ -64,12 +67,11 @@ def sync_landing(
         history = ledger.last_attempts(con, source)
         known = checksums.recorded(con, f"{source}/")
         mapping = mappings.get(source) or Mapping(source)
-        results += [
-            _ingest_folder(
-                con, source, day, landing_dir, mapping, run_id, history.get(day), known, rules
-            )
+        planned = [
+            _plan_folder(con, source, day, landing_dir, mapping, history.get(day), known)
             for day in days[source]
         ]
+        results += load_folders(con, planned, run_id, rules, threads)
     return results
 
 
@@ -84,18 +86,16 @@ def ingest_partition(
 ) -> PartitionResult:
     """Load ``<landing_dir>/<source>/<business_date>/`` unless it is unchanged since last time."""
     _prepare(con)
-    landing_dir = Path(landing_dir)
-    return _ingest_folder(
+    planned = _plan_folder(
         con,
         source,
         business_date,
-        landing_dir,
+        Path(landing_dir),
         mapping,
-        run_id,
         ledger.last_attempts(con, source, business_date).get(business_date),
         checksums.recorded(con, f"{source}/{business_date.isoformat()}/"),
-        rules or Plausibility.defaults(),
     )
+    return load_folders(con, [planned], run_id, rules or Plausibility.defaults())[0]
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -104,17 +104,16 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set enable_progress_bar = false")
 
 
-def _ingest_folder(
+def _plan_folder(
     con: duckdb.DuckDBPyConnection,
     source: str,
     business_date: date,
     landing_dir: Path,
     mapping: Mapping,
-    run_id: str,
     previous: ledger.LastAttempt | None,
     known: dict[str, tuple[checksums.FileIdentity, str]],
-    rules: Plausibility,
-) -> PartitionResult:
+) -> PartitionResult | FolderLoad:
+    """What one folder needs: nothing (its result: unchanged or empty), or a load."""
     folder = landing_dir / source / business_date.isoformat()
     listing = list_folder(landing_dir, folder, mapping)
     retracted = {n.lower() for n in listing.retracted}
@@ -136,7 +135,6 @@ def _ingest_folder(
     # A file leaving the folder is recorded (as kept) once: then the folder is unchanged again.
     entries = frozenset((f.source_file, f.status) for f in others) | {(n, "kept") for n in kept}
     loaded_before = previous is not None and previous.loaded_before
-    loaded_at = datetime.now()
     if (
         previous is not None
         and previous.files == current
@@ -157,24 +155,12 @@ def _ingest_folder(
         return PartitionResult(source, business_date, "unchanged", results)
     if not files and not kept and not others and not loaded_before:
         return PartitionResult(source, business_date, "empty")
-    status = "replaced" if loaded_before else "loaded"
-    contract = load_contracts()[source]
-    # Files are validated into a temporary table first (a file DuckDB cannot read then only
-    # rejects that file); the partition itself is swapped in one transaction.
-    results = stage_files(con, contract, business_date, files, mapping, status, list(kept), rules)
-    results += ledger.kept_results(con, source, business_date, kept)
-    results += others
-    con.execute("begin transaction")
-    try:
-        replace_partition(
-            con, contract, business_date, list(files.items()), list(kept), loaded_at, run_id
-        )
-        ledger.write_ledger(con, source, business_date, results, loaded_at, run_id)
-        crash_point("ingestion")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.execute("drop table if exists _stage")
-    return PartitionResult(source, business_date, status, results)
+    return FolderLoad(
+        source,
+        business_date,
+        "replaced" if loaded_before else "loaded",
+        files,
+        kept,
+        others,
+        mapping,
+    )

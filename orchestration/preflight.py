@@ -31,7 +31,7 @@ from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import PlausibilityError, load_plausibility
 from ingestion.results import FileRejected, LandingError
 from ingestion.transcode import transcode
-from warehouse.settings import Settings, SettingsError, duckdb_memory_limit
+from warehouse.settings import Settings, SettingsError, duckdb_memory_limit, ingest_threads
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,11 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
     from warehouse.publish import StorageVersionError
     from warehouse.publish.staging import new_database
 
-    try:
-        duckdb_memory_limit(dict(env))
-    except SettingsError as exc:
-        yield Problem("settings", str(exc))
+    for setting in (duckdb_memory_limit, ingest_threads):
+        try:
+            setting(dict(env))
+        except SettingsError as exc:
+            yield Problem("settings", str(exc))
     timezone = env.get("KAM_TIMEZONE")
     if timezone:
         try:

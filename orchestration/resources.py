@@ -31,6 +31,8 @@ class KamSettingsResource(dg.ConfigurableResource):
     engine: str | None = None
     spark_warehouse: str | None = None
     spark_remote: str | None = None
+    #: How many changed landing folders of a source load at once.
+    ingest_threads: int | None = None
     #: Score gates an operator accepted for this run (``kam run --accept-gate NAME``): their
     #: errors become warnings, recorded as accepted.
     accept_gates: list[str] = []
@@ -46,6 +48,7 @@ class KamSettingsResource(dg.ConfigurableResource):
             "KAM_ENGINE": self.engine,
             "KAM_SPARK_WAREHOUSE": self.spark_warehouse,
             "KAM_SPARK_REMOTE": self.spark_remote,
+            "KAM_INGEST_THREADS": str(self.ingest_threads) if self.ingest_threads else None,
         }
         environ = {**os.environ, **{k: v for k, v in overrides.items() if v}}
         return load_settings(environ)
@@ -66,6 +69,7 @@ class KamSettingsResource(dg.ConfigurableResource):
                     str(settings.spark_warehouse) if settings.spark_warehouse else None
                 ),
                 "spark_remote": settings.spark_remote,
+                "ingest_threads": settings.ingest_threads,
                 "accept_gates": list(accept_gates),
             }
         }

@@ -54,6 +54,8 @@ class Settings:
     # A Spark Connect server the Spark engine works through (``KAM_SPARK_REMOTE``,
     # ``sc://host:port``); None: a local Spark session in each Spark step's own process.
     spark_remote: str | None = None
+    # How many changed landing folders of one source load at once (``KAM_INGEST_THREADS``).
+    ingest_threads: int = 1
 
     @property
     def mappings_dir(self) -> Path:
@@ -100,6 +102,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         engine=engine(env),
         spark_warehouse=Path(spark).expanduser().resolve() if spark else None,
         spark_remote=spark_remote(env),
+        ingest_threads=ingest_threads(env),
     )
 
 
@@ -112,6 +115,31 @@ def engine(env: os._Environ[str] | dict[str, str]) -> str:
             f"set it to one of {', '.join(ENGINES)}, or unset it for the default {ENGINES[0]}"
         )
     return value
+
+
+#: The environment variable of how many landing folders of a source load at once.
+INGEST_THREADS_ENV = "KAM_INGEST_THREADS"
+#: At most this many by default: each load holds its folder's staged rows, under one memory cap.
+DEFAULT_MAX_INGEST_THREADS = 4
+
+
+def ingest_threads(env: os._Environ[str] | dict[str, str]) -> int:
+    """``KAM_INGEST_THREADS``: how many changed landing folders of one source load at once
+    (default: the machine's cores, at most :data:`DEFAULT_MAX_INGEST_THREADS`)."""
+    value = env.get(INGEST_THREADS_ENV)
+    if not value:
+        return min(DEFAULT_MAX_INGEST_THREADS, os.cpu_count() or 1)
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise SettingsError(
+            f"{INGEST_THREADS_ENV}={value!r} is not a number of folders to load at once — fix: "
+            f"a whole number of at least 1 (1 loads one folder after another), or unset it for "
+            f"the machine's cores, at most {DEFAULT_MAX_INGEST_THREADS}"
+        )
+    return threads
 
 
 #: The environment variable naming the Spark Connect server of the Spark engine.

@@ -51,6 +51,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 run_id=context.run.run_id,
                 sources=[source],
                 rules=rules,
+                threads=settings.ingest_threads,
             )
             contract = load_contracts()[source]
             table = table_metadata(

@@ -11,7 +11,13 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.resources import KamSettingsResource
-from warehouse.settings import Settings, dbt_environment, environment
+from warehouse.settings import (
+    Settings,
+    SettingsError,
+    dbt_environment,
+    environment,
+    load_settings,
+)
 
 
 def test_environment_sets_for_the_block_and_puts_back_what_was_there(monkeypatch) -> None:
@@ -57,11 +63,32 @@ def test_run_config_gives_the_resource_every_setting(tmp_path: Path, monkeypatch
         publish_dir=tmp_path / "bi",
         config_dir=tmp_path / "conf",
         publish_storage_version="v1.2.0",
+        ingest_threads=3,
     )
     config = KamSettingsResource.run_config(settings, ["churn_share_shift"])["config"]
     resource = KamSettingsResource(**config)
     assert resource.settings() == settings
     assert resource.accept_gates == ["churn_share_shift"]
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1, 1), (2, 2), (16, 4)])
+def test_folders_load_on_the_machines_cores_at_most_four_by_default(
+    monkeypatch, cores: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert load_settings({"KAM_HOME": "/k"}).ingest_threads == expected
+    assert load_settings({"KAM_HOME": "/k", "KAM_INGEST_THREADS": "8"}).ingest_threads == 8
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "four", "1.5"])
+def test_a_number_of_ingest_threads_kam_cannot_use_is_named_with_the_fix(value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"KAM_HOME": "/k", "KAM_INGEST_THREADS": value})
+    assert str(error.value) == (
+        f"KAM_INGEST_THREADS={value!r} is not a number of folders to load at once — fix: a whole "
+        "number of at least 1 (1 loads one folder after another), or unset it for the machine's "
+        "cores, at most 4"
+    )
 
 
 def _kams(environ) -> dict[str, str]:
