@@ -28,7 +28,12 @@ from typing import Any
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import BenchmarkError, RssSampler, run_nightly  # noqa: E402  (bench/ is not a package)
+from measure import (  # noqa: E402  (bench/ is not a package)
+    BenchmarkError,
+    RssSampler,
+    home_settings,
+    run_nightly,
+)
 from run import _run_json, machine, versions  # noqa: E402
 
 
@@ -56,10 +61,10 @@ def add_history(warehouse: Path, first: date, dates: int) -> dict[str, int]:
 
 def measure(source: Path, work: Path, dates: int) -> dict[str, Any]:
     """Copy ``source`` to ``work``, add ``dates`` earlier dates, run the next two nights."""
-    from warehouse.settings import environment, load_settings
+    from warehouse.settings import environment
 
     shutil.copytree(source, work, symlinks=True)
-    settings = load_settings({"KAM_HOME": str(work)})
+    settings = home_settings(work)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         first, last = con.execute(
             "select min(as_of_date), max(as_of_date) from marts.fct_customer_facts"

@@ -211,6 +211,21 @@ def prepare_home(home: Path, target_path: Path) -> None:
         raise BenchmarkError(f"could not parse the dbt project for {home}: {done.stderr[-2000:]}")
 
 
+#: Settings of how a night runs (not where its files are) that a benchmark's nights take from the
+#: environment, e.g. ``KAM_INGEST_THREADS=1 bench/run.py …``; ``KAM_DUCKDB_MEMORY_LIMIT`` is read
+#: from the environment by every connection anyway.
+TUNING = ("KAM_INGEST_THREADS",)
+
+
+def home_settings(home: Path) -> Any:
+    """The settings of the benchmark's own kam home: its paths, and the environment's
+    :data:`TUNING` settings."""
+    from warehouse.settings import load_settings
+
+    tuning = {name: os.environ[name] for name in TUNING if os.environ.get(name)}
+    return load_settings({**tuning, "KAM_HOME": str(home)})
+
+
 def run_nightly(settings: Any, business_date: date, sampler: RssSampler) -> RunMeasurement:
     """Run the nightly job for ``business_date`` in this process and measure it."""
     from orchestration.runner import execute_nightly

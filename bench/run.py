@@ -38,6 +38,7 @@ from measure import (
     RssSampler,
     RunMeasurement,
     dbt_profile,
+    home_settings,
     prepare_home,
     run_nightly,
 )
@@ -105,7 +106,7 @@ def _run_json(run: RunMeasurement, sampler: RssSampler) -> dict[str, Any]:
 def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     """Every measurement of docs/performance.md for ``lines`` demo order lines under ``home``."""
     from demo import generate_demo
-    from warehouse.settings import environment, load_settings
+    from warehouse.settings import environment
 
     report: dict[str, Any] = {
         "lines": lines,
@@ -120,7 +121,8 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
     report["demo_rows"] = demo.rows
     report["go_live"] = demo.go_live.isoformat()
 
-    settings = load_settings({"KAM_HOME": str(home)})
+    settings = home_settings(home)
+    report["ingest_threads"] = settings.ingest_threads
     # This run's own Dagster instance, never the user's; the first night gives it kam's
     # dagster.yaml, as a user's first `kam run` does. The definitions' partitions start at this
     # home's first landed date (as `kam run --home`).
