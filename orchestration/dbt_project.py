@@ -29,7 +29,8 @@ def prepare_if_dev(project: DbtProject) -> None:
     """
     if not project.preparer.using_dagster_dev():
         return
-    parse_project(Path(project.target_path))
+    # target_path is relative to the project ("target"); the manifest's path is not.
+    parse_project(Path(project.manifest_path).parent)
 
 
 # The manifest is prepared ahead of time (`kam prepare`, run by `make prepare`), never parsed at

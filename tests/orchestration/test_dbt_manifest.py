@@ -242,15 +242,17 @@ def test_dagster_dev_parses_under_the_same_lock_and_never_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each process under `dagster dev` parses the project when it loads the definitions (the
-    code location, every run): through the same locked parse as kam's commands."""
+    code location, every run): through the same locked parse as kam's commands, into the
+    project's own target folder whatever the working directory (dagster-dbt's ``target_path``
+    is relative to the project)."""
     parsed: list[Path] = []
     monkeypatch.setattr(dbt_project_module, "parse_project", parsed.append)
+    monkeypatch.chdir(tmp_path)
+    project = dbt_project_module.dbt_project
 
-    def project(dev: bool) -> SimpleNamespace:
-        preparer = SimpleNamespace(using_dagster_dev=lambda: dev)
-        return SimpleNamespace(preparer=preparer, target_path=str(tmp_path / "target"))
-
-    dbt_project_module.prepare_if_dev(project(dev=False))
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    dbt_project_module.prepare_if_dev(project)
     assert parsed == []
-    dbt_project_module.prepare_if_dev(project(dev=True))
-    assert parsed == [tmp_path / "target"]
+    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")  # what `dagster dev` sets for its processes
+    dbt_project_module.prepare_if_dev(project)
+    assert parsed == [DBT_PROJECT_DIR / "target"]
