@@ -4,13 +4,10 @@ Polars against kam's scoring, and the churn-model fits on simulated customers.""
 
 from __future__ import annotations
 
-import importlib
-import sys
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import duckdb
@@ -65,13 +62,6 @@ def duckdb_floor(landing: Path, as_of: date, published: Path) -> dict[str, Any]:
     return {"seconds": round(seconds, 3), "rows": rows, "mismatched_columns": mismatched}
 
 
-def _bench_module(name: str) -> ModuleType:
-    """A module of bench/ (not a package: bench/ goes on the import path)."""
-    if str(BENCH_DIR) not in sys.path:
-        sys.path.insert(0, str(BENCH_DIR))
-    return importlib.import_module(name)
-
-
 def published_facts(published: Path, as_of: date) -> pl.DataFrame:
     """fct_customer_facts of one date from the published file, money as floats (as scoring)."""
     with duckdb.connect(str(published), read_only=True) as con:
@@ -94,16 +84,17 @@ def model_inputs(facts: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def scoring_comparison(published: Path, as_of: date, config_path: Path) -> dict[str, Any]:
     """pandas baseline vs kam's Polars scoring on the same facts, and their agreement."""
+    import pandas_scoring  # bench/ scripts, on the import path like this one
+    import polars_same_rules
+
     from scoring.bgnbd import fit_model
     from scoring.config import load_scoring_config
     from scoring.pipeline import score_customers
 
     facts = published_facts(published, as_of)
     frame = facts.to_pandas()
-    pandas_scoring = _bench_module("pandas_scoring")
     pandas_s, baseline = best_of(lambda: pandas_scoring.score(frame))
-    same_rules = _bench_module("polars_same_rules")
-    same_rules_s, same_rules_scores = best_of(lambda: same_rules.score(facts))
+    same_rules_s, same_rules_scores = best_of(lambda: polars_same_rules.score(facts))
     config = load_scoring_config(config_path)
     polars_s, scores = best_of(lambda: score_customers(facts, config))
     x, t_x, age = model_inputs(facts)
