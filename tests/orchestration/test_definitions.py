@@ -16,6 +16,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ingestion.contracts import SOURCES
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -55,19 +57,11 @@ def test_scores_and_publishing_depend_on_the_tables_they_read() -> None:
         "marts/dim_customers_history",
         "marts/fct_customer_facts",
         "scores/customer_scores",
-        *(f"raw/{source}" for source in RAW_SOURCES),
+        *(f"raw/{source}" for source in SOURCES),
     }
 
 
-RAW_SOURCES = (
-    "customers",
-    "transactions",
-    "invoices",
-    "payments",
-    "customer_financials",
-    "interactions",
-)
-RAW_TABLES = {f"raw/{source}" for source in (*RAW_SOURCES, "ingestion_ledger")}
+RAW_TABLES = {f"raw/{source}" for source in (*SOURCES, "ingestion_ledger")}
 
 
 def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> None:
@@ -109,9 +103,7 @@ def test_quarter_end_facts_run_between_ingestion_and_the_nights_dbt_build() -> N
         inputs = job.graph.dependency_structure.input_to_upstream_outputs_for_node(step)
         return {output.node_name for outputs in inputs.values() for output in outputs}
 
-    raw_steps = {
-        f"raw__{source}{suffix}" for source in RAW_SOURCES for suffix in ("", "_expectations")
-    }
+    raw_steps = {f"raw__{source}{suffix}" for source in SOURCES for suffix in ("", "_expectations")}
     assert upstream_steps("quarter_end_facts") == raw_steps
     assert upstream_steps("kam_dbt_models") == raw_steps | {"quarter_end_facts"}
 
