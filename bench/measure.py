@@ -214,7 +214,7 @@ def prepare_home(home: Path, target_path: Path) -> None:
 #: Settings of how a night runs (not where its files are) that a benchmark's nights take from the
 #: environment, e.g. ``KAM_INGEST_THREADS=1 bench/run.py …``; ``KAM_DUCKDB_MEMORY_LIMIT`` is read
 #: from the environment by every connection anyway.
-TUNING = ("KAM_INGEST_THREADS",)
+TUNING = ("KAM_INGEST_THREADS", "KAM_DBT_THREADS")
 
 
 def home_settings(home: Path) -> Any:

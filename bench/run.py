@@ -123,6 +123,7 @@ def benchmark(lines: int, home: Path, seed: int = 42) -> dict[str, Any]:
 
     settings = home_settings(home)
     report["ingest_threads"] = settings.ingest_threads
+    report["dbt_threads"] = settings.dbt_threads
     # This run's own Dagster instance, never the user's; the first night gives it kam's
     # dagster.yaml, as a user's first `kam run` does. The definitions' partitions start at this
     # home's first landed date (as `kam run --home`).

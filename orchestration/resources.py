@@ -31,8 +31,10 @@ class KamSettingsResource(dg.ConfigurableResource):
     engine: str | None = None
     spark_warehouse: str | None = None
     spark_remote: str | None = None
-    #: How many changed landing folders of a source load at once.
+    #: How many changed landing folders of a source load at once, and how many dbt nodes run at
+    #: once on DuckDB.
     ingest_threads: int | None = None
+    dbt_threads: int | None = None
     #: Score gates an operator accepted for this run (``kam run --accept-gate NAME``): their
     #: errors become warnings, recorded as accepted.
     accept_gates: list[str] = []
@@ -49,6 +51,7 @@ class KamSettingsResource(dg.ConfigurableResource):
             "KAM_SPARK_WAREHOUSE": self.spark_warehouse,
             "KAM_SPARK_REMOTE": self.spark_remote,
             "KAM_INGEST_THREADS": str(self.ingest_threads) if self.ingest_threads else None,
+            "KAM_DBT_THREADS": str(self.dbt_threads) if self.dbt_threads else None,
         }
         environ = {**os.environ, **{k: v for k, v in overrides.items() if v}}
         return load_settings(environ)
@@ -70,6 +73,7 @@ class KamSettingsResource(dg.ConfigurableResource):
                 ),
                 "spark_remote": settings.spark_remote,
                 "ingest_threads": settings.ingest_threads,
+                "dbt_threads": settings.dbt_threads,
                 "accept_gates": list(accept_gates),
             }
         }

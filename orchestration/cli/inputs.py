@@ -37,7 +37,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     # Settings kam cannot use are among the problems listed, not a reason to stop.
     environ = environ_of(args)
-    unchecked = {"KAM_DUCKDB_MEMORY_LIMIT": "", "KAM_INGEST_THREADS": ""}
+    unchecked = {"KAM_DUCKDB_MEMORY_LIMIT": "", "KAM_INGEST_THREADS": "", "KAM_DBT_THREADS": ""}
     report = check(load_settings({**environ, **unchecked}), environ)
     print(report.text())
     return 0 if report.ok else 1

@@ -30,6 +30,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "KAM_PUBLISH_STORAGE_VERSION",
         "KAM_DUCKDB_MEMORY_LIMIT",
         "KAM_INGEST_THREADS",
+        "KAM_DBT_THREADS",
         "DAGSTER_HOME",
     ):
         monkeypatch.setenv(name, "unset")
@@ -78,16 +79,21 @@ def test_every_problem_is_listed_with_its_fix(capsys, home: Path, monkeypatch) -
     )
     monkeypatch.setenv("KAM_TIMEZONE", "Asia/Shangai")
     monkeypatch.setenv("KAM_INGEST_THREADS", "four")
+    monkeypatch.setenv("KAM_DBT_THREADS", "0")
 
     code, out = _check(capsys, home)
     assert code == 1
     problems = [line for line in out.splitlines() if line.startswith("  - ")]
     assert out.splitlines()[0].startswith(f"kam check: {len(problems)} problem(s)")
     found = "\n".join(problems)
-    assert len(problems) == 8, out
+    assert len(problems) == 9, out
     assert "[settings] KAM_TIMEZONE='Asia/Shangai' is not a time zone — fix:" in found
     assert (
         "[settings] KAM_INGEST_THREADS='four' is not a number of folders to load at once — fix: "
+        "a whole number of at least 1" in found
+    )
+    assert (
+        "[settings] KAM_DBT_THREADS='0' is not a number of dbt nodes to run at once — fix: "
         "a whole number of at least 1" in found
     )
     assert "[scoring] " in found and "scoring.yaml" in found

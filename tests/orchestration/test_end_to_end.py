@@ -30,7 +30,8 @@ pytestmark = pytest.mark.slow
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     home = tmp_path_factory.mktemp("kam_home")
     shutil.copytree(LANDING, home / "landing")
-    settings = load_settings({"KAM_HOME": str(home)})
+    # Three dbt threads: not a default on any machine (its cores, at most four).
+    settings = load_settings({"KAM_HOME": str(home), "KAM_DBT_THREADS": "3"})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home / "dagster"))
         (home / "dagster").mkdir()
@@ -50,6 +51,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         run_results = json.loads(
             (home / "dbt_target" / "run_results.json").read_text(encoding="utf-8")
         )
+        # dbt's debug log, rotated at 10 MB (dbt.log, dbt.log.1, …).
+        dbt_log = [
+            line
+            for log in (home / "dbt_target").glob("dbt.log*")
+            for line in log.read_text(encoding="utf-8").splitlines()
+        ]
         dagster_files_open = [
             f.path
             for f in psutil.Process().open_files()
@@ -61,6 +68,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "published_after_full_refresh": published_after_full_refresh,
         "dbt_args_full_refresh": run_results["args"],
         "dagster_files_open": dagster_files_open,
+        # How many threads each dbt command of the runs said it ran with.
+        "dbt_threads": [
+            json.loads(line)["data"]["num_threads"]
+            for line in dbt_log
+            if '"ConcurrencyLine"' in line
+        ],
         "dbt_tests_full_refresh": [
             r["unique_id"].split(".")[2]
             for r in run_results["results"]
@@ -113,6 +126,12 @@ def test_every_run_succeeds(runs) -> None:
     for outcome in runs["outcomes"]:
         assert isinstance(outcome, RunOutcome)
         assert outcome.success, outcome.report()
+
+
+def test_dbt_runs_with_the_settings_number_of_threads(runs) -> None:
+    # Each dbt command logs its threads once; older ones may have rotated out of the log.
+    assert runs["dbt_threads"]
+    assert set(runs["dbt_threads"]) == {3}
 
 
 def test_the_dagster_instance_records_every_dbt_test_of_a_run(

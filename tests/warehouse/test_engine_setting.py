@@ -65,17 +65,20 @@ def test_dbt_builds_on_spark_only_when_the_nights_settings_say_so(tmp_path: Path
         "KAM_SPARK_WAREHOUSE": str(tmp_path / "lake"),
         "KAM_AS_OF_DATE": "2025-03-31",
     }
-    duck = load_settings({"KAM_HOME": str(tmp_path)})
+    duck = load_settings({"KAM_HOME": str(tmp_path), "KAM_DBT_THREADS": "3"})
     assert night_dbt_environment(duck, date(2025, 3, 31)) == {
         "KAM_ENGINE": "duckdb",
         "KAM_WAREHOUSE_PATH": str(duck.warehouse_path),
         "DBT_TARGET": "duckdb",
         "KAM_AS_OF_DATE": "2025-03-31",
+        "KAM_DBT_THREADS": "3",
     }
     spark = load_settings({"KAM_HOME": str(tmp_path), "KAM_ENGINE": "spark"})
     assert night_dbt_environment(spark, date(2025, 3, 31))["KAM_SPARK_WAREHOUSE"] == str(
         tmp_path.resolve() / "warehouse" / "spark"
     )
+    # The Spark targets keep their own threads (one statement at a time on a local session).
+    assert "KAM_DBT_THREADS" not in night_dbt_environment(spark, date(2025, 3, 31))
 
 
 def test_a_run_for_another_engine_than_the_loaded_job_is_refused(tmp_path: Path) -> None:

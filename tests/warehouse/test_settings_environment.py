@@ -64,6 +64,7 @@ def test_run_config_gives_the_resource_every_setting(tmp_path: Path, monkeypatch
         config_dir=tmp_path / "conf",
         publish_storage_version="v1.2.0",
         ingest_threads=3,
+        dbt_threads=2,
     )
     config = KamSettingsResource.run_config(settings, ["churn_share_shift"])["config"]
     resource = KamSettingsResource(**config)
@@ -72,12 +73,14 @@ def test_run_config_gives_the_resource_every_setting(tmp_path: Path, monkeypatch
 
 
 @pytest.mark.parametrize(("cores", "expected"), [(1, 1), (2, 2), (16, 4)])
-def test_folders_load_on_the_machines_cores_at_most_four_by_default(
+def test_folders_load_and_dbt_runs_on_the_machines_cores_at_most_four_by_default(
     monkeypatch, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
-    assert load_settings({"KAM_HOME": "/k"}).ingest_threads == expected
-    assert load_settings({"KAM_HOME": "/k", "KAM_INGEST_THREADS": "8"}).ingest_threads == 8
+    settings = load_settings({"KAM_HOME": "/k"})
+    assert (settings.ingest_threads, settings.dbt_threads) == (expected, expected)
+    settings = load_settings({"KAM_HOME": "/k", "KAM_INGEST_THREADS": "8", "KAM_DBT_THREADS": "6"})
+    assert (settings.ingest_threads, settings.dbt_threads) == (8, 6)
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "four", "1.5"])
@@ -87,6 +90,17 @@ def test_a_number_of_ingest_threads_kam_cannot_use_is_named_with_the_fix(value: 
     assert str(error.value) == (
         f"KAM_INGEST_THREADS={value!r} is not a number of folders to load at once — fix: a whole "
         "number of at least 1 (1 loads one folder after another), or unset it for the machine's "
+        "cores, at most 4"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "four", "1.5"])
+def test_a_number_of_dbt_threads_kam_cannot_use_is_named_with_the_fix(value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"KAM_HOME": "/k", "KAM_DBT_THREADS": value})
+    assert str(error.value) == (
+        f"KAM_DBT_THREADS={value!r} is not a number of dbt nodes to run at once — fix: a whole "
+        "number of at least 1 (1 runs one node after another), or unset it for the machine's "
         "cores, at most 4"
     )
 
