@@ -11,10 +11,7 @@ with
 
 line_versions as (
 
-    select
-        *,
-        {{ valid_from() }} as valid_from
-    from {{ transaction_versions_to_aggregate(ref('stg_exports__transactions')) }}
+    {{ dated_transaction_versions() }}
 
 ),
 
