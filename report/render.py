@@ -54,8 +54,8 @@ def table_rows(table: Table) -> Markup:
     (``data-value``); an account manager's name links to the manager's section.
 
     Written in Python rather than as a template loop: a report holds a row for every customer
-    (about 100,000 cells for 10,000 customers), which Jinja rendered in 0.45 s a night and this
-    in a fifth of that."""
+    (about 100,000 cells for 10,000 customers): the whole page took 0.52 s to render with a
+    Jinja loop per cell, and takes 0.22 s with this."""
     columns = [
         (c.key, c.kind, f'<td class="{escape(c.kind)}" data-col="{escape(c.key)}"')
         for c in table.columns

@@ -140,7 +140,8 @@ def dbt_threads(env: os._Environ[str] | dict[str, str]) -> int:
     """``KAM_DBT_THREADS``: how many models and data tests dbt runs at once on DuckDB (default:
     the machine's cores, at most :data:`DEFAULT_MAX_THREADS`). More threads than cores only
     queue: dbt's own work per node holds Python's interpreter lock, and each query already uses
-    every core (on 2 cores, 4 threads made a 1M night's dbt build 0.35 s slower than 2)."""
+    every core (on 2 cores, 4 threads made a 1M incremental night's dbt build 0.35 s slower than
+    2)."""
     return _threads(env, DBT_THREADS_ENV, "dbt nodes to run", "runs one node after another")
 
 
