@@ -84,24 +84,21 @@ def test_folders_load_and_dbt_runs_on_the_machines_cores_at_most_four_by_default
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "four", "1.5"])
-def test_a_number_of_ingest_threads_kam_cannot_use_is_named_with_the_fix(value: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "what", "one"),
+    [
+        ("KAM_INGEST_THREADS", "folders to load", "loads one folder after another"),
+        ("KAM_DBT_THREADS", "dbt nodes to run", "runs one node after another"),
+    ],
+)
+def test_a_number_of_threads_kam_cannot_use_is_named_with_the_fix(
+    name: str, what: str, one: str, value: str
+) -> None:
     with pytest.raises(SettingsError) as error:
-        load_settings({"KAM_HOME": "/k", "KAM_INGEST_THREADS": value})
+        load_settings({"KAM_HOME": "/k", name: value})
     assert str(error.value) == (
-        f"KAM_INGEST_THREADS={value!r} is not a number of folders to load at once — fix: a whole "
-        "number of at least 1 (1 loads one folder after another), or unset it for the machine's "
-        "cores, at most 4"
-    )
-
-
-@pytest.mark.parametrize("value", ["0", "-2", "four", "1.5"])
-def test_a_number_of_dbt_threads_kam_cannot_use_is_named_with_the_fix(value: str) -> None:
-    with pytest.raises(SettingsError) as error:
-        load_settings({"KAM_HOME": "/k", "KAM_DBT_THREADS": value})
-    assert str(error.value) == (
-        f"KAM_DBT_THREADS={value!r} is not a number of dbt nodes to run at once — fix: a whole "
-        "number of at least 1 (1 runs one node after another), or unset it for the machine's "
-        "cores, at most 4"
+        f"{name}={value!r} is not a number of {what} at once — fix: a whole number of at least 1 "
+        f"(1 {one}), or unset it for the machine's cores, at most 4"
     )
 
 
