@@ -31,13 +31,7 @@ from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import PlausibilityError, load_plausibility
 from ingestion.results import FileRejected, LandingError
 from ingestion.transcode import transcode
-from warehouse.settings import (
-    Settings,
-    SettingsError,
-    dbt_threads,
-    duckdb_memory_limit,
-    ingest_threads,
-)
+from warehouse.settings import CHECKED_SETTINGS, Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -103,7 +97,7 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
     from warehouse.publish import StorageVersionError
     from warehouse.publish.staging import new_database
 
-    for setting in (duckdb_memory_limit, ingest_threads, dbt_threads):
+    for setting in CHECKED_SETTINGS.values():
         try:
             setting(dict(env))
         except SettingsError as exc:

@@ -15,7 +15,7 @@ import contextlib
 import functools
 import os
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -222,6 +222,16 @@ def _duckdb_reads_memory_limit(value: str) -> bool:
     except duckdb.Error:
         return False
     return True
+
+
+#: The settings :func:`load_settings` refuses when kam cannot use them, each with the function
+#: that checks it (and raises :class:`SettingsError`): ``kam check`` lists every such problem
+#: instead of stopping at the first.
+CHECKED_SETTINGS: dict[str, Callable[[os._Environ[str] | dict[str, str]], object]] = {
+    "KAM_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit,
+    INGEST_THREADS_ENV: ingest_threads,
+    DBT_THREADS_ENV: dbt_threads,
+}
 
 
 def connect_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from orchestration.cli.common import UserError, environ_of, settings_of
-from warehouse.settings import load_settings
+from warehouse.settings import CHECKED_SETTINGS, load_settings
 
 
 def cmd_map(args: argparse.Namespace) -> int:
@@ -37,7 +37,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     # Settings kam cannot use are among the problems listed, not a reason to stop.
     environ = environ_of(args)
-    unchecked = {"KAM_DUCKDB_MEMORY_LIMIT": "", "KAM_INGEST_THREADS": "", "KAM_DBT_THREADS": ""}
+    unchecked = dict.fromkeys(CHECKED_SETTINGS, "")
     report = check(load_settings({**environ, **unchecked}), environ)
     print(report.text())
     return 0 if report.ok else 1
