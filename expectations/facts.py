@@ -7,18 +7,9 @@ import sys
 import great_expectations.expectations as gxe
 import pandas as pd
 
+from expectations import rules
 from expectations.outcome import SuiteOutcome
-from expectations.runner import (
-    between,
-    columns_present,
-    expect,
-    in_set,
-    not_empty,
-    not_null,
-    run_expectations,
-    single_as_of_date,
-    unique,
-)
+from expectations.runner import run_expectations
 from expectations.schema import column_types_outcome
 from ingestion.contracts import load_contracts
 
@@ -147,15 +138,15 @@ def validate_customer_facts(frame: pd.DataFrame) -> SuiteOutcome:
     """Check one as-of date of customer facts: columns, types, key, ranges, enums, shares."""
     present = set(frame.columns)
     checks = [
-        columns_present(COLUMN_TYPES, "every column of docs/facts.md is present"),
-        not_empty("the facts"),
+        rules.columns_present(COLUMN_TYPES, "every column of docs/facts.md is present"),
+        rules.not_empty("the facts"),
     ]
     for column in (c for c in NEVER_NULL if c in present):
-        checks.append(not_null(column))
+        checks.append(rules.not_null(column))
     if "customer_id" in present:
-        checks.append(unique("customer_id", "one row per customer"))
+        checks.append(rules.unique("customer_id", "one row per customer"))
     if "as_of_date" in present:
-        checks.append(single_as_of_date())
+        checks.append(rules.single_as_of_date())
     bounds = (
         [(c, 0, FINITE, "≥ 0") for c in COUNTS + NON_NEGATIVE]
         + [(c, 0, 1, "within 0..1") for c in SHARES]
@@ -165,20 +156,20 @@ def validate_customer_facts(frame: pd.DataFrame) -> SuiteOutcome:
     )
     for column, low, high, text in bounds:
         if column in present:
-            checks.append(between(column, low, high, text))
+            checks.append(rules.between(column, low, high, text))
     customers = load_contracts()["customers"]
     for column in ("channel_type", "status"):
         allowed = customers.column(column).allowed or ()
         if column in present:
-            checks.append(in_set(column, allowed))
+            checks.append(rules.in_set(column, allowed))
     if "revenue_share_trailing" in present:
         checks.append(
-            expect(
+            rules.column_check(
                 gxe.ExpectColumnSumToBeBetween,
-                check="revenue_share_trailing_sum",
-                severity="error",
-                description="revenue_share_trailing sums to at most 1 over all customers",
-                column="revenue_share_trailing",
+                "revenue_share_trailing",
+                "sum",
+                "error",
+                "revenue_share_trailing sums to at most 1 over all customers",
                 max_value=1 + 1e-6,
             )
         )

@@ -25,8 +25,9 @@ import pandas as pd
 from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column as Where
 
+from expectations import rules
 from expectations.outcome import CheckOutcome
-from expectations.runner import comparable, expect, run_expectations
+from expectations.runner import comparable, run_expectations
 from ingestion.contracts import SourceContract
 from ingestion.plausibility import RULE_KINDS, Plausibility, PlausibilityRule, plausibility_rules
 from ingestion.value_checks import DECIMAL_SCALE
@@ -85,7 +86,9 @@ def _check(
         "`kam run --date <date>` again: the loader replaces the partition and quarantines "
         "what is still implausible"
     )
-    return expect(expectation_type, check=name, severity="error", description=description, **kwargs)
+    return rules.expect(
+        expectation_type, check=name, severity="error", description=description, **kwargs
+    )
 
 
 def _decimal_scale(

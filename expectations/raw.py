@@ -5,18 +5,10 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 import pandas as pd
 
+from expectations import rules
 from expectations.outcome import SuiteOutcome
 from expectations.plausibility import plausibility_outcomes
-from expectations.runner import (
-    between,
-    columns_present,
-    expect,
-    in_set,
-    not_null,
-    run_expectations,
-    single_value,
-    unique,
-)
+from expectations.runner import run_expectations
 from expectations.schema import column_types_outcome
 from ingestion.contracts import SQL_TYPES, SourceContract, load_contracts
 from ingestion.plausibility import Plausibility
@@ -55,11 +47,13 @@ def validate_raw_partition(
     suite = f"raw_{source}"
     types = raw_column_types(source)
     present = set(frame.columns)
-    checks = [columns_present(types, f"every contract and lineage column of {source} is present")]
+    checks = [
+        rules.columns_present(types, f"every contract and lineage column of {source} is present")
+    ]
     key = [k for k in contract.key if k in present]
     if len(key) > 1:
         checks.append(
-            expect(
+            rules.expect(
                 gxe.ExpectCompoundColumnsToBeUnique,
                 check="key_unique",
                 severity="error",
@@ -68,11 +62,13 @@ def validate_raw_partition(
             )
         )
     elif key:
-        checks.append(unique(key[0], "the key of the partition"))
+        checks.append(rules.unique(key[0], "the key of the partition"))
     required = [c.name for c in contract.columns if c.required] + list(LINEAGE_REQUIRED)
     for column in (c for c in required if c in present):
         checks.append(
-            not_null(column, role="key column" if column in contract.key else "required column")
+            rules.not_null(
+                column, role="key column" if column in contract.key else "required column"
+            )
         )
     for c in (c for c in contract.columns if c.name in present):
         if c.min is not None or c.max is not None:
@@ -80,7 +76,7 @@ def validate_raw_partition(
             high = "" if c.max is None else f"≤ {c.max}"
             text = " and ".join(filter(None, [low, high]))
             checks.append(
-                between(
+                rules.between(
                     c.name,
                     None if c.min is None else float(c.min),
                     None if c.max is None else float(c.max),
@@ -89,7 +85,7 @@ def validate_raw_partition(
             )
         if c.nonzero:
             checks.append(
-                expect(
+                rules.expect(
                     gxe.ExpectColumnValuesToNotBeInSet,
                     check=f"{c.name}_nonzero",
                     severity="error",
@@ -99,10 +95,10 @@ def validate_raw_partition(
                 )
             )
         if c.allowed:
-            checks.append(in_set(c.name, c.allowed))
+            checks.append(rules.in_set(c.name, c.allowed))
     if "_business_date" in present:
         checks.append(
-            single_value(
+            rules.single_value(
                 "_business_date", "single_business_date", "the partition holds one business date"
             )
         )

@@ -10,18 +10,9 @@ from decimal import Decimal
 import great_expectations.expectations as gxe
 import pandas as pd
 
+from expectations import rules
 from expectations.outcome import CheckOutcome, Severity, SuiteOutcome
-from expectations.runner import (
-    between,
-    columns_present,
-    expect,
-    in_set,
-    not_empty,
-    not_null,
-    run_expectations,
-    single_as_of_date,
-    unique,
-)
+from expectations.runner import run_expectations
 from expectations.schema import column_types_outcome
 from scoring import churn
 from scoring.bgnbd import MODELS
@@ -57,18 +48,18 @@ def validate_scores(
     types = expected_columns(config)
     present = set(frame.columns)
     checks = [
-        columns_present(
+        rules.columns_present(
             REQUIRED_COLUMNS,
             f"required columns present: {', '.join(REQUIRED_COLUMNS)}",
             check="required_columns_present",
         ),
-        columns_present(
+        rules.columns_present(
             types,
             "every score column of scoring/columns.py is present (absent ones unchecked)",
             check="expected_columns_present",
             severity="warn",
         ),
-        not_empty("the scores"),
+        rules.not_empty("the scores"),
     ]
     checks += [e for e in _value_checks(config) if e.configuration.kwargs["column"] in present]
     checks += _drift_checks(frame, previous, thresholds)
@@ -95,16 +86,16 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
         "credit_grade": credit.grades,
     }
     checks = [
-        not_null("customer_id", role="key"),
-        unique("customer_id", "one row per customer"),
-        single_as_of_date(),
-        unique("pyramid_rank", "ranks are unique per business date"),
+        rules.not_null("customer_id", role="key"),
+        rules.unique("customer_id", "one row per customer"),
+        rules.single_as_of_date(),
+        rules.unique("pyramid_rank", "ranks are unique per business date"),
     ]
     for column, levels in labels.items():
         if column != "credit_grade":  # null: a customer new since the quarter end, not yet graded
-            checks.append(not_null(column))
-        checks.append(in_set(column, [lv.label for lv in levels]))
-        checks.append(in_set(f"{column}_zh", [lv.name_zh for lv in levels]))
+            checks.append(rules.not_null(column))
+        checks.append(rules.in_set(column, [lv.label for lv in levels]))
+        checks.append(rules.in_set(f"{column}_zh", [lv.name_zh for lv in levels]))
     flags = (
         "is_key_account",
         "is_key_account_candidate",
@@ -115,7 +106,7 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
         "is_top_customer",
         "is_churn_risk",
     )
-    checks += [not_null(c) for c in flags]
+    checks += [rules.not_null(c) for c in flags]
     max_score = 9 * sum(c.weight for c in tier.key_account.criteria.values())
     ranges = [
         ("pyramid_rank", 1, None, "≥ 1"),
@@ -139,9 +130,9 @@ def _value_checks(config: ScoringConfig) -> list[gxe.Expectation]:
             for name, cat in credit.categories.items()
         ],
     ]
-    checks += [between(c, low, high, text) for c, low, high, text in ranges]
-    checks.append(in_set("churn_model", CHURN_MODELS))
-    checks.append(in_set("churn_model_status", CHURN_MODEL_STATUSES, severity="warn"))
+    checks += [rules.between(c, low, high, text) for c, low, high, text in ranges]
+    checks.append(rules.in_set("churn_model", CHURN_MODELS))
+    checks.append(rules.in_set("churn_model_status", CHURN_MODEL_STATUSES, severity="warn"))
     return checks
 
 
@@ -155,12 +146,12 @@ def _drift_checks(
     graded = int(frame["credit_grade"].notna().sum()) if "credit_grade" in frame else 0
     if graded >= thresholds.grade_spread_min_customers:
         checks.append(
-            expect(
+            rules.column_check(
                 gxe.ExpectColumnUniqueValueCountToBeBetween,
-                check="credit_grade_spread",
-                severity="warn",
-                description="credit grades are not all one grade (number of distinct grades ≥ 2)",
-                column="credit_grade",
+                "credit_grade",
+                "spread",
+                "warn",
+                "credit grades are not all one grade (number of distinct grades ≥ 2)",
                 min_value=2,
             )
         )
@@ -171,7 +162,7 @@ def _drift_checks(
         tiers = (("error", thresholds.churn_share_error), ("warn", thresholds.churn_share_warn))
         for severity, limit in tiers:
             checks.append(
-                expect(
+                rules.expect(
                     gxe.ExpectColumnMeanToBeBetween,
                     check="churn_share_shift",
                     severity=severity,
@@ -186,7 +177,7 @@ def _drift_checks(
             )
     least = math.ceil(len(previous) * (1 - thresholds.customer_drop_error) - 1e-9)
     checks.append(
-        expect(
+        rules.expect(
             gxe.ExpectTableRowCountToBeBetween,
             check="customer_count_drop",
             severity="error",
