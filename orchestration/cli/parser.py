@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from orchestration.cli.prepare import cmd_prepare
 from orchestration.cli.runs import cmd_backfill, cmd_run
 from orchestration.cli.spark import cmd_spark_server
 from warehouse.settings import ENGINES, SPARK_CONNECT_PORT, remote_address
+
+#: Runs a command with its parsed arguments and returns the exit code.
+Handler = Callable[[argparse.Namespace], int]
 
 DESCRIPTION = (
     "kam: the nightly key-account warehouse. Generate demo landing files, check the "
@@ -87,17 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, defaults=False)
 
-    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
-        """A subcommand whose help shows ``summary`` in the list and a description of its own."""
-        return sub.add_parser(
+    def command(
+        name: str, handler: Handler, summary: str, description: str = ""
+    ) -> argparse.ArgumentParser:
+        """A subcommand run by ``handler``, whose help shows ``summary`` in the list and a
+        description of its own."""
+        parser = sub.add_parser(
             name,
             help=summary,
             description=f"{summary[0].upper()}{summary[1:]}. {description}".strip(),
             parents=[common],
         )
+        parser.set_defaults(handler=handler)
+        return parser
 
     demo = command(
         "demo",
+        cmd_demo,
         "generate deterministic demo landing files",
         "A made-up company's exports with planted key accounts and churners, written under "
         "<home>/landing (kept if landing files are already there, unless --force). Large sizes "
@@ -127,19 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--force", action="store_true", help="replace existing landing files (default: keep them)"
     )
-    demo.set_defaults(handler=cmd_demo)
 
-    prepare = command(
+    command(
         "prepare",
+        cmd_prepare,
         "parse the dbt project (builds the manifest) and give the Dagster home a dagster.yaml",
         "The Dagster definitions load the manifest; the dagster.yaml turns telemetry off and "
         "sets the warehouse pool's limit. An existing dagster.yaml is kept as it is (one an "
         "earlier kam wrote is renewed).",
     )
-    prepare.set_defaults(handler=cmd_prepare)
 
     run = command(
         "run",
+        cmd_run,
         "run the nightly job for one business date",
         "Ingest the landed files, build the dbt models, score, check and publish, in this "
         "process. Prints a line per finished step (step, rows where known, seconds), then a "
@@ -167,10 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         "what landed since their last run (never needed for correctness; default: incremental)",
     )
     _engine_option(run)
-    run.set_defaults(handler=cmd_run)
 
     backfill = command(
         "backfill",
+        cmd_backfill,
         "run the job for each date of a range, in order",
         "One run per business date, oldest first, stopping at the first that fails. Before "
         "each date it prints 'date i/n' and, from the second on, the time the rest should take.",
@@ -178,10 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", required=True, help="first business date YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last business date YYYY-MM-DD")
     _engine_option(backfill)
-    backfill.set_defaults(handler=cmd_backfill)
 
     spark_server = command(
         "spark-server",
+        cmd_spark_server,
         "run a Spark Connect server over this home's Spark warehouse until Ctrl-C",
         "The server holds the Spark engine's catalog and settings (dbt_project/profiles.yml, "
         "target spark); nights run through it with KAM_SPARK_REMOTE=sc://localhost:PORT and "
@@ -193,20 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=SPARK_CONNECT_PORT,
         help="port to listen on (default: %(default)s)",
     )
-    spark_server.set_defaults(handler=cmd_spark_server)
 
     backtest = command(
         "backtest",
+        cmd_backtest,
         "measure the churn probability on past business dates whose outcome is known",
         "A date D is measured when the warehouse holds facts as of D and as of D + horizon; "
         "the results go to scores.churn_model_quality beside the simple baselines.",
     )
     backtest.add_argument("--start", help="first business date YYYY-MM-DD (default: all)")
     backtest.add_argument("--end", help="last business date YYYY-MM-DD (default: all)")
-    backtest.set_defaults(handler=cmd_backtest)
 
     bgnbd = command(
         "bgnbd",
+        cmd_bgnbd,
         "fit the BG/NBD repeat-buying model to a summary file",
         "Prints the fitted parameters and log-likelihood as JSON.",
     )
@@ -219,10 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="bgnbd",
         help="BG/NBD or its modified form MBG/NBD (default: %(default)s)",
     )
-    bgnbd.set_defaults(handler=cmd_bgnbd)
 
     docs = command(
         "docs",
+        cmd_docs,
         "build the dbt docs site, score tables included, and serve it",
         "Generates the dbt docs of the warehouse under <home>/dbt_docs (the score tables "
         "declared as the dbt source 'scores', described from docs/scoring.md and "
@@ -237,23 +247,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only build the site; open <home>/dbt_docs/target/static_index.html as a file",
     )
-    docs.set_defaults(handler=cmd_docs)
 
-    check = command(
+    command(
         "check",
+        cmd_check,
         "check the configuration and the landing folders without running anything",
         "Reads scoring.yaml, the mappings, kam's KAM_* settings and every landing folder (folder "
         "names, file encodings, headers against the mappings) with the run's own checks, and "
         "lists every problem with its fix. Exit code 0: no problem; 1: problems listed.",
     )
-    check.set_defaults(handler=cmd_check)
 
-    contracts = command(
+    command(
         "contracts",
+        cmd_contracts,
         "print the input contracts as Markdown",
         "The columns each source must provide, with types and rules (docs/contracts.md).",
     )
-    contracts.set_defaults(handler=cmd_contracts)
 
     _add_map_parser(sub, common)
     _add_report_parser(sub, common)
