@@ -31,22 +31,28 @@ class _Signal(_Model):
     weight: Weight
 
 
+class _DropSignal(_Signal):
+    """A figure of the recent window below ``max_ratio`` × the figure it is compared with."""
+
+    max_ratio: Annotated[Number, at_least(0, "write a ratio ≥ 0, e.g. 0.5 for half")] = 0.5
+
+
 class NoRecentOrderSignal(_Signal):
     """days_since_last_order > cycle_multiple × mean_days_between_orders."""
 
-    cycle_multiple: Number = 2.0
+    cycle_multiple: Annotated[
+        Number, at_least(0, "use a multiple of the customer's own order cycle, e.g. 2")
+    ] = 2.0
 
 
-class RevenueDropSignal(_Signal):
+class RevenueDropSignal(_DropSignal):
     """revenue_recent < max_ratio × revenue_recent_last_year."""
-
-    max_ratio: Number = 0.5
 
 
 class OpenComplaintsSignal(_Signal):
     """open_complaint_count ≥ min_count."""
 
-    min_count: int = 1
+    min_count: Count = 1
 
 
 class ProductDependenceSignal(_Model):
@@ -116,19 +122,17 @@ class ProductDependenceSignal(_Model):
 class PaymentWorseningSignal(_Signal):
     """average_days_past_due_recent − average_days_past_due_trailing > min_increase_days."""
 
-    min_increase_days: Number = 15.0
+    min_increase_days: Annotated[Number, at_least(0, "use a number of days ≥ 0")] = 15.0
 
 
-class ContactQuietSignal(_Signal):
+class ContactQuietSignal(_DropSignal):
     """interaction_count_recent < max_ratio × interaction_count_prior_recent."""
-
-    max_ratio: Number = 0.5
 
 
 class ModelInactiveSignal(_Signal):
     """BG/NBD probability alive < max_probability_alive."""
 
-    max_probability_alive: Number = 0.5
+    max_probability_alive: Annotated[Number, fraction("write a probability, e.g. 0.5")] = 0.5
 
 
 class ChurnSignals(_Model):

@@ -86,6 +86,41 @@ CASES = [
         "churn.signals.contact_quiet.weight: weight -0.5 is negative — fix: use a weight ≥ 0",
     ),
     (
+        "      cycle_multiple: 2.0 ",
+        "      cycle_multiple: -1 ",
+        "churn.signals.no_recent_order.cycle_multiple: cycle_multiple -1.0 is negative"
+        " — fix: use a multiple of the customer's own order cycle, e.g. 2",
+    ),
+    (
+        "      max_ratio: 0.5                  # revenue_recent",
+        "      max_ratio: -0.5                  # revenue_recent",
+        "churn.signals.revenue_drop.max_ratio: max_ratio -0.5 is negative"
+        " — fix: write a ratio ≥ 0, e.g. 0.5 for half",
+    ),
+    (
+        "      max_ratio: 0.5                  # interaction_count_recent",
+        "      max_ratio: -2                  # interaction_count_recent",
+        "churn.signals.contact_quiet.max_ratio: max_ratio -2.0 is negative"
+        " — fix: write a ratio ≥ 0, e.g. 0.5 for half",
+    ),
+    (
+        "      min_count: 1",
+        "      min_count: 0",
+        "churn.signals.open_complaints.min_count: min_count 0 is below 1 — fix: use a count ≥ 1",
+    ),
+    (
+        "      min_increase_days: 15 ",
+        "      min_increase_days: -5 ",
+        "churn.signals.payment_worsening.min_increase_days: min_increase_days -5.0 is negative"
+        " — fix: use a number of days ≥ 0",
+    ),
+    (
+        "      max_probability_alive: 0.5 ",
+        "      max_probability_alive: 1.5 ",
+        "churn.signals.model_inactive.max_probability_alive: max_probability_alive 1.5 is"
+        " outside 0..1 — fix: write a probability, e.g. 0.5",
+    ),
+    (
         "horizon_cycle_multiple: 6",
         "horizon_cycle_multiple: -1",
         "churn.horizon_cycle_multiple: horizon_cycle_multiple -1.0 is negative"
