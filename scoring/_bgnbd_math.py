@@ -25,6 +25,8 @@ from scipy.special import digamma, gammaln, hyp2f1
 Model = Literal["bgnbd", "mbgnbd"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+#: (r, alpha, a, b): the gamma prior of the purchase rate and the beta prior of the dropout.
+Params = tuple[float, float, float, float]
 
 _SHIFT: dict[str, int] = {"bgnbd": 0, "mbgnbd": 1}
 
@@ -135,11 +137,7 @@ def _weighted_sum(weights: FloatArray, values: FloatArray) -> float:
 
 
 def _odds_dead(
-    params: tuple[float, float, float, float],
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    model: str,
+    params: Params, x: FloatArray, t_x: FloatArray, T: FloatArray, model: str
 ) -> FloatArray:
     """Posterior odds 'dropped out' : 'alive' at T."""
     r, alpha, a, b = params
@@ -151,11 +149,7 @@ def _odds_dead(
 
 
 def probability_alive(
-    params: tuple[float, float, float, float],
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    model: str,
+    params: Params, x: FloatArray, t_x: FloatArray, T: FloatArray, model: str
 ) -> FloatArray:
     """P(alive at T | x, t_x, T)."""
     return 1.0 / (1.0 + _odds_dead(params, x, t_x, T, model))
@@ -177,12 +171,7 @@ def _expected_if_alive(
 
 
 def expected_purchases(
-    params: tuple[float, float, float, float],
-    t: float,
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    model: str,
+    params: Params, t: float, x: FloatArray, t_x: FloatArray, T: FloatArray, model: str
 ) -> FloatArray:
     """E[X(T, T + t] | x, t_x, T]: expected purchases in the next `t` time units."""
     r, alpha, a, b = params
@@ -200,10 +189,7 @@ def expected_purchases(
 
 
 def simulate(
-    params: tuple[float, float, float, float],
-    T: FloatArray,
-    model: str,
-    rng: np.random.Generator,
+    params: Params, T: FloatArray, model: str, rng: np.random.Generator
 ) -> tuple[FloatArray, FloatArray]:
     """Draw (frequency, recency) for customers of ages `T` from the model itself.
 
@@ -225,12 +211,7 @@ def simulate(
 
 
 def probability_no_purchase(
-    params: tuple[float, float, float, float],
-    t: float,
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    model: str,
+    params: Params, t: float, x: FloatArray, t_x: FloatArray, T: FloatArray, model: str
 ) -> FloatArray:
     """P(no purchase in (T, T + t] | x, t_x, T) = 1 − P(alive) + P(alive) · P(0 | alive).
 

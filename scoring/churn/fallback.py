@@ -24,7 +24,7 @@ from scoring.config import ChurnConfig
 log = logging.getLogger(__name__)
 
 
-def _model_scorer(model: str, params: tuple[float, float, float, float]) -> Scorer:
+def _model_scorer(model: str, params: math_.Params) -> Scorer:
     return Scorer(
         model=model,
         probability_alive=lambda x, t_x, T: math_.probability_alive(params, x, t_x, T, model),
