@@ -9,11 +9,7 @@
 
 with
 
-line_versions as (
-
-    {{ dated_transaction_versions() }}
-
-),
+{{ dated_transaction_versions('line_versions') }},
 
 final as (
 

@@ -87,16 +87,20 @@
 {%- endmacro %}
 
 {#-
-    The body of the `line_versions` CTE of every aggregate of order-line versions but the
-    customer × day one: the versions this run must aggregate, each with the date it counts from
-    (valid_from). int_orders_aggregated and the customer × category and product aggregates
+    The CTE `name` of every aggregate of order-line versions but the customer × day one: the
+    versions this run must aggregate, each with the date it counts from (valid_from).
+    int_orders_aggregated and the customer × category and product aggregates
     (customer_sales_span) read them alike: a line counts from the same date in each.
 -#}
-{% macro dated_transaction_versions() %}
+{% macro dated_transaction_versions(name) %}
+{{ name }} as (
+
     select
         *,
         {{ valid_from() }} as valid_from
     from {{ transaction_versions_to_aggregate(ref('stg_exports__transactions')) }}
+
+)
 {%- endmacro %}
 
 {#-

@@ -180,16 +180,12 @@ final as (
         coalesce(open_invoice_facts.days_past_due, 0) as days_past_due,
         application_facts.average_days_past_due_trailing,
         application_facts.average_days_past_due_recent,
-        greatest(
-            coalesce(application_facts.max_days_late_trailing, 0),
-            coalesce(open_invoice_facts.days_past_due, 0)
-        ) as max_days_past_due_trailing,
+        greatest(coalesce(application_facts.max_days_late_trailing, 0), coalesce(open_invoice_facts.days_past_due, 0))
+            as max_days_past_due_trailing,
         application_facts.on_time_payment_rate_trailing,
         application_facts.average_collection_days_recent,
-        greatest(
-            coalesce(application_facts.max_days_late_recent, 0),
-            coalesce(open_invoice_facts.days_past_due, 0)
-        ) as max_days_past_due_recent,
+        greatest(coalesce(application_facts.max_days_late_recent, 0), coalesce(open_invoice_facts.days_past_due, 0))
+            as max_days_past_due_recent,
         application_facts.on_time_payment_rate_recent,
         coalesce(open_invoice_facts.long_overdue_amount, 0) as long_overdue_amount,
         -- Days of trailing sales the open balance represents; meaningless without positive

@@ -236,30 +236,22 @@ joined as (
         order_facts.first_order_date,
         order_facts.last_order_date,
         order_facts.distinct_order_date_count,
-        coalesce(order_facts.order_count_lifetime, 0) as order_count_lifetime,
-        coalesce(order_facts.order_count_trailing, 0) as order_count_trailing,
-        coalesce(order_facts.order_count_recent, 0) as order_count_recent,
-        order_facts.order_sales_amount_lifetime,
-        order_facts.order_sales_amount_trailing,
-        order_facts.order_sales_amount_recent,
         order_facts.largest_order_amount_lifetime,
         order_facts.largest_order_amount_trailing,
-        coalesce(order_facts.return_count_lifetime, 0) as return_count_lifetime,
-        coalesce(order_facts.return_count_trailing, 0) as return_count_trailing,
-        coalesce(order_facts.return_count_recent, 0) as return_count_recent,
-        coalesce(day_facts_with_shares.revenue_lifetime, 0) as revenue_lifetime,
-        coalesce(day_facts_with_shares.revenue_trailing, 0) as revenue_trailing,
-        coalesce(day_facts_with_shares.revenue_recent, 0) as revenue_recent,
+        -- Counts and amounts of a window without orders or days are 0; profit is unknown if a
+        -- day of the window had a line without cost.
         {%- for window in ['lifetime', 'trailing', 'recent'] %}
+        coalesce(order_facts.order_count_{{ window }}, 0) as order_count_{{ window }},
+        order_facts.order_sales_amount_{{ window }},
+        coalesce(order_facts.return_count_{{ window }}, 0) as return_count_{{ window }},
+        coalesce(day_facts_with_shares.revenue_{{ window }}, 0) as revenue_{{ window }},
         case
             when coalesce(day_facts_with_shares._unknown_cost_days_{{ window }}, 0) = 0
                 then coalesce(day_facts_with_shares.gross_profit_{{ window }}, 0)
         end as gross_profit_{{ window }},
+        coalesce(day_facts_with_shares.return_amount_{{ window }}, 0) as return_amount_{{ window }},
         {%- endfor %}
         coalesce(day_facts_with_shares._unknown_cost_days_lifetime, 0) > 0 as has_unknown_line_cost,
-        coalesce(day_facts_with_shares.return_amount_lifetime, 0) as return_amount_lifetime,
-        coalesce(day_facts_with_shares.return_amount_trailing, 0) as return_amount_trailing,
-        coalesce(day_facts_with_shares.return_amount_recent, 0) as return_amount_recent,
         coalesce(day_facts_with_shares.revenue_recent_last_year, 0) as revenue_recent_last_year,
         coalesce(day_facts_with_shares.revenue_prior_trailing, 0) as revenue_prior_trailing,
         day_facts_with_shares.revenue_share_lifetime,

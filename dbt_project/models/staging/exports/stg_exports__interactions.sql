@@ -1,8 +1,8 @@
 {#
     Every landed version of every contact event, landed on or before the as-of date: the first
-    delivery and each later correction (a status resolved later), one row per raw row. A plain
-    projection, so a filter on landed_date, customer_id or interaction_id reaches the scan;
-    int_interactions_deduplicated picks the version valid as of the as-of date.
+    delivery and each later correction (a status resolved later), one row per raw row, of which
+    int_interactions_deduplicated picks the version valid as of the as-of date. A plain
+    projection, so a filter on landed_date, customer_id or interaction_id reaches the scan.
 #}
 
 with
