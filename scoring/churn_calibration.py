@@ -52,6 +52,14 @@ _RIDGE = 1e-3  # a whisper of L2 so separable data still give finite weights
 
 #: Baseline scores of :func:`backtest` (each oriented so that higher = more likely to churn).
 BASELINES = ("bgnbd_expected_purchases", "days_since_last_order", "order_days_lifetime")
+#: The columns of :func:`backtest`'s frame (scores.churn_model_quality): a long table of metrics.
+QUALITY_SCHEMA = {
+    "as_of_date": pl.Date,
+    "score": pl.String,
+    "metric": pl.String,
+    "decile": pl.Int32,
+    "value": pl.Float64,
+}
 
 
 class CalibrationError(ValueError):
@@ -364,13 +372,4 @@ def backtest(
             {"as_of_date": date, "score": s, "metric": m, "decile": d, "value": v}
             for s, m, v, d in measured
         ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "as_of_date": pl.Date,
-            "score": pl.String,
-            "metric": pl.String,
-            "decile": pl.Int32,
-            "value": pl.Float64,
-        },
-    )
+    return pl.DataFrame(rows, schema=QUALITY_SCHEMA)

@@ -9,8 +9,7 @@ points per credit category) are added by ``expected_kinds``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from scoring.config import ScoringConfig
@@ -20,8 +19,9 @@ Kind = Literal["string", "decimal", "integer", "boolean", "date"]
 Step = Literal["keys", "tier", "relationship", "churn", "credit", "credit_grades", "run"]
 
 
-@dataclass(frozen=True)
-class ScoreColumn:
+class ScoreColumn(NamedTuple):
+    """A row of :data:`SCORE_COLUMNS`."""
+
     name: str
     kind: Kind
     step: Step

@@ -30,6 +30,14 @@ SERVICE_GAPS_ZH: dict[str, str] = {
     "overserved": "服务成本占比远超交易额占比",
 }
 
+#: The columns of :func:`label_table` (scores.score_labels).
+LABEL_SCHEMA = {
+    "scheme": pl.String,
+    "label": pl.String,
+    "label_zh": pl.String,
+    "sort_order": pl.Int32,
+}
+
 #: Daily schemes whose moves between consecutive business dates are tracked (score_migrations).
 MIGRATING_SCHEMES = (
     "pyramid_tier",
@@ -78,12 +86,4 @@ def label_table(config: ScoringConfig) -> pl.DataFrame:
         for scheme, levels in schemes.items()
         for order, level in enumerate(levels, start=1)
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "scheme": pl.String,
-            "label": pl.String,
-            "label_zh": pl.String,
-            "sort_order": pl.Int32,
-        },
-    )
+    return pl.DataFrame(rows, schema=LABEL_SCHEMA)
