@@ -70,9 +70,9 @@ def customer_scores(
     context: dg.AssetExecutionContext, kam: KamSettingsResource
 ) -> dg.MaterializeResult:
     """Tier, key account and churn per customer, with history, migrations and credit grades."""
+    as_of = date.fromisoformat(context.partition_key)
     settings = kam.settings()
     config = load_config(settings.scoring_config_path)
-    as_of = date.fromisoformat(context.partition_key)
     run_id = context.run.run_id
     labels = label_table(config)
     levels = score_store.scheme_levels(labels)

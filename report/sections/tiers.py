@@ -172,7 +172,8 @@ def key_account_section(data: ReportData) -> Section:
     section = Section(
         "key-accounts",
         "大客户 Key accounts",
-        "认定理由与服务缺口(覆盖标记)。 Why each key account is one, and its coverage flags.",
+        "按手册规则认定(docs/scoring.md),附认定理由与服务缺口(覆盖标记)。"
+        " Key accounts by the handbooks' rules: why each is one, and its coverage flags.",
     )
     if lacks(data, section, "is_key_account", "key accounts are not listed"):
         return section
