@@ -238,8 +238,9 @@ joined as (
         order_facts.distinct_order_date_count,
         order_facts.largest_order_amount_lifetime,
         order_facts.largest_order_amount_trailing,
-        -- Counts and amounts of a window without orders or days are 0; profit is unknown if a
-        -- day of the window had a line without cost.
+        -- A window without orders or days counts 0 orders, returns and revenue (its order
+        -- amount stays null: no average order value); its profit is unknown if a day of it had
+        -- a line without cost.
         {%- for window in ['lifetime', 'trailing', 'recent'] %}
         coalesce(order_facts.order_count_{{ window }}, 0) as order_count_{{ window }},
         order_facts.order_sales_amount_{{ window }},
