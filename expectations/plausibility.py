@@ -50,7 +50,40 @@ class Mirrored:
     derived: dict[str, pd.Series] = field(default_factory=dict)
 
 
-Mirror = Callable[[PlausibilityRule, pd.DataFrame, Plausibility, str], Mirrored]
+@dataclass(frozen=True)
+class Target:
+    """One plausibility rule of a source, to be checked on that source's raw frame."""
+
+    rule: PlausibilityRule
+    frame: pd.DataFrame
+    settings: Plausibility
+    source: str
+
+    def check(
+        self,
+        expectation_type: type[Expectation],
+        expects: str,
+        qualifier: str | None = None,
+        **kwargs: object,
+    ) -> Expectation:
+        """An error-level expectation named ``<column>_<kind>[_<other>][_<qualifier>]`` whose
+        description names the table, the rule and the fix."""
+        rule = self.rule
+        name = "_".join(part for part in (rule.column, rule.kind, rule.other, qualifier) if part)
+        kind = RULE_KINDS[rule.kind]
+        description = (
+            f"raw.{self.source}.{expects} (plausibility rule {rule.kind}: ingestion "
+            f"{'quarantines' if kind.action == 'quarantine' else 'converts'} {kind.forbids}). "
+            f"To fix: {kind.fix}; land the corrected file in the date's folder and run "
+            "`kam run --date <date>` again: the loader replaces the partition and quarantines "
+            "what is still implausible"
+        )
+        return rules.expect(
+            expectation_type, check=name, severity="error", description=description, **kwargs
+        )
+
+
+Mirror = Callable[[Target], Mirrored]
 
 
 def plausibility_outcomes(
@@ -58,7 +91,7 @@ def plausibility_outcomes(
 ) -> list[CheckOutcome]:
     """One outcome per plausibility check of ``contract`` whose columns are in ``frame``."""
     mirrored = [
-        MIRRORS[rule.kind](rule, frame, settings, contract.name)
+        MIRRORS[rule.kind](Target(rule, frame, settings, contract.name))
         for rule in plausibility_rules(contract)
         if {rule.column, rule.other} - {None} <= set(frame.columns)
     ]
@@ -69,43 +102,14 @@ def plausibility_outcomes(
     return run_expectations(suite, frame.assign(**derived), checks)
 
 
-def _check(
-    expectation_type: type[Expectation],
-    rule: PlausibilityRule,
-    source: str,
-    name: str,
-    expects: str,
-    **kwargs: object,
-) -> Expectation:
-    """An error-level expectation whose description names the table, the rule and the fix."""
-    kind = RULE_KINDS[rule.kind]
-    description = (
-        f"raw.{source}.{expects} (plausibility rule {rule.kind}: ingestion "
-        f"{'quarantines' if kind.action == 'quarantine' else 'converts'} {kind.forbids}). "
-        f"To fix: {kind.fix}; land the corrected file in the date's folder and run "
-        "`kam run --date <date>` again: the loader replaces the partition and quarantines "
-        "what is still implausible"
-    )
-    return rules.expect(
-        expectation_type, check=name, severity="error", description=description, **kwargs
-    )
-
-
-def _decimal_scale(
-    rule: PlausibilityRule, frame: pd.DataFrame, settings: Plausibility, source: str
-) -> Mirrored:
+def _decimal_scale(target: Target) -> Mirrored:
     """GE checks a derived column that holds each value with more than DECIMAL_SCALE decimals
     (null elsewhere) to be null: its failures count and show the offending values themselves."""
-    beyond = f"{rule.column} beyond {DECIMAL_SCALE} decimals"
-    check = _check(
-        gxe.ExpectColumnValuesToBeNull,
-        rule,
-        source,
-        f"{rule.column}_decimal_scale",
-        f"{rule.column} has at most {DECIMAL_SCALE} decimals",
-        column=beyond,
-    )
-    return Mirrored([check], {beyond: beyond_scale(frame[rule.column])})
+    column = target.rule.column
+    beyond = f"{column} beyond {DECIMAL_SCALE} decimals"
+    expects = f"{column} has at most {DECIMAL_SCALE} decimals"
+    check = target.check(gxe.ExpectColumnValuesToBeNull, expects, column=beyond)
+    return Mirrored([check], {beyond: beyond_scale(target.frame[column])})
 
 
 def beyond_scale(values: pd.Series) -> pd.Series:
@@ -132,31 +136,22 @@ def beyond_scale(values: pd.Series) -> pd.Series:
     return values.where(beyond)
 
 
-def _earliest_date(
-    rule: PlausibilityRule, frame: pd.DataFrame, settings: Plausibility, source: str
-) -> Mirrored:
+def _earliest_date(target: Target) -> Mirrored:
     """GE's between expectation on timestamps (vectorised as nanoseconds where they fit).
 
     GE compares ``datetime.date`` objects one by one (about 0.1 s per 100,000); for a column
     of dates it checks a derived column holding each date before ``earliest_date`` (null
     elsewhere, numpy compares them at once) to be null: same counts, the dates themselves shown.
     """
-    values = frame[rule.column]
-    name = f"{rule.column}_earliest_date"
-    expects = f"{rule.column} is on or after earliest_date {settings.earliest_date}"
+    column, earliest = target.rule.column, target.settings.earliest_date
+    values = target.frame[column]
+    expects = f"{column} is on or after earliest_date {earliest}"
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date":
-        before = f"{rule.column} before earliest_date"
-        check = _check(gxe.ExpectColumnValuesToBeNull, rule, source, name, expects, column=before)
-        return Mirrored([check], {before: values.where(values < settings.earliest_date)})
-    check = _check(
-        gxe.ExpectColumnValuesToBeBetween,
-        rule,
-        source,
-        name,
-        expects,
-        column=rule.column,
-        min_value=_earliest_bound(values, settings),
-    )
+        before = f"{column} before earliest_date"
+        check = target.check(gxe.ExpectColumnValuesToBeNull, expects, column=before)
+        return Mirrored([check], {before: values.where(values < earliest)})
+    bound = _earliest_bound(values, target.settings)
+    check = target.check(gxe.ExpectColumnValuesToBeBetween, expects, column=column, min_value=bound)
     return Mirrored([check])
 
 
@@ -169,45 +164,27 @@ def _earliest_bound(values: pd.Series, settings: Plausibility) -> dt.date | pd.T
     return pd.Timestamp(settings.earliest_date, tz=zone)
 
 
-def _local_time(
-    rule: PlausibilityRule, frame: pd.DataFrame, settings: Plausibility, source: str
-) -> Mirrored:
-    check = _check(
-        gxe.ExpectColumnTypeToBe,
-        rule,
-        source,
-        f"{rule.column}_local_time",
-        f"{rule.column} holds local time without a time zone (time_zone {settings.time_zone})",
-        column=rule.column,
-        type_="datetime64",  # any time-zone-naive numpy datetime column
-    )
+def _local_time(target: Target) -> Mirrored:
+    column, zone = target.rule.column, target.settings.time_zone
+    expects = f"{column} holds local time without a time zone (time_zone {zone})"
+    # GE's "datetime64": any time-zone-naive numpy datetime column
+    check = target.check(gxe.ExpectColumnTypeToBe, expects, column=column, type_="datetime64")
     return Mirrored([check])
 
 
-def _reporting_currency(
-    rule: PlausibilityRule, frame: pd.DataFrame, settings: Plausibility, source: str
-) -> Mirrored:
-    currency = settings.reporting_currency  # three letters (validated), compared ignoring case
-    check = _check(
-        gxe.ExpectColumnValuesToMatchRegex,
-        rule,
-        source,
-        f"{rule.column}_reporting_currency",
-        f"{rule.column} is the reporting currency {currency}",
-        column=rule.column,
-        regex=f"^(?i:{currency})$",
-    )
+def _reporting_currency(target: Target) -> Mirrored:
+    column = target.rule.column
+    currency = target.settings.reporting_currency  # three letters (validated)
+    expects = f"{column} is the reporting currency {currency}"
+    regex = f"^(?i:{currency})$"  # ignoring case
+    check = target.check(gxe.ExpectColumnValuesToMatchRegex, expects, column=column, regex=regex)
     return Mirrored([check])
 
 
-def _not_before(
-    rule: PlausibilityRule, frame: pd.DataFrame, settings: Plausibility, source: str
-) -> Mirrored:
-    check = _check(
+def _not_before(target: Target) -> Mirrored:
+    rule = target.rule
+    check = target.check(
         gxe.ExpectColumnPairValuesAToBeGreaterThanB,
-        rule,
-        source,
-        f"{rule.column}_not_before_{rule.other}",
         f"{rule.column} is not before {rule.other}",
         column_A=rule.column,
         column_B=rule.other,
@@ -217,27 +194,21 @@ def _not_before(
     return Mirrored([check])
 
 
-def _sign_of(
-    rule: PlausibilityRule, frame: pd.DataFrame, settings: Plausibility, source: str
-) -> Mirrored:
+def _sign_of(target: Target) -> Mirrored:
     """Two expectations: not negative where ``other`` is positive, not positive where negative."""
-    column, other = rule.column, rule.other
-    positive = _check(
+    column, other = target.rule.column, target.rule.other
+    positive = target.check(
         gxe.ExpectColumnValuesToBeBetween,
-        rule,
-        source,
-        f"{column}_sign_of_{other}_positive",
         f"{column} is not negative where {other} is positive",
+        "positive",
         column=column,
         min_value=0,
         row_condition=Where(other) > 0,
     )
-    negative = _check(
+    negative = target.check(
         gxe.ExpectColumnValuesToBeBetween,
-        rule,
-        source,
-        f"{column}_sign_of_{other}_negative",
         f"{column} is not positive where {other} is negative",
+        "negative",
         column=column,
         max_value=0,
         row_condition=Where(other) < 0,
