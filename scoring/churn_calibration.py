@@ -52,14 +52,17 @@ _RIDGE = 1e-3  # a whisper of L2 so separable data still give finite weights
 
 #: Baseline scores of :func:`backtest` (each oriented so that higher = more likely to churn).
 BASELINES = ("bgnbd_expected_purchases", "days_since_last_order", "order_days_lifetime")
-#: The columns of :func:`backtest`'s frame (scores.churn_model_quality): a long table of metrics.
-QUALITY_SCHEMA = {
-    "as_of_date": pl.Date,
-    "score": pl.String,
-    "metric": pl.String,
-    "decile": pl.Int32,
-    "value": pl.Float64,
-}
+#: The columns of :func:`backtest`'s frame, a long table of metrics; scores.churn_model_quality
+#: holds them and where each row came from (warehouse/churn_quality.py).
+QUALITY_SCHEMA = pl.Schema(
+    {
+        "as_of_date": pl.Date(),
+        "score": pl.String(),
+        "metric": pl.String(),
+        "decile": pl.Int64(),
+        "value": pl.Float64(),
+    }
+)
 
 
 class CalibrationError(ValueError):

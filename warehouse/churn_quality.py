@@ -15,19 +15,16 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from scoring.churn_calibration import BASELINES, backtest, calibration_dates
+from scoring.churn_calibration import BASELINES, QUALITY_SCHEMA, backtest, calibration_dates
 from scoring.config import ScoringConfig
 from warehouse import score_store
 
 QUALITY = score_store.CHURN_QUALITY
 
+#: The measured figures, and when their outcome was known, under which configuration, by which run.
 SCHEMA = pl.Schema(
     {
-        "as_of_date": pl.Date(),
-        "score": pl.String(),
-        "metric": pl.String(),
-        "decile": pl.Int64(),
-        "value": pl.Float64(),
+        **QUALITY_SCHEMA,
         "outcome_known_on": pl.Date(),
         "config_version": pl.String(),
         "run_id": pl.String(),
