@@ -99,7 +99,7 @@ def _settings_problems(settings: Settings, env: MappingType[str, str]) -> Iterat
 
     for setting in CHECKED_SETTINGS.values():
         try:
-            setting(dict(env))
+            setting(env)
         except SettingsError as exc:
             yield Problem("settings", str(exc))
     timezone = env.get("KAM_TIMEZONE")

@@ -110,7 +110,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
-def engine(env: os._Environ[str] | dict[str, str]) -> str:
+def engine(env: Mapping[str, str]) -> str:
     """``KAM_ENGINE`` (default duckdb), checked against :data:`ENGINES`."""
     value = env.get("KAM_ENGINE") or ENGINES[0]
     if value not in ENGINES:
@@ -130,13 +130,13 @@ DBT_THREADS_ENV = "KAM_DBT_THREADS"
 DEFAULT_MAX_THREADS = 4
 
 
-def ingest_threads(env: os._Environ[str] | dict[str, str]) -> int:
+def ingest_threads(env: Mapping[str, str]) -> int:
     """``KAM_INGEST_THREADS``: how many changed landing folders of one source load at once
     (default: the machine's cores, at most :data:`DEFAULT_MAX_THREADS`)."""
     return _threads(env, INGEST_THREADS_ENV, "folders to load", "loads one folder after another")
 
 
-def dbt_threads(env: os._Environ[str] | dict[str, str]) -> int:
+def dbt_threads(env: Mapping[str, str]) -> int:
     """``KAM_DBT_THREADS``: how many models and data tests dbt runs at once on DuckDB (default:
     the machine's cores, at most :data:`DEFAULT_MAX_THREADS`). More threads than cores only
     queue: dbt's own work per node holds Python's interpreter lock, and each query already uses
@@ -145,7 +145,7 @@ def dbt_threads(env: os._Environ[str] | dict[str, str]) -> int:
     return _threads(env, DBT_THREADS_ENV, "dbt nodes to run", "runs one node after another")
 
 
-def _threads(env: os._Environ[str] | dict[str, str], name: str, what: str, one: str) -> int:
+def _threads(env: Mapping[str, str], name: str, what: str, one: str) -> int:
     value = env.get(name)
     if not value:
         return min(DEFAULT_MAX_THREADS, os.cpu_count() or 1)
@@ -168,7 +168,7 @@ SPARK_REMOTE_ENV = "KAM_SPARK_REMOTE"
 SPARK_CONNECT_PORT = 15002
 
 
-def spark_remote(env: os._Environ[str] | dict[str, str]) -> str | None:
+def spark_remote(env: Mapping[str, str]) -> str | None:
     """``KAM_SPARK_REMOTE``: a Spark Connect URL (``sc://host:port``), or None when unset."""
     value = env.get(SPARK_REMOTE_ENV) or None
     if value is None:
@@ -192,7 +192,7 @@ def remote_address(remote: str) -> tuple[str, int]:
     return parsed.hostname, parsed.port or SPARK_CONNECT_PORT
 
 
-def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> Path:
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     value = env.get(name)
     return Path(value).expanduser().resolve() if value else default
 
@@ -200,7 +200,7 @@ def _path(env: os._Environ[str] | dict[str, str], name: str, default: Path) -> P
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 
 
-def duckdb_memory_limit(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
+def duckdb_memory_limit(environ: Mapping[str, str] | None = None) -> str:
     """``KAM_DUCKDB_MEMORY_LIMIT`` checked the way DuckDB reads it (e.g. 2GB, 512MB, 80%)."""
     env = os.environ if environ is None else environ
     value = env.get("KAM_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
@@ -227,7 +227,7 @@ def _duckdb_reads_memory_limit(value: str) -> bool:
 #: The settings :func:`load_settings` refuses when kam cannot use them, each with the function
 #: that checks it (and raises :class:`SettingsError`): ``kam check`` lists every such problem
 #: instead of stopping at the first.
-CHECKED_SETTINGS: dict[str, Callable[[os._Environ[str] | dict[str, str]], object]] = {
+CHECKED_SETTINGS: dict[str, Callable[[Mapping[str, str]], object]] = {
     "KAM_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit,
     INGEST_THREADS_ENV: ingest_threads,
     DBT_THREADS_ENV: dbt_threads,
