@@ -10,7 +10,7 @@ import duckdb
 
 from ingestion.contracts import SourceContract
 from ingestion.derived_columns import LINE_NUMBER
-from ingestion.sql import ident, lit, sql_list
+from ingestion.sql import ident, lit, sql_list, staged_record
 
 
 def flag_duplicates(
@@ -23,16 +23,10 @@ def flag_duplicates(
     keys = [f"t{contract.column_names.index(k)}" for k in contract.key]
     if not _may_have_duplicates(con, keys):
         return
-    # Clean rows do not keep their text; a duplicate's record is rebuilt from its typed values.
-    raw = (
-        "concat_ws(',', "
-        + ", ".join(
-            f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))
-        )
-        + ")"
-    )
+    raw = staged_record(len(contract.columns))
     shown = " || ', ' || ".join(
-        f"{lit(k + '=')} || cast({t} as varchar)" for k, t in zip(contract.key, keys, strict=True)
+        f"{lit(k + '=')} || coalesce(cast({t} as varchar), 'empty')"
+        for k, t in zip(contract.key, keys, strict=True)
     )
     con.execute(f"""
         update _stage set _errors = list_append(_errors, {{
@@ -62,16 +56,10 @@ def flag_duplicates_of_kept(
         f"k.{ident(k)} = _stage.{t}" for k, t in zip(contract.key, keys, strict=True)
     )
     shown = " || ', ' || ".join(
-        f"{lit(k + '=')} || cast(_stage.{t} as varchar)"
+        f"{lit(k + '=')} || coalesce(cast(_stage.{t} as varchar), 'empty')"
         for k, t in zip(contract.key, keys, strict=True)
     )
-    raw = (
-        "concat_ws(',', "
-        + ", ".join(
-            f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))
-        )
-        + ")"
-    )
+    raw = staged_record(len(contract.columns))
     con.execute(
         f"""
         update _stage set _errors = list_append(_errors, {{
@@ -97,13 +85,7 @@ def flag_repeated_lines(
     content equal an earlier valid line's: the export repeated the line. Returns the count per
     file."""
     columns = [f"t{i}" for i, c in enumerate(contract.columns) if c.name != LINE_NUMBER]
-    raw = (
-        "concat_ws(',', "
-        + ", ".join(
-            f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(len(contract.columns))
-        )
-        + ")"
-    )
+    raw = staged_record(len(contract.columns))
     order = f"t{contract.column_names.index('order_id')}"
     con.execute(
         f"""

@@ -1,5 +1,5 @@
 """SQL text for DuckDB built from Python values: string literals, identifiers, RE2 escapes,
-comparisons with a list of values, and list literals."""
+comparisons with a list of values, list literals, and the record of a staged row."""
 
 from __future__ import annotations
 
@@ -33,3 +33,10 @@ def one_of(expr: str, values: list[str] | tuple[str, ...]) -> str:
 def sql_list(texts: list[str]) -> str:
     """A SQL list literal of strings (indexed from 1)."""
     return "(cast([" + ", ".join(lit(t) for t in texts) + "] as varchar[]))"
+
+
+def staged_record(width: int) -> str:
+    """The text of a staged row (``_stage.t0`` … ``t{width - 1}``) as comma-separated values,
+    for a row quarantined after staging: a valid row does not keep the text it was read from."""
+    values = ", ".join(f"coalesce(cast(_stage.t{i} as varchar), '')" for i in range(width))
+    return f"concat_ws(',', {values})"

@@ -130,8 +130,7 @@ def _stage_file(
             con.execute("drop table if exists _lines")
             if mapping.format == "excel":
                 con.unregister(EXCEL_VIEW)
-        if not derived:
-            notes += amount_check(con, contract, inputs, ordinal)
+        notes += amount_check(con, contract, inputs, ordinal)
     numbers_lines = LINE_NUMBER in contract.column_names and inputs[LINE_NUMBER].expr is None
     return notes, numbers_lines
 

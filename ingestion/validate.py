@@ -63,6 +63,8 @@ def validated_select(
             quote_values=not contract.has_personal_data,
             rules=rules,
             others=index,
+            # A key column the file lacks is derived after the validation (line numbers).
+            key=contract.key if source.expr is not None else (),
         )
         problems.append(f"{problem} as p{i}")
     n = len(contract.columns)

@@ -98,17 +98,31 @@ def column_problem(
     quote_values: bool = True,
     rules: Plausibility | None = None,
     others: dict[str, int] | None = None,
+    key: tuple[str, ...] = (),
 ) -> str:
     """SQL giving the first reason ``col`` breaks its contract in this row, else NULL.
 
     ``quote_values`` false: the reason names the column and the rule, never the value.
     ``others`` gives the index ``j`` (``c{j}``, ``t{j}``) of the columns a rule compares with.
+    ``key``: the source's key, when the file has ``col``: an optional key column may be absent
+    from a file, but where the file has it, every line needs a value.
     """
     rules = rules or Plausibility.defaults()
     others = others or {}
     whens = []
     if col.required:
         whens.append((f"{c} is null", lit("required value is empty")))
+    elif col.name in key:
+        derive = " for kam to derive it" if col.when_absent else ""
+        whens.append(
+            (
+                f"{c} is null",
+                lit(
+                    f"value is empty, but {col.name} is part of the key ({', '.join(key)}): "
+                    f"fill it in on every line, or leave the column out of the export{derive}"
+                ),
+            )
+        )
     if col.type != "string" or native:
         whens.append(
             (

@@ -337,6 +337,85 @@ def test_given_amounts_are_checked_against_quantity_times_price(tmp_path: Path) 
     ) in message
 
 
+def test_empty_amounts_of_an_amount_column_are_worked_out_and_noted(tmp_path: Path) -> None:
+    # Line 3: 3 × 10.00 = 30.00; line 4: 1 × 100.00 − 10.00 = 90.00; line 5: 1 × 5.00 − 10.00
+    # = −5.00 on a sale, so the discount exceeds the line's value and the line is quarantined.
+    text = (
+        TX + ",line_number,line_amount,discount_amount\n"
+        "O1,C1,2024-03-01,P1,2,10.00,1,20.00,\n"
+        "O1,C1,2024-03-01,P2,3,10.00,2,,\n"
+        "O2,C2,2024-03-01,P1,1,100.00,1,,10.00\n"
+        "O3,C2,2024-03-01,P1,1,5.00,1,,10.00\n"
+    )
+    with load_csv(tmp_path, text, "format: csv\n") as con:
+        loaded = con.execute(
+            "select order_id, line_number, line_amount from raw.transactions order by all"
+        ).fetchall()
+        quarantined = con.execute("select line_number, reason from raw.quarantine").fetchall()
+        [(read, kept, message)] = con.execute(
+            "select rows_read, rows_loaded, message from raw.ingestion_ledger"
+        ).fetchall()
+    assert loaded == [
+        ("O1", 1, Decimal("20.00")),
+        ("O1", 2, Decimal("30.00")),
+        ("O2", 1, Decimal("90.00")),
+    ]
+    assert quarantined == [
+        (
+            5,
+            "line_amount: worked out as quantity × unit_price − discount_amount = -5.0000, the "
+            "opposite sign of quantity (1.0000): the discount exceeds the line's value; fix the "
+            "line",
+        )
+    ]
+    assert (read, kept) == (4, 3)
+    assert (
+        "line_amount empty on 3 line(s) (first: line 3): worked out as quantity × unit_price − "
+        "discount_amount"
+    ) in message
+
+
+def test_an_amount_too_large_to_store_quarantines_its_line_not_the_file(tmp_path: Path) -> None:
+    # 10^10 × 10^10 = 10^20 has 21 digits before the point; kam stores 14.
+    text = TX + "\nO1,C1,2024-03-01,P1,10000000000,10000000000\nO2,C1,2024-03-01,P1,1,5\n"
+    with load_csv(tmp_path, text, "format: csv\n") as con:
+        loaded = con.execute("select order_id, line_amount from raw.transactions").fetchall()
+        quarantined = con.execute("select line_number, reason from raw.quarantine").fetchall()
+        [status] = con.execute("select status from raw.ingestion_ledger").fetchall()[0]
+    assert status == "loaded"
+    assert loaded == [("O2", Decimal("5.00"))]
+    assert quarantined == [
+        (
+            2,
+            "line_amount: quantity × unit_price is too large to store (at most 14 digits before "
+            "the decimal point); fix the line",
+        )
+    ]
+
+
+def test_an_empty_line_number_in_a_file_with_line_numbers_quarantines_the_line(
+    tmp_path: Path,
+) -> None:
+    text = (
+        TX + ",line_number\n"
+        "O4,C3,2024-03-01,P3,1,5,\n"
+        "O4,C3,2024-03-01,P4,1,7,\n"
+        "O5,C3,2024-03-01,P4,1,7,1\n"
+    )
+    with load_csv(tmp_path, text, "format: csv\n") as con:
+        loaded = con.execute("select order_id, line_number from raw.transactions").fetchall()
+        quarantined = con.execute(
+            "select line_number, column_name, reason from raw.quarantine order by 1"
+        ).fetchall()
+    reason = (
+        "line_number: value is empty, but line_number is part of the key (order_id, "
+        "line_number): fill it in on every line, or leave the column out of the export for kam "
+        "to derive it"
+    )
+    assert loaded == [("O5", 1)]
+    assert quarantined == [(2, "line_number", reason), (3, "line_number", reason)]
+
+
 def test_derived_amount_subtracts_the_discount(tmp_path: Path) -> None:
     text = TX + ",discount_amount\nO1,C1,2024-03-01,P1,3,2.50,0.75\nO1,C1,2024-03-01,P1,-1,2.50,\n"
     with load_csv(tmp_path, text, "format: csv\n") as con:
