@@ -52,6 +52,7 @@ def match_header(
                     native=native[export] != "VARCHAR",
                     tz_aware=native[export] == "TIMESTAMP WITH TIME ZONE",
                     fractional=parquet_kind(native[export]) == "fractional",
+                    sheet_text=mapping.format == "excel" and native[export] == "VARCHAR",
                 )
         elif col.required:
             missing.append((col.name, export))

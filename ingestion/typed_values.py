@@ -24,6 +24,9 @@ DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 # tests/ingestion/test_ingestion_speed.py checks this against DuckDB's cast on every short string.
 DECIMAL_CAST_EXTRAS = ("e", "E", "_")
 PLAIN_WHITESPACE = "\t\x0b\x0c\r\n"
+# An Excel column whose cells mix dates and text is read as text, each date cell written in
+# this form; such a value is a date whatever the mapping's formats (which read the text cells).
+SHEET_DATE_CELL = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ColumnInput:
     pretrimmed: bool = False  # True: ``expr`` is already trimmed (the CSV split trims)
     tz_aware: bool = False  # True: a Parquet TIMESTAMP WITH TIME ZONE
     fractional: bool = False  # True: a Parquet DOUBLE / FLOAT / DECIMAL (text ids: 17850.0)
+    sheet_text: bool = False  # True: an Excel column read as text (see SHEET_DATE_CELL)
 
 
 def trimmed(source: ColumnInput) -> str:
@@ -84,6 +88,7 @@ def typed(
     time_zone: str = "UTC",
     tz_aware: bool = False,
     fractional: bool = False,
+    sheet_text: bool = False,
 ) -> str:
     """Expression typing cleaned value ``c``; NULL when empty or not parseable.
 
@@ -91,6 +96,8 @@ def typed(
     the rows that reach it, so the slow path costs nothing on clean files). Decimals are
     tried first by a cast guarded by :data:`DECIMAL_CAST_EXTRAS` (cheaper than the pattern)
     on rows whose ``_plain`` is true; COALESCE goes on to the pattern for the rest.
+    ``sheet_text``: an Excel column read as text, whose date cells read as dates whatever the
+    mapping's formats (:data:`SHEET_DATE_CELL`).
     """
     if native:
         value = f"try_cast({c} as {col.sql_type})"
@@ -117,12 +124,16 @@ def typed(
         has_extra = " or ".join(f"contains({c}, {lit(x)})" for x in DECIMAL_CAST_EXTRAS)
         fast = f"case when _plain and not ({has_extra}) then try_cast({c} as {col.sql_type}) end"
         return f"coalesce({fast}, {checked})"
+    date_cell = f", try_strptime({c}, {lit(SHEET_DATE_CELL)})" if sheet_text else ""
     if col.type == "date":
-        return f"cast({parsed(c, mapping.date_format, time_zone)} as date)"
+        value = parsed(c, mapping.date_format, time_zone)
+        if sheet_text:
+            value = f"coalesce(cast({value} as timestamp){date_cell})"
+        return f"cast({value} as date)"
     if col.type == "timestamp":
         return (
             f"coalesce({parsed(c, mapping.timestamp_format, time_zone)}, "
-            f"cast({parsed(c, mapping.date_format, time_zone)} as timestamp))"
+            f"cast({parsed(c, mapping.date_format, time_zone)} as timestamp){date_cell})"
         )
     return (
         f"(case when {one_of(f'lower({c})', mapping.true_values)} then true "

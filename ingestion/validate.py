@@ -51,6 +51,7 @@ def validated_select(
             rules.time_zone,
             source.tz_aware,
             source.fractional,
+            source.sheet_text,
         )
         typed_cols.append(f"{value} as t{i}")
         problem = column_problem(

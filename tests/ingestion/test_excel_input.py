@@ -3,11 +3,12 @@ row (docs/bad-inputs.md, "Excel")."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import xlsxwriter
 
 from ingestion import sync_landing
 from ingestion.mapping import load_mapping
@@ -102,3 +103,30 @@ def test_a_date_column_where_a_number_belongs_rejects_the_file(tmp_path: Path) -
     assert status == "rejected"
     assert "column '收款日期' ('amount') has Excel type " in message
     assert "which cannot hold decimal values; export it as a number or as text" in message
+
+
+def mixed_dates(path: Path) -> None:
+    """A date column where one cell is a date and the others are text in the export's format."""
+    workbook = xlsxwriter.Workbook(path)
+    sheet = workbook.add_worksheet("收款")
+    sheet.write_row(0, 0, ["收款单号", "客户编号", "收款日期", "金额"])
+    sheet.write_row(1, 0, ["P1", "C1"])
+    sheet.write_datetime(
+        1, 2, datetime(2024, 3, 1), workbook.add_format({"num_format": "yyyy-mm-dd"})
+    )
+    sheet.write_row(1, 3, [100.5])
+    sheet.write_row(2, 0, ["P2", "C2", "02/03/2024", 20])
+    sheet.write_row(3, 0, ["P3", "C3", "2024-03-03", 30])
+    workbook.close()
+
+
+def test_date_cells_load_in_a_column_that_also_holds_text_dates(tmp_path: Path) -> None:
+    # The text cells follow date_format (day first); the date cell is a date whatever the
+    # format, and text in another format is still quarantined.
+    ledger, rows, quarantine = load(tmp_path, mixed_dates, MAPPING + "date_format: '%d/%m/%Y'\n")
+    assert [entry[:4] for entry in ledger] == [("loaded", 3, 2, 1)]
+    assert rows == [
+        ("P1", "C1", date(2024, 3, 1), 100.5, 2),
+        ("P2", "C2", date(2024, 3, 2), 20, 3),
+    ]
+    assert quarantine == [(4, "payment_date: '2024-03-03' is not a date in format %d/%m/%Y")]
