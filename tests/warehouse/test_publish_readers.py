@@ -94,6 +94,59 @@ def test_a_reader_reconnecting_per_read_sees_every_publication_while_a_pool_hold
     assert sorted(p.name for p in (pub / "versions").iterdir()) == ["run-3.duckdb", "run-4.duckdb"]
 
 
+# A DuckDB 1.x reader holding a connection to the link (a pool), asked for new connections after
+# the parent publishes the next run: through the link, then through the file it points to, then
+# through the link once the held connection has closed.
+POOLED_1X_READER = textwrap.dedent(
+    """
+    import os, sys
+    import duckdb
+
+    link = sys.argv[1]
+
+    def run(path):
+        with duckdb.connect(path, read_only=True) as con:
+            query = "select value from publication where key = 'run_id'"
+            return con.execute(query).fetchall()[0][0]
+
+    pooled = duckdb.connect(link, read_only=True)
+    print(duckdb.__version__, run(link), flush=True)
+    sys.stdin.readline()
+    print(run(link), run(os.path.realpath(link)), flush=True)
+    pooled.close()
+    print(run(link), flush=True)
+    """
+)
+
+
+def test_duckdb_1x_pools_see_a_new_publication_once_every_connection_closed(
+    tmp_path: Path, install_reader
+) -> None:
+    # What docs/bi-tables.md tells users of BI tools bundling DuckDB 1.x.
+    writer, pub = _writer(tmp_path / "w.duckdb", [("c1", 0)]), tmp_path / "pub"
+    _publish(writer, pub, "run-0")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", POOLED_1X_READER, str(pub / "kam.duckdb")],
+        env={**os.environ, "PYTHONPATH": str(install_reader("duckdb==1.4.*"))},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        version, first = reader.stdout.readline().split()
+        _publish(writer, pub, "run-1")
+        out, err = reader.communicate("next\n", timeout=60)
+    finally:
+        reader.kill()
+    assert reader.returncode == 0, err
+    assert version.startswith("1.4.")
+    assert first == "run-0"
+    # Through the link a new connection still gets the held run; the resolved file is the new
+    # one; once the held connection closed, the link gives the new run.
+    assert out.split("\n")[:2] == ["run-0 run-1", "run-1"]
+
+
 def test_published_file_is_written_in_the_configured_storage_version(tmp_path: Path) -> None:
     writer, pub = _writer(tmp_path / "w.duckdb", [("c1", 1)]), tmp_path / "pub"
     _publish(writer, pub, "run-1")

@@ -121,38 +121,6 @@ READER = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="session")
-def install_reader(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """Installs DuckDB releases into throwaway folders, each once per session."""
-    root = tmp_path_factory.mktemp("duckdb-readers")
-    installed: dict[str, Path] = {}
-
-    def install(requirement: str) -> Path:
-        if requirement not in installed:
-            target = root / requirement.replace("*", "x").replace("=", "")
-            command = [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--target",
-                str(target),
-                requirement,
-            ]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-            if done.returncode != 0:
-                pytest.skip(
-                    f"cannot install {requirement} from the package index (offline?): "
-                    f"`{' '.join(command)}` failed: {done.stderr.strip()[-300:]}"
-                )
-            installed[requirement] = target
-        return installed[requirement]
-
-    return install
-
-
 @pytest.mark.parametrize("requirement", ["duckdb==1.0.0", "duckdb==1.4.*"])
 def test_duckdb_1x_reads_every_table_of_the_published_copy(
     home: Path, install_reader: Callable[[str], Path], requirement: str
