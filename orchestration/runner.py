@@ -151,6 +151,15 @@ def _maybe_redirect(target, redirect: bool) -> Iterator[None]:
         yield
 
 
+def check_business_date(settings: Settings, business_date: date) -> None:
+    """Raise :class:`BusinessDateError` if ``business_date`` has no partition (before the first
+    business date, or not ended yet), before anything runs."""
+    with environment(definitions_environment(settings)):
+        from orchestration.partitions import daily_partitions
+
+        _check_partition(daily_partitions, business_date.isoformat())
+
+
 def _check_partition(partitions, key: str) -> None:
     keys = partitions.get_partition_keys()
     if not keys:

@@ -36,6 +36,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if end < start:
         raise UserError(f"--end {end} is before --start {start}; swap them")
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    from orchestration.runner import BusinessDateError, check_business_date
+
+    for option, day in (("--start", start), ("--end", end)):
+        try:
+            check_business_date(settings, day)
+        except BusinessDateError as exc:
+            raise UserError(f"{option} {day}: {exc}") from None
     prepare_if_changed(settings)
     began = time.monotonic()
     for done, day in enumerate(days):

@@ -98,6 +98,20 @@ def test_backfill_with_reversed_range_says_to_swap(capsys, tmp_path: Path) -> No
     assert "is before --start" in out
 
 
+def test_backfill_from_before_the_first_business_date_refuses_before_running(
+    capsys, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    ran = []
+    monkeypatch.setattr("orchestration.cli.runs.run_job", lambda *a, **kw: ran.append(a) or True)
+    code, out = _run(
+        capsys, "--home", str(tmp_path), "backfill", "--start", "2001-01-01", "--end", "2001-01-02"
+    )
+    assert code == 2 and ran == []
+    assert "kam: error: --start 2001-01-01: business date 2001-01-01 is before the first " in out
+    assert "date 1/2" not in out
+
+
 def test_latest_date_is_newest_landed_folder(tmp_path: Path) -> None:
     for folder in ("transactions/2025-03-01", "transactions/2025-03-20", "payments/2025-03-31"):
         (tmp_path / "landing" / folder).mkdir(parents=True)
