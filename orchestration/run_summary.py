@@ -96,10 +96,14 @@ def fill_counts(outcome: RunOutcome, settings: Settings) -> None:
             "and status in ('loaded', 'replaced', 'rejected')",
             [outcome.run_id],
         ).fetchall()[0]
-        outcome.customers, outcome.customers_derived = con.execute(
-            "select count(*), coalesce(bool_or(is_derived_from_transactions), false) "
-            "from dim_customers"
-        ).fetchall()[0]
+        # The run's own date: after a backfilled date the dimensions stay the newest date's.
+        [(outcome.customers,)] = con.execute(
+            "select count(*) from fct_customer_facts where as_of_date = ?",
+            [outcome.business_date],
+        ).fetchall()
+        [(outcome.customers_derived,)] = con.execute(
+            "select coalesce(bool_or(is_derived_from_transactions), false) from dim_customers"
+        ).fetchall()
         stale = dict(con.execute("select key, value from publication").fetchall()).get(
             "stale_business_dates"
         )

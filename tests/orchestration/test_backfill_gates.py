@@ -3,6 +3,7 @@ of older dates after a newer one was published runs through (docs/quality-gates.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -64,6 +65,11 @@ def test_backfilling_older_dates_after_a_newer_one_was_published(
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.count("succeeded") == OLDER_DATES + 1
+    # Each summary counts the customers of its own date, as its key-account line does (the
+    # demo's master grows by a few customers a day).
+    customers = [int(n.replace(",", "")) for n in re.findall(r"\n  customers ([\d,]+)", out)]
+    scored = [int(n.replace(",", "")) for n in re.findall(r"key accounts \S+ of ([\d,]+)", out)]
+    assert len(customers) == OLDER_DATES + 1 and customers == scored
     published = home / "published" / "kam.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:
         dates = con.execute(
