@@ -133,7 +133,8 @@ def test_a_published_file_is_never_written_again(tmp_path: Path) -> None:
     }
     changed = {seen[f"parquet/run-{run}/customer_scores.parquet"][0] for run in range(4)}
     assert (len(labels), len(first_date), len(changed)) == (1, 1, 4)
-    assert len(seen) == 4 * 2 + (1 + 2 + 3 + 4)
+    # Each version: score_labels, customer_scores and publication, and one history file a date.
+    assert len(seen) == 4 * 3 + (1 + 2 + 3 + 4)
 
 
 def test_the_database_copy_names_its_parquet_version_for_sql_readers(tmp_path: Path) -> None:
@@ -154,3 +155,20 @@ def test_the_database_copy_names_its_parquet_version_for_sql_readers(tmp_path: P
         ).fetchall()
         from_database = con.execute("select * from customer_scores order by customer_id").fetchall()
     assert from_parquet == from_database == sorted((f"c{i}", 0) for i in range(10))
+
+
+def test_the_parquet_copy_says_which_run_and_rows_it_holds(tmp_path: Path) -> None:
+    # A Parquet-only reader has the publication table too: the same rows as the database's.
+    writer, pub = tmp_path / "w.duckdb", tmp_path / "pub"
+    for run in range(2):
+        _publish(writer, pub, run)
+    folder = (pub / "parquet" / "current").resolve()
+    with duckdb.connect(str(pub / "kam.duckdb"), read_only=True) as con:
+        from_parquet = con.execute(
+            f"select * from read_parquet('{folder / 'publication.parquet'}') order by key"
+        ).fetchall()
+        from_database = con.execute("select * from publication order by key").fetchall()
+    assert from_parquet == from_database
+    keys = dict(from_parquet)
+    # Run 1 publishes 10 + 1 scores (_write).
+    assert (keys["parquet_version"], keys["rows.customer_scores"]) == ("run-1", "11")

@@ -223,6 +223,9 @@ def _fill(
     if writes_token is not None:
         bookkeeping[WRITES_SEEN_KEY] = writes_token
     _write_publication_table(con, {**metadata, **bookkeeping}, counts)
+    # Parquet-only readers (Excel, Power BI) learn which run and date the folder holds too.
+    publication = version_dir / "publication.parquet"
+    con.execute(f"copy main.publication to '{sql_path(publication)}' (format parquet)")
     con.execute("detach warehouse")
     return counts
 
