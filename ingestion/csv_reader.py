@@ -107,5 +107,5 @@ def csv_relation(
     relation = f"""(select _line, line as _raw, {struct_error} as _struct_error,
             {plain} as _plain, *
         from (select _line, line, {fields} as _f from _lines
-              where _line > 1 and line is not null and {not_blank}))"""
+              where _line > {mapping.header_row} and line is not null and {not_blank}))"""
     return relation, header, notes

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 EXCEL_VIEW = "_kam_excel_sheet"
+ROW_COLUMN = "_kam_row"  # the sheet row of each data row
 
 
 class ExcelUnavailable(RuntimeError):
@@ -47,7 +48,8 @@ def excel_relation(
     """One sheet of an .xlsx workbook (``sheet`` of the mapping, else the first), read by
     calamine through Polars with the cells' own types, as a relation like a Parquet file's.
 
-    The header is row 1; a data line's number is its sheet row, and empty rows are skipped."""
+    The header is row ``header_row`` of the mapping (1 unless a title stands above it); a data
+    line's number is its sheet row, and empty rows are skipped."""
     try:
         frame = read_sheet(
             path,
@@ -55,6 +57,7 @@ def excel_relation(
             drop_empty_rows=False,
             drop_empty_cols=False,
             infer_schema_length=None,
+            read_options={"header_row": mapping.header_row - 1},
         )
     except ExcelUnavailable as exc:
         raise FileRejected(f"{name}: {exc}") from exc
@@ -70,7 +73,7 @@ def excel_relation(
             "or export the data as CSV and set format: csv"
         ) from exc
     header = [str(c) for c in frame.columns]
-    frame = frame.with_row_index("_kam_row", offset=2)
+    frame = frame.with_row_index(ROW_COLUMN, offset=mapping.header_row + 1)
     con.register(EXCEL_VIEW, frame.to_arrow())
     described = con.execute(f"describe select * from {EXCEL_VIEW}").fetchall()[1:]
     native = {h: row[1] for h, row in zip(header, described, strict=True)}
@@ -78,7 +81,7 @@ def excel_relation(
     pack = ", ".join(f"{ident(h)} := {ident(c)}" for h, c in zip(header, names, strict=True))
     columns = ", ".join(f"{ident(c)} as _p{i}" for i, c in enumerate(names))
     present = " or ".join(f"{ident(c)} is not null" for c in names) or "false"
-    relation = f"""(select _kam_row as _line, to_json(struct_pack({pack})) as _raw,
+    relation = f"""(select {ROW_COLUMN} as _line, to_json(struct_pack({pack})) as _raw,
         cast(null as varchar) as _struct_error, false as _plain, {columns}
         from {EXCEL_VIEW} where {present})"""
     return relation, header, native

@@ -7,6 +7,7 @@ repeated, or the header shows that the mapping's delimiter is wrong or the file 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 from ingestion.contracts import SourceContract
 from ingestion.mapping import Mapping
@@ -24,20 +25,24 @@ def match_header(
     header: list[str],
     name: str,
     native: dict[str, str],
+    following: Callable[[], list[list[str]]] | None = None,
 ) -> tuple[dict[str, ColumnInput], list[str]]:
     """Locate every canonical column in the header; reject the file if a required column or a
     column the mapping renames is missing, or if a Parquet column's type cannot hold its values.
 
-    ``native`` gives the DuckDB type of each Parquet column (empty for CSV).
+    ``native`` gives the DuckDB type of each Parquet column (empty for CSV). ``following``
+    gives the fields of the lines after the header (asked only when the header names no
+    expected column: a title above the real header says which line to set as header_row).
     """
     where = mapping.describe()
+    at = f" line {mapping.header_row}"
     twice = sorted({h for h in header if header.count(h) > 1 and h})
     inputs, notes, missing, renamed_absent, absent = {}, [], [], [], []
     for col in contract.columns:
         export = mapping.export_name(col.name)
         if export in twice:
             raise FileRejected(
-                f"{name}{' line 1' if mapping.format == 'csv' else ''}: column {export!r} "
+                f"{name}{at if mapping.format == 'csv' else ''}: column {export!r} "
                 f"appears more than once in the header; rename or remove the duplicate in the "
                 "export"
             )
@@ -69,7 +74,7 @@ def match_header(
     hint = _delimiter_hint(header, mapping) if missing else None
     if hint and set(split_header(header[0], _unshown_char(hint), mapping.quote) or []) & exports:
         raise FileRejected(
-            f"{name} line 1: the header was read as the single column {found}; the file seems "
+            f"{name}{at}: the header was read as the single column {found}; the file seems "
             f"to be delimited by {hint!r}, not {_shown_char(mapping.delimiter)!r}: set "
             f"delimiter: '{hint}' in {where}"
         )
@@ -84,15 +89,24 @@ def match_header(
         and set(aligned) & exports
     ):
         raise FileRejected(
-            f"{name} line 1: the header was read as {found}, but its names are separated by "
+            f"{name}{at}: the header was read as {found}, but its names are separated by "
             f"runs of spaces (aligned text); set delimiter: whitespace in {where}"
         )
     if missing and not set(header) & exports:
         # The first line names no column kam knows: it is most likely data (a file exported
         # without its header), so it is never quoted — it may hold names, phones and emails.
         required = ", ".join(f"'{export}'" for _, export in missing)
+        rows = following() if following else []
+        later = next((k for k, row in enumerate(rows) if set(row) & exports), None)
+        if later is not None:
+            row = mapping.header_row + 1 + later
+            raise FileRejected(
+                f"{name}{at}: names none of the expected columns, but line {row} does (lines "
+                f"above the header, such as a report title?); set header_row: {row} in {where}"
+            )
         raise FileRejected(
-            f"{name} line 1: the first line names none of the expected columns (it has "
+            f"{name}{at}: the {'first' if mapping.header_row == 1 else 'header'} line names none "
+            f"of the expected columns (it has "
             f"{len(header)} field(s); required: {required}), so the file seems to have no "
             "header line; export it again with a header line naming the columns, or map the "
             f"export's own column names under 'columns:' in {where}"

@@ -21,6 +21,7 @@ ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk")
 DEFAULT_TRUE = ("true", "1", "yes", "y", "是", "t")
 DEFAULT_FALSE = ("false", "0", "no", "n", "否", "f")
 DEFAULT_NULLS = ("", "NULL", "null", "NA", "N/A")
+MAX_HEADER_ROW = 1000
 
 #: PyYAML's safe loader, in C (libyaml) where PyYAML has it: ten times faster than in Python.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -39,6 +40,9 @@ class Mapping:
     encoding: str = "utf-8"
     delimiter: str = ","
     header: bool = True
+    # The line (CSV) or sheet row (Excel) holding the column names; the lines above it (a
+    # report's title, its date) are skipped.
+    header_row: int = 1
     quote: str = '"'
     date_format: str = "%Y-%m-%d"
     timestamp_format: str = "%Y-%m-%d %H:%M:%S"
@@ -213,6 +217,7 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
         "encoding",
         "delimiter",
         "header",
+        "header_row",
         "quote",
         "date_format",
         "timestamp_format",
@@ -269,6 +274,19 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
             f"{data['header']!r} is not supported",
             "exports must have a header line naming the columns; set header: true",
         )
+    if "header_row" in data:
+        row = data["header_row"]
+        if isinstance(row, bool) or not isinstance(row, int) or not 1 <= row <= MAX_HEADER_ROW:
+            raise fail(
+                "header_row",
+                f"{row!r} is not a line number from 1 to {MAX_HEADER_ROW}",
+                "give the number of the line (Excel: the row) that names the columns, e.g. 3",
+            )
+        if fmt == "parquet":
+            raise fail(
+                "header_row", "a Parquet file has no header line", "remove it, or fix format:"
+            )
+        values["header_row"] = row
     for key in ("date_format", "timestamp_format", "file_pattern", "sheet"):
         if key in data:
             if not isinstance(data[key], str) or not data[key]:

@@ -18,16 +18,19 @@ from ingestion.contracts import SourceContract
 from ingestion.csv_reader import csv_relation
 from ingestion.derived_columns import LINE_NUMBER, amount_check, derived_amount, number_lines
 from ingestion.duplicates import flag_duplicates, flag_duplicates_of_kept, flag_repeated_lines
-from ingestion.excel_input import EXCEL_VIEW, excel_relation
+from ingestion.excel_input import EXCEL_VIEW, ROW_COLUMN, excel_relation
 from ingestion.header import match_header
 from ingestion.mapping import Mapping
 from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import Plausibility
 from ingestion.results import FileRejected, FileResult, first_line
+from ingestion.textfile import split_header
 from ingestion.typed_values import ColumnInput, has_zone
 from ingestion.validate import validated_select
 
 ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"
+# How many lines after a header that names no expected column are searched for the real one.
+HEADER_SEARCH_LINES = 20
 
 
 def stage_files(
@@ -109,7 +112,9 @@ def _stage_file(
             relation, header, file_notes = csv_relation(
                 con, path, name, mapping, Path(tmp) / "utf8.csv"
             )
-        inputs, notes = match_header(contract, mapping, header, name, native)
+        inputs, notes = match_header(
+            contract, mapping, header, name, native, lambda: _following(con, mapping)
+        )
         notes += file_notes
         notes += _zone_notes(contract, mapping, inputs, rules)
         derived = derived_amount(contract, inputs)
@@ -133,6 +138,23 @@ def _stage_file(
         notes += amount_check(con, contract, inputs, ordinal)
     numbers_lines = LINE_NUMBER in contract.column_names and inputs[LINE_NUMBER].expr is None
     return notes, numbers_lines
+
+
+def _following(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> list[list[str]]:
+    """The fields of the first lines after the header of the file just read (its ``_lines``,
+    or its sheet), for the header's hint when it names no expected column."""
+    if mapping.format == "excel":
+        rows = con.execute(
+            f"select * exclude ({ROW_COLUMN}) from {EXCEL_VIEW} limit {HEADER_SEARCH_LINES}"
+        ).fetchall()
+        return [[str(v).strip() for v in row if v is not None] for row in rows]
+    if mapping.format != "csv":
+        return []
+    lines = con.execute(
+        f"select line from _lines where _line > ? order by _line limit {HEADER_SEARCH_LINES}",
+        [mapping.header_row],
+    ).fetchall()
+    return [split_header(line or "", mapping.delimiter, mapping.quote) or [] for (line,) in lines]
 
 
 def _zone_notes(

@@ -189,10 +189,17 @@ def replaced_lines(path: Path, limit: int = 5) -> ReplacedLines:
     return ReplacedLines(replaced, count, clean)
 
 
-def read_first_line(path: Path) -> str:
-    """The first line of a normalised file, without its line end ('' if the file is empty)."""
+def read_first_lines(path: Path, count: int) -> list[str]:
+    """The first ``count`` lines of a normalised file (fewer if it is shorter), without their
+    line ends."""
+    lines = []
     with path.open("r", encoding="utf-8", newline="") as handle:
-        return handle.readline(HEADER_MAX_CHARS).rstrip("\n")
+        for _ in range(count):
+            line = handle.readline(HEADER_MAX_CHARS)
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+    return lines
 
 
 def split_header(first: str, delimiter: str, quote: str) -> list[str] | None:
@@ -203,8 +210,3 @@ def split_header(first: str, delimiter: str, quote: str) -> list[str] | None:
         return first.split()
     row = next(csv.reader([first], delimiter=delimiter, quotechar=quote))
     return [name.strip() for name in row]
-
-
-def read_header(path: Path, delimiter: str, quote: str) -> list[str] | None:
-    """Column names of the first line of a normalised file (None if the file is empty)."""
-    return split_header(read_first_line(path), delimiter, quote)

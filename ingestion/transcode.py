@@ -17,7 +17,7 @@ from ingestion.textfile import (
     decodes_as,
     first_line_with,
     normalise_to_utf8,
-    read_first_line,
+    read_first_lines,
     replaced_lines,
     split_header,
     starts_with_utf16_bom,
@@ -45,10 +45,12 @@ def transcode(
                 f"{name}: contains the control characters \\x1f\\x1e\\x1d\\x1c, "
                 "which kam cannot read; remove them from the export"
             )
-        first = read_first_line(utf8)
+        row = mapping.header_row
+        above = read_first_lines(utf8, row)
+        first = above[row - 1] if len(above) == row else ""
         if any(ord(ch) < 32 and ch != "\t" for ch in first):
             raise FileRejected(
-                f"{name} line 1: the header contains control characters (e.g. NUL "
+                f"{name} line {row}: the header contains control characters (e.g. NUL "
                 "bytes), so this is not a CSV text file (binary, zipped or Excel?); "
                 "export the data as CSV text"
             )
@@ -79,7 +81,7 @@ def transcode(
                 "source"
             )
         elif "\ufffd" in first or (line := first_line_with(utf8, "\ufffd")) is not None:
-            line = 1 if "\ufffd" in first else line
+            line = row if "\ufffd" in first else line
             notes.append(
                 f"line {line} (and maybe others) holds U+FFFD, the replacement character: its "
                 "text was garbled before it was exported; loaded as it is"
@@ -105,6 +107,11 @@ def transcode(
             "running kam read permission on it"
         ) from exc
     header = split_header(first, mapping.delimiter, mapping.quote)
+    if header is None and mapping.header_row > 1:
+        raise FileRejected(
+            f"{name} line {mapping.header_row}: is blank or missing, but header_row in {where} "
+            "says the column names are there; set header_row to the line that names the columns"
+        )
     if header is None:
         raise FileRejected(
             f"{name}: the file is empty (not even a header line); export it "
