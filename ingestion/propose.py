@@ -25,6 +25,9 @@ from ingestion.sql import lit
 from ingestion.textfile import open_bytes
 
 SAMPLE_ROWS = 500
+# How many lines (Excel: rows) from the top are searched for the header when the first names no
+# column kam knows: a report title, its date and blank lines may stand above it.
+HEADER_SEARCH_LINES = 20
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
 # Tried in this order; the first that reads every sampled value wins. Day-first and month-first
@@ -66,6 +69,7 @@ class Proposal:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    header_row: int | None = None  # set when lines above the header are skipped
     file_pattern: str | None = None
     date_format: str | None = None
     timestamp_format: str | None = None
@@ -89,6 +93,8 @@ class Proposal:
         if self.delimiter:
             shown = "'\\t'" if self.delimiter == "\t" else _quoted(self.delimiter)
             lines.append(f"delimiter: {shown}")
+        if self.header_row:
+            lines.append(f"header_row: {self.header_row}")
         for key in ("sheet", "file_pattern", "date_format", "timestamp_format"):
             value = getattr(self, key)
             if value:
@@ -178,7 +184,7 @@ def propose_mapping(source: str, path: Path, sheet: str | None = None) -> Propos
         header, samples = _parquet_sample(path)
     elif suffix in ("xlsx", "xlsm"):
         proposal = Proposal(source, "excel", sheet=sheet)
-        header, samples = _excel_sample(path, sheet)
+        header, samples = _excel_sample(path, sheet, proposal)
         if suffix != "xlsx":
             proposal.file_pattern = f"*.{suffix}"
     elif suffix == "xls":
@@ -227,32 +233,58 @@ def _text_sample(path: Path, proposal: Proposal) -> tuple[list[str], dict[str, l
         raise ProposalError(
             f"{path}: is neither UTF-8 nor GB18030 text; export it as UTF-8 (or GB18030) text"
         )
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(raw) == SAMPLE_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the sample may have cut the last line
-    if not lines:
+    physical = text.splitlines()
+    if len(raw) == SAMPLE_BYTES and len(physical) > 1:
+        physical = physical[:-1]  # the sample may have cut the last line
+    numbered = [(n, line) for n, line in enumerate(physical, 1) if line.strip()]
+    if not numbered:
         raise ProposalError(f"{path}: is empty; give a sample with a header line and data")
+    # The header is the first line naming a column kam knows (else the first line).
+    header_at = next(
+        (
+            k
+            for k, (_, line) in enumerate(numbered[:HEADER_SEARCH_LINES])
+            if match_headers(proposal.source, _split(line, _delimiter_of(line)))
+        ),
+        0,
+    )
+    if header_at:
+        proposal.header_row = numbered[header_at][0]
+        proposal.notes.append(
+            f"the column names are on line {proposal.header_row}: the lines above it are "
+            f"skipped (header_row: {proposal.header_row})"
+        )
+    lines = [line for _, line in numbered[header_at:]]
     first = lines[0]
-    counts = {d: first.count(d) for d in DELIMITERS}
-    delimiter = max(counts, key=lambda d: counts[d])
-    if counts[delimiter] == 0 and len(first.split()) > 1:
-        delimiter = WHITESPACE
+    delimiter = _delimiter_of(first)
+    if delimiter == WHITESPACE:
         proposal.notes.append(
             "columns are aligned with spaces: delimiter whitespace (a value must not hold a "
             "space; an empty value must be written as NA)"
         )
     proposal.delimiter = None if delimiter == "," else delimiter
-    rows = (
-        [line.split() for line in lines[: SAMPLE_ROWS + 1]]
-        if delimiter == WHITESPACE
-        else list(csv.reader(lines[: SAMPLE_ROWS + 1], delimiter=delimiter))
-    )
+    rows = [_split(line, delimiter) for line in lines[: SAMPLE_ROWS + 1]]
     header = [name.strip() for name in rows[0]]
     samples = {
         name: [row[i].strip() for row in rows[1:] if i < len(row) and row[i].strip()]
         for i, name in enumerate(header)
     }
     return header, samples
+
+
+def _delimiter_of(line: str) -> str:
+    """The delimiter a text line uses most (whitespace for aligned columns, ',' for none)."""
+    counts = {d: line.count(d) for d in DELIMITERS}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0 and len(line.split()) > 1:
+        return WHITESPACE
+    return delimiter
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    if delimiter == WHITESPACE:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter), [])
 
 
 def _parquet_sample(path: Path) -> tuple[list[str], dict[str, list[str]]]:
@@ -265,14 +297,27 @@ def _parquet_sample(path: Path) -> tuple[list[str], dict[str, list[str]]]:
         raise ProposalError(f"{path}: cannot be read as Parquet ({exc})") from exc
 
 
-def _excel_sample(path: Path, sheet: str | None) -> tuple[list[str], dict[str, list[str]]]:
+def _excel_sample(
+    path: Path, sheet: str | None, proposal: Proposal
+) -> tuple[list[str], dict[str, list[str]]]:
     try:
-        frame = read_sheet(path, sheet)
+        top = read_sheet(
+            path, sheet, has_header=False, drop_empty_rows=False, infer_schema_length=0
+        ).head(HEADER_SEARCH_LINES)
     except ExcelUnavailable as exc:
         raise ProposalError(str(exc)) from exc
     except Exception as exc:  # calamine's errors share no base class
         raise ProposalError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
-    return [str(c) for c in frame.columns], {}
+    rows = [[str(v).strip() for v in row if v is not None] for row in top.iter_rows()]
+    # The header is the first row naming a column kam knows (else the first row).
+    at = next((k for k, row in enumerate(rows) if match_headers(proposal.source, row)), 0)
+    if at:
+        proposal.header_row = at + 1
+        proposal.notes.append(
+            f"the column names are in row {at + 1}: the rows above it are skipped "
+            f"(header_row: {at + 1})"
+        )
+    return rows[at] if rows else [], {}
 
 
 def _choose_formats(

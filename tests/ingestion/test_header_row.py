@@ -13,6 +13,7 @@ import xlsxwriter
 
 from ingestion import sync_landing
 from ingestion.mapping import MappingError, load_mapping
+from ingestion.propose import propose_mapping
 
 DAY = date(2024, 3, 31)
 TITLE_LINES = ["收款明细表", "制表日期: 2024-04-01", ""]
@@ -117,3 +118,20 @@ def test_a_wrong_header_row_setting_is_refused(tmp_path: Path, setting: str, pro
     with pytest.raises(MappingError) as caught:
         load_mapping(path)
     assert f"key 'header_row': {problem}" in str(caught.value)
+
+
+@pytest.mark.parametrize("write", [csv_with_title, excel_with_title])
+def test_kam_map_finds_the_header_below_a_title_and_its_proposal_loads(
+    tmp_path: Path, write
+) -> None:
+    sample = tmp_path / "sample"
+    sample.mkdir()
+    write(sample)
+    [path] = sample.iterdir()
+    proposal = propose_mapping("payments", path)
+    assert proposal.header_row == 4
+    assert proposal.columns == {name: name for name in HEADER}
+    assert "header_row: 4\n" in proposal.yaml()
+    ledger, rows, _ = load(tmp_path, write, proposal.yaml())
+    assert [entry[:3] for entry in ledger] == [("loaded", 2, 1)]
+    assert rows == [("P1", 100.5, 5)]
