@@ -7,51 +7,27 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 import xlsxwriter
+from test_excel_input import load
 
-from ingestion import sync_landing
 from ingestion.mapping import MappingError, load_mapping
 from ingestion.propose import propose_mapping
 
-DAY = date(2024, 3, 31)
 TITLE_LINES = ["收款明细表", "制表日期: 2024-04-01", ""]
 HEADER = ["payment_id", "customer_id", "payment_date", "amount"]
 ROWS = [["P1", "C1", "2024-03-01", "100.50"], ["P2", "C2", "2024-03-02", "-5"]]
+P1 = ("P1", "C1", date(2024, 3, 1), 100.5, 5)  # as loaded: P1 is line (sheet row) 5
+CSV = "payments.csv"
 
 
-def load(tmp_path: Path, write, mapping: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    folder = tmp_path / "landing" / "payments" / DAY.isoformat()
-    folder.mkdir(parents=True)
-    write(folder)
-    (tmp_path / "payments.yaml").write_text(mapping, encoding="utf-8")
-    with duckdb.connect() as con:
-        sync_landing(
-            con,
-            tmp_path / "landing",
-            {"payments": load_mapping(tmp_path / "payments.yaml")},
-            up_to=DAY,
-            run_id="t",
-            sources=["payments"],
-        )
-        ledger = con.execute(
-            "select status, rows_read, rows_loaded, message from raw.ingestion_ledger"
-        ).fetchall()
-        rows = con.execute(
-            "select payment_id, amount, _source_line from raw.payments order by 1"
-        ).fetchall()
-        quarantine = con.execute("select line_number, reason from raw.quarantine").fetchall()
-    return ledger, rows, quarantine
-
-
-def csv_with_title(folder: Path) -> None:
+def csv_with_title(path: Path) -> None:
     lines = [*TITLE_LINES, ",".join(HEADER), *(",".join(row) for row in ROWS)]
-    (folder / "payments.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def excel_with_title(folder: Path) -> None:
-    workbook = xlsxwriter.Workbook(folder / "payments.xlsx")
+def excel_with_title(path: Path) -> None:
+    workbook = xlsxwriter.Workbook(path)
     sheet = workbook.add_worksheet()
     sheet.write(0, 0, TITLE_LINES[0])
     sheet.write(1, 0, TITLE_LINES[1])
@@ -62,17 +38,17 @@ def excel_with_title(folder: Path) -> None:
 
 
 def test_a_csv_title_is_skipped_and_lines_keep_their_numbers(tmp_path: Path) -> None:
-    ledger, rows, quarantine = load(tmp_path, csv_with_title, "header_row: 4\n")
+    ledger, rows, quarantine = load(tmp_path, csv_with_title, "header_row: 4\n", CSV)
     # Line 4 is the header; P1 is line 5 and P2 (a negative amount) line 6.
-    assert [entry[:3] for entry in ledger] == [("loaded", 2, 1)]
-    assert rows == [("P1", 100.5, 5)]
+    assert [entry[:4] for entry in ledger] == [("loaded", 2, 1, 1)]
+    assert rows == [P1]
     assert quarantine == [(6, "amount: '-5' is below the minimum 0")]
 
 
 def test_an_excel_title_is_skipped_and_rows_keep_their_sheet_numbers(tmp_path: Path) -> None:
     ledger, rows, quarantine = load(tmp_path, excel_with_title, "format: excel\nheader_row: 4\n")
-    assert [entry[:3] for entry in ledger] == [("loaded", 2, 1)]
-    assert rows == [("P1", 100.5, 5)]
+    assert [entry[:4] for entry in ledger] == [("loaded", 2, 1, 1)]
+    assert rows == [P1]
     assert quarantine == [(6, "amount: '-5.0' is below the minimum 0")]
 
 
@@ -82,9 +58,9 @@ def test_an_excel_title_is_skipped_and_rows_keep_their_sheet_numbers(tmp_path: P
 def test_a_title_above_the_header_says_which_header_row_to_set(
     tmp_path: Path, write, settings: str
 ) -> None:
-    ledger, rows, _ = load(tmp_path, write, settings)
-    [(status, _, _, message)] = ledger
-    name = "payments.csv" if write is csv_with_title else "payments.xlsx"
+    name = CSV if write is csv_with_title else "payments.xlsx"
+    ledger, rows, _ = load(tmp_path, write, settings, name)
+    [(status, _, _, _, message)] = ledger
     assert (status, rows) == ("rejected", [])
     assert message == (
         f"payments/2024-03-31/{name} line 1: names none of the expected columns, but line 4 "
@@ -94,8 +70,8 @@ def test_a_title_above_the_header_says_which_header_row_to_set(
 
 
 def test_a_header_row_past_the_end_of_the_file_is_named(tmp_path: Path) -> None:
-    ledger, _, _ = load(tmp_path, csv_with_title, "header_row: 9\n")
-    [(status, _, _, message)] = ledger
+    ledger, _, _ = load(tmp_path, csv_with_title, "header_row: 9\n", CSV)
+    [(status, _, _, _, message)] = ledger
     assert status == "rejected"
     assert message == (
         f"payments/2024-03-31/payments.csv line 9: is blank or missing, but header_row in "
@@ -124,14 +100,13 @@ def test_a_wrong_header_row_setting_is_refused(tmp_path: Path, setting: str, pro
 def test_kam_map_finds_the_header_below_a_title_and_its_proposal_loads(
     tmp_path: Path, write
 ) -> None:
-    sample = tmp_path / "sample"
-    sample.mkdir()
-    write(sample)
-    [path] = sample.iterdir()
-    proposal = propose_mapping("payments", path)
+    name = CSV if write is csv_with_title else "payments.xlsx"
+    (tmp_path / "sample").mkdir()
+    write(tmp_path / "sample" / name)
+    proposal = propose_mapping("payments", tmp_path / "sample" / name)
     assert proposal.header_row == 4
     assert proposal.columns == {name: name for name in HEADER}
     assert "header_row: 4\n" in proposal.yaml()
-    ledger, rows, _ = load(tmp_path, write, proposal.yaml())
-    assert [entry[:3] for entry in ledger] == [("loaded", 2, 1)]
-    assert rows == [("P1", 100.5, 5)]
+    ledger, rows, _ = load(tmp_path, write, proposal.yaml(), name)
+    assert [entry[:4] for entry in ledger] == [("loaded", 2, 1, 1)]
+    assert rows == [P1]
