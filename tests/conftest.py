@@ -1,4 +1,4 @@
-"""Shared test set-up.
+"""Shared test set-up, and the fixtures several packages' tests use.
 
 kam writes the process environment only inside ``warehouse.settings.environment`` blocks, which
 put it back when they end, so one test module cannot leak settings into the next; tests set
@@ -6,6 +6,12 @@ variables with ``monkeypatch``.
 """
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 # The business-date partitions are built once per process, when the definitions are imported,
 # from the oldest landed date (orchestration/partitions.py); one pytest process runs homes with
@@ -32,3 +38,36 @@ def pytest_collection_modifyitems(items: list) -> None:
     """Collect the :data:`LONGEST_FIRST` modules first, in that order; the rest keep theirs."""
     rank = {module: place for place, module in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+@pytest.fixture(scope="session")
+def install_reader(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Installs DuckDB releases into throwaway folders, each once per session: what BI tools
+    bundling an older DuckDB read."""
+    root = tmp_path_factory.mktemp("duckdb-readers")
+    installed: dict[str, Path] = {}
+
+    def install(requirement: str) -> Path:
+        if requirement not in installed:
+            target = root / requirement.replace("*", "x").replace("=", "")
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(target),
+                requirement,
+            ]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                pytest.skip(
+                    f"cannot install {requirement} from the package index (offline?): "
+                    f"`{' '.join(command)}` failed: {done.stderr.strip()[-300:]}"
+                )
+            installed[requirement] = target
+        return installed[requirement]
+
+    return install
