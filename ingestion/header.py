@@ -17,6 +17,9 @@ from ingestion.textfile import split_header
 from ingestion.typed_values import ColumnInput
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+# How many lines (Excel: rows) are searched for the header when the header line names no expected
+# column: a report title, its date and blank lines may stand above the real one.
+HEADER_SEARCH_LINES = 20
 
 
 def match_header(

@@ -284,7 +284,9 @@ def _validate(path: Path, source: str, data: object, lines: dict[str, int]) -> M
             )
         if fmt == "parquet":
             raise fail(
-                "header_row", "a Parquet file has no header line", "remove it, or fix format:"
+                "header_row",
+                "a Parquet file has no header line (its columns are named in the file)",
+                "remove it, or correct format: if the files are CSV or Excel",
             )
         values["header_row"] = row
     for key in ("date_format", "timestamp_format", "file_pattern", "sheet"):

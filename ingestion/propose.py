@@ -20,14 +20,12 @@ import duckdb
 
 from ingestion.contracts import SourceContract, load_contracts
 from ingestion.excel_input import ExcelUnavailable, read_sheet
+from ingestion.header import HEADER_SEARCH_LINES
 from ingestion.mapping import WHITESPACE
 from ingestion.sql import lit
 from ingestion.textfile import open_bytes
 
 SAMPLE_ROWS = 500
-# How many lines (Excel: rows) from the top are searched for the header when the first names no
-# column kam knows: a report title, its date and blank lines may stand above it.
-HEADER_SEARCH_LINES = 20
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
 # Tried in this order; the first that reads every sampled value wins. Day-first and month-first

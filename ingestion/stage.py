@@ -19,7 +19,7 @@ from ingestion.csv_reader import csv_relation
 from ingestion.derived_columns import LINE_NUMBER, amount_check, derived_amount, number_lines
 from ingestion.duplicates import flag_duplicates, flag_duplicates_of_kept, flag_repeated_lines
 from ingestion.excel_input import EXCEL_VIEW, ROW_COLUMN, excel_relation
-from ingestion.header import match_header
+from ingestion.header import HEADER_SEARCH_LINES, match_header
 from ingestion.mapping import Mapping
 from ingestion.parquet_input import parquet_relation
 from ingestion.plausibility import Plausibility
@@ -29,8 +29,6 @@ from ingestion.typed_values import ColumnInput, has_zone
 from ingestion.validate import validated_select
 
 ERRORS_TYPE = "struct(column_name varchar, reason varchar)[]"
-# How many lines after a header that names no expected column are searched for the real one.
-HEADER_SEARCH_LINES = 20
 
 
 def stage_files(
