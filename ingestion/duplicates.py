@@ -25,8 +25,7 @@ def flag_duplicates(
         return
     raw = staged_record(len(contract.columns))
     shown = " || ', ' || ".join(
-        f"{lit(k + '=')} || coalesce(cast({t} as varchar), 'empty')"
-        for k, t in zip(contract.key, keys, strict=True)
+        f"{lit(k + '=')} || cast({t} as varchar)" for k, t in zip(contract.key, keys, strict=True)
     )
     con.execute(f"""
         update _stage set _errors = list_append(_errors, {{
@@ -56,7 +55,7 @@ def flag_duplicates_of_kept(
         f"k.{ident(k)} = _stage.{t}" for k, t in zip(contract.key, keys, strict=True)
     )
     shown = " || ', ' || ".join(
-        f"{lit(k + '=')} || coalesce(cast(_stage.{t} as varchar), 'empty')"
+        f"{lit(k + '=')} || cast(_stage.{t} as varchar)"
         for k, t in zip(contract.key, keys, strict=True)
     )
     raw = staged_record(len(contract.columns))
